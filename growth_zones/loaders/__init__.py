@@ -1,0 +1,69 @@
+"""Normalisers: one small function per catalogue entry that turns the raw published file(s)
+into a canonical layer (see ``growth_zones.schemas``) in EPSG:27700.
+
+Contract: ``normalise_<x>(raw: RawInput) -> Normalised``. A normaliser never downloads (the
+fetcher has already put the raw files on disk) and never writes (the store does). It checks the raw
+columns/CRS against the catalogue entry first (``growth_zones._validate``), so a changed upstream
+format fails with a message naming the dataset, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..catalogue import Dataset
+from ..crs import TransformRecord
+from ..errors import CatalogueError
+
+
+@dataclass
+class RasterData:
+    """A single-band raster in EPSG:27700: array plus a rasterio profile (transform, nodata, dtype)."""
+
+    array: np.ndarray
+    profile: dict[str, Any]
+
+
+@dataclass
+class RawInput:
+    """What a normaliser receives: its catalogue entry, the raw files (in ``mirror_path`` order)
+    and the already-normalised frames of the datasets it ``requires``."""
+
+    dataset: Dataset
+    paths: list[Path]
+    deps: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return self.paths[0]
+
+
+@dataclass
+class Normalised:
+    """A normaliser's output. ``notes`` are counts for provenance: ``rows_in``, ``rows_out``,
+    ``repaired_geometries``, ``dropped`` (reason -> count), anything else worth recording."""
+
+    frame: pd.DataFrame | gpd.GeoDataFrame | None = None
+    raster: RasterData | None = None
+    transform: TransformRecord | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+Normaliser = Callable[[RawInput], Normalised]
+
+
+def get_normaliser(spec: str) -> Normaliser:
+    """Resolve ``"module:function"`` under ``growth_zones.loaders``."""
+    module_name, _, func_name = spec.partition(":")
+    try:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        return getattr(module, func_name)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as err:
+        raise CatalogueError(f"normaliser {spec!r} not found in growth_zones.loaders: {err}") from err

@@ -1,0 +1,126 @@
+"""Fetch + normalise + store, for one dataset or many, in dependency order.
+
+One dataset failing never stops the others: each outcome is reported, and the caller (the CLI)
+turns "anything failed" into a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from . import _fetch
+from .catalogue import Dataset, get_dataset, load_catalogue
+from .errors import GrowthZonesError, OfflineError
+from .loaders import RawInput, get_normaliser
+from .settings import Settings
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PullOutcome:
+    key: str
+    ok: bool
+    message: str
+    rows: int | None = None
+    seconds: float = 0.0
+    via: str | None = None
+
+
+@dataclass
+class PullReport:
+    outcomes: list[PullOutcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[PullOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+def _with_requirements(keys: Iterable[str], catalogue: dict[str, Dataset]) -> list[Dataset]:
+    """Requested datasets plus what they require, dependencies first (stable order)."""
+    ordered: list[Dataset] = []
+    seen: set[str] = set()
+
+    def visit(key: str, stack: tuple[str, ...]) -> None:
+        if key in seen:
+            return
+        if key in stack:
+            raise GrowthZonesError(f"dependency cycle in the catalogue: {' -> '.join(stack + (key,))}")
+        ds = get_dataset(key, catalogue)
+        for dep in ds.requires:
+            visit(dep, stack + (key,))
+        seen.add(key)
+        ordered.append(ds)
+
+    for k in keys:
+        visit(k, ())
+    return ordered
+
+
+def pull_one(ds: Dataset, store: Store, *, force: bool = False) -> PullOutcome:
+    """Fetch, normalise and store one dataset (its requirements must already be stored)."""
+    settings = store.settings
+    t0 = time.perf_counter()
+    if not force and store.has(ds.key):
+        return PullOutcome(ds.key, True, "already stored", store.provenance(ds.key).get("rows"), 0.0, "cache")
+    try:
+        if force:
+            _fetch.clear_raw(ds, settings)
+        fetched = _fetch.fetch(ds, settings, force=force)
+        deps = {dep: store.read_dataset(dep) for dep in ds.requires}
+        normalised = get_normaliser(ds.normaliser)(RawInput(ds, fetched.paths, deps))
+        prov = store.write(ds, normalised, fetched.to_dict())
+    except GrowthZonesError as err:
+        return PullOutcome(ds.key, False, str(err), None, time.perf_counter() - t0)
+    return PullOutcome(ds.key, True, "stored", prov["rows"], time.perf_counter() - t0, fetched.via)
+
+
+def pull(keys: Iterable[str] | None = None, *, settings: Settings | None = None, force: bool = False,
+         on_progress: Callable[[PullOutcome], None] | None = None) -> PullReport:
+    """Pull ``keys`` (default: every default catalogue dataset) and their requirements.
+
+    In offline mode, every dataset missing from the cache is named in one :class:`OfflineError`.
+    """
+    store = Store(settings)
+    catalogue = store.catalogue
+    wanted = list(keys) if keys else [k for k, d in catalogue.items() if d.default]
+    plan = _with_requirements(wanted, catalogue)
+    if store.settings.offline:
+        missing = [d.key for d in plan if not store.has(d.key) and _fetch.cached(d, store.settings) is None]
+        if missing:
+            raise OfflineError(missing)
+    report = PullReport()
+    failed: set[str] = set()
+    for ds in plan:
+        blocked = [d for d in ds.requires if d in failed]
+        if blocked:
+            outcome = PullOutcome(ds.key, False, f"skipped: required dataset(s) failed: {', '.join(blocked)}")
+        else:
+            outcome = pull_one(ds, store, force=force)
+        if not outcome.ok:
+            failed.add(ds.key)
+        report.outcomes.append(outcome)
+        if on_progress:
+            on_progress(outcome)
+    return report
+
+
+def ensure_layers(layers: Iterable[str], settings: Settings | None = None) -> Store:
+    """Make sure every default dataset feeding ``layers`` is stored, pulling on first use."""
+    store = Store(settings)
+    keys = [d.key for d in load_catalogue().values() if d.default and d.layer in set(layers)]
+    missing = [k for k in keys if not store.has(k)]
+    if missing:
+        report = pull(missing, settings=store.settings)
+        if not report.ok:
+            lines = "; ".join(f"{o.key}: {o.message}" for o in report.failed)
+            raise GrowthZonesError(f"could not prepare the data: {lines}")
+    return store

@@ -1,0 +1,66 @@
+"""Run-time settings: where the cache lives, where data comes from, how patient downloads are.
+
+Defaults come from the environment so that a closed network, CI and the tests can redirect every
+download without code changes:
+
+``GROWTH_ZONES_CACHE``
+    Cache directory (default: ``platformdirs.user_cache_dir("growth_zones")``).
+``GROWTH_ZONES_MIRROR``
+    A directory or ``http(s)://`` base URL holding each dataset under its catalogue ``mirror_path``.
+    When set, official endpoints are never contacted.
+``GROWTH_ZONES_OFFLINE``
+    ``1``/``true``: use the cache only and fail naming every missing dataset.
+``GROWTH_ZONES_TIMEOUT``
+    Per-request timeout in seconds (default 60).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+BNG = "EPSG:27700"
+"""The one CRS every computation uses: OSGB36 / British National Grid, metres."""
+WGS84 = "EPSG:4326"
+"""Only for display (folium) and for parsing lon/lat inputs."""
+
+
+def _default_cache_dir() -> Path:
+    env = os.environ.get("GROWTH_ZONES_CACHE")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("growth_zones"))
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Immutable settings passed explicitly through the library (no hidden globals)."""
+
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    mirror: str | None = field(default_factory=lambda: os.environ.get("GROWTH_ZONES_MIRROR") or None)
+    offline: bool = field(default_factory=lambda: _truthy(os.environ.get("GROWTH_ZONES_OFFLINE")))
+    timeout: float = field(default_factory=lambda: float(os.environ.get("GROWTH_ZONES_TIMEOUT", "60")))
+    retries: int = 3
+    backoff: float = 0.5
+    progress: bool = False
+
+    def with_(self, **changes: object) -> "Settings":
+        """Return a copy with some fields changed (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+    @property
+    def raw_dir(self) -> Path:
+        """Downloaded files exactly as published."""
+        return self.cache_dir / "raw"
+
+    @property
+    def layers_dir(self) -> Path:
+        """Normalised canonical layers (GeoParquet / GeoTIFF) with provenance sidecars."""
+        return self.cache_dir / "layers"

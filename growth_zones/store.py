@@ -1,0 +1,183 @@
+"""The on-disk store of normalised layers: one GeoParquet / Parquet / GeoTIFF per dataset plus a
+``<key>.provenance.json`` sidecar.
+
+Writes are atomic (temp file + rename) and the provenance sidecar is written last, so a dataset
+counts as stored only when both its data and its provenance are complete.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import geopandas as gpd
+import pandas as pd
+
+from .catalogue import Dataset, datasets_for_layer, get_dataset, load_catalogue
+from .errors import DataSourceError
+from .loaders import Normalised, RasterData
+from .schemas import LAYERS
+from .settings import BNG, Settings
+
+log = logging.getLogger(__name__)
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("growth-zones")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _atomic_target(dest: Path) -> Path:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+class Store:
+    """Normalised layers in ``settings.layers_dir``."""
+
+    def __init__(self, settings: Settings | None = None, catalogue: dict[str, Dataset] | None = None) -> None:
+        self.settings = settings or Settings()
+        self.catalogue = catalogue or load_catalogue()
+
+    # ------------------------------------------------------------------ paths
+    def data_path(self, key: str) -> Path:
+        ds = get_dataset(key, self.catalogue)
+        suffix = ".tif" if ds.kind == "raster" else ".parquet"
+        return self.settings.layers_dir / f"{key}{suffix}"
+
+    def provenance_path(self, key: str) -> Path:
+        return self.settings.layers_dir / f"{key}.provenance.json"
+
+    def has(self, key: str) -> bool:
+        return self.provenance_path(key).exists() and self.data_path(key).exists()
+
+    # ------------------------------------------------------------------ write
+    def write(self, ds: Dataset, result: Normalised, fetch_info: dict[str, Any]) -> dict[str, Any]:
+        """Store a normalised dataset and its provenance; return the provenance record."""
+        dest = self.data_path(ds.key)
+        tmp = _atomic_target(dest)
+        try:
+            if ds.kind == "raster":
+                if result.raster is None:
+                    raise DataSourceError(f"{ds.key}: normaliser returned no raster")
+                _write_raster(result.raster, tmp)
+                rows = int(result.raster.array.size)
+            else:
+                if result.frame is None:
+                    raise DataSourceError(f"{ds.key}: normaliser returned no table")
+                frame = result.frame
+                if isinstance(frame, gpd.GeoDataFrame):
+                    frame.to_parquet(tmp, index=False)
+                else:
+                    pd.DataFrame(frame).to_parquet(tmp, index=False)
+                rows = int(len(frame))
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        prov = {
+            **ds.provenance_fields(),
+            "source_urls": fetch_info.get("source_urls", []),
+            "via": fetch_info.get("via"),
+            "retrieved_at": fetch_info.get("retrieved_at"),
+            "raw_sha256": fetch_info.get("sha256", []),
+            "raw_bytes": fetch_info.get("sizes", []),
+            "normalised_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "normaliser": ds.normaliser,
+            "crs": BNG,
+            "crs_transformation": result.transform.to_dict() if result.transform else None,
+            "rows": rows,
+            "notes": result.notes,
+            "package_version": package_version(),
+            "stored_path": str(dest),
+        }
+        ptmp = _atomic_target(self.provenance_path(ds.key))
+        try:
+            ptmp.write_text(json.dumps(prov, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+            os.replace(ptmp, self.provenance_path(ds.key))
+        finally:
+            ptmp.unlink(missing_ok=True)
+        log.info("stored %s (%d rows) at %s", ds.key, rows, dest)
+        return prov
+
+    # ------------------------------------------------------------------ read
+    def provenance(self, key: str) -> dict[str, Any]:
+        path = self.provenance_path(key)
+        if not path.exists():
+            raise DataSourceError(f"dataset {key} is not stored; run `growth-zones data pull {key}`")
+        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+    def read_dataset(self, key: str) -> pd.DataFrame:
+        if not self.has(key):
+            raise DataSourceError(f"dataset {key} is not stored; run `growth-zones data pull {key}`")
+        ds = get_dataset(key, self.catalogue)
+        if ds.kind == "raster":
+            raise DataSourceError(f"dataset {key} is a raster: use read_raster")
+        if ds.kind == "vector":
+            return gpd.read_parquet(self.data_path(key))
+        return pd.read_parquet(self.data_path(key))
+
+    def layer_datasets(self, layer: str) -> list[Dataset]:
+        """Default datasets of ``layer`` that are stored."""
+        return [d for d in datasets_for_layer(layer, self.catalogue) if self.has(d.key)]
+
+    def read_layer(self, layer: str, *, keys: Iterable[str] | None = None) -> pd.DataFrame:
+        """A canonical layer: the concatenation of its stored default datasets (or of ``keys``)."""
+        if layer not in LAYERS:
+            raise DataSourceError(f"unknown layer {layer!r}; known: {', '.join(LAYERS)}")
+        chosen = [get_dataset(k, self.catalogue) for k in keys] if keys else self.layer_datasets(layer)
+        if not chosen:
+            wanted = [d.key for d in datasets_for_layer(layer, self.catalogue)]
+            raise DataSourceError(
+                f"layer {layer} has no stored dataset; run `growth-zones data pull {' '.join(wanted)}`"
+            )
+        frames = [self.read_dataset(d.key) for d in chosen]
+        if len(frames) == 1:
+            return frames[0]
+        if LAYERS[layer].kind == "vector":
+            return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=BNG)
+        return pd.concat(frames, ignore_index=True)
+
+    def read_raster(self, layer: str) -> RasterData:
+        import rasterio
+
+        chosen = self.layer_datasets(layer)
+        if not chosen:
+            wanted = [d.key for d in datasets_for_layer(layer, self.catalogue)]
+            raise DataSourceError(f"raster layer {layer} is not stored; run `growth-zones data pull {' '.join(wanted)}`")
+        with rasterio.open(self.data_path(chosen[0].key)) as src:
+            return RasterData(src.read(1), dict(src.profile))
+
+    def provenance_for_layers(self, layers: Iterable[str]) -> list[dict[str, Any]]:
+        """Provenance of every stored default dataset feeding ``layers`` (for report footers)."""
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for layer in layers:
+            for ds in self.layer_datasets(layer):
+                if ds.key not in seen:
+                    seen.add(ds.key)
+                    out.append(self.provenance(ds.key))
+        return out
+
+
+def _write_raster(raster: RasterData, path: Path) -> None:
+    """Write a normalised raster as a tiled, compressed GeoTIFF in EPSG:27700."""
+    import rasterio
+
+    profile = dict(raster.profile)
+    profile.update(driver="GTiff", count=1, crs=BNG, tiled=True, blockxsize=256, blockysize=256,
+                   compress="deflate", predictor=3 if str(raster.array.dtype).startswith("float") else 2)
+    profile["dtype"] = str(raster.array.dtype)
+    profile["height"], profile["width"] = raster.array.shape
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(raster.array, 1)
