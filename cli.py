@@ -50,6 +50,23 @@ def _settings(progress: bool = True) -> Any:
                    offline=True if state.offline else None)
 
 
+def _mirror_option() -> Any:
+    return typer.Option(None, "--mirror", help="Directory or http(s) base URL of a dataset mirror (overrides the global option).")
+
+
+def _offline_option() -> Any:
+    return typer.Option(False, "--offline", help="Use the cache only; name every missing dataset.")
+
+
+def _override(mirror: Optional[str], offline: bool) -> None:
+    """Per-command --mirror/--offline, so both `growth-zones --mirror D data pull` and
+    `growth-zones data pull --mirror D` work."""
+    if mirror:
+        state.mirror = mirror
+    if offline:
+        state.offline = True
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
@@ -110,8 +127,11 @@ def data_pull(
     keys: Optional[list[str]] = typer.Argument(None, help="Dataset keys (default: every default dataset)."),
     force: bool = typer.Option(False, "--force", help="Download and normalise again even if stored."),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome of each dataset as JSON."),
+    mirror: Optional[str] = _mirror_option(),
+    offline: bool = _offline_option(),
 ) -> None:
     """Fetch and normalise datasets into the cache. Exit 0 only when every requested dataset is stored."""
+    _override(mirror, offline)
     from growth_zones.errors import GrowthZonesError
     from growth_zones.pull import pull
 
@@ -172,3 +192,160 @@ def data_info(
         return
     for k, v in record.items():
         typer.echo(f"{k:>20}: {v}")
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _assets_option() -> Any:
+    return typer.Option(
+        None, "--assets",
+        help="Folder with a local copy of the map libraries to inline (offline HTML); default: "
+        "$GROWTH_ZONES_MAP_ASSETS, else load them from their CDN.",
+    )
+
+
+def _assets(value: Optional[Path]) -> Any:
+    from growth_zones.report import local_assets_dir
+
+    if value is not None:
+        return value
+    return local_assets_dir() or "cdn"
+
+
+def _print_table(frame: Any, columns: list[str], limit: int) -> None:
+    shown = frame[columns].head(limit)
+    typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+
+
+# ---------------------------------------------------------------------------------------- rank
+
+
+@app.command("rank")
+def rank(
+    profile: str = typer.Option("aigz", "--profile", "-p", help="Bundled profile name (aigz, power_first) or a TOML path."),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
+    sensitivity: int = typer.Option(0, "--sensitivity", help="Monte Carlo weight draws for rank intervals (0 = off)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the sensitivity draws."),
+    top: int = typer.Option(15, "--top", help="How many rows to print."),
+    html: bool = typer.Option(False, "--html", help="Also write the interactive national map (ranking.html)."),
+    geoparquet: bool = typer.Option(False, "--geoparquet", help="Also write ranking.parquet (GeoParquet)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full ranking as JSON on stdout."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace earlier outputs in --out."),
+    assets: Optional[Path] = _assets_option(),
+    mirror: Optional[str] = _mirror_option(),
+    offline: bool = _offline_option(),
+) -> None:
+    """Rank every local authority in England, Scotland and Wales and explain each score.
+
+    Writes OUT/ranking.csv, OUT/ranking.gpkg and OUT/ranking.provenance.json (datasets, vintages,
+    licences, profile); with --html also OUT/ranking.html.
+    """
+    _override(mirror, offline)
+    from growth_zones.errors import GrowthZonesError
+    from growth_zones.outputs import prepare_out_dir
+    from growth_zones.ranking import rank_regions
+    from growth_zones.workflows import write_ranking_outputs
+    from scoring import ScoringConfigError
+
+    if sensitivity < 0:
+        raise typer.BadParameter("must be >= 0", param_hint="--sensitivity")
+    names = ["ranking.csv", "ranking.gpkg", "ranking.provenance.json"] + (["ranking.html"] if html else [])
+    try:
+        prepare_out_dir(out, names, overwrite=overwrite)
+        result = rank_regions(settings=_settings(), profile=profile, sensitivity_draws=sensitivity, seed=seed)
+        paths = write_ranking_outputs(result, out, html=html, geoparquet=geoparquet, assets=_assets(assets))
+    except (GrowthZonesError, ScoringConfigError) as err:
+        raise _fail(str(err)) from err
+    table = result.table
+    if as_json:
+        typer.echo(table.drop(columns="geometry").to_json(orient="records", force_ascii=False))
+    else:
+        cols = ["rank", "code", "name", "nation", "score"] + [c for c in ("rank_p05", "rank_p95", "p_top10") if c in table]
+        _print_table(table, cols, top)
+    n_ex = int((~table["eligible"].astype(bool)).sum())
+    typer.echo(f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "
+               f"wrote {', '.join(str(p) for p in paths.values())}", err=True)
+
+
+# ---------------------------------------------------------------------------------------- assess
+
+
+@app.command("assess")
+def assess_cmd(
+    applications: Path = typer.Argument(..., exists=False, help="Applications file: GeoJSON, GeoPackage, Shapefile or CSV."),
+    profile: str = typer.Option("aigz_sites", "--profile", "-p", help="Site-level profile name or TOML path."),
+    region_profile: str = typer.Option("aigz", "--region-profile", help="Profile for the national percentile of each site's LA."),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
+    html: bool = typer.Option(False, "--html", help="Also write the HTML report (OUT/report/index.html)."),
+    geoparquet: bool = typer.Option(False, "--geoparquet", help="Also write assessment.parquet (GeoParquet)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the assessment and rejections as JSON on stdout."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace earlier outputs in --out."),
+    assets: Optional[Path] = _assets_option(),
+    mirror: Optional[str] = _mirror_option(),
+    offline: bool = _offline_option(),
+) -> None:
+    """Check, score and rank every application; list rejected rows with their reasons.
+
+    Writes OUT/assessment.csv, OUT/assessment.gpkg, OUT/checks.csv, OUT/rejected.csv and
+    OUT/assessment.provenance.json. Exit code 0: every row assessed; 3: some rows were rejected
+    (see rejected.csv; the others were still assessed); 1: nothing could be assessed.
+    """
+    _override(mirror, offline)
+    from growth_zones.assessment import assess
+    from growth_zones.errors import GrowthZonesError
+    from growth_zones.outputs import prepare_out_dir
+    from growth_zones.workflows import write_assessment_outputs
+    from scoring import ScoringConfigError
+
+    if not applications.exists():
+        raise typer.BadParameter(f"file not found: {applications}", param_hint="APPLICATIONS")
+    names = ["assessment.csv", "assessment.gpkg", "checks.csv", "rejected.csv", "assessment.provenance.json"]
+    try:
+        prepare_out_dir(out, names, overwrite=overwrite)
+        result = assess(applications, settings=_settings(), profile=profile, region_profile=region_profile)
+        paths = write_assessment_outputs(result, out, html=html, geoparquet=geoparquet, assets=_assets(assets))
+    except (GrowthZonesError, ScoringConfigError) as err:
+        raise _fail(str(err)) from err
+    table = result.table
+    if as_json:
+        doc = {
+            "input_count": result.input_count,
+            "assessed": json.loads(table.drop(columns="geometry").reset_index().to_json(orient="records", force_ascii=False)),
+            "rejected": json.loads(result.rejected.to_json(orient="records", force_ascii=False)),
+        }
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    elif len(table):
+        t = table.reset_index()
+        cols = [c for c in ("rank", "id", "name", "la_name", "mw", "score", "eligible", "excluded_by") if c in t]
+        _print_table(t, cols, 50)
+    typer.echo(f"{len(table)} assessed, {len(result.rejected)} rejected of {result.input_count} rows; "
+               f"wrote {', '.join(str(p) for p in paths.values())}", err=True)
+    for _, r in result.rejected.iterrows():
+        typer.echo(f"rejected row {r['row']} (id {r['id']!s}): {r['reason']}", err=True)
+    if len(table) == 0:
+        raise typer.Exit(1)
+    if len(result.rejected):
+        raise typer.Exit(EXIT_REJECTED)
+
+
+# ---------------------------------------------------------------------------------------- map
+
+
+@app.command("map")
+def map_cmd(
+    folder: Path = typer.Argument(Path("out"), help="Folder holding ranking.* and/or assessment.* outputs."),
+    assets: Optional[Path] = _assets_option(),
+) -> None:
+    """Render the HTML reports again from existing outputs (no data access needed)."""
+    from growth_zones.errors import GrowthZonesError
+    from growth_zones.workflows import render_from_outputs
+
+    try:
+        written = render_from_outputs(folder, assets=_assets(assets), settings=_settings())
+    except GrowthZonesError as err:
+        raise _fail(str(err)) from err
+    if not written:
+        raise _fail(f"no ranking.gpkg or assessment.gpkg in {folder}: run `growth-zones rank` or `assess` first")
+    for p in written:
+        typer.echo(str(p))

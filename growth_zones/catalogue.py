@@ -82,14 +82,14 @@ class Dataset:
 
 
 def catalogue_path() -> Path:
-    """``GROWTH_ZONES_CATALOGUE`` if set, else the repo's ``data/catalogue.toml`` or the wheel's copy."""
+    """``GROWTH_ZONES_CATALOGUE`` if set, else ``data/catalogue.toml`` beside the package (repo or wheel)."""
     env = os.environ.get("GROWTH_ZONES_CATALOGUE")
     if env:
         return Path(env)
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "data" / "catalogue.toml", here / "_bundled" / "catalogue.toml"):
-        if candidate.exists():
-            return candidate
+    candidate = here.parent / "data" / "catalogue.toml"
+    if candidate.exists():
+        return candidate
     raise CatalogueError("dataset catalogue not found: set GROWTH_ZONES_CATALOGUE to a catalogue.toml")
 
 

@@ -113,7 +113,7 @@ def to_bng(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, TransformRecord]:
     method = f"OSTN15 via convertbng {cb_version}"
     if counter["fallback"]:
         method += f"; {counter['fallback']} points outside OSTN15 via {_pyproj_method()}"
-        log.warning("%d coordinates lay outside OSTN15 and were transformed by pyproj", counter["fallback"])
+        log.info("%d coordinates lay outside OSTN15 and were transformed by pyproj", counter["fallback"])
     return out, TransformRecord(src, method, points=counter["n"], fallback_points=counter["fallback"])
 
 

@@ -113,14 +113,32 @@ def pull(keys: Iterable[str] | None = None, *, settings: Settings | None = None,
     return report
 
 
-def ensure_layers(layers: Iterable[str], settings: Settings | None = None) -> Store:
-    """Make sure every default dataset feeding ``layers`` is stored, pulling on first use."""
+def ensure_layers(layers: Iterable[str], settings: Settings | None = None, *,
+                  required: Iterable[str] = ()) -> Store:
+    """Make sure every default dataset feeding ``layers`` is stored, pulling on first use.
+
+    A dataset that cannot be had is a warning when its layer is optional (the indicators that need
+    it become *missing, with the reason*) and an error when its layer is in ``required``.
+    """
+    import warnings
+
     store = Store(settings)
-    keys = [d.key for d in load_catalogue().values() if d.default and d.layer in set(layers)]
+    wanted = set(layers)
+    keys = [d.key for d in store.catalogue.values() if d.default and d.layer in wanted]
     missing = [k for k in keys if not store.has(k)]
-    if missing:
-        report = pull(missing, settings=store.settings)
-        if not report.ok:
-            lines = "; ".join(f"{o.key}: {o.message}" for o in report.failed)
-            raise GrowthZonesError(f"could not prepare the data: {lines}")
+    if not missing:
+        return store
+    if store.settings.offline:
+        missing_raw = [k for k in missing if _fetch.cached(store.catalogue[k], store.settings) is None]
+        if missing_raw:
+            raise OfflineError(missing_raw)
+    report = pull(missing, settings=store.settings)
+    must = set(required)
+    fatal = [o for o in report.failed if store.catalogue[o.key].layer in must]
+    if fatal:
+        lines = "; ".join(f"{o.key}: {o.message}" for o in fatal)
+        raise GrowthZonesError(f"could not prepare the data: {lines}")
+    for o in report.failed:
+        warnings.warn(f"dataset {o.key} unavailable ({o.message}); indicators that need it are reported missing",
+                      stacklevel=2)
     return store
