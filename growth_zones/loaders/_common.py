@@ -1,0 +1,141 @@
+"""Small private helpers shared by the normalisers: reading raw files the same way everywhere,
+parsing voltages, and assembling the ``Normalised`` result (schema columns, notes, final check)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .._validate import check_layer, repair_geometries, require_crs
+from ..crs import TransformRecord
+from ..errors import SchemaError
+from ..schemas import LAYERS
+from . import Normalised, RawInput
+
+NATION_BY_PREFIX = {"E": "England", "W": "Wales", "S": "Scotland", "N": "Northern Ireland"}
+NONE_TRANSFORM = "none (already EPSG:27700)"
+
+
+def read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
+    """Publisher CSVs often carry a UTF-8 BOM; reading with utf-8-sig keeps the first header clean."""
+    return pd.read_csv(path, encoding="utf-8-sig", **kwargs)
+
+
+def read_vector(raw: RawInput, path: Path | None = None) -> gpd.GeoDataFrame:
+    """Read a GeoJSON/shapefile with pyogrio and check its CRS against the catalogue.
+
+    GDAL warns (RuntimeWarning) when a GeoJSON repeats a feature id and renumbers it; the feature
+    ids are never used here (each normaliser uses an attribute as id), so that one warning is
+    silenced locally instead of globally.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*features with id = .*", category=RuntimeWarning)
+        gdf = gpd.read_file(path or raw.path, engine="pyogrio")
+    require_crs(gdf, raw.dataset.key, raw.dataset.source_crs)
+    return gdf
+
+
+def text(series: pd.Series) -> pd.Series:
+    """Text column with surrounding whitespace (including NBSP) stripped; missing -> ''."""
+    return series.astype("str").str.strip().where(series.notna(), "").astype("str")
+
+
+def number(series: pd.Series) -> pd.Series:
+    """Numeric column from text that may carry stray whitespace (REPD has NBSP-padded numbers)."""
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype("float64")
+    cleaned = series.astype("str").str.strip().str.replace(",", "", regex=False)
+    return pd.to_numeric(cleaned.where(series.notna()), errors="coerce").astype("float64")
+
+
+def max_kv_from_volts(series: pd.Series) -> pd.Series:
+    """OSM voltage tags are ';'-lists in volts ("400000;275000"): the highest, in kV (NaN if none)."""
+    parts = series.astype("str").where(series.notna()).str.split(";").explode()
+    volts = pd.to_numeric(parts.str.strip(), errors="coerce")
+    return (volts.groupby(level=0).max() / 1000.0).reindex(series.index).astype("float64")
+
+
+# A run of voltages written before "kV": "33/11kv", "33 11kv" (= 33/11), "132/33/11kV", "33 6 6kv" (= 33/6.6).
+_KV_RUN = re.compile(r"(?<![\w.])((?:\d+(?:\.\d+)?[ /]+)*\d+(?:\.\d+)?)\s*kv", re.IGNORECASE)
+_GB_VOLTAGES = {0.4, 3.3, 6.6, 11.0, 20.0, 22.0, 25.0, 33.0, 66.0, 132.0, 220.0, 275.0, 400.0}
+
+
+def max_kv_from_name(names: pd.Series) -> pd.Series:
+    """Highest voltage stated in a site name ("Madeley 33/11kv" -> 33). Numbers that are not a
+    standard GB voltage (street numbers, "No2") are ignored; NaN when the name states none."""
+    runs = names.astype("str").str.extractall(_KV_RUN)[0]
+    if runs.empty:
+        return pd.Series(np.nan, index=names.index, dtype="float64")
+    tokens = runs.str.split(r"[ /]+").explode()
+    kv = pd.to_numeric(tokens, errors="coerce")
+    kv = kv[kv.isin(_GB_VOLTAGES)]
+    return kv.groupby(level=0).max().reindex(names.index).astype("float64")
+
+
+def nation_from_code(codes: pd.Series, key: str) -> pd.Series:
+    """ONS GSS codes start with the nation letter (E/W/S/N); anything else is a format change."""
+    nation = codes.str[0].map(NATION_BY_PREFIX)
+    if nation.isna().any():
+        bad = sorted(codes[nation.isna()].unique().tolist())[:10]
+        raise SchemaError(f"dataset {key}: codes without a UK nation prefix (E/W/S/N): {bad}")
+    return nation.astype("str")
+
+
+def require_dep(raw: RawInput, dep: str) -> pd.DataFrame:
+    """A normalised dependency frame (catalogue ``requires``); missing means a wiring bug upstream."""
+    frame = raw.deps.get(dep)
+    if frame is None:
+        raise SchemaError(f"dataset {raw.dataset.key}: needs the normalised dataset {dep!r} in raw.deps")
+    return frame
+
+
+def repair(gdf: gpd.GeoDataFrame, notes: dict[str, Any]) -> gpd.GeoDataFrame:
+    """make_valid polygon layers and record how many geometries needed it."""
+    gdf, n = repair_geometries(gdf)
+    notes["repaired_geometries"] = int(notes.get("repaired_geometries", 0)) + n
+    return gdf
+
+
+def finish(
+    frame: pd.DataFrame,
+    raw: RawInput,
+    *,
+    rows_in: int,
+    dropped: dict[str, int] | None = None,
+    transform: TransformRecord | None = None,
+    extra: tuple[str, ...] = (),
+    notes: dict[str, Any] | None = None,
+) -> Normalised:
+    """Order columns as the schema (+ ``extra``), add ``dataset``, fill notes and check the layer."""
+    schema = LAYERS[raw.dataset.layer]
+    frame = frame.copy()
+    frame["dataset"] = raw.dataset.key
+    cols = list(schema.columns) + [c for c in extra if c not in schema.columns]
+    if schema.kind == "vector":
+        frame = gpd.GeoDataFrame(frame[cols + ["geometry"]], geometry="geometry", crs=frame.crs)
+    else:
+        frame = pd.DataFrame(frame[cols])
+    frame = frame.reset_index(drop=True)
+    out_notes: dict[str, Any] = dict(notes or {})
+    out_notes.update(
+        rows_in=int(rows_in),
+        rows_out=int(len(frame)),
+        dropped={k: int(v) for k, v in (dropped or {}).items() if v},
+    )
+    check_layer(frame, raw.dataset.layer, raw.dataset.key)
+    return Normalised(frame=frame, transform=transform, notes=out_notes)
+
+
+def bng_points(x: pd.Series, y: pd.Series, columns: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Point layer from coordinates that are already British National Grid metres."""
+    return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(x, y), crs="EPSG:27700")
+
+
+def already_bng(source: str = "EPSG:27700") -> TransformRecord:
+    return TransformRecord(source, NONE_TRANSFORM, points=0)

@@ -1,0 +1,82 @@
+"""`growth-zones data ...` end to end on the real files, and format drift caught with a clear message."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from cli import app
+from growth_zones.catalogue import get_dataset, load_catalogue
+from growth_zones.pull import pull_one
+from growth_zones.store import Store
+
+pytestmark = pytest.mark.data
+
+
+def test_pull_list_info_from_mirror(cli_runner, shared_data, tmp_path):
+    env = {"GROWTH_ZONES_CACHE": str(tmp_path / "c"), "GROWTH_ZONES_MIRROR": ""}
+    res = cli_runner.invoke(app, ["data", "pull", "--mirror", str(shared_data)], env=env)
+    assert res.exit_code == 0, res.output
+    listed = json.loads(cli_runner.invoke(app, ["data", "list", "--json"], env=env).stdout)
+    defaults = [r for r in listed if r["default"]]
+    assert defaults and all(r["cached"] for r in defaults)
+    assert {"key", "layer", "licence", "vintage", "cached"} <= set(listed[0])
+    info = json.loads(cli_runner.invoke(app, ["data", "info", "ons_lad_may2023_buc", "--json"], env=env).stdout)
+    ds = get_dataset("ons_lad_may2023_buc")
+    assert info["raw_sha256"] == [ds.sha256[0]]
+    assert info["rows"] == 361 and info["crs"] == "EPSG:27700" and info["via"] == "mirror"
+    assert info["licence"] == "OGL-UK-3.0" and "Office for National Statistics" in info["attribution"]
+    assert info["crs_transformation"]["method"].startswith("OSTN15 via convertbng")
+    assert info["source_urls"][0].endswith("boundaries/lad_may2023_uk_buc.geojson")
+    assert info["notes"]["repaired_geometries"] >= 1  # North Somerset is invalid in the source
+    for key in [r["key"] for r in defaults]:
+        prov = tmp_path / "c" / "layers" / f"{key}.provenance.json"
+        assert prov.exists(), key
+
+
+def test_offline_with_empty_cache_names_missing(cli_runner, tmp_path):
+    env = {"GROWTH_ZONES_CACHE": str(tmp_path / "empty"), "GROWTH_ZONES_MIRROR": ""}
+    res = cli_runner.invoke(app, ["data", "pull", "neso_fes2024_gsp_info", "ons_mye_mid2022_lad", "--offline"], env=env)
+    assert res.exit_code == 1
+    assert "neso_fes2024_gsp_info" in res.stderr and "ons_mye_mid2022_lad" in res.stderr
+
+
+def test_unknown_key_is_a_clear_error(cli_runner, tmp_path):
+    res = cli_runner.invoke(app, ["data", "info", "no_such_dataset"], env={"GROWTH_ZONES_CACHE": str(tmp_path)})
+    assert res.exit_code == 1 and "unknown dataset 'no_such_dataset'" in res.stderr
+
+
+def _unpinned(key: str, mirror_dir):
+    ds = dataclasses.replace(get_dataset(key), sha256=(None,))
+    return ds, {**load_catalogue(), key: ds}
+
+
+def test_renamed_column_fails_naming_dataset_and_column(settings, shared_data, tmp_path):
+    mirror = tmp_path / "mirror"
+    ds, cat = _unpinned("neso_tec_register_2025_09", mirror)
+    raw = pd.read_csv(shared_data / ds.mirror_paths[0], encoding="utf-8-sig")
+    (mirror / "grid").mkdir(parents=True)
+    raw.rename(columns={"Connection Site": "Connection Point"}).to_csv(mirror / ds.mirror_paths[0], index=False)
+    store = Store(settings.with_(mirror=str(mirror)), catalogue=cat)
+    outcome = pull_one(ds, store)
+    assert not outcome.ok
+    assert "neso_tec_register_2025_09" in outcome.message and "Connection Site" in outcome.message
+    assert "Connection Point" in outcome.message  # what was found
+    assert not store.has(ds.key)
+
+
+def test_wrong_crs_fails_naming_expected_and_found(settings, shared_data, tmp_path):
+    mirror = tmp_path / "mirror"
+    ds, cat = _unpinned("ons_national_parks_dec2021_bgc", mirror)
+    parks = gpd.read_file(shared_data / ds.mirror_paths[0]).to_crs(27700)
+    (mirror / "land").mkdir(parents=True)
+    parks.to_file(mirror / ds.mirror_paths[0], driver="GeoJSON")
+    store = Store(settings.with_(mirror=str(mirror)), catalogue=cat)
+    outcome = pull_one(ds, store)
+    assert not outcome.ok
+    assert "ons_national_parks_dec2021_bgc" in outcome.message and "EPSG:4326" in outcome.message
+    assert "27700" in outcome.message
