@@ -113,7 +113,7 @@ def _assemble(regions: gpd.GeoDataFrame, ind: Any, scores: pd.DataFrame, sens: p
     contrib = [c for c in scores.columns if c.startswith(("contrib_", "value_"))]
     parts = [regions[["name", "nation"]], scores[head]]
     if sens is not None:
-        parts.append(sens)
+        parts.append(sens[[c for c in sens.columns if c.startswith(("rank_", "p_top"))]])
     parts.append(ind.values)
     extra = ind.extra.drop(columns=[c for c in ("name", "nation") if c in ind.extra.columns], errors="ignore")
     if len(extra.columns):

@@ -1,0 +1,461 @@
+"""Scoring profiles: TOML -> validated, frozen :class:`Profile`.
+
+See ``scoring/README.md`` for the file format. Every problem in a file is collected and reported at
+once in a single :class:`~scoring.errors.ScoringConfigError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import ScoringConfigError
+from .value_functions import ValueFunction, parse_value_function
+
+__all__ = [
+    "Profile",
+    "Section",
+    "Criterion",
+    "Exclusion",
+    "MISSING_RULES",
+    "OPS",
+    "LEVELS",
+    "load_profile",
+    "parse_profile",
+    "profile_from_dict",
+    "list_profiles",
+]
+
+MISSING_RULES = ("worst", "neutral", "median", "exclude", "renormalise")
+OPS = ("<", "<=", ">", ">=", "==", "!=")
+LEVELS = ("region", "site")
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+_TOP_KEYS = ("meta", "sections", "criteria", "exclusions")
+_META_KEYS = ("name", "title", "level", "description", "missing_default")
+_SECTION_KEYS = ("label", "weight", "description")
+_CRITERION_KEYS = ("indicator", "section", "weight", "label", "unit", "description", "value_function", "missing")
+_EXCLUSION_KEYS = ("name", "indicator", "op", "value", "reason")
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    label: str
+    weight: float
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    indicator: str
+    section: str
+    weight: float
+    value_function: ValueFunction
+    missing: str
+    label: str = ""
+    unit: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    name: str
+    indicator: str
+    op: str
+    value: float | bool | str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    level: str
+    description: str
+    sections: dict[str, Section]
+    criteria: tuple[Criterion, ...]
+    exclusions: tuple[Exclusion, ...] = ()
+    missing_default: str = "worst"
+    source: str = field(default="<string>", compare=False)
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def weights(self) -> pd.Series:
+        """Effective normalised weight per criterion (index = criterion name), summing to 1.
+
+        effective(c) = section.weight * c.weight / sum(weights of criteria in c's section), then
+        normalised over all criteria. Sections without criteria take no part.
+        """
+        return _effective_weights(self.sections, self.criteria)
+
+    @property
+    def criterion_names(self) -> list[str]:
+        return [c.name for c in self.criteria]
+
+    @property
+    def indicators(self) -> list[str]:
+        """Indicator columns this profile reads (criteria then exclusions, de-duplicated)."""
+        seen: dict[str, None] = {}
+        for c in self.criteria:
+            seen.setdefault(c.indicator, None)
+        for e in self.exclusions:
+            seen.setdefault(e.indicator, None)
+        return list(seen)
+
+    def criterion(self, name: str) -> Criterion:
+        for c in self.criteria:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def with_weights(self, mapping: Mapping[str, float]) -> Profile:
+        """Return a copy with some weights overridden.
+
+        Keys are criterion names (weight relative within the criterion's section, as in the TOML)
+        or ``"sections.<name>"`` for a section weight. The result is re-validated; problems raise
+        :class:`ScoringConfigError`.
+        """
+        data = self.to_dict()
+        problems = []
+        for key, w in mapping.items():
+            if key.startswith("sections."):
+                sname = key.split(".", 1)[1]
+                if sname not in data["sections"]:
+                    problems.append(f"with_weights: unknown section {sname!r}; known: {', '.join(data['sections'])}")
+                    continue
+                data["sections"][sname]["weight"] = w
+            elif key in data["criteria"]:
+                data["criteria"][key]["weight"] = w
+            else:
+                problems.append(
+                    f"with_weights: unknown criterion {key!r}; known: {', '.join(data['criteria'])}"
+                    " (use 'sections.<name>' for a section)"
+                )
+        if problems:
+            raise ScoringConfigError(problems)
+        return profile_from_dict(data, source=f"{self.source} (with_weights)")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form mirroring the TOML layout (round-trips through :func:`profile_from_dict`)."""
+        return {
+            "meta": {
+                "name": self.name,
+                "title": self.title,
+                "level": self.level,
+                "description": self.description,
+                "missing_default": self.missing_default,
+            },
+            "sections": {
+                s.name: {"label": s.label, "weight": s.weight, "description": s.description}
+                for s in self.sections.values()
+            },
+            "criteria": {
+                c.name: {
+                    "indicator": c.indicator,
+                    "section": c.section,
+                    "weight": c.weight,
+                    "label": c.label,
+                    "unit": c.unit,
+                    "description": c.description,
+                    "value_function": c.value_function.to_dict(),
+                    "missing": c.missing,
+                }
+                for c in self.criteria
+            },
+            "exclusions": [dataclasses.asdict(e) for e in self.exclusions],
+        }
+
+
+def _effective_weights(sections: Mapping[str, Section], criteria: Iterable[Criterion]) -> pd.Series:
+    criteria = list(criteria)
+    sums: dict[str, float] = {}
+    for c in criteria:
+        sums[c.section] = sums.get(c.section, 0.0) + c.weight
+    raw = []
+    for c in criteria:
+        s = sums[c.section]
+        raw.append(sections[c.section].weight * c.weight / s if s > 0 else 0.0)
+    total = math.fsum(raw)
+    vals = [r / total if total > 0 else 0.0 for r in raw]
+    return pd.Series(vals, index=pd.Index([c.name for c in criteria], dtype=object), name="weight", dtype="float64")
+
+
+# ---------------------------------------------------------------------- parsing
+def _is_weight(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_weight(v: Any, where: str, problems: list[str]) -> float | None:
+    if not _is_weight(v) or not math.isfinite(v):
+        problems.append(f"{where}: must be a finite number >= 0 (got {v!r})")
+        return None
+    if v < 0:
+        problems.append(f"{where}: must be >= 0 (got {v!r})")
+        return None
+    return float(v)
+
+
+def _check_str(v: Any, where: str, problems: list[str], *, required: bool = False, default: str = "") -> str:
+    if v is None:
+        if required:
+            problems.append(f"{where}: required")
+        return default
+    if not isinstance(v, str):
+        problems.append(f"{where}: must be a string (got {v!r})")
+        return default
+    return v
+
+
+def _unknown_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str, problems: list[str]) -> None:
+    for k in table:
+        if k not in allowed:
+            problems.append(f"{where}{k}: unknown key; allowed: {', '.join(allowed)}")
+
+
+def profile_from_dict(
+    data: Mapping[str, Any], *, source: str = "<dict>", indicators: Iterable[str] | None = None
+) -> Profile:
+    """Validate a parsed profile mapping (the TOML structure) and build a :class:`Profile`."""
+    src = f"{source}: "
+    problems: list[str] = []
+    known_ind = None if indicators is None else list(dict.fromkeys(indicators))
+    if not isinstance(data, Mapping):
+        raise ScoringConfigError([f"{source}: profile must be a table"])
+    _unknown_keys(data, _TOP_KEYS, src, problems)
+
+    # ---- meta
+    meta = data.get("meta", {})
+    if not isinstance(meta, Mapping):
+        problems.append(f"{src}meta: must be a table")
+        meta = {}
+    if "meta" not in data:
+        problems.append(f"{src}meta: missing [meta] table (needs at least name and level)")
+    _unknown_keys(meta, _META_KEYS, f"{src}meta.", problems)
+    name = _check_str(meta.get("name"), f"{src}meta.name", problems, required="meta" in data)
+    title = _check_str(meta.get("title"), f"{src}meta.title", problems, default=name)
+    description = _check_str(meta.get("description"), f"{src}meta.description", problems)
+    level = meta.get("level")
+    if level not in LEVELS:
+        got = "missing" if level is None else f"got {level!r}"
+        problems.append(f"{src}meta.level: must be 'region' or 'site' ({got})")
+    missing_default = meta.get("missing_default", "worst")
+    if missing_default not in MISSING_RULES:
+        problems.append(
+            f"{src}meta.missing_default: unknown missing rule {missing_default!r}; known: {', '.join(MISSING_RULES)}"
+        )
+        missing_default = "worst"
+
+    # ---- sections
+    sections: dict[str, Section] = {}
+    raw_sections = data.get("sections", {})
+    if not isinstance(raw_sections, Mapping) or not raw_sections:
+        problems.append(f"{src}sections: need at least one [sections.<name>] table")
+        raw_sections = {} if not isinstance(raw_sections, Mapping) else raw_sections
+    for sname, st in raw_sections.items():
+        where = f"{src}sections.{sname}"
+        if not isinstance(st, Mapping):
+            problems.append(f"{where}: must be a table")
+            continue
+        if not _NAME_RE.match(sname):
+            problems.append(f"{where}: section name must be letters, digits and underscores")
+        _unknown_keys(st, _SECTION_KEYS, f"{where}.", problems)
+        if "weight" not in st:
+            problems.append(f"{where}.weight: required")
+            w = None
+        else:
+            w = _check_weight(st["weight"], f"{where}.weight", problems)
+        sections[sname] = Section(
+            name=sname,
+            label=_check_str(st.get("label"), f"{where}.label", problems, default=sname),
+            weight=w if w is not None else 0.0,
+            description=_check_str(st.get("description"), f"{where}.description", problems),
+        )
+
+    # ---- criteria
+    criteria: list[Criterion] = []
+    raw_criteria = data.get("criteria", {})
+    if not isinstance(raw_criteria, Mapping) or not raw_criteria:
+        problems.append(f"{src}criteria: need at least one [criteria.<name>] table")
+        raw_criteria = {} if not isinstance(raw_criteria, Mapping) else raw_criteria
+    weights_ok = True
+    for cname, ct in raw_criteria.items():
+        where = f"{src}criteria.{cname}"
+        if not isinstance(ct, Mapping):
+            problems.append(f"{where}: must be a table")
+            weights_ok = False
+            continue
+        if not _NAME_RE.match(cname):
+            problems.append(f"{where}: criterion name must be letters, digits and underscores")
+        _unknown_keys(ct, _CRITERION_KEYS, f"{where}.", problems)
+        indicator = _check_str(ct.get("indicator"), f"{where}.indicator", problems, default=cname) or cname
+        if known_ind is not None and indicator not in known_ind:
+            problems.append(f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}")
+        section = ct.get("section")
+        if section is None:
+            problems.append(f"{where}.section: required; known sections: {', '.join(sections) or 'none'}")
+        elif section not in sections:
+            problems.append(f"{where}.section: unknown section {section!r}; known: {', '.join(sections) or 'none'}")
+            section = None
+        w = _check_weight(ct.get("weight", 1.0), f"{where}.weight", problems)
+        if w is None:
+            weights_ok = False
+        vf, vf_problems = parse_value_function(ct.get("value_function"), f"{where}.value_function")
+        if "value_function" not in ct:
+            vf_problems = [f"{where}.value_function: required, e.g. {{ type = \"linear\", direction = \"higher\" }}"]
+        problems.extend(vf_problems)
+        missing = ct.get("missing", missing_default)
+        if missing not in MISSING_RULES:
+            problems.append(f"{where}.missing: unknown missing rule {missing!r}; known: {', '.join(MISSING_RULES)}")
+        if section is None or w is None or vf is None or missing not in MISSING_RULES:
+            continue
+        criteria.append(
+            Criterion(
+                name=cname,
+                indicator=indicator,
+                section=section,
+                weight=w,
+                value_function=vf,
+                missing=missing,
+                label=_check_str(ct.get("label"), f"{where}.label", problems, default=cname),
+                unit=_check_str(ct.get("unit"), f"{where}.unit", problems),
+                description=_check_str(ct.get("description"), f"{where}.description", problems),
+            )
+        )
+
+    # ---- section / weight consistency (only meaningful if all criteria parsed)
+    if weights_ok and len(criteria) == len(raw_criteria) and criteria:
+        per_section: dict[str, list[Criterion]] = {s: [] for s in sections}
+        for c in criteria:
+            per_section[c.section].append(c)
+        for sname, cs in per_section.items():
+            sec = sections[sname]
+            if not cs and sec.weight > 0:
+                problems.append(
+                    f"{src}sections.{sname}.weight: a section with no criteria must have weight 0 (got {sec.weight:g})"
+                )
+            elif cs and sec.weight > 0 and all(c.weight == 0 for c in cs):
+                problems.append(
+                    f"{src}sections.{sname}: weight {sec.weight:g} but all its criteria have weight 0"
+                )
+        if _effective_weights(sections, criteria).sum() <= 0:
+            problems.append(f"{src}weights: all effective weights are zero; at least one criterion needs weight > 0")
+
+    # ---- exclusions
+    exclusions: list[Exclusion] = []
+    raw_ex = data.get("exclusions", [])
+    if not isinstance(raw_ex, list):
+        problems.append(f"{src}exclusions: must be an array of tables ([[exclusions]])")
+        raw_ex = []
+    seen_ex: set[str] = set()
+    for i, et in enumerate(raw_ex):
+        where = f"{src}exclusions[{i}]"
+        if not isinstance(et, Mapping):
+            problems.append(f"{where}: must be a table")
+            continue
+        ename = et.get("name")
+        if isinstance(ename, str):
+            where = f"{src}exclusions[{i}] ({ename})"
+        _unknown_keys(et, _EXCLUSION_KEYS, f"{where}.", problems)
+        ok = True
+        if not isinstance(ename, str) or not ename:
+            problems.append(f"{where}.name: required (a short identifier)")
+            ok = False
+        elif ename in seen_ex:
+            problems.append(f"{where}.name: duplicate exclusion name {ename!r}")
+            ok = False
+        else:
+            seen_ex.add(ename)
+        indicator = et.get("indicator", ename)
+        if not isinstance(indicator, str) or not indicator:
+            problems.append(f"{where}.indicator: must be a string (got {indicator!r})")
+            ok = False
+        elif known_ind is not None and indicator not in known_ind:
+            problems.append(f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}")
+        op = et.get("op")
+        if op not in OPS:
+            problems.append(f"{where}.op: must be one of {' '.join(OPS)} (got {op!r})")
+            ok = False
+        value = et.get("value")
+        if value is None:
+            problems.append(f"{where}.value: required (number, boolean or string)")
+            ok = False
+        elif isinstance(value, (bool, str)):
+            if op in OPS and op not in ("==", "!="):
+                problems.append(f"{where}.op: {op!r} needs a numeric value; booleans/strings allow only == and !=")
+                ok = False
+        elif isinstance(value, (int, float)) and math.isfinite(value):
+            value = float(value)
+        else:
+            problems.append(f"{where}.value: must be a finite number, boolean or string (got {value!r})")
+            ok = False
+        reason = et.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            problems.append(f"{where}.reason: required (plain-English reason shown to users)")
+            ok = False
+        if ok:
+            exclusions.append(Exclusion(name=ename, indicator=indicator, op=op, value=value, reason=reason))
+
+    if problems:
+        raise ScoringConfigError(problems)
+    return Profile(
+        name=name,
+        title=title,
+        level=level,
+        description=description,
+        sections=sections,
+        criteria=tuple(criteria),
+        exclusions=tuple(exclusions),
+        missing_default=missing_default,
+        source=source,
+    )
+
+
+def parse_profile(
+    text: str, *, source: str = "<string>", indicators: Iterable[str] | None = None
+) -> Profile:
+    """Parse and validate a TOML profile from text. Raises :class:`ScoringConfigError`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScoringConfigError([f"{source}: TOML syntax error: {exc}"]) from None
+    return profile_from_dict(data, source=source, indicators=indicators)
+
+
+def _bundled_dir():
+    return resources.files("scoring").joinpath("profiles")
+
+
+def list_profiles() -> list[str]:
+    """Names of the profiles bundled with the package (usable with :func:`load_profile`)."""
+    return sorted(
+        p.name[: -len(".toml")] for p in _bundled_dir().iterdir() if p.is_file() and p.name.endswith(".toml")
+    )
+
+
+def load_profile(name_or_path: str | Path, *, indicators: Iterable[str] | None = None) -> Profile:
+    """Load a bundled profile by name (``"aigz"``, ``"power_first"``, ``"aigz_sites"``) or a .toml path."""
+    if isinstance(name_or_path, str) and _NAME_RE.match(name_or_path):
+        res = _bundled_dir().joinpath(f"{name_or_path}.toml")
+        if res.is_file():
+            return parse_profile(res.read_text(encoding="utf-8"), source=res.name, indicators=indicators)
+        if not Path(name_or_path).exists():
+            raise ScoringConfigError(
+                [f"{name_or_path}: no bundled profile of that name; bundled: {', '.join(list_profiles())}"]
+            )
+    path = Path(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScoringConfigError([f"{path}: cannot read profile ({exc.strerror or exc})"]) from None
+    return parse_profile(text, source=str(path), indicators=indicators)

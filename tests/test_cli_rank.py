@@ -1,0 +1,80 @@
+"""`growth-zones rank` end to end on the real data (warm cache from the mirror)."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli import app
+
+pytestmark = pytest.mark.data
+
+
+@pytest.fixture(scope="module")
+def ranked(mirror_cache, tmp_path_factory):
+    from typer.testing import CliRunner
+
+    out = tmp_path_factory.mktemp("rank")
+    env = {"GROWTH_ZONES_CACHE": str(mirror_cache.cache_dir), "GROWTH_ZONES_MIRROR": str(mirror_cache.mirror)}
+    res = CliRunner().invoke(app, ["rank", "--out", str(out), "--sensitivity", "1000", "--top", "15"], env=env)
+    assert res.exit_code == 0, res.output
+    return out, res
+
+
+def test_ranks_exactly_the_gb_local_authorities(ranked, shared_data):
+    out, _ = ranked
+    table = pd.read_csv(out / "ranking.csv", dtype={"code": str})
+    src = gpd.read_file(shared_data / "boundaries/lad_may2023_uk_buc.geojson")
+    gb = set(src.loc[~src["LAD23CD"].str.startswith("N"), "LAD23CD"])
+    assert set(table["code"]) == gb and len(table) == len(gb) == 350
+    assert set(table["nation"]) == {"England", "Scotland", "Wales"}
+    assert sorted(table["rank"].tolist())[0] == 1
+
+
+def test_every_score_is_explained_by_at_least_eight_contributions(ranked):
+    out, _ = ranked
+    table = pd.read_csv(out / "ranking.csv", dtype={"code": str})
+    contrib = [c for c in table.columns if c.startswith("contrib_")]
+    assert len(contrib) >= 8
+    eligible = table["eligible"].astype(bool)
+    np.testing.assert_allclose(table.loc[eligible, contrib].sum(axis=1), table.loc[eligible, "score"], atol=1e-9)
+    for col in ("code", "name", "nation", "score", "rank", "rank_p05", "rank_p95", "p_top10"):
+        assert col in table.columns
+    assert (table["rank_p05"] <= table["rank_p95"]).all()
+    assert table["p_top10"].between(0, 1).all()
+
+
+def test_rank_order_follows_score(ranked):
+    out, _ = ranked
+    table = pd.read_csv(out / "ranking.csv").sort_values("rank")
+    eligible = table[table["eligible"].astype(bool)]
+    assert eligible["score"].is_monotonic_decreasing
+
+
+def test_geopackage_and_provenance_sidecar(ranked):
+    out, res = ranked
+    gpkg = gpd.read_file(out / "ranking.gpkg", layer="ranking")
+    assert len(gpkg) == 350 and gpkg.crs.to_epsg() == 27700
+    side = json.loads((out / "ranking.provenance.json").read_text())
+    keys = {d["key"] for d in side["datasets"]}
+    assert {"ons_lad_may2023_buc", "neso_fes2024_gsp_info", "ons_mye_mid2022_lad"} <= keys
+    assert all(d["licence"] and d["vintage"] for d in side["datasets"])
+    assert set(side["non_commercial_datasets"]) >= {"telegeography_ix_buildings_2020_10"}
+    assert side["profile"]["meta"]["name"] == "aigz"
+    assert "North Lanarkshire" in res.stdout or "rank" in res.stdout  # the table was printed
+
+
+def test_bad_profile_writes_nothing(mirror_cache, tmp_path, cli_runner):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[meta]\nname="x"\nlevel="region"\n[sections.power]\nweight=-1\n'
+                   '[criteria.nope]\nsection="power"\nweight=1\nvalue_function={type="linear",direction="up"}\n')
+    out = tmp_path / "out"
+    env = {"GROWTH_ZONES_CACHE": str(mirror_cache.cache_dir), "GROWTH_ZONES_MIRROR": str(mirror_cache.mirror)}
+    res = cli_runner.invoke(app, ["rank", "--profile", str(bad), "--out", str(out)], env=env)
+    assert res.exit_code == 1
+    assert "nope" in res.stderr and "weight" in res.stderr
+    assert not any(out.glob("ranking.*"))
