@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .ranking import REGION_LAYERS, criteria_table, load_layers, national_percentile, rank_regions
+from .indicators.specs import DESIGNATION_LABELS
 from .settings import Settings
 
 EVIDENCE = {
@@ -128,7 +129,17 @@ def _checks(table: gpd.GeoDataFrame, designation: pd.DataFrame, ind_settings: An
                          "status": _status(r.get(col), "present", "missing", "unknown"), "detail": ""})
     out = pd.DataFrame(rows, columns=["id", "check", "status", "detail"])
     if len(designation):
-        d = designation.copy()
-        d["check"] = "Designation: " + d["designation"].astype(str)
+        d = designation.rename(columns={"site_id": "id"})
+        d["check"] = "Designation: " + d["designation"].map(lambda x: DESIGNATION_LABELS.get(x, x))
+        d["detail"] = [_designation_detail(r) for r in d.itertuples(index=False)]
         out = pd.concat([out, d[["id", "check", "status", "detail"]]], ignore_index=True)
     return out
+
+
+def _designation_detail(r: Any) -> str:
+    if r.status == "present":
+        return f"{float(r.share):.0%} of the site"
+    if r.status == "absent":
+        dist = float(r.distance_km)
+        return "none in the dataset" if np.isnan(dist) else f"nearest {dist:,.1f} km away"
+    return str(r.reason)
