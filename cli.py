@@ -276,6 +276,8 @@ def assess_cmd(
     applications: Path = typer.Argument(..., exists=False, help="Applications file: GeoJSON, GeoPackage, Shapefile or CSV."),
     profile: str = typer.Option("aigz_sites", "--profile", "-p", help="Site-level profile name or TOML path."),
     region_profile: str = typer.Option("aigz", "--region-profile", help="Profile for the national percentile of each site's LA."),
+    crs: Optional[str] = typer.Option(None, "--crs", help="CRS of a file that states none (e.g. EPSG:27700 for CSV WKT in metres)."),
+    layer: Optional[str] = typer.Option(None, "--layer", help="GeoPackage layer to read."),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
     html: bool = typer.Option(False, "--html", help="Also write the HTML report (OUT/report/index.html)."),
     geoparquet: bool = typer.Option(False, "--geoparquet", help="Also write assessment.parquet (GeoParquet)."),
@@ -303,7 +305,8 @@ def assess_cmd(
     names = ["assessment.csv", "assessment.gpkg", "checks.csv", "rejected.csv", "assessment.provenance.json"]
     try:
         prepare_out_dir(out, names, overwrite=overwrite)
-        result = assess(applications, settings=_settings(), profile=profile, region_profile=region_profile)
+        result = assess(applications, settings=_settings(), profile=profile, region_profile=region_profile,
+                        input_crs=crs, layer=layer)
         paths = write_assessment_outputs(result, out, html=html, geoparquet=geoparquet, assets=_assets(assets))
     except (GrowthZonesError, ScoringConfigError) as err:
         raise _fail(str(err)) from err

@@ -59,8 +59,14 @@ def assess(
     indicator_settings: Any = None,
     layers: Any = None,
     store: Any = None,
+    input_crs: str | None = None,
+    layer: str | None = None,
 ) -> AssessmentResult:
-    """Assess every application in ``applications`` (GeoJSON, GeoPackage, Shapefile or CSV)."""
+    """Assess every application in ``applications`` (GeoJSON, GeoPackage, Shapefile or CSV).
+
+    ``input_crs`` states the CRS of a file that has none (CSV WKT, GeoJSON without ``crs``);
+    ``layer`` picks a GeoPackage layer.
+    """
     import scoring
 
     from .applications import read_applications
@@ -69,7 +75,7 @@ def assess(
     if layers is None:
         layers, store = load_layers(settings)
     ind_settings = indicator_settings or IndicatorSettings()
-    batch = read_applications(applications, land=gb_land(layers))
+    batch = read_applications(applications, land=gb_land(layers), input_crs=input_crs, layer=layer)
     national = rank_regions(profile=region_profile, layers=layers, store=store, indicator_settings=ind_settings)
     percentile = national_percentile(national.table.set_index("code"))
     prof = profile if isinstance(profile, scoring.Profile) else scoring.load_profile(

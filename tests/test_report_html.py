@@ -1,0 +1,340 @@
+"""Parsing tests for the HTML map reports (no browser): structure, escaping, provenance, size."""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("folium")
+lxml_html = pytest.importorskip("lxml.html")
+
+from growth_zones.report import (  # noqa: E402
+    AssetsError,
+    local_assets_dir,
+    render_assessment_report,
+    render_national_map,
+    safe_id,
+)
+from growth_zones.report import demo  # noqa: E402
+
+HOSTILE = demo.HOSTILE_NAMES
+HOSTILE_PROV = {"key": "evil", "title": HOSTILE[0], "publisher": HOSTILE[1], "licence": "OGL <u>3</u>",
+                "licence_url": "javascript:alert(1)", "attribution": "© Evil & Sons <script>alert(2)</script>",
+                "vintage": "2025", "non_commercial": False}
+
+
+def geojson_layers(page: str) -> dict[str, dict]:
+    """Every FeatureCollection embedded by the report layers, keyed by its ``gz_layer`` tag."""
+    dec = json.JSONDecoder()
+    out, pos = {}, 0
+    while (i := page.find("L.geoJson(", pos)) >= 0:
+        pos = i + len("L.geoJson(")
+        if page[pos] != "{":
+            continue
+        obj, end = dec.raw_decode(page, pos)
+        out[obj.get("gz_layer", f"layer{len(out)}")] = obj
+        pos = end
+    return out
+
+
+def assert_no_markup_injection(page: str) -> None:
+    for needle in ("<img src=x onerror", "<script>alert(1)", "<script>alert(2)", "<u>3</u>", 'href="javascript:'):
+        assert needle not in page, needle
+    doc = lxml_html.fromstring(page)
+    assert not doc.xpath("//img[@onerror]")
+    handlers = doc.xpath("//@*[starts-with(name(), 'on')]")
+    assert handlers == [], handlers
+    for script in doc.xpath("//script"):
+        body = (script.text or "").lower()
+        assert "<img" not in body and "<script" not in body and "</script" not in body and "<!--" not in body
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory) -> tuple[Path, object]:
+    ranking = demo.ranking_frame(24)
+    out = tmp_path_factory.mktemp("national") / "map.html"
+    render_national_map(ranking, out_path=out, criteria=demo.CRITERIA, overlays=demo.overlays(),
+                        provenance=demo.PROVENANCE + [HOSTILE_PROV], profile_title="Power first <v2>",
+                        generated_at="2026-01-02 03:04 UTC")
+    return out, ranking
+
+
+def test_title_and_meta(national):
+    out, _ = national
+    doc = lxml_html.fromstring(out.read_text(encoding="utf-8"))
+    assert doc.findtext(".//title") == "AI Growth Zones: national ranking"
+    assert doc.xpath("string(//h1)") == "AI Growth Zones: national ranking"
+    side = doc.xpath("string(//aside)")
+    assert "Power first <v2>" in side and "2026-01-02 03:04 UTC" in side
+
+
+def test_one_feature_per_region(national):
+    out, ranking = national
+    layers = geojson_layers(out.read_text(encoding="utf-8"))
+    feats = layers["regions"]["features"]
+    assert len(feats) == len(ranking)
+    assert sorted(f["properties"]["code"] for f in feats) == sorted(ranking["code"])
+    for f in feats:
+        for ring in f["geometry"]["coordinates"]:
+            for lon, lat in ring:
+                assert -9 < lon < 3 and 49 < lat < 61  # reprojected to WGS84
+                assert round(lon, 5) == lon and round(lat, 5) == lat
+
+
+def test_popups_show_scores_ranks_and_breakdown(national):
+    out, ranking = national
+    feats = {f["properties"]["code"]: f["properties"]
+             for f in geojson_layers(out.read_text(encoding="utf-8"))["regions"]["features"]}
+    for _, r in ranking.iterrows():
+        p = feats[r["code"]]
+        assert f"{r['score']:.3f}" in p["popup"]
+        assert "Grid capacity headroom" in p["popup"] and " MW" in p["popup"]
+        if r["eligible"]:
+            assert p["tooltip"].endswith(f"rank {int(r['rank'])}")
+            assert f"Rank <b>{int(r['rank'])}</b>" in p["popup"] and "90% interval" in p["popup"]
+            assert p["_s"]["fillColor"].startswith("#")
+        else:
+            assert "Excluded: National park" in p["popup"]
+            assert p["_s"]["fillColor"] == "url(#gz-hatch)"
+        assert "Chance of ranking in the top 10" in p["popup"]
+
+
+def test_every_provenance_attribution_and_nc_notice(national):
+    out, _ = national
+    page = out.read_text(encoding="utf-8")
+    doc = lxml_html.fromstring(page)
+    text = doc.xpath("string(//aside)")
+    for p in demo.PROVENANCE + [HOSTILE_PROV]:
+        assert p["attribution"] in text
+        assert p["title"] in text
+    notice = doc.xpath("string(//div[contains(@class,'gz-warn')])")
+    assert "contains data licensed for non-commercial use only" in notice
+    assert "TeleGeography submarine cables" in notice
+    # a javascript: licence URL is not turned into a link
+    assert not doc.xpath("//a[starts-with(@href,'javascript')]")
+
+
+def test_no_notice_without_non_commercial_data(tmp_path):
+    out = render_national_map(demo.ranking_frame(4), out_path=tmp_path / "m.html", criteria=demo.CRITERIA,
+                              provenance=[p for p in demo.PROVENANCE if not p["non_commercial"]])
+    assert "non-commercial use only" not in out.read_text(encoding="utf-8")
+
+
+def test_hostile_strings_are_escaped(national):
+    out, _ = national
+    page = out.read_text(encoding="utf-8")
+    assert_no_markup_injection(page)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # rendered as text (sources list)
+    layers = geojson_layers(page)
+    names = [f["properties"]["tooltip"] for f in layers["regions"]["features"]]
+    assert any(n.startswith("&lt;img src=x onerror=alert(1)&gt;") for n in names)
+    assert any(n.startswith("&quot;&gt;&lt;script&gt;") for n in names)
+    for lay in layers.values():
+        for f in lay["features"]:
+            for k in ("tooltip", "popup", "name", "label"):
+                v = f["properties"].get(k) or ""
+                assert "<img" not in v and "<script" not in v, (k, v)
+    app_tips = [f["properties"]["tooltip"] for lay in layers.values() for f in lay["features"]
+                if "&lt;img" in f["properties"].get("tooltip", "") and "rank" in f["properties"]["tooltip"]]
+    assert app_tips
+
+
+def test_layers_and_legend(national):
+    out, _ = national
+    page = out.read_text(encoding="utf-8")
+    for label in ("Substations 400 kV", "Substations 275 kV", "Substations 132 kV and below / unknown",
+                  "Contracted connections (TEC register)", "Subsea cable landing points", "Internet exchanges",
+                  "Protected areas", "Transmission circuits", "Candidate sites (applications)",
+                  "Local authorities (score)"):
+        assert label in page, label
+    doc = lxml_html.fromstring(page)
+    legend = doc.xpath("string(//div[contains(@class,'gz-legend')])")
+    assert "Overall score" in legend and "0–1" in legend and "Excluded" in legend
+    assert "viridis" in legend
+
+
+def test_size_budget_374_regions(tmp_path):
+    ranking = demo.ranking_frame(374, n_per_edge=200)
+    out = render_national_map(ranking, out_path=tmp_path / "big.html", criteria=demo.CRITERIA,
+                              overlays=demo.overlays(), provenance=demo.PROVENANCE)
+    size = out.stat().st_size
+    assert size < 5_000_000, size
+    assert len(geojson_layers(out.read_text(encoding="utf-8"))["regions"]["features"]) == 374
+
+
+def test_rejects_non_bng_input(tmp_path):
+    ranking = demo.ranking_frame(3).to_crs("EPSG:4326")
+    with pytest.raises(ValueError, match="27700"):
+        render_national_map(ranking, out_path=tmp_path / "x.html", criteria=demo.CRITERIA)
+
+
+# ------------------------------------------------------------------ assessment report
+
+@pytest.fixture(scope="module")
+def assessment_report(tmp_path_factory):
+    assessment, checks, rejected = demo.assessment_frames(5)
+    out_dir = tmp_path_factory.mktemp("assess")
+    ov = {k: v for k, v in demo.overlays().items() if k != "applications"}
+    index = render_assessment_report(assessment, out_dir=out_dir, checks=checks, rejected=rejected,
+                                     criteria=demo.CRITERIA, overlays=ov, provenance=demo.PROVENANCE,
+                                     profile_title="AIGZ", generated_at="2026-01-02")
+    return index, assessment, checks, rejected
+
+
+def test_assessment_index(assessment_report):
+    index, assessment, _, rejected = assessment_report
+    assert index.name == "index.html"
+    page = index.read_text(encoding="utf-8")
+    assert_no_markup_injection(page)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    doc = lxml_html.fromstring(page)
+    rows = doc.xpath("//table[contains(@class,'gz-sortable')]/tbody/tr")
+    assert len(rows) == len(assessment)
+    links = doc.xpath("//table[contains(@class,'gz-sortable')]//a/@href")
+    assert len(links) == len(assessment)
+    for href in links:
+        target = (index.parent / href).resolve()
+        assert target.is_file() and target.parent == (index.parent / "sites").resolve()
+    text = doc.text_content()
+    for _, r in rejected.iterrows():
+        assert r["reason"] in text
+    assert "rows rejected" in text and "non-commercial use only" in text
+    assert len(geojson_layers(page)["sites"]["features"]) == len(assessment)
+    assert "gz-sortable" in page and "aria-sort" in page  # the sorting script
+
+
+def test_site_pages(assessment_report):
+    index, assessment, checks, _ = assessment_report
+    sites = sorted((index.parent / "sites").iterdir())
+    assert len(sites) == len(assessment)
+    for p in sites:
+        page = p.read_text(encoding="utf-8")
+        assert_no_markup_injection(page)
+        doc = lxml_html.fromstring(page)
+        text = doc.text_content()
+        assert "Nearest substation" in text and " km" in text
+        for status in ("present", "not checked", "pass", "missing"):
+            assert status in text
+        assert "Grid capacity headroom" in text and "DSIT criteria" in text
+        layers = geojson_layers(page)
+        assert len(layers["nearest_lines"]["features"]) == 3
+        labels = [f["properties"]["label"] for f in layers["nearest_labels"]["features"]]
+        assert any(" km" in lab for lab in labels)
+    first = (index.parent / "sites" / f"{safe_id(assessment.index[0])}.html").read_text(encoding="utf-8")
+    assert "<td>Drax &lt;400kV&gt;</td><td class='num'>6.3 km</td>" in first
+    labels = [f["properties"]["label"] for f in geojson_layers(first)["nearest_labels"]["features"]]
+    assert "Drax &lt;400kV&gt;: 6.3 km" in labels
+
+
+@pytest.mark.parametrize("raw", ["../../etc/passwd", "a/b\\c", "<img src=x onerror=alert(1)>", "..", "",
+                                 "CON", " spaced id ", "é-ü", "x" * 300])
+def test_safe_id(raw):
+    s = safe_id(raw)
+    assert s and len(s) <= 64 and not s.startswith(".")
+    assert all(c.isascii() and (c.isalnum() or c in "-_.") for c in s)
+    assert ".." not in s and s.upper() != "CON"
+
+
+def test_safe_id_unique():
+    taken: set[str] = set()
+    assert len({safe_id(x, taken) for x in ["a/b", "a b", "a-b", "A-B"]}) == 4
+
+
+def test_local_assets_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("GROWTH_ZONES_MAP_ASSETS", raising=False)
+    assert local_assets_dir() is None
+    monkeypatch.setenv("GROWTH_ZONES_MAP_ASSETS", str(tmp_path))
+    assert local_assets_dir() == tmp_path
+
+
+def _fake_assets(root: Path) -> Path:
+    (root / "l" / "images").mkdir(parents=True)
+    (root / "fa" / "css").mkdir(parents=True)
+    (root / "fa" / "webfonts").mkdir(parents=True)
+    (root / "l" / "leaflet.js").write_text("window.FAKE_LEAFLET = '</script>';", encoding="utf-8")
+    (root / "l" / "images" / "layers.png").write_bytes(b"\x89PNG fake")
+    (root / "l" / "leaflet.css").write_text(".a{background:url(images/layers.png)} .b{background:url(x.png)}",
+                                            encoding="utf-8")
+    (root / "fa" / "webfonts" / "fa-solid-900.woff2").write_bytes(b"wOF2")
+    (root / "fa" / "css" / "all.min.css").write_text(
+        '@font-face{font-family:"A";src:url(../webfonts/fa-solid-900.woff2) format("woff2"),'
+        'url(../webfonts/fa-solid-900.ttf) format("truetype")}'
+        '@font-face{font-family:"B";src:url(../webfonts/fa-brands-400.woff2) format("woff2")}', encoding="utf-8")
+    (root / "manifest.json").write_text(json.dumps({"files": {
+        "leaflet": "l/leaflet.js", "leaflet_css": "l/leaflet.css", "awesome_markers_font_css": "fa/css/all.min.css"}}))
+    return root
+
+
+def test_inline_assets_offline(tmp_path):
+    assets = _fake_assets(tmp_path / "assets")
+    out = render_national_map(demo.ranking_frame(3), out_path=tmp_path / "m.html", criteria=demo.CRITERIA,
+                              assets=assets)
+    page = out.read_text(encoding="utf-8")
+    doc = lxml_html.fromstring(page)
+    assert not doc.xpath("//script[@src]") and not doc.xpath("//link[@rel='stylesheet']")
+    assert "window.FAKE_LEAFLET = '<\\/script>';" in page
+    assert "data:image/png;base64," in page and "data:font/woff2;base64," in page
+    assert "x.png" not in page and "fa-brands-400" not in page and ".ttf" not in page
+
+
+def test_cdn_assets_and_bad_dir(tmp_path):
+    page = render_national_map(demo.ranking_frame(3), out_path=tmp_path / "m.html",
+                               criteria=demo.CRITERIA).read_text(encoding="utf-8")
+    srcs = lxml_html.fromstring(page).xpath("//script/@src")
+    assert any(s.startswith("https://") and s.endswith("leaflet.js") for s in srcs), srcs
+    with pytest.raises(AssetsError, match="fetch_map_assets"):
+        render_national_map(demo.ranking_frame(3), out_path=tmp_path / "n.html", criteria=demo.CRITERIA,
+                            assets=tmp_path / "nowhere")
+
+
+def test_import_does_not_need_folium():
+    code = "import sys, growth_zones.report; assert 'folium' not in sys.modules, 'folium imported eagerly'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1],
+                   env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def test_escape_helpers():
+    from growth_zones.report._html import esc, fmt_num
+
+    assert esc("`${alert(1)}` \\u") == "&#96;&#36;{alert(1)}&#96; &#92;u"
+    assert esc(None) == "" and esc(float("nan")) == ""
+    assert fmt_num(float("nan"), "km") == "—" and fmt_num(12.34, "km") == "12.3 km"
+    assert _html.unescape(esc('"><x>')) == '"><x>'
+
+
+SHARED_LAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries" / "lad_may2023_uk_buc.geojson"
+
+
+@pytest.mark.data
+def test_real_boundaries_national_map_size(tmp_path):
+    """361 real local-authority boundaries (ONS BUC) with overlays stay well inside the 5 MB budget."""
+    if not SHARED_LAD.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{SHARED_LAD} is missing on CI")
+        pytest.skip(f"real boundaries not available at {SHARED_LAD}")
+    import geopandas as gpd
+
+    lad = gpd.read_file(SHARED_LAD).to_crs("EPSG:27700")
+    synth = demo.ranking_frame(len(lad), hostile=True)
+    ranking = synth.set_geometry(lad.geometry.values)
+    ranking["code"], ranking["name"] = lad["LAD23CD"].values, lad["LAD23NM"].values
+    out = render_national_map(ranking, out_path=tmp_path / "real.html", criteria=demo.CRITERIA,
+                              overlays=demo.overlays(), provenance=demo.PROVENANCE)
+    assert out.stat().st_size < 5_000_000
+    feats = geojson_layers(out.read_text(encoding="utf-8"))["regions"]["features"]
+    assert len(feats) == len(lad) == 361
+
+
+def test_script_json_cannot_close_its_script():
+    from growth_zones.report._map import script_json
+
+    obj = {"popup": "<div>a</div></SCRIPT><!-- <script>b"}
+    s = script_json(obj)
+    assert "</" not in s and "<!--" not in s and "<script" not in s.lower()
+    assert json.loads(s) == obj
