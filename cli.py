@@ -352,3 +352,42 @@ def map_cmd(
         raise _fail(f"no ranking.gpkg or assessment.gpkg in {folder}: run `growth-zones rank` or `assess` first")
     for p in written:
         typer.echo(str(p))
+
+
+# ---------------------------------------------------------------------------------------- surface
+
+
+@app.command("surface")
+def surface_cmd(
+    resolution: float = typer.Option(250.0, "--resolution", "-r", min=10.0, help="Cell size in metres (EPSG:27700)."),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
+    profile: str = typer.Option("aigz_sites", "--profile", "-p", help="Profile whose value functions and weights score each cell."),
+    dask: Optional[str] = typer.Option(
+        None, "--dask", help="Run tile by tile on Dask: 'local' starts a local cluster; or a scheduler address "
+        "such as tcp://host:8786 for a multi-machine cluster."),
+    tile_size: int = typer.Option(1024, "--tile-size", min=16, help="Tile edge in cells (bounds peak memory)."),
+    threshold: float = typer.Option(0.6, "--threshold", min=0.0, max=1.0, help="Score at or above which a cell counts as suitable."),
+    min_area_ha: float = typer.Option(25.0, "--min-area-ha", min=0.0, help="Smallest candidate zone kept (hectares)."),
+    mirror: Optional[str] = _mirror_option(),
+    offline: bool = _offline_option(),
+) -> None:
+    """Build the GB suitability raster (Cloud-Optimised GeoTIFF, EPSG:27700), per-local-authority
+    zonal statistics (joinable to ranking.csv on `code`) and candidate zones (GeoPackage).
+
+    Cells outside a designation layer's coverage are 'unknown' (band 2 = 2), never excluded or clear.
+    """
+    from growth_zones.errors import GrowthZonesError
+    from growth_zones.ranking import load_layers
+    from growth_zones.surface.workflow import run_surface
+    from scoring import ScoringConfigError
+
+    _override(mirror, offline)
+    settings = _settings()
+    try:
+        layers, _store = load_layers(settings)
+        paths = run_surface(settings, resolution=resolution, out=out, profile=profile,
+                            dask=True if dask == "local" else (dask or False), tile_size=tile_size,
+                            threshold=threshold, min_area_ha=min_area_ha, progress=settings.progress, layers=layers)
+    except (GrowthZonesError, ScoringConfigError) as err:
+        raise _fail(str(err)) from err
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()), err=True)

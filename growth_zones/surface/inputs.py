@@ -1,0 +1,235 @@
+"""Turn canonical layers (a ``LayerSet`` or any object / mapping with the layer names) into the
+global, picklable :class:`~growth_zones.surface.tile.SurfaceInputs` of the per-tile function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..schemas import GB_NATIONS
+from .criteria import CriteriaPlan
+from .spec import Grid, SurfaceSpec
+from .tile import POINT_INDICATORS, SurfaceInputs
+
+TRANSMISSION_KINDS = ("transmission", "gsp")
+POP_RADII = {"population_30km": 30_000.0, "population_50km": 50_000.0}
+
+# LAD codes of the discount area outside Scotland (DOMAIN.md s.1, CP 1440): Cumbria (the 2023
+# unitaries and the six pre-2023 districts) and the North East region (E12000001) LADs.
+CUMBRIA_LADS = ("E06000063", "E06000064", "E07000026", "E07000027", "E07000028", "E07000029",
+                "E07000030", "E07000031")
+NORTH_EAST_LADS = ("E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "E06000047",
+                   "E06000057", "E08000021", "E08000022", "E08000023", "E08000024", "E08000037")
+
+
+def layer(layers: Any, name: str) -> Any:
+    """A layer from a LayerSet-like object or a mapping; ``None`` if absent."""
+    if isinstance(layers, dict):
+        return layers.get(name)
+    return getattr(layers, name, None)
+
+
+def default_discount_areas(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Scotland, Cumbria and North East LAD polygons from a regions layer (code/nation columns).
+
+    Uses the indicator package's definition (``growth_zones.indicators.layers.in_discount_area``)
+    so the surface and the LA ranking agree; the local code lists are the fallback."""
+    try:
+        from ..indicators.layers import in_discount_area
+    except ImportError:  # pragma: no cover - indicators not installed
+        code = regions["code"].astype(str)
+        sel = (regions["nation"].astype(str) == "Scotland") | code.isin(CUMBRIA_LADS + NORTH_EAST_LADS)
+    else:
+        sel = in_discount_area(regions["code"].astype(str), regions["nation"].astype(str)).fillna(False)
+        sel = sel.to_numpy(dtype=bool)
+    return regions.loc[sel]
+
+
+def _geoms(gdf: gpd.GeoDataFrame | None) -> np.ndarray:
+    if gdf is None or len(gdf) == 0:
+        return np.empty(0, dtype=object)
+    g = gdf.geometry.to_numpy()
+    g = g[~(shapely.is_missing(g) | shapely.is_empty(g))]
+    bad = ~shapely.is_valid(g)
+    if bad.any():
+        g = g.copy()
+        g[bad] = shapely.make_valid(g[bad])
+    # explode (multi)polygons / collections so the STRtree prunes on parts (islands etc.)
+    parts = shapely.get_parts(shapely.get_parts(g))
+    keep = shapely.get_type_id(parts) == 3  # Polygon
+    return parts[keep]
+
+
+def _points(gdf: gpd.GeoDataFrame | None) -> np.ndarray:
+    if gdf is None or len(gdf) == 0:
+        return np.empty((0, 2), dtype=np.float64)
+    g = gdf.geometry.to_numpy()
+    g = g[~(shapely.is_missing(g) | shapely.is_empty(g))]
+    xy = shapely.get_coordinates(g)  # points: one row each; multipoints: every part
+    return np.unique(xy.astype(np.float64), axis=0)
+
+
+def densify_lines(gdf: gpd.GeoDataFrame | None, spacing: float) -> np.ndarray:
+    """Vertices of every line with consecutive vertices at most ``spacing`` metres apart."""
+    if gdf is None or len(gdf) == 0:
+        return np.empty((0, 2), dtype=np.float64)
+    g = gdf.geometry.to_numpy()
+    g = g[~(shapely.is_missing(g) | shapely.is_empty(g))]
+    return np.unique(shapely.get_coordinates(shapely.segmentize(g, spacing)), axis=0)
+
+
+def disc_kernel(radius_m: float, cell_m: float) -> np.ndarray:
+    """1 for cells whose centre lies within ``radius_m`` of the centre cell's centre."""
+    n = int(np.floor(radius_m / cell_m))
+    off = np.arange(-n, n + 1, dtype=np.float64) * cell_m
+    return ((off[:, None] ** 2 + off[None, :] ** 2) <= radius_m**2).astype(np.float64)
+
+
+def population_within(pop: Any, radius_m: float) -> tuple[np.ndarray, float, float, float]:
+    """Convolve a population RasterData (north-up, square cells) with a disc: residents within R."""
+    arr = np.asarray(pop.array, dtype=np.float64)
+    if arr.ndim == 3:
+        arr = arr[0]
+    nodata = pop.profile.get("nodata")
+    bad = ~np.isfinite(arr)
+    if nodata is not None and np.isfinite(nodata):
+        bad |= arr == nodata
+    arr = np.where(bad | (arr < 0), 0.0, arr)
+    t = pop.profile["transform"]
+    if t.b != 0 or t.d != 0 or abs(t.a) != abs(t.e):
+        raise ValueError("population grid must be north-up with square cells")
+    from scipy.signal import fftconvolve  # lazy: slow to import, only the driver needs it
+
+    conv = fftconvolve(arr, disc_kernel(radius_m, t.a), mode="same")
+    conv = np.where(conv < 0.5, 0.0, conv)  # FFT round-off around zero
+    return conv.astype(np.float32), float(t.c), float(t.f), float(t.a)
+
+
+def gb_land(countries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if "nation" in countries.columns:
+        return countries.loc[countries["nation"].isin(GB_NATIONS)]
+    return countries
+
+
+def surface_grid(layers: Any, spec: SurfaceSpec) -> Grid:
+    if spec.bounds is not None:
+        return Grid.from_bounds(spec.bounds, spec.resolution_m)
+    countries = layer(layers, "countries")
+    if countries is None or len(countries) == 0:
+        raise ValueError("surface bounds: give SurfaceSpec.bounds or a countries layer")
+    return Grid.from_bounds(tuple(gb_land(countries).total_bounds), spec.resolution_m)
+
+
+def _by_designation(gdf: gpd.GeoDataFrame | None, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    out = {d: np.empty(0, dtype=object) for d in names}
+    if gdf is None or len(gdf) == 0 or "designation" not in gdf.columns:
+        return out
+    for d in names:
+        out[d] = _geoms(gdf.loc[gdf["designation"] == d])
+    return out
+
+
+def _datasets(gdf: Any) -> list[str]:
+    if isinstance(gdf, pd.DataFrame) and "dataset" in gdf.columns:
+        return sorted(set(gdf["dataset"].dropna().astype(str)))
+    return []
+
+
+def prepare_inputs(
+    layers: Any,
+    spec: SurfaceSpec,
+    plan: CriteriaPlan,
+    *,
+    discount_areas: gpd.GeoDataFrame | None = None,
+    grid: Grid | None = None,
+) -> tuple[SurfaceInputs, dict[str, str]]:
+    """Global inputs plus provenance notes (source datasets per input)."""
+    grid = grid or surface_grid(layers, spec)
+    needed = tuple(dict.fromkeys(plan.indicators + list(spec.indicator_bands)))
+    notes: dict[str, list[str]] = {}
+
+    countries = layer(layers, "countries")
+    if countries is None:
+        raise ValueError("the countries layer is required (land mask)")
+    land = gb_land(countries)
+    notes["land"] = _datasets(land)
+
+    points: dict[str, np.ndarray] = {}
+    want = {POINT_INDICATORS[n] for n in needed if n in POINT_INDICATORS}
+    if "substation" in want:
+        subs = layer(layers, "substations")
+        if subs is not None and "kind" in subs.columns:
+            subs = subs.loc[subs["kind"].isin(TRANSMISSION_KINDS)]
+        points["substation"] = _points(subs)
+        notes["substations"] = _datasets(subs)
+    ix = layer(layers, "internet_exchanges")
+    if "ix" in want:
+        points["ix"] = _points(ix)
+        notes["internet_exchanges"] = _datasets(ix)
+    if "london_ix" in want:
+        lon = None
+        if ix is not None and len(ix):
+            lon = ix.loc[ix["metro"].astype(str).str.contains("london", case=False, na=False)]
+        points["london_ix"] = _points(lon)
+    if "landing" in want:
+        lp = layer(layers, "landing_points")
+        points["landing"] = _points(lp)
+        notes["landing_points"] = _datasets(lp)
+    if "circuit" in want:
+        circ = layer(layers, "circuits")
+        if circ is not None and "voltage_kv" in circ.columns:
+            circ = circ.loc[circ["voltage_kv"] >= 275]
+        points["circuit"] = densify_lines(circ, spec.resolution_m * spec.line_spacing_fraction)
+        notes["circuits"] = _datasets(circ)
+
+    pa = layer(layers, "protected_areas")
+    cov = layer(layers, "designation_coverage")
+    designated = _by_designation(pa, spec.protected_designations) if "protected_share" in needed else {}
+    covered = _by_designation(cov, spec.protected_designations) if "protected_share" in needed else {}
+    flood = flood_cov = None
+    if "in_flood_zone_3" in needed:
+        flood = _by_designation(pa, ("flood_zone_3",))["flood_zone_3"]
+        flood_cov = _by_designation(cov, ("flood_zone_3",))["flood_zone_3"]
+    if "protected_share" in needed or "in_flood_zone_3" in needed:
+        notes["protected_areas"] = _datasets(pa)
+        notes["designation_coverage"] = _datasets(cov)
+
+    discount = None
+    if "in_discount_area" in needed:
+        if discount_areas is None and layer(layers, "regions") is not None:
+            discount_areas = default_discount_areas(layer(layers, "regions"))
+            notes["discount_area"] = ["regions: Scotland + Cumbria + North East LADs"]
+        if discount_areas is not None:
+            discount = _geoms(discount_areas)
+
+    pop: dict[str, tuple[np.ndarray, float, float, float]] = {}
+    pg = layer(layers, "population_grid")
+    for name, radius in POP_RADII.items():
+        if name in needed and pg is not None:
+            pop[name] = population_within(pg, radius)
+    if pg is not None and any(n in needed for n in POP_RADII):
+        notes["population_grid"] = [str(pg.profile.get("dataset", "population_grid"))]
+
+    inputs = SurfaceInputs(
+        grid=grid,
+        plan=plan,
+        needed=needed,
+        band_names=("score", "exclusion_state") + tuple(spec.indicator_bands),
+        land=_geoms(land),
+        points=points,
+        designated=designated,
+        covered=covered,
+        flood=flood,
+        flood_covered=flood_cov,
+        discount=discount,
+        pop=pop,
+        route_factor=spec.route_factor,
+        fibre_km_per_ms=spec.fibre_km_per_ms,
+        kd_workers=spec.kd_workers,
+        excluded_value=spec.excluded_value,
+    )
+    return inputs, {k: ";".join(v) for k, v in notes.items()}

@@ -1,0 +1,139 @@
+"""Per-cell score against a plain-loop weighted sum, criteria planning, and tiled == whole."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from growth_zones.surface import SurfaceSpec, compute_array, plan_from_profile, prepare_inputs
+from growth_zones.surface.criteria import CELL_INDICATORS, score_cells
+from growth_zones.surface.spec import Grid
+from growth_zones.surface.testing import BOUNDS, synthetic_layers, synthetic_profile_dict
+
+scoring = pytest.importorskip("scoring")
+
+BANDS = ("dist_substation_km", "rtt_london_ms", "dist_ix_km", "population_30km", "in_discount_area",
+         "protected_share", "in_flood_zone_3")
+REFERENCE = np.linspace(0.0, 3e6, 101)
+
+
+def _inputs(res: float = 1000.0, tile_bands=BANDS):
+    layers = synthetic_layers()
+    spec = SurfaceSpec(resolution_m=res, indicator_bands=tile_bands, protected_designations=("national_park", "sssi"))
+    plan = plan_from_profile(scoring.profile_from_dict(synthetic_profile_dict()))
+    grid = Grid.from_bounds(BOUNDS, res)
+    inputs, _ = prepare_inputs(layers, spec, plan, discount_areas=layers.discount_areas, grid=grid)
+    plan.set_reference({"population_30km": REFERENCE})
+    return inputs, plan
+
+
+def _percentile(x: float, ref: np.ndarray) -> float:
+    less = sum(1 for r in ref if r < x)
+    le = sum(1 for r in ref if r <= x)
+    avg_rank = less + (le - less + 1) / 2.0
+    return min(1.0, max(0.0, (avg_rank - 1.0) / (len(ref) - 1.0)))
+
+
+def oracle_cell(v: dict[str, float]) -> float:
+    """The synthetic profile by hand: weights from the TOML-like dict, value functions spelled out."""
+    # power (0.5): dist_substation 2 of (2 + claimed_mw 1) -> claimed_mw dropped (no cell equivalent)
+    # other (0.5): five criteria of weight 1 and flood of 0.5 -> each 1/5.5 of 0.5
+    w = {"dist_substation_km": 0.5 * 2 / 3}
+    for k in ("rtt_london_ms", "dist_ix_km", "population_30km", "in_discount_area", "protected_share"):
+        w[k] = 0.5 * 1 / 5.5
+    w["in_flood_zone_3"] = 0.5 * 0.5 / 5.5
+    if v["protected_share"] > 0.5 or v["in_flood_zone_3"] == 1.0:
+        return -1.0
+    vals = {
+        "dist_substation_km": 0.5 ** (max(v["dist_substation_km"], 0.0) / 4.0),
+        "rtt_london_ms": min(1.0, max(0.0, (1.0 - v["rtt_london_ms"]) / 1.0)),
+        "dist_ix_km": 1.0 if v["dist_ix_km"] < 5 else (0.6 if v["dist_ix_km"] < 15 else 0.2),
+        "population_30km": _percentile(v["population_30km"], REFERENCE),
+        "in_discount_area": 1.0 if v["in_discount_area"] != 0 else 0.0,
+        "protected_share": None if math.isnan(v["protected_share"])
+        else min(1.0, max(0.0, (0.5 - v["protected_share"]) / 0.5)),
+        "in_flood_zone_3": 0.5 if math.isnan(v["in_flood_zone_3"]) else (0.0 if v["in_flood_zone_3"] else 1.0),
+    }
+    num = den = 0.0
+    for k, wk in w.items():
+        if vals[k] is None:  # missing = "renormalise"
+            continue
+        num += wk * vals[k]
+        den += wk
+    return num / den
+
+
+def test_score_matches_plain_loop():
+    inputs, plan = _inputs()
+    out = compute_array(inputs, 1000)
+    score = out[0]
+    ind = {b: out[2 + i] for i, b in enumerate(BANDS)}
+    n_checked = 0
+    for r in range(score.shape[0]):
+        for c in range(score.shape[1]):
+            if not np.isfinite(score[r, c]):
+                assert all(np.isnan(ind[b][r, c]) for b in BANDS[:4])
+                continue
+            v = {b: float(ind[b][r, c]) for b in BANDS}
+            want = oracle_cell(v)
+            # indicator bands are float32, the score is computed from float64 indicators
+            assert score[r, c] == pytest.approx(want, abs=2e-5), (r, c, v)
+            n_checked += 1
+    assert n_checked > 900
+    assert (score == -1).sum() > 5 and (score > 0).sum() > 500
+
+
+def test_plan_drops_criteria_without_cell_equivalent_and_renormalises():
+    prof = scoring.profile_from_dict(synthetic_profile_dict())
+    plan = plan_from_profile(prof)
+    assert plan.dropped == ("claimed_mw",)
+    assert plan.dropped_exclusions == ("big",)
+    assert sum(c.weight for c in plan.criteria) == pytest.approx(1.0)
+    w = {c.name: c.weight for c in plan.criteria}
+    assert w["dist_substation_km"] == pytest.approx((0.5 * 2 / 3) / (0.5 * 2 / 3 + 0.5))
+    tags = plan.to_tags()
+    assert "claimed_mw" in tags["criteria_dropped"] and "dist_substation_km=" in tags["criteria_used"]
+
+
+def test_aigz_sites_plan_uses_cell_indicators():
+    plan = plan_from_profile(scoring.load_profile("aigz_sites"))
+    used = {c.indicator for c in plan.criteria}
+    assert used <= set(CELL_INDICATORS)
+    assert {"dist_substation_km", "dist_ix_km", "dist_landing_km", "rtt_london_ms", "population_30km",
+            "population_50km", "in_discount_area", "protected_share"} <= used
+    assert "meets_500mw_by_2030" in plan.dropped
+    assert {e.indicator for e in plan.exclusions} == {"protected_share", "in_flood_zone_3"}
+
+
+@pytest.mark.parametrize("rule,expected", [("worst", 0.0), ("neutral", 0.5), ("renormalise", 1.0),
+                                           ("median", 0.75), ("exclude", 1.0)])
+def test_missing_rules(rule, expected):
+    d = {
+        "meta": {"name": "m", "level": "site"},
+        "sections": {"s": {"weight": 1}},
+        "criteria": {
+            "dist_ix_km": {"section": "s", "weight": 1, "missing": rule,
+                           "value_function": {"type": "linear", "min": 0, "max": 4, "direction": "lower"}},
+            "in_discount_area": {"section": "s", "weight": 1, "value_function": {"type": "boolean"}},
+        },
+    }
+    plan = plan_from_profile(scoring.profile_from_dict(d))
+    plan.set_reference({"dist_ix_km": np.array([0.0, 1.0, 2.0]), "in_discount_area": np.array([1.0])})
+    score, excluded, unknown = score_cells(plan, {"dist_ix_km": np.array([np.nan, 2.0]),
+                                                  "in_discount_area": np.array([1.0, 1.0])})
+    # cell 0: ix missing, discount true (value 1); cell 1: ix value 0.5
+    assert score[0] == pytest.approx((expected + 1.0) / 2 if rule not in ("renormalise", "exclude") else 1.0)
+    assert score[1] == pytest.approx(0.75)
+    assert not excluded.any()
+    assert bool(unknown[0]) == (rule == "exclude") and not unknown[1]
+
+
+def test_tiled_equals_whole():
+    inputs, _ = _inputs(1000.0)
+    assert inputs.grid.shape == (40, 30)
+    small = compute_array(inputs, 7)
+    whole = compute_array(inputs, 1000)
+    np.testing.assert_array_equal(small, whole)
+    assert np.isfinite(whole[0]).sum() > 900
