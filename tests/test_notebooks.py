@@ -1,0 +1,79 @@
+"""Execute every analyst notebook against the real data mirror.
+
+Each notebook in ``notebooks/`` must run top to bottom with no error, produce at least one chart,
+and be stored without outputs. Needs ``../shared/data`` (or ``GROWTH_ZONES_MIRROR``): skips with a
+clear reason where it is absent, fails instead under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, require_shared_data
+
+NOTEBOOK_DIR = REPO / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [p.stem for p in paths]
+
+
+def test_notebooks_exist() -> None:
+    assert NOTEBOOKS, f"no notebooks found in {NOTEBOOK_DIR}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_is_stored_without_outputs(path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+    dirty = [i for i, cell in enumerate(nb.cells)
+             if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    assert not dirty, f"{path.name}: cells {dirty} have stored outputs or execution counts; clear them before saving"
+
+
+@pytest.fixture(scope="session")
+def notebook_env(tmp_path_factory: pytest.TempPathFactory):
+    """Environment for the kernels: the mirror, one cache shared by all notebooks, a headless backend."""
+    mirror = require_shared_data()
+    cache = tmp_path_factory.mktemp("notebook_cache")
+    wanted = {"GROWTH_ZONES_MIRROR": str(mirror), "GROWTH_ZONES_CACHE": str(cache), "MPLBACKEND": "Agg"}
+    saved = {k: os.environ.get(k) for k in wanted}
+    os.environ.update(wanted)  # the kernel inherits the test process's environment
+    try:
+        yield wanted
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.mark.notebook
+@pytest.mark.data
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_executes(path: Path, notebook_env: dict[str, str]) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    client.execute()  # raises CellExecutionError on the first failing cell
+
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    not_run = [i for i, c in enumerate(code_cells) if c.get("execution_count") is None]
+    assert not not_run, f"{path.name}: code cells {not_run} did not run"
+    errors = [o for c in code_cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{path.name}: {[(e['ename'], e['evalue']) for e in errors]}"
+    images = [o for c in code_cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert images, f"{path.name}: no chart (image/png output) was produced"
