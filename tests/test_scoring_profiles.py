@@ -15,7 +15,7 @@ import scoring
 from scoring import ScoringConfigError, list_profiles, load_profile, parse_profile, profile_from_dict
 
 REGION_INDICATORS = [
-    "dist_gsp_km", "dist_transmission_km", "share_within_10km_transmission", "tx_capacity_mva_30km",
+    "dist_gsp_km", "dist_transmission_km", "share_within_10km_transmission", "tx_capacity_mva_30km", "tx_line_km_30km",
     "tec_contracted_mw_30km", "in_discount_area", "protected_share", "area_km2", "dist_ix_km",
     "dist_landing_km", "rtt_london_ms", "full_fibre_pct", "population", "population_50km",
     "renewables_operational_mw_30km", "national_park_share",
@@ -266,7 +266,7 @@ def test_bundled_profile_intent():
     aigz = load_profile("aigz")
     assert _section_share(aigz, "power") == pytest.approx(0.40)
     assert max(aigz.sections, key=lambda s: aigz.sections[s].weight) == "power"
-    assert set(aigz.indicators) == set(REGION_INDICATORS)
+    assert set(aigz.indicators) == set(REGION_INDICATORS) - {"tx_capacity_mva_30km"}  # reported, not scored
     assert aigz.sections["water"].weight == 0
     pf = load_profile("power_first")
     assert _section_share(pf, "power") == pytest.approx(0.70)

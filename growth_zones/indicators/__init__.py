@@ -1,0 +1,57 @@
+"""Raw siting indicators for every GB local authority (region) and for candidate sites.
+
+Inputs are the canonical layers (``growth_zones.schemas``) gathered in a :class:`LayerSet`;
+outputs are :class:`IndicatorTable` objects whose columns are described by
+:data:`REGION_INDICATORS` / :data:`SITE_INDICATORS`. Missing is explicit and explained: a designation
+that has no data for an area is "not checked", never "absent".
+
+All geometry is EPSG:27700 (metres); distances are reported in km. Heavy steps are vectorised
+(shapely 2 STRtree queries, one raster convolution per radius), with no Python loop over regions or
+sites except string building for reasons and unions of pieces where a target touches several
+overlapping designated features.
+"""
+
+from .designations import designation_share
+from .layers import (
+    DISCOUNT_AREA_LAD_CODES,
+    DISCOUNT_AREA_NATIONS,
+    LayerSet,
+    build_designation_coverage,
+    in_discount_area,
+    layers_from_mirror,
+)
+from .regions import region_indicators
+from .sites import locate_sites, site_designation_checks, site_indicators
+from .specs import (
+    DESIGNATION_LABELS,
+    EXCLUSION_DESIGNATIONS,
+    REGION_INDICATORS,
+    SITE_INDICATORS,
+    IndicatorSettings,
+    IndicatorSpec,
+    IndicatorTable,
+)
+from .tec import match_connection_sites, normalise_site_name
+
+__all__ = [
+    "DESIGNATION_LABELS",
+    "DISCOUNT_AREA_LAD_CODES",
+    "DISCOUNT_AREA_NATIONS",
+    "EXCLUSION_DESIGNATIONS",
+    "REGION_INDICATORS",
+    "SITE_INDICATORS",
+    "IndicatorSettings",
+    "IndicatorSpec",
+    "IndicatorTable",
+    "LayerSet",
+    "build_designation_coverage",
+    "designation_share",
+    "in_discount_area",
+    "layers_from_mirror",
+    "locate_sites",
+    "match_connection_sites",
+    "normalise_site_name",
+    "region_indicators",
+    "site_designation_checks",
+    "site_indicators",
+]
