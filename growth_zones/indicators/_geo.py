@@ -422,6 +422,26 @@ def nearest_node(
     return label, dist
 
 
+def nearest_record_xy(layers: LayerSet, settings: IndicatorSettings, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """BNG x, y of the nearest transmission/GSP *record* (the point :func:`nearest_node` measured
+    to), so a report can draw the line whose length is ``dist_substation_km``. NaN where none."""
+    grid_nodes(layers, settings)
+    rec_g, _ = layers._cache[("grid_nodes", settings.node_merge_km, "records")]
+    pos, _ = nearest(g, rec_g)
+    return xy_at(rec_g, pos)
+
+
+def xy_at(points: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of ``points[pos]`` (NaN where ``pos`` is -1); points are shapely Points."""
+    x = np.full(len(pos), np.nan)
+    y = np.full(len(pos), np.nan)
+    ok = pos >= 0
+    if ok.any():
+        x[ok] = shapely.get_x(points[pos[ok]])
+        y[ok] = shapely.get_y(points[pos[ok]])
+    return x, y
+
+
 def tec_points(layers: LayerSet, settings: IndicatorSettings) -> pd.DataFrame:
     """TEC projects not yet Built, matched to substations (cached per threshold)."""
     from .tec import contracted_not_built, match_connection_sites

@@ -128,6 +128,7 @@ def site_indicators(
         volt[has] = nodes["voltage_kv"].to_numpy(dtype=float)[pos[has]]
         fill("substation_voltage_kv", volt, "voltage not published for this node")
         extra["node"] = node
+        extra["substation_x"], extra["substation_y"] = _geo.nearest_record_xy(layers, settings, g)
         node_ids = pd.Series(node)
 
         # TEC queue at the node: matched TEC points within node_merge_km of a node
@@ -202,11 +203,13 @@ def site_indicators(
         pos, d = _geo.nearest(g, _geo.geoms(ix))
         fill("dist_ix_km", d / _KM, "no internet exchange in the layer")
         extra["nearest_ix_name"] = _geo.pick(ix, "name", pos)
+        extra["ix_x"], extra["ix_y"] = _geo.xy_at(_geo.geoms(ix), pos)
     if not unavailable("dist_landing_km"):
         lp = layers.landing_points
         pos, d = _geo.nearest(g, _geo.geoms(lp))
         fill("dist_landing_km", d / _KM, "no landing point in the layer")
         extra["nearest_landing_name"] = _geo.pick(lp, "name", pos)
+        extra["landing_x"], extra["landing_y"] = _geo.xy_at(_geo.geoms(lp), pos)
     if not unavailable("rtt_london_ms"):
         _, d = _geo.nearest(rep, _geo.geoms(_geo.london_exchanges(layers)))
         fill("rtt_london_ms", _geo.rtt_ms(d, settings), "no London internet exchange in the layer")

@@ -179,7 +179,7 @@ def _nearest_layers(m: Any, r: Any, centroid: Any) -> list[str]:
         end = bng_point_to_lonlat(r.get(f"{prefix}_x"), r.get(f"{prefix}_y"))
         if end is None:
             continue
-        nm = text(r.get(f"{prefix}_name")) or label
+        nm = text(r.get(f"{prefix}_name")) or text(r.get(f"nearest_{prefix}_name")) or label
         d = r.get(dist_col)
         if is_missing(d):
             d = math.hypot(float(r.get(f"{prefix}_x")) - centroid.x, float(r.get(f"{prefix}_y")) - centroid.y) / 1000
