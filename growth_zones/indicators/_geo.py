@@ -454,6 +454,30 @@ def tec_points(layers: LayerSet, settings: IndicatorSettings) -> pd.DataFrame:
     return layers._cache[key]
 
 
+class Recorder:
+    """Writes indicator values and the reason each one is missing (shared by region and site
+    indicators): ``fill`` stores values and clears the reason where a value exists;
+    ``unavailable`` marks a column missing when a layer it needs is absent."""
+
+    def __init__(self, values: pd.DataFrame, reasons: pd.DataFrame, layers: LayerSet,
+                 specs: dict[str, Any], ignore_sources: tuple[str, ...] = ()) -> None:
+        self.values, self.reasons, self.layers = values, reasons, layers
+        self.specs, self.ignore = specs, ignore_sources
+
+    def fill(self, col: str, arr: np.ndarray, why: np.ndarray | str | None = None) -> None:
+        self.values[col] = np.asarray(arr, dtype=float)
+        if why is not None:
+            self.reasons[col] = why
+        self.reasons.loc[self.values[col].notna().to_numpy(), col] = ""
+
+    def unavailable(self, col: str) -> bool:
+        why = missing_reason(self.layers, tuple(s for s in self.specs[col].sources if s not in self.ignore))
+        if why:
+            self.reasons[col] = why
+            return True
+        return False
+
+
 def pick(frame: pd.DataFrame, column: str, pos: np.ndarray) -> pd.arrays.StringArray:
     """``frame[column]`` at positions ``pos`` as strings; <NA> where ``pos`` is -1."""
     vals = frame[column].astype(str).to_numpy() if len(frame) else np.empty(0, dtype=object)

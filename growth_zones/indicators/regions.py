@@ -31,18 +31,8 @@ def region_indicators(layers: LayerSet, settings: IndicatorSettings = IndicatorS
     nations = regions["nation"].astype(str).to_numpy() if "nation" in regions else _geo.nation_of(g, layers)
     extra = pd.DataFrame({"name": names if names is not None else "", "nation": nations}, index=index)
 
-    def fill(col: str, arr: np.ndarray, why: np.ndarray | str | None = None) -> None:
-        values[col] = np.asarray(arr, dtype=float)
-        if why is not None:
-            reasons[col] = why
-        reasons.loc[values[col].notna().to_numpy(), col] = ""
-
-    def unavailable(col: str) -> bool:
-        why = _geo.missing_reason(layers, REGION_INDICATORS[col].sources)
-        if why:
-            reasons[col] = why
-            return True
-        return False
+    rec = _geo.Recorder(values, reasons, layers, REGION_INDICATORS)
+    fill, unavailable = rec.fill, rec.unavailable
 
     values["area_km2"] = shapely.area(g) / 1e6
 

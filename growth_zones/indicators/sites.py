@@ -92,18 +92,8 @@ def site_indicators(
     la_names = loc["la_name"].fillna("").astype(str).to_numpy()
     nations = loc["nation"].astype(str).to_numpy()
 
-    def fill(col: str, arr: np.ndarray, why: np.ndarray | str | None = None) -> None:
-        values[col] = np.asarray(arr, dtype=float)
-        if why is not None:
-            reasons[col] = why
-        reasons.loc[values[col].notna().to_numpy(), col] = ""
-
-    def unavailable(col: str) -> bool:
-        why = _geo.missing_reason(layers, tuple(s for s in specs[col].sources if s != "sites"))
-        if why:
-            reasons[col] = why
-            return True
-        return False
+    rec = _geo.Recorder(values, reasons, layers, specs, ignore_sources=("sites",))
+    fill, unavailable = rec.fill, rec.unavailable
 
     mw = _column(sites, "mw", n)
     year = _column(sites, "target_year", n)
