@@ -25,6 +25,7 @@ app = typer.Typer(
     "output records the provenance (source, licence, vintage, hash) of what went in.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode="markdown",
     add_completion=False,
 )
 data_app = typer.Typer(help="List, pull and inspect the public datasets.", no_args_is_help=True)
