@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from . import _fetch
-from .catalogue import Dataset, get_dataset, load_catalogue
+from .catalogue import Dataset, get_dataset
 from .errors import GrowthZonesError, OfflineError
 from .loaders import RawInput, get_normaliser
 from .settings import Settings

@@ -81,3 +81,7 @@ def mirror_cache(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
     failed = [(o.key, o.message) for o in report.failed]
     assert not failed, failed
     return s
+
+
+# Browser fixtures (one Chromium per session, shared by every browser test module).
+from tests._browser import artifacts, browser, map_assets  # noqa: E402,F401

@@ -10,13 +10,13 @@ import pytest
 
 from cli import app
 from tests.conftest import REPO
-from tests.test_report_browser import Page, artifacts, browser, map_assets  # noqa: F401 - shared fixtures
+from tests._browser import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.data]
 
 
 @pytest.fixture(scope="module")
-def reports(mirror_cache, map_assets, tmp_path_factory):  # noqa: F811
+def reports(mirror_cache, map_assets, tmp_path_factory):
     from typer.testing import CliRunner
 
     out = tmp_path_factory.mktemp("reports")
@@ -31,7 +31,7 @@ def reports(mirror_cache, map_assets, tmp_path_factory):  # noqa: F811
     return out, env
 
 
-def test_national_report_from_the_cli(reports, browser, artifacts):  # noqa: F811
+def test_national_report_from_the_cli(reports, browser, artifacts):
     out, _ = reports
     html = out / "ranking.html"
     assert html.stat().st_size < 5_000_000
@@ -51,7 +51,7 @@ def test_national_report_from_the_cli(reports, browser, artifacts):  # noqa: F81
         pg.close()
 
 
-def test_assessment_report_from_the_cli(reports, browser, artifacts):  # noqa: F811
+def test_assessment_report_from_the_cli(reports, browser, artifacts):
     out, _ = reports
     index = out / "report" / "index.html"
     table = pd.read_csv(out / "assessment.csv", dtype={"id": str})
@@ -77,7 +77,7 @@ def test_assessment_report_from_the_cli(reports, browser, artifacts):  # noqa: F
         site.close()
 
 
-def test_map_command_rerenders_from_outputs(reports, map_assets, cli_runner):  # noqa: F811
+def test_map_command_rerenders_from_outputs(reports, map_assets, cli_runner):
     out, env = reports
     (out / "ranking.html").unlink()
     (out / "report" / "index.html").unlink()

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring import load_profile, parse_profile, score, sensitivity
+from scoring import parse_profile, score, sensitivity
 
 PROFILE = """
 [meta]
