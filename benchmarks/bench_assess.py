@@ -2,9 +2,11 @@
 
     python benchmarks/bench_assess.py --mirror ../shared/data --sites 1000 10000
 
-Prints JSON timings per batch size. Layers come from a warm cache (pulled once, not timed) and the
-national ranking that gives each site its LA percentile is included in the timing, as in the CLI.
-Cost should grow linearly with the number of sites.
+Prints JSON timings per batch size. Layers come from a warm cache (pulled once, not timed). The
+national ranking that gives each site its LA percentile is part of every timed run, as in the CLI;
+its region indicators are computed once first (reported as ``region_indicators_cold_s``) and then
+come from the store's derived cache, as on a planner's second run. Cost should grow linearly with
+the number of sites.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ def main() -> None:
     t = time.perf_counter()
     layers = LayerSet.from_store(store)
     load_s = time.perf_counter() - t
+    import shutil
+
+    from growth_zones.ranking import rank_regions
+
+    shutil.rmtree(settings.cache_dir / "derived", ignore_errors=True)
+    t = time.perf_counter()
+    rank_regions(layers=layers, store=store)
+    cold_s = time.perf_counter() - t
     work = Path(tempfile.mkdtemp(prefix="gz-bench-apps-"))
     results = []
     for n in args.sites:
@@ -48,7 +58,8 @@ def main() -> None:
         assert len(res.table) + len(res.rejected) == res.input_count == n
         results.append({"sites": n, "assessed": len(res.table), "rejected": len(res.rejected),
                         "seconds": round(elapsed, 2), "ms_per_site": round(1000 * elapsed / n, 3)})
-    print(json.dumps({"load_layers_s": round(load_s, 2), "runs": results}, indent=2))
+    print(json.dumps({"load_layers_s": round(load_s, 2), "region_indicators_cold_s": round(cold_s, 2),
+                      "runs": results}, indent=2))
 
 
 if __name__ == "__main__":

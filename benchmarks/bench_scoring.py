@@ -26,7 +26,7 @@ REGION_INDICATORS = [
     "dist_gsp_km", "dist_transmission_km", "share_within_10km_transmission", "tx_capacity_mva_30km",
     "tec_contracted_mw_30km", "in_discount_area", "protected_share", "area_km2", "dist_ix_km",
     "dist_landing_km", "rtt_london_ms", "full_fibre_pct", "population", "population_50km",
-    "renewables_operational_mw_30km", "brownfield_ha",
+    "renewables_operational_mw_30km", "national_park_share", "tx_line_km_30km",
 ]
 
 
@@ -51,16 +51,16 @@ def synthetic_regions(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame
             "population": rng.lognormal(11.8, 0.6, n),
             "population_50km": rng.lognormal(14.5, 0.7, n),
             "renewables_operational_mw_30km": rng.gamma(1.2, 300.0, n),
-            "brownfield_ha": rng.gamma(1.5, 40.0, n),
+            "national_park_share": rng.beta(0.3, 6, n),
+            "tx_line_km_30km": rng.gamma(2.0, 140.0, n),
         },
         index=idx,
     )
-    scotland = rng.random(n) < 0.09
-    df.loc[scotland, "brownfield_ha"] = np.nan
-    df.loc[rng.random(n) < 0.05, "protected_share"] = np.nan
+    unchecked = rng.random(n) < 0.9  # as on the real data: protected share checked in few regions
+    df.loc[unchecked, "protected_share"] = np.nan
     df.loc[rng.random(n) < 0.03, "dist_ix_km"] = np.nan
-    reasons = pd.DataFrame(index=idx, columns=["brownfield_ha"], dtype=object)
-    reasons.loc[scotland, "brownfield_ha"] = "no brownfield register outside England"
+    reasons = pd.DataFrame(index=idx, columns=["protected_share"], dtype=object)
+    reasons.loc[unchecked, "protected_share"] = "not checked: designation layers do not cover this region"
     return df, reasons
 
 

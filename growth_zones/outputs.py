@@ -68,6 +68,13 @@ def write_geoparquet(frame: gpd.GeoDataFrame, dest: Path) -> Path:
     return _publish(tmp, dest)
 
 
+def write_parquet(frame: pd.DataFrame, dest: Path) -> Path:
+    """A plain (non-geo) table, dtypes kept as they are (nullable booleans included)."""
+    tmp = _tmp_for(dest)
+    frame.to_parquet(tmp)
+    return _publish(tmp, dest)
+
+
 def write_json(obj: Any, dest: Path) -> Path:
     tmp = _tmp_for(dest)
     tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str), encoding="utf-8")

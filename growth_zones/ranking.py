@@ -63,6 +63,56 @@ def load_layers(settings: Settings | None = None, *, layer_names: tuple[str, ...
     return LayerSet.from_store(store), store
 
 
+def _indicator_cache_key(store: Any, settings: Any) -> str:
+    """Changes whenever an input dataset, the indicator settings or the indicator code changes."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from . import indicators
+    from .store import package_version
+
+    h = hashlib.sha256()
+    for prov in store.provenance_for_layers(REGION_LAYERS):
+        h.update(json.dumps([prov["key"], prov.get("raw_sha256"), prov.get("normalised_at")]).encode())
+    h.update(repr(settings).encode())
+    h.update(package_version().encode())
+    for src in sorted(Path(indicators.__file__).parent.glob("*.py")):
+        h.update(src.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def region_indicator_table(layers: Any, store: Any = None, settings: Any = None) -> Any:
+    """Region indicators, cached in the store's ``derived/`` folder when a store is given.
+
+    Indicators depend only on the stored layers, the settings and the code, so a planner's second
+    run (or ``assess`` after ``rank``) reuses them; the cache key covers all three.
+    """
+    from .indicators import REGION_INDICATORS, IndicatorSettings, IndicatorTable, region_indicators
+
+    settings = settings or IndicatorSettings()
+    if store is None:
+        return region_indicators(layers, settings)
+    path = store.settings.cache_dir / "derived" / f"region_indicators-{_indicator_cache_key(store, settings)}.parquet"
+    if path.exists():
+        frame = pd.read_parquet(path)
+        pick = lambda prefix: frame[[c for c in frame.columns if c.startswith(prefix)]].rename(  # noqa: E731
+            columns=lambda c: c[len(prefix):])
+        values = pick("v:")
+        for col in values.columns:
+            if str(values[col].dtype) == "boolean" or values[col].dtype == bool:
+                values[col] = values[col].astype("boolean")
+        reasons = pick("r:").astype(object)  # as region_indicators builds them
+        return IndicatorTable(values, reasons, dict(REGION_INDICATORS), pick("x:"), settings)
+    table = region_indicators(layers, settings)
+    frame = pd.concat([table.values.add_prefix("v:"), table.reasons.add_prefix("r:"),
+                       table.extra.add_prefix("x:")], axis=1)
+    from .outputs import write_parquet
+
+    write_parquet(frame, path)
+    return table
+
+
 def national_percentile(ranking: pd.DataFrame) -> pd.Series:
     """Percentile of each region's rank among all regions: 1.0 = best, 0.0 = worst."""
     n = len(ranking)
@@ -90,11 +140,11 @@ def rank_regions(
     """
     import scoring
 
-    from .indicators import IndicatorSettings, region_indicators
+    from .indicators import IndicatorSettings
 
     if layers is None:
         layers, store = load_layers(settings)
-    ind = region_indicators(layers, indicator_settings or IndicatorSettings())
+    ind = region_indicator_table(layers, store, indicator_settings or IndicatorSettings())
     prof = profile if isinstance(profile, scoring.Profile) else scoring.load_profile(
         str(profile), indicators=list(ind.values.columns))
     result = scoring.score(ind.values, prof, reasons=ind.reasons)

@@ -78,3 +78,28 @@ def test_bad_profile_writes_nothing(mirror_cache, tmp_path, cli_runner):
     assert res.exit_code == 1
     assert "nope" in res.stderr and "weight" in res.stderr
     assert not any(out.glob("ranking.*"))
+
+
+def test_region_indicators_are_cached_and_identical(mirror_cache, tmp_path):
+    from growth_zones.ranking import load_layers, rank_regions
+    from growth_zones.settings import Settings
+
+    import shutil
+
+    cache = tmp_path / "cache"
+    shutil.copytree(mirror_cache.cache_dir, cache)
+    shutil.rmtree(cache / "derived", ignore_errors=True)
+    layers, store = load_layers(Settings(cache_dir=cache, mirror=mirror_cache.mirror))
+    cold = rank_regions(layers=layers, store=store)
+    assert len(list((cache / "derived").glob("region_indicators-*.parquet"))) == 1
+    warm = rank_regions(layers=layers, store=store)
+    pd.testing.assert_frame_equal(cold.indicators.values, warm.indicators.values)
+    pd.testing.assert_frame_equal(cold.indicators.reasons, warm.indicators.reasons, check_dtype=False)
+    pd.testing.assert_frame_equal(cold.table.drop(columns="geometry"), warm.table.drop(columns="geometry"),
+                                  check_dtype=False)
+    # other indicator settings are a different key, never a stale hit
+    from growth_zones.indicators import IndicatorSettings
+
+    other = rank_regions(layers=layers, store=store, indicator_settings=IndicatorSettings(nearby_km=20))
+    assert len(list((cache / "derived").glob("region_indicators-*.parquet"))) == 2
+    assert not other.indicators.values["tec_contracted_mw_30km"].equals(cold.indicators.values["tec_contracted_mw_30km"])

@@ -632,9 +632,13 @@ def test_osm_transmission_line_km_within_30km():
     layers = toy_layers()
     layers.circuits = layers.circuits.assign(dataset=["osm_lines", "osm_lines", "osm_lines", "etys"])
     t = region_indicators(layers)
-    # NE square spans y 0-20 km; L1 at y = 5 km runs x -50..70 km, so exactly x -30..50 km (80 km) lies
-    # within 30 km of the square. L2 is 132 kV in England (not transmission); L3 is 85 km away.
-    assert t.values.at["E06000001", "tx_line_km_30km"] == pytest.approx(80.0, rel=1e-6)
+    # measured in a 30 km disc around the region's representative point: an independent chord
+    # computation for the straight 400 kV line L1 (y = 5 km); L2 is 132 kV in England (not
+    # transmission) and L3 (Scotland) is far away
+    rep = layers.regions.set_index("code").geometry["E06000001"].representative_point()
+    dy = abs(rep.y - 5 * KM)
+    chord_km = 2 * np.sqrt((30 * KM) ** 2 - dy ** 2) / KM
+    # the disc is a 64-gon (quad_segs=16): its chords are at most 0.5% short of the circle's
+    assert t.values.at["E06000001", "tx_line_km_30km"] == pytest.approx(chord_km, rel=5e-3)
     # only OSM lines count (GB-even coverage): an ETYS-only layer gives 0
-    only_etys = toy_layers()
-    assert region_indicators(only_etys).values.at["E06000001", "tx_line_km_30km"] == 0.0
+    assert region_indicators(toy_layers()).values.at["E06000001", "tx_line_km_30km"] == 0.0

@@ -118,14 +118,18 @@ def transmission_circuits(layers: LayerSet) -> gpd.GeoDataFrame:
 
 
 def length_within(targets: np.ndarray, lines: np.ndarray, distance_m: float) -> np.ndarray:
-    """Length (m) of ``lines`` inside each target buffered by ``distance_m`` (tree-pruned pairs)."""
+    """Length (m) of ``lines`` within ``distance_m`` of each target (its buffer), tree-pruned pairs;
+    lines wholly inside a zone skip the intersection."""
     out = np.zeros(len(targets))
     if len(lines) == 0 or len(targets) == 0:
         return out
-    zones = shapely.buffer(targets, distance_m, quad_segs=8)
+    zones = shapely.buffer(targets, distance_m, quad_segs=16)
+    shapely.prepare(zones)
     t_idx, l_idx = shapely.STRtree(lines).query(zones, predicate="intersects")
     if len(t_idx):
-        lengths = shapely.length(shapely.intersection(zones[t_idx], lines[l_idx]))
+        lengths = shapely.length(lines[l_idx])
+        part = ~shapely.contains(zones[t_idx], lines[l_idx])
+        lengths[part] = shapely.length(shapely.intersection(zones[t_idx[part]], lines[l_idx[part]]))
         np.add.at(out, t_idx, lengths)
     return out
 
@@ -302,17 +306,15 @@ def designation_segments(layers: LayerSet, designations: tuple[str, ...] | list[
     boundary segment, and nearest-segment queries are far cheaper than polygon-polygon ones."""
     key = ("designation_segments", tuple(sorted(designations)))
     if key not in layers._cache:
-        pa = layers.protected_areas
+        polys = designation_features(layers, designations)  # the same valid polygon parts
         segs = np.empty(0, dtype=object)
-        if pa is not None and len(pa):
-            g = shapely.make_valid(geoms(pa[pa["designation"].isin(list(designations))]))
-            if len(g):
-                rings = shapely.get_parts(shapely.boundary(shapely.get_parts(g)))
-                rings = rings[~shapely.is_empty(rings)]
-                coords, ring = shapely.get_coordinates(rings, return_index=True)
-                same = ring[1:] == ring[:-1]
-                if same.any():
-                    segs = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
+        if len(polys):
+            rings = shapely.get_parts(shapely.boundary(polys))
+            rings = rings[~shapely.is_empty(rings)]
+            coords, ring = shapely.get_coordinates(rings, return_index=True)
+            same = ring[1:] == ring[:-1]
+            if same.any():
+                segs = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
         layers._cache[key] = segs
     return layers._cache[key]
 

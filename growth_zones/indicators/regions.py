@@ -69,7 +69,9 @@ def region_indicators(layers: LayerSet, settings: IndicatorSettings = IndicatorS
     if not unavailable("tx_line_km_30km"):
         tx = _geo.transmission_circuits(layers)
         osm = tx[tx["dataset"].astype(str).str.startswith("osm_")] if "dataset" in tx else tx
-        fill("tx_line_km_30km", _geo.length_within(g, _geo.geoms(osm), settings.nearby_km * _KM) / _KM,
+        # measured in a disc around the representative point (like population_50km): buffering whole
+        # island-rich regions by 30 km costs seconds and would reward sheer region size
+        fill("tx_line_km_30km", _geo.length_within(rep, _geo.geoms(osm), settings.nearby_km * _KM) / _KM,
              "no OpenStreetMap transmission lines in the circuits layer")
     if not unavailable("tx_capacity_mva_30km"):
         c = layers.circuits

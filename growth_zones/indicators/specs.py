@@ -129,7 +129,8 @@ REGION_INDICATORS: dict[str, IndicatorSpec] = {
                       "section 2)."),
         IndicatorSpec("tx_line_km_30km", "km", "higher", ("regions", "circuits"),
                       f"Length of OpenStreetMap-mapped transmission line (>= 275 kV, or >= 132 kV in "
-                      f"Scotland) within {_S.nearby_km:g} km of the region. OSM is the one circuit source "
+                      f"Scotland) within {_S.nearby_km:g} km of the region's representative point. OSM is the "
+                      "one circuit source "
                       "with even coverage across GB (ETYS circuits are placed only where community geocodes "
                       "exist, which favours Scotland), so this is the GB-comparable measure of nearby "
                       "transmission."),
