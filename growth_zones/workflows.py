@@ -123,11 +123,17 @@ def _stored_overlays(settings: Any = None) -> dict[str, gpd.GeoDataFrame]:
 
 
 def render_from_outputs(folder: Path, *, assets: Any = "cdn", settings: Any = None) -> list[Path]:
-    """Re-render ranking.html and report/index.html from the tables in ``folder``."""
+    """Re-render ranking.html and report/index.html from the tables in ``folder``; when both a
+    ranking and an assessment are there, the national map also shows the applications."""
     import scoring
 
     written: list[Path] = []
     overlays = _stored_overlays(settings)
+    assessment = folder / "assessment.gpkg"
+    sites = None
+    if assessment.exists():
+        sites = gpd.read_file(assessment, layer="assessment").set_index("id")
+        sites.index = sites.index.astype(str)
     ranking = folder / "ranking.gpkg"
     if ranking.exists():
         from .report import render_national_map
@@ -135,22 +141,23 @@ def render_from_outputs(folder: Path, *, assets: Any = "cdn", settings: Any = No
         sidecar = _sidecar(folder / "ranking.provenance.json")
         prof = scoring.profile_from_dict(sidecar["profile"])
         table = gpd.read_file(ranking, layer="ranking")
+        national = dict(overlays)
+        if sites is not None and len(sites):  # the applications assessed in the same folder
+            apps = sites.reset_index()
+            national["applications"] = apps[[c for c in ("id", "name", "score", "rank") if c in apps] + ["geometry"]]
         written.append(render_national_map(
-            table, out_path=folder / "ranking.html", criteria=criteria_table(prof), overlays=overlays,
+            table, out_path=folder / "ranking.html", criteria=criteria_table(prof), overlays=national,
             provenance=sidecar["datasets"], profile_title=prof.title, generated_at=sidecar["generated_at"],
             assets=assets))
-    assessment = folder / "assessment.gpkg"
-    if assessment.exists():
+    if sites is not None:
         from .report import render_assessment_report
 
         sidecar = _sidecar(folder / "assessment.provenance.json")
         prof = scoring.profile_from_dict(sidecar["profile"])
-        table = gpd.read_file(assessment, layer="assessment").set_index("id")
-        table.index = table.index.astype(str)
         checks = pd.read_csv(folder / "checks.csv", dtype={"id": str}, keep_default_na=False)
         rejected = pd.read_csv(folder / "rejected.csv", dtype={"id": str}, keep_default_na=False)
         written.append(render_assessment_report(
-            table, out_dir=folder / "report", checks=checks, rejected=rejected, criteria=criteria_table(prof),
+            sites, out_dir=folder / "report", checks=checks, rejected=rejected, criteria=criteria_table(prof),
             overlays=overlays, provenance=sidecar["datasets"], profile_title=prof.title,
             generated_at=sidecar["generated_at"], assets=assets))
     return written

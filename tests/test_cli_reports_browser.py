@@ -83,5 +83,7 @@ def test_map_command_rerenders_from_outputs(reports, map_assets, cli_runner):
     (out / "report" / "index.html").unlink()
     res = cli_runner.invoke(app, ["map", str(out), "--assets", str(map_assets)], env=env)
     assert res.exit_code == 0, res.output
-    assert (out / "ranking.html").stat().st_size > 100_000
+    html = (out / "ranking.html").read_text(encoding="utf-8")
+    assert len(html) > 100_000
+    assert "Candidate sites (applications)" in html and "GZ-CUL" in html  # the assessed sites are drawn
     assert (out / "report" / "index.html").exists()
