@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlencode
 
 from .catalogue import Dataset
-from .errors import DataSourceError, OfflineError
+from .errors import DataSourceError, OfflineError, UnreachableError
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -126,18 +126,28 @@ def _with_retries(settings: Settings, url: str, attempt: Callable[[], Any]) -> A
     """Run ``attempt`` with retries on transient faults; raise :class:`DataSourceError` at the end."""
     import requests
 
+    from urllib.parse import urlparse
+
     last: Exception | None = None
+    unreachable = False
     for i in range(settings.retries + 1):
         try:
             return attempt()
         except _Transient as err:
-            last = err
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
-            last = err
+            last, unreachable = err, False
+        except requests.exceptions.ChunkedEncodingError as err:  # the host answered, then dropped
+            last, unreachable = err, False
+        except (requests.ConnectionError, requests.Timeout) as err:
+            last, unreachable = err, True
         if i < settings.retries:
             delay = settings.backoff * (2**i)
             log.info("retrying %s in %.1fs after: %s", url, delay, last)
             time.sleep(delay)
+    if unreachable:
+        host = urlparse(url).netloc
+        why = "timed out" if isinstance(last, requests.Timeout) else "no connection (network down, DNS or firewall)"
+        raise UnreachableError(f"download failed: {url}: {host} could not be reached: {why}. "
+                               "On a closed network use --mirror DIR_OR_URL.", host) from last
     raise DataSourceError(f"download failed: {url}: {last}") from last
 
 
@@ -223,6 +233,8 @@ def arcgis_features(url: str, query: dict[str, str], settings: Settings,
         params = {**query, "resultOffset": offset, "resultRecordCount": page_size}
         try:
             page = _get_json(url, params, settings)
+        except UnreachableError:
+            raise  # no point asking an unreachable host for smaller pages
         except DataSourceError:
             if page_size > 1:
                 page_size //= 2

@@ -16,6 +16,15 @@ class DataSourceError(GrowthZonesError, OSError):
     """A dataset could not be fetched, verified or found (network, HTTP status, hash, offline cache miss)."""
 
 
+class UnreachableError(DataSourceError):
+    """The host did not answer at all (no route, DNS failure, timeouts): other downloads from the
+    same host in this run are skipped rather than retried one by one."""
+
+    def __init__(self, message: str, host: str) -> None:
+        super().__init__(message)
+        self.host = host
+
+
 class SchemaError(GrowthZonesError, ValueError):
     """A dataset's columns, CRS or geometry are not what its catalogue entry promises."""
 

@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 
 from . import _fetch
 from .catalogue import Dataset, get_dataset
-from .errors import GrowthZonesError, OfflineError
+from .errors import GrowthZonesError, OfflineError, UnreachableError
 from .loaders import RawInput, get_normaliser
 from .settings import Settings
 from .store import Store
@@ -65,12 +65,26 @@ def _with_requirements(keys: Iterable[str], catalogue: dict[str, Dataset]) -> li
     return ordered
 
 
-def pull_one(ds: Dataset, store: Store, *, force: bool = False) -> PullOutcome:
-    """Fetch, normalise and store one dataset (its requirements must already be stored)."""
+def _source_host(ds: Dataset, settings: Settings) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(settings.mirror if settings.mirror else ds.url).netloc
+
+
+def pull_one(ds: Dataset, store: Store, *, force: bool = False,
+             unreachable: set[str] | None = None) -> PullOutcome:
+    """Fetch, normalise and store one dataset (its requirements must already be stored).
+
+    ``unreachable`` collects hosts that did not answer in this run; later datasets from them fail
+    at once instead of each waiting out its retries.
+    """
     settings = store.settings
     t0 = time.perf_counter()
     if not force and store.has(ds.key):
         return PullOutcome(ds.key, True, "already stored", store.provenance(ds.key).get("rows"), 0.0, "cache")
+    host = _source_host(ds, settings)
+    if unreachable is not None and host and host in unreachable and _fetch.cached(ds, settings) is None:
+        return PullOutcome(ds.key, False, f"skipped: {host} could not be reached earlier in this run")
     try:
         if force:
             _fetch.clear_raw(ds, settings)
@@ -78,6 +92,10 @@ def pull_one(ds: Dataset, store: Store, *, force: bool = False) -> PullOutcome:
         deps = {dep: store.read_dataset(dep) for dep in ds.requires}
         normalised = get_normaliser(ds.normaliser)(RawInput(ds, fetched.paths, deps))
         prov = store.write(ds, normalised, fetched.to_dict())
+    except UnreachableError as err:
+        if unreachable is not None:
+            unreachable.add(err.host)
+        return PullOutcome(ds.key, False, str(err), None, time.perf_counter() - t0)
     except GrowthZonesError as err:
         return PullOutcome(ds.key, False, str(err), None, time.perf_counter() - t0)
     return PullOutcome(ds.key, True, "stored", prov["rows"], time.perf_counter() - t0, fetched.via)
@@ -99,12 +117,13 @@ def pull(keys: Iterable[str] | None = None, *, settings: Settings | None = None,
             raise OfflineError(missing)
     report = PullReport()
     failed: set[str] = set()
+    unreachable: set[str] = set()
     for ds in plan:
         blocked = [d for d in ds.requires if d in failed]
         if blocked:
             outcome = PullOutcome(ds.key, False, f"skipped: required dataset(s) failed: {', '.join(blocked)}")
         else:
-            outcome = pull_one(ds, store, force=force)
+            outcome = pull_one(ds, store, force=force, unreachable=unreachable)
         if not outcome.ok:
             failed.add(ds.key)
         report.outcomes.append(outcome)

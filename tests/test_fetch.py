@@ -133,3 +133,22 @@ def test_offline_names_every_missing_dataset(settings):
         pull(["neso_fes2024_gsp_info", "ons_mye_mid2022_lad"], settings=settings.with_(offline=True))
     assert err.value.missing == ["neso_fes2024_gsp_info", "ons_mye_mid2022_lad"]
     assert "neso_fes2024_gsp_info" in str(err.value) and "--mirror" in str(err.value)
+
+
+def test_unreachable_host_fails_once_then_skips_the_rest(settings, tmp_path):
+    """A host that does not answer (here: a closed loopback port) fails its first dataset with a
+    clear message and the other datasets from it are skipped, not retried one by one."""
+    import socket
+
+    from growth_zones.pull import pull
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = f"http://127.0.0.1:{port}"
+    report = pull(["neso_fes2024_gsp_info", "ons_mye_mid2022_lad"], settings=settings.with_(mirror=dead))
+    first, second = report.outcomes
+    assert not first.ok and f"127.0.0.1:{port} could not be reached" in first.message
+    assert "--mirror" in first.message
+    assert not second.ok and second.message.startswith("skipped:")
+    assert _leftovers(settings.raw_dir) == []
