@@ -331,17 +331,35 @@ HATCH_SVG = (
 )
 
 
+def score_range(scores: Any) -> tuple[float, float]:
+    """The colour scale's ends: the observed score range rounded out to 0.05, so a ranking whose
+    scores cluster (say 0.45-0.85) uses the whole ramp instead of a few shades of it."""
+    import numpy as np
+    import pandas as pd
+
+    v = np.asarray(pd.to_numeric(pd.Series(scores), errors="coerce"), dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return 0.0, 1.0
+    lo, hi = np.floor(v.min() * 20) / 20, np.ceil(v.max() * 20) / 20
+    return (float(lo), float(hi)) if hi > lo else (0.0, 1.0)
+
+
 def score_legend_html(extra_rows: list[tuple[str, str]] | None = None, *, excluded: bool = True,
-                      title: str = "Overall score") -> str:
+                      title: str = "Overall score", vrange: tuple[float, float] = (0.0, 1.0)) -> str:
     rows = "".join(f'<div class="gz-lrow">{sw} {esc(lbl)}</div>' for sw, lbl in (extra_rows or []))
+    lo, hi = vrange
+    ticks = "".join(f"<span>{lo + (hi - lo) * k / 4:.2f}</span>" for k in range(5))
     excl = (f'<div class="gz-lrow">{swatch("", hatch=True)} Excluded (fails a hard constraint) &#8212; '
             'not ranked</div>') if excluded else ""
     return (
         '<div class="gz-legend" role="group" aria-label="Map legend">'
         f'<div class="gz-ltitle">{esc(title)} <span class="gz-unit">(0&#8211;1, unitless; relative)</span></div>'
         f'<div class="gz-ramp" style="background:{gradient_css()}"></div>'
-        '<div class="gz-ticks"><span>0.0</span><span>0.25</span><span>0.5</span><span>0.75</span><span>1.0</span></div>'
-        '<div class="gz-note">Lighter = weaker, darker = stronger case (colour-blind-safe viridis scale).</div>'
+        f'<div class="gz-ticks">{ticks}</div>'
+        '<div class="gz-note">Lighter = weaker, darker = stronger case (colour-blind-safe viridis scale'
+        + (f"; colours span the observed scores {lo:.2f}&#8211;{hi:.2f}" if (lo, hi) != (0.0, 1.0) else "")
+        + ').</div>'
         f'{excl}<div class="gz-lrow">{swatch("#ffffff", shape="square", border="#999")} No score (data missing)</div>'
         f'{rows}</div>'
     )

@@ -9,7 +9,7 @@ from typing import Any
 from ._geo import display_geometries, feature_collection
 from ._html import NODATA_FILL, esc, fmt_num, is_missing, score_colour, text, truthy
 from ._map import (HATCH_ID, add_overlays, bounds_of, finish_page, layer, new_map, provenance_html,
-                   score_legend_html)
+                   score_legend_html, score_range)
 
 SIZE_BUDGET_BYTES = 5_000_000
 
@@ -83,6 +83,7 @@ def region_popup(r: Any, criteria: list[dict[str, Any]], columns: Any, n_ranked:
 
 def region_features(ranking: Any, criteria: list[dict[str, Any]], tolerance_m: float) -> dict[str, Any]:
     geoms = display_geometries(ranking, "ranking", tolerance_m)
+    lo, hi = score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0)
     n_ranked = int(ranking["rank"].notna().sum()) if "rank" in ranking else len(ranking)
     props = []
     for _, r in ranking.iterrows():
@@ -93,7 +94,7 @@ def region_features(ranking: Any, criteria: list[dict[str, Any]], tolerance_m: f
         elif is_missing(score):
             fill, opacity = NODATA_FILL, 0.8
         else:
-            fill, opacity = score_colour(score), 0.82
+            fill, opacity = score_colour((float(score) - lo) / (hi - lo)), 0.82
         rank = r.get("rank")
         tip = (f"{esc(text(r.get('name')))} &#8212; rank {int(rank)}" if not is_missing(rank) and eligible
                else f"{esc(text(r.get('name')))} &#8212; excluded" if not eligible
@@ -164,7 +165,8 @@ def render_national_map(ranking: Any, *, out_path: Path, criteria: list[dict[str
               '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Local authorities (score)',
               show=True, highlight=True,
               attribution="Data: see &#8220;Data sources and licences&#8221; in the side panel").add_to(m)
-        legend_rows = add_overlays(m, overlays, tolerance_m=tol)
+        legend_rows = add_overlays(m, overlays, tolerance_m=tol,  # the choropleth first: grid layers on demand
+                                  show={"substations_400": False, "substations_275": False})
         if "rank" in ranking and n:
             fg = folium.FeatureGroup(name="Top 10 rank labels", show=True)
             ok = ranking[ranking["rank"].notna()]
@@ -191,7 +193,8 @@ def render_national_map(ranking: Any, *, out_path: Path, criteria: list[dict[str
             + "<p class='gz-note'>Each local authority is shaded by its overall suitability score for an AI "
               "Growth Zone (AI data-centre campus). Hover for the rank; click an area for the breakdown by "
               "criterion. Use the layer list (top right) to show grid and connectivity infrastructure.</p>"
-            + "<h2>Legend</h2>" + score_legend_html(legend_rows)
+            + "<h2>Legend</h2>" + score_legend_html(
+                legend_rows, vrange=score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0))
             + "<h2>Top 10 local authorities</h2>" + _top_table(ranking)
             + "<h2>Criteria and weights</h2>" + _criteria_list(criteria)
             + "<footer class='gz-footer'><h2>Data sources and licences</h2>" + sources + "</footer>"
