@@ -147,11 +147,7 @@ def ensure_layers(layers: Iterable[str], settings: Settings | None = None, *,
     missing = [k for k in keys if not store.has(k)]
     if not missing:
         return store
-    if store.settings.offline:
-        missing_raw = [k for k in missing if _fetch.cached(store.catalogue[k], store.settings) is None]
-        if missing_raw:
-            raise OfflineError(missing_raw)
-    report = pull(missing, settings=store.settings)
+    report = pull(missing, settings=store.settings)  # offline: raises OfflineError naming what is missing
     must = set(required)
     fatal = [o for o in report.failed if store.catalogue[o.key].layer in must]
     if fatal:

@@ -456,6 +456,14 @@ def tec_points(layers: LayerSet, settings: IndicatorSettings) -> pd.DataFrame:
     return layers._cache[key]
 
 
+NEAREST_FEATURES: tuple[tuple[str, str, str, str], ...] = (
+    ("dist_ix_km", "internet_exchanges", "ix", "no internet exchange in the layer"),
+    ("dist_landing_km", "landing_points", "landing", "no landing point in the layer"),
+)
+"""(indicator, layer, name prefix, reason when the layer is empty) of the nearest-facility distances
+that regions and sites share."""
+
+
 class Recorder:
     """Writes indicator values and the reason each one is missing (shared by region and site
     indicators): ``fill`` stores values and clears the reason where a value exists;
@@ -471,6 +479,13 @@ class Recorder:
         if why is not None:
             self.reasons[col] = why
         self.reasons.loc[self.values[col].notna().to_numpy(), col] = ""
+
+    def nearest(self, col: str, g: np.ndarray, frame: gpd.GeoDataFrame, why: str) -> np.ndarray:
+        """Fill ``col`` with the km from each geometry to the nearest feature of ``frame``;
+        return the feature positions (-1 where there is none)."""
+        pos, d = nearest(g, geoms(frame))
+        self.fill(col, d / 1000.0, why)
+        return pos
 
     def unavailable(self, col: str) -> bool:
         why = missing_reason(self.layers, tuple(s for s in self.specs[col].sources if s not in self.ignore))

@@ -188,18 +188,12 @@ def site_indicators(
     reasons["in_flood_zone_3"] = fz[1]
 
     # ---- connectivity
-    if not unavailable("dist_ix_km"):
-        ix = layers.internet_exchanges
-        pos, d = _geo.nearest(g, _geo.geoms(ix))
-        fill("dist_ix_km", d / _KM, "no internet exchange in the layer")
-        extra["nearest_ix_name"] = _geo.pick(ix, "name", pos)
-        extra["ix_x"], extra["ix_y"] = _geo.xy_at(_geo.geoms(ix), pos)
-    if not unavailable("dist_landing_km"):
-        lp = layers.landing_points
-        pos, d = _geo.nearest(g, _geo.geoms(lp))
-        fill("dist_landing_km", d / _KM, "no landing point in the layer")
-        extra["nearest_landing_name"] = _geo.pick(lp, "name", pos)
-        extra["landing_x"], extra["landing_y"] = _geo.xy_at(_geo.geoms(lp), pos)
+    for col, layer_name, prefix, why in _geo.NEAREST_FEATURES:
+        if not unavailable(col):
+            feats = getattr(layers, layer_name)
+            pos = rec.nearest(col, g, feats, why)
+            extra[f"nearest_{prefix}_name"] = _geo.pick(feats, "name", pos)
+            extra[f"{prefix}_x"], extra[f"{prefix}_y"] = _geo.xy_at(_geo.geoms(feats), pos)  # for report lines
     if not unavailable("rtt_london_ms"):
         _, d = _geo.nearest(rep, _geo.geoms(_geo.london_exchanges(layers)))
         fill("rtt_london_ms", _geo.rtt_ms(d, settings), "no London internet exchange in the layer")
