@@ -1,118 +1,217 @@
-"""The ``growth-zones`` command: a thin typer layer over the library.
+"""The ``growth-zones`` command: a thin typer layer over :mod:`growth_zones.api`.
 
-Each command parses its options, calls the public API and prints. Errors the library raises on
-purpose (``GrowthZonesError``) become one line on stderr and exit code 1; bad options exit 2.
+Each command parses its options, calls the API and prints; nothing else lives here. Settings
+travel in typer's context (``ctx.obj``), not in a module global. Shared options come from one
+registry (:class:`Opt`) so each flag means the same on every command.
 
-Exit codes: 0 success; 1 failure (data could not be prepared, bad profile, unusable input file);
-2 bad command-line usage; 3 (``assess`` only) the assessment ran but some applications were
-rejected (see ``rejected.csv``).
+Exit codes: 0 success; 1 failure (data could not be prepared, bad profile, unusable input file or
+output folder: one line on stderr says why; ``-vv`` adds the traceback); 2 bad command-line usage;
+3 (``assess`` only) the assessment ran but some applications were rejected (see ``rejected.csv``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, ClassVar, TypeVar
 
+import click
 import typer
+from typer.core import TyperCommand
+
+EXIT_FAILURE = 1
+EXIT_REJECTED = 3
 
 app = typer.Typer(
     name="growth-zones",
     help="Assess and rank UK AI Growth Zone bids against power, land and connectivity evidence.\n\n"
-    "Data comes from the official publishers on first use (or from --mirror), is cached, and every "
-    "output records the provenance (source, licence, vintage, hash) of what went in.",
+    "Data comes from the official publishers on first use (or from --mirror / GROWTH_ZONES_MIRROR), "
+    "is cached, and every output records the provenance (source, licence, vintage, hash) of what "
+    "went in.\n\n"
+    "Exit codes: 0 success; 1 failure (one line on stderr says why; -vv adds the traceback); "
+    "2 bad usage; 3 (assess) some rows were rejected.",
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
     add_completion=False,
 )
 data_app = typer.Typer(help="List, pull and inspect the public datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-EXIT_REJECTED = 3
+
+# ---------------------------------------------------------------------------------------- context
 
 
-class _State:
-    mirror: Optional[str] = None
+@dataclass(frozen=True)
+class CliContext:
+    """What the global options set, carried in ``ctx.obj``."""
+
+    mirror: str | None = None
     offline: bool = False
-    cache_dir: Optional[Path] = None
+    cache_dir: Path | None = None
+    verbose: int = 0
+    quiet: bool = False
+
+    def with_command(self, *, mirror: str | None = None, offline: bool = False, quiet: bool = False) -> CliContext:
+        """Per-command ``--mirror``/``--offline``/``-q`` override the global ones."""
+        return replace(self, mirror=mirror or self.mirror, offline=self.offline or offline, quiet=self.quiet or quiet)
+
+    def settings(self) -> Any:
+        from growth_zones.settings import Settings
+
+        progress = sys.stderr.isatty() and not self.quiet
+        return Settings().with_(mirror=self.mirror, cache_dir=self.cache_dir, progress=progress,
+                                offline=True if self.offline else None)
+
+    def info(self, message: str) -> None:
+        """A progress or summary line on stderr (silenced by ``-q``)."""
+        if not self.quiet:
+            typer.echo(message, err=True)
 
 
-state = _State()
+def _context(ctx: typer.Context, **overrides: Any) -> CliContext:
+    base = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    cli = base.with_command(**overrides)
+    _configure_logging(cli)
+    return cli
 
 
-def _settings(progress: bool = True) -> Any:
-    from growth_zones.settings import Settings
-
-    s = Settings()
-    return s.with_(mirror=state.mirror, cache_dir=state.cache_dir, progress=progress and sys.stderr.isatty(),
-                   offline=True if state.offline else None)
+def _configure_logging(cli: CliContext) -> None:
+    level = logging.ERROR if cli.quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(cli.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    logging.captureWarnings(True)
 
 
-def _mirror_option() -> Any:
-    return typer.Option(None, "--mirror", help="Directory or http(s) base URL of a dataset mirror (overrides the global option).")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _offline_option() -> Any:
-    return typer.Option(False, "--offline", help="Use the cache only; name every missing dataset.")
+def one_line_errors(func: F) -> F:
+    """Every error reaching the user is one line on stderr and exit code 1 (``-vv``: traceback too).
+
+    Errors the user can fix (``GrowthZonesError``, a bad profile, an OS error such as a full disk
+    or an unwritable folder) say what went wrong; anything else is reported as an internal error
+    with a request to rerun with ``-vv`` and report it.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from growth_zones.errors import GrowthZonesError
+        from scoring import ScoringConfigError
+
+        ctx = next((a for a in (*args, *kwargs.values()) if isinstance(a, typer.Context)), None)
+        verbose = ctx.obj.verbose if ctx is not None and isinstance(ctx.obj, CliContext) else 0
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            typer.echo("error: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except (GrowthZonesError, ScoringConfigError) as err:
+            message = str(err)
+        except OSError as err:
+            where = f": {err.filename}" if getattr(err, "filename", None) else ""
+            message = f"{err.strerror or err}{where}"
+        except Exception as err:  # noqa: BLE001 - the last line of defence: never a bare traceback
+            message = (f"internal error ({type(err).__name__}: {err}); rerun with -vv for the traceback "
+                       "and report it")
+        if verbose >= 2:
+            traceback.print_exc(file=sys.stderr)
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(EXIT_FAILURE)
+
+    return wrapper  # type: ignore[return-value]
 
 
-def _override(mirror: Optional[str], offline: bool) -> None:
-    """Per-command --mirror/--offline, so both `growth-zones --mirror D data pull` and
-    `growth-zones data pull --mirror D` work."""
-    if mirror:
-        state.mirror = mirror
-    if offline:
-        state.offline = True
+# ---------------------------------------------------------------------------------------- options
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
+class Opt:
+    """The shared options (one definition each, so a flag means the same on every command)."""
+
+    @staticmethod
+    def mirror() -> Any:
+        return typer.Option(None, "--mirror", metavar="DIR_OR_URL",
+                            help="Folder or http(s) base URL of a dataset mirror (else $GROWTH_ZONES_MIRROR).")
+
+    @staticmethod
+    def offline() -> Any:
+        return typer.Option(False, "--offline", help="Use the cache only; name every missing dataset.")
+
+    @staticmethod
+    def quiet() -> Any:
+        return typer.Option(False, "--quiet", "-q", help="Print nothing but errors (and --json output).")
+
+    @staticmethod
+    def out() -> Any:
+        return typer.Option(Path("out"), "--out", "-o", help="Output folder (created if needed).")
+
+    @staticmethod
+    def overwrite() -> Any:
+        return typer.Option(False, "--overwrite",
+                            help="Replace this command's earlier outputs in --out (the whole set, no stale files).")
+
+    @staticmethod
+    def json() -> Any:
+        return typer.Option(False, "--json", help="Print the result as JSON on stdout.")
+
+    @staticmethod
+    def assets() -> Any:
+        return typer.Option(
+            None, "--assets", metavar="DIR",
+            help="Folder with a local copy of the map libraries to inline (offline HTML); default "
+            "$GROWTH_ZONES_MAP_ASSETS, else load them from their CDN.")
+
+
+def _print_table(frame: Any, columns: list[str], limit: int) -> None:
+    shown = frame[columns].head(limit)
+    typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+
+
+def _formats(*, html: bool, geoparquet: bool, gpkg: bool = True) -> tuple[str, ...]:
+    return ("csv",) + (("gpkg",) if gpkg else ()) + (("parquet",) if geoparquet else ()) + (("html",) if html else ())
+
+
+# ---------------------------------------------------------------------------------------- global
 
 
 @app.callback()
 def main(
-    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More logging (-v info, -vv debug)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors."),
-    mirror: Optional[str] = typer.Option(
-        None, "--mirror", envvar="GROWTH_ZONES_MIRROR",
-        help="Directory or http(s) base URL holding every dataset under its catalogue mirror path; "
-        "official endpoints are then never contacted.",
-    ),
-    offline: bool = typer.Option(False, "--offline", help="Use the cache only; name every missing dataset."),
-    cache_dir: Optional[Path] = typer.Option(
-        None, "--cache-dir", envvar="GROWTH_ZONES_CACHE", help="Cache directory (default: the user cache dir)."
-    ),
+    ctx: typer.Context,
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv: debug and tracebacks)."),
+    quiet: bool = Opt.quiet(),
+    mirror: str | None = Opt.mirror(),
+    offline: bool = Opt.offline(),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Cache folder (else $GROWTH_ZONES_CACHE)."),
 ) -> None:
-    """Global options apply to every command."""
-    level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    state.mirror, state.offline, state.cache_dir = mirror, offline, cache_dir
+    """Global options apply to every command; most can also be given after the command."""
+    ctx.obj = CliContext(mirror=mirror, offline=offline, cache_dir=cache_dir, verbose=verbose, quiet=quiet)
 
 
 # ---------------------------------------------------------------------------------------- data
 
 
 @data_app.command("list")
-def data_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON array instead of a table.")) -> None:
+@one_line_errors
+def data_list(ctx: typer.Context, as_json: bool = Opt.json()) -> None:
     """One row per catalogue dataset: key, layer, licence, vintage and whether it is cached."""
-    from growth_zones.catalogue import load_catalogue
-    from growth_zones.errors import GrowthZonesError
-    from growth_zones.store import Store
+    from growth_zones.data.catalogue import load_catalogue
+    from growth_zones.data.store import Store
 
-    try:
-        store = Store(_settings())
-        rows = [
-            {"key": d.key, "layer": d.layer, "title": d.title, "publisher": d.publisher, "licence": d.licence,
-             "vintage": d.vintage, "non_commercial": d.non_commercial, "default": d.default,
-             "cached": store.has(d.key), "url": d.url}
-            for d in load_catalogue().values()
-        ]
-    except GrowthZonesError as err:
-        raise _fail(str(err)) from err
+    cli = _context(ctx)
+    store = Store(cli.settings())
+    rows = [
+        {"key": d.key, "layer": d.layer, "title": d.title, "publisher": d.publisher, "licence": d.licence,
+         "vintage": d.vintage, "non_commercial": d.non_commercial, "default": d.default,
+         "cached": store.has(d.key), "url": d.url}
+        for d in load_catalogue().values()
+    ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -124,24 +223,26 @@ def data_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON a
 
 
 @data_app.command("pull")
+@one_line_errors
 def data_pull(
-    keys: Optional[list[str]] = typer.Argument(None, help="Dataset keys (default: every default dataset)."),
+    ctx: typer.Context,
+    keys: list[str] | None = typer.Argument(None, help="Dataset keys (default: every default dataset)."),
     force: bool = typer.Option(False, "--force", help="Download and normalise again even if stored."),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome of each dataset as JSON."),
-    mirror: Optional[str] = _mirror_option(),
-    offline: bool = _offline_option(),
+    mirror: str | None = Opt.mirror(),
+    offline: bool = Opt.offline(),
+    quiet: bool = Opt.quiet(),
 ) -> None:
     """Fetch and normalise datasets into the cache. Exit 0 only when every requested dataset is stored."""
-    _override(mirror, offline)
-    from growth_zones.errors import GrowthZonesError
-    from growth_zones.pull import pull
+    from growth_zones import api
 
-    settings = _settings()
+    cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
+    settings = cli.settings()
     bar = None
     if settings.progress and not as_json:
         from tqdm import tqdm
 
-        from growth_zones.catalogue import load_catalogue
+        from growth_zones.data.catalogue import load_catalogue
 
         total = len(keys) if keys else sum(d.default for d in load_catalogue().values())
         bar = tqdm(total=total, desc="datasets", unit="ds", file=sys.stderr)
@@ -151,43 +252,42 @@ def data_pull(
             bar.update(1)
             bar.set_postfix_str(outcome.key)
         elif not as_json:
-            mark = "ok  " if outcome.ok else "FAIL"
             rows = f"{outcome.rows} rows" if outcome.rows is not None else ""
-            typer.echo(f"{mark} {outcome.key:<40} {rows:<14} {outcome.message if not outcome.ok else ''}", err=True)
+            if outcome.ok:
+                cli.info(f"ok   {outcome.key:<40} {rows}")
+            else:
+                typer.echo(f"FAIL {outcome.key:<40} {outcome.message}", err=True)
 
     try:
-        report = pull(keys or None, settings=settings, force=force, on_progress=progress)
-    except GrowthZonesError as err:
-        raise _fail(str(err)) from err
+        report = api.pull(keys or None, settings=settings, force=force, on_progress=progress)
     finally:
         if bar is not None:
             bar.close()
     if as_json:
         typer.echo(json.dumps([o.__dict__ for o in report.outcomes], indent=2))
     stored = sum(o.ok for o in report.outcomes)
-    typer.echo(f"{stored} of {len(report.outcomes)} datasets stored in {settings.layers_dir}", err=True)
+    cli.info(f"{stored} of {len(report.outcomes)} datasets stored in {settings.layers_dir}")
     for o in report.failed:
         typer.echo(f"error: {o.key}: {o.message}", err=True)
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILURE)
 
 
 @data_app.command("info")
+@one_line_errors
 def data_info(
+    ctx: typer.Context,
     key: str = typer.Argument(..., help="Dataset key (see `growth-zones data list`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the provenance record as JSON."),
 ) -> None:
     """Show a dataset's catalogue entry and, when stored, its provenance record."""
-    from growth_zones.catalogue import get_dataset
-    from growth_zones.errors import GrowthZonesError
-    from growth_zones.store import Store
+    from growth_zones.data.catalogue import get_dataset
+    from growth_zones.data.store import Store
 
-    try:
-        ds = get_dataset(key)
-        store = Store(_settings())
-        record: dict[str, Any] = store.provenance(key) if store.has(key) else {**ds.provenance_fields(), "cached": False}
-    except GrowthZonesError as err:
-        raise _fail(str(err)) from err
+    cli = _context(ctx)
+    ds = get_dataset(key)
+    store = Store(cli.settings())
+    record: dict[str, Any] = store.provenance(key) if store.has(key) else {**ds.provenance_fields(), "cached": False}
     if as_json:
         typer.echo(json.dumps(record, indent=2, ensure_ascii=False))
         return
@@ -195,122 +295,91 @@ def data_info(
         typer.echo(f"{k:>20}: {v}")
 
 
-# ---------------------------------------------------------------------------------------- helpers
-
-
-def _assets_option() -> Any:
-    return typer.Option(
-        None, "--assets",
-        help="Folder with a local copy of the map libraries to inline (offline HTML); default: "
-        "$GROWTH_ZONES_MAP_ASSETS, else load them from their CDN.",
-    )
-
-
-def _assets(value: Optional[Path]) -> Any:
-    from growth_zones.report import local_assets_dir
-
-    if value is not None:
-        return value
-    return local_assets_dir() or "cdn"
-
-
-def _print_table(frame: Any, columns: list[str], limit: int) -> None:
-    shown = frame[columns].head(limit)
-    typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-
-
 # ---------------------------------------------------------------------------------------- rank
 
 
 @app.command("rank")
+@one_line_errors
 def rank(
+    ctx: typer.Context,
     profile: str = typer.Option("aigz", "--profile", "-p", help="Bundled profile name (aigz, power_first) or a TOML path."),
-    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
-    sensitivity: int = typer.Option(0, "--sensitivity", help="Monte Carlo weight draws for rank intervals (0 = off)."),
+    out: Path = Opt.out(),
+    sensitivity: int = typer.Option(0, "--sensitivity", min=0, help="Monte Carlo weight draws for rank intervals (0 = off)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the sensitivity draws."),
-    top: int = typer.Option(15, "--top", help="How many rows to print."),
+    top: int = typer.Option(15, "--top", min=0, help="How many rows to print."),
     html: bool = typer.Option(False, "--html", help="Also write the interactive national map (ranking.html)."),
     geoparquet: bool = typer.Option(False, "--geoparquet", help="Also write ranking.parquet (GeoParquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full ranking as JSON on stdout."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace earlier outputs in --out."),
-    assets: Optional[Path] = _assets_option(),
-    mirror: Optional[str] = _mirror_option(),
-    offline: bool = _offline_option(),
+    overwrite: bool = Opt.overwrite(),
+    assets: Path | None = Opt.assets(),
+    mirror: str | None = Opt.mirror(),
+    offline: bool = Opt.offline(),
+    quiet: bool = Opt.quiet(),
 ) -> None:
     """Rank every local authority in England, Scotland and Wales and explain each score.
 
     Writes OUT/ranking.csv, OUT/ranking.gpkg and OUT/ranking.provenance.json (datasets, vintages,
-    licences, profile); with --html also OUT/ranking.html.
+    licences, profile); with --html also OUT/ranking.html, with --geoparquet OUT/ranking.parquet.
     """
-    _override(mirror, offline)
-    from growth_zones.errors import GrowthZonesError
-    from growth_zones.outputs import prepare_out_dir
-    from growth_zones.ranking import rank_regions
-    from growth_zones.workflows import write_ranking_outputs
-    from scoring import ScoringConfigError
+    from growth_zones import api
+    from growth_zones.workflows.ranking import RankingResult
+    from growth_zones.workflows.outputs import OutputSet
 
-    if sensitivity < 0:
-        raise typer.BadParameter("must be >= 0", param_hint="--sensitivity")
-    names = ["ranking.csv", "ranking.gpkg", "ranking.provenance.json"] + (["ranking.html"] if html else [])
-    try:
-        prepare_out_dir(out, names, overwrite=overwrite)
-        result = rank_regions(settings=_settings(), profile=profile, sensitivity_draws=sensitivity, seed=seed)
-        paths = write_ranking_outputs(result, out, html=html, geoparquet=geoparquet, assets=_assets(assets))
-    except (GrowthZonesError, ScoringConfigError) as err:
-        raise _fail(str(err)) from err
+    cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
+    OutputSet(out, RankingResult.OUTPUTS.values(), overwrite=overwrite).check()  # before any work
+    result = api.rank(profile, settings=cli.settings(), sensitivity=sensitivity, seed=seed)
+    paths = result.write(out, formats=_formats(html=html, geoparquet=geoparquet), overwrite=overwrite, assets=assets)
     table = result.table
     if as_json:
         typer.echo(table.drop(columns="geometry").to_json(orient="records", force_ascii=False))
-    else:
+    elif not cli.quiet:
         cols = ["rank", "code", "name", "nation", "score"] + [c for c in ("rank_p05", "rank_p95", "p_top10") if c in table]
         _print_table(table, cols, top)
     n_ex = int((~table["eligible"].astype(bool)).sum())
-    typer.echo(f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "
-               f"wrote {', '.join(str(p) for p in paths.values())}", err=True)
+    cli.info(f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "
+             f"wrote {', '.join(str(p) for p in paths.values())}")
 
 
 # ---------------------------------------------------------------------------------------- assess
 
 
 @app.command("assess")
-def assess_cmd(
-    applications: Path = typer.Argument(..., exists=False, help="Applications file: GeoJSON, GeoPackage, Shapefile or CSV."),
+@one_line_errors
+def assess(
+    ctx: typer.Context,
+    applications: Path = typer.Argument(..., help="Applications file: GeoJSON, GeoPackage, Shapefile (.shp or .zip) or CSV."),
     profile: str = typer.Option("aigz_sites", "--profile", "-p", help="Site-level profile name or TOML path."),
     region_profile: str = typer.Option("aigz", "--region-profile", help="Profile for the national percentile of each site's LA."),
-    crs: Optional[str] = typer.Option(None, "--crs", help="CRS of a file that states none (e.g. EPSG:27700 for CSV WKT in metres)."),
-    layer: Optional[str] = typer.Option(None, "--layer", help="GeoPackage layer to read."),
-    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
+    crs: str | None = typer.Option(None, "--crs", help="CRS of a file that states none (e.g. EPSG:27700 for CSV WKT in metres)."),
+    layer: str | None = typer.Option(None, "--layer", help="GeoPackage layer to read."),
+    out: Path = Opt.out(),
     html: bool = typer.Option(False, "--html", help="Also write the HTML report (OUT/report/index.html)."),
     geoparquet: bool = typer.Option(False, "--geoparquet", help="Also write assessment.parquet (GeoParquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print the assessment and rejections as JSON on stdout."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace earlier outputs in --out."),
-    assets: Optional[Path] = _assets_option(),
-    mirror: Optional[str] = _mirror_option(),
-    offline: bool = _offline_option(),
+    overwrite: bool = Opt.overwrite(),
+    assets: Path | None = Opt.assets(),
+    mirror: str | None = Opt.mirror(),
+    offline: bool = Opt.offline(),
+    quiet: bool = Opt.quiet(),
 ) -> None:
     """Check, score and rank every application; list rejected rows with their reasons.
 
-    Writes OUT/assessment.csv, OUT/assessment.gpkg, OUT/checks.csv, OUT/rejected.csv and
-    OUT/assessment.provenance.json. Exit code 0: every row assessed; 3: some rows were rejected
-    (see rejected.csv; the others were still assessed); 1: nothing could be assessed.
+    Writes OUT/assessment.csv, OUT/assessment.gpkg, OUT/checks.csv, OUT/rejected.csv,
+    OUT/warnings.csv and OUT/assessment.provenance.json. Exit code 0: every row assessed; 3: some
+    rows were rejected (see rejected.csv; the others were still assessed); 1: nothing could be
+    assessed.
     """
-    _override(mirror, offline)
-    from growth_zones.assessment import assess
-    from growth_zones.errors import GrowthZonesError
-    from growth_zones.outputs import prepare_out_dir
-    from growth_zones.workflows import write_assessment_outputs
-    from scoring import ScoringConfigError
+    from growth_zones import api
+    from growth_zones.workflows.assessment import AssessmentResult
+    from growth_zones.workflows.outputs import OutputSet
 
     if not applications.exists():
         raise typer.BadParameter(f"file not found: {applications}", param_hint="APPLICATIONS")
-    names = ["assessment.csv", "assessment.gpkg", "checks.csv", "rejected.csv", "assessment.provenance.json"]
-    try:
-        prepare_out_dir(out, names, overwrite=overwrite)
-        result = assess(applications, settings=_settings(), profile=profile, region_profile=region_profile,
+    cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
+    OutputSet(out, AssessmentResult.OUTPUTS.values(), overwrite=overwrite).check()  # before any work
+    result = api.assess(applications, profile=profile, region_profile=region_profile, settings=cli.settings(),
                         input_crs=crs, layer=layer)
-        paths = write_assessment_outputs(result, out, html=html, geoparquet=geoparquet, assets=_assets(assets))
-    except (GrowthZonesError, ScoringConfigError) as err:
-        raise _fail(str(err)) from err
+    paths = result.write(out, formats=_formats(html=html, geoparquet=geoparquet), overwrite=overwrite, assets=assets)
     table = result.table
     if as_json:
         doc = {
@@ -319,16 +388,17 @@ def assess_cmd(
             "rejected": json.loads(result.rejected.to_json(orient="records", force_ascii=False)),
         }
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
-    elif len(table):
+    elif len(table) and not cli.quiet:
         t = table.reset_index()
         cols = [c for c in ("rank", "id", "name", "la_name", "mw", "score", "eligible", "excluded_by") if c in t]
         _print_table(t, cols, 50)
-    typer.echo(f"{len(table)} assessed, {len(result.rejected)} rejected of {result.input_count} rows; "
-               f"wrote {', '.join(str(p) for p in paths.values())}", err=True)
+    cli.info(f"{len(table)} assessed, {len(result.rejected)} rejected of {result.input_count} rows; "
+             f"wrote {', '.join(str(p) for p in paths.values())}")
     for _, r in result.rejected.iterrows():
-        typer.echo(f"rejected row {r['row']} (id {r['id']!s}): {r['reason']}", err=True)
+        cli.info(f"rejected row {r['row']} (id {r['id']!s}): {r['reason']}")
     if len(table) == 0:
-        raise typer.Exit(1)
+        typer.echo("error: no application could be assessed (see rejected.csv)", err=True)
+        raise typer.Exit(EXIT_FAILURE)
     if len(result.rejected):
         raise typer.Exit(EXIT_REJECTED)
 
@@ -337,58 +407,76 @@ def assess_cmd(
 
 
 @app.command("map")
+@one_line_errors
 def map_cmd(
+    ctx: typer.Context,
     folder: Path = typer.Argument(Path("out"), help="Folder holding ranking.* and/or assessment.* outputs."),
-    assets: Optional[Path] = _assets_option(),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the existing ranking.html / report/ pages."),
+    assets: Path | None = Opt.assets(),
+    quiet: bool = Opt.quiet(),
 ) -> None:
-    """Render the HTML reports again from existing outputs (no data access needed)."""
-    from growth_zones.errors import GrowthZonesError
-    from growth_zones.workflows import render_from_outputs
+    """Render the HTML reports again from existing outputs (reads only the outputs and the cache)."""
+    from growth_zones import api
 
-    try:
-        written = render_from_outputs(folder, assets=_assets(assets), settings=_settings())
-    except GrowthZonesError as err:
-        raise _fail(str(err)) from err
-    if not written:
-        raise _fail(f"no ranking.gpkg or assessment.gpkg in {folder}: run `growth-zones rank` or `assess` first")
-    for p in written:
-        typer.echo(str(p))
+    cli = _context(ctx, quiet=quiet)
+    for p in api.render(folder, overwrite=overwrite, assets=assets, settings=cli.settings()):
+        cli.info(str(p))
 
 
 # ---------------------------------------------------------------------------------------- surface
 
 
-@app.command("surface")
-def surface_cmd(
+class _OptionalValueCommand(TyperCommand):
+    """``--dask`` takes an optional value: given alone (last, or before another option) it means
+    ``local``. Click has no optional option values through typer, so the argument list is completed
+    before parsing."""
+
+    optional_values: ClassVar[dict[str, str]] = {"--dask": "local"}
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        fixed: list[str] = []
+        for i, arg in enumerate(args):
+            fixed.append(arg)
+            default = self.optional_values.get(arg)
+            nxt = args[i + 1] if i + 1 < len(args) else None
+            if default is not None and (nxt is None or nxt.startswith("-")):
+                fixed.append(default)
+        return super().parse_args(ctx, fixed)
+
+
+@app.command("surface", cls=_OptionalValueCommand)
+@one_line_errors
+def surface(
+    ctx: typer.Context,
     resolution: float = typer.Option(250.0, "--resolution", "-r", min=10.0, help="Cell size in metres (EPSG:27700)."),
-    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
+    out: Path = Opt.out(),
     profile: str = typer.Option("aigz_sites", "--profile", "-p", help="Profile whose value functions and weights score each cell."),
-    dask: Optional[str] = typer.Option(
-        None, "--dask", help="Run tile by tile on Dask: 'local' starts a local cluster; or a scheduler address "
-        "such as tcp://host:8786 for a multi-machine cluster."),
+    dask: str | None = typer.Option(
+        None, "--dask", metavar="[ADDRESS]",
+        help="Run the tiles on Dask: `--dask` alone starts a local cluster; `--dask tcp://host:8786` "
+        "uses a running scheduler (a multi-machine cluster)."),
     tile_size: int = typer.Option(1024, "--tile-size", min=16, help="Tile edge in cells (bounds peak memory)."),
     threshold: float = typer.Option(0.6, "--threshold", min=0.0, max=1.0, help="Score at or above which a cell counts as suitable."),
     min_area_ha: float = typer.Option(25.0, "--min-area-ha", min=0.0, help="Smallest candidate zone kept (hectares)."),
-    mirror: Optional[str] = _mirror_option(),
-    offline: bool = _offline_option(),
+    overwrite: bool = Opt.overwrite(),
+    mirror: str | None = Opt.mirror(),
+    offline: bool = Opt.offline(),
+    quiet: bool = Opt.quiet(),
 ) -> None:
     """Build the GB suitability raster (Cloud-Optimised GeoTIFF, EPSG:27700), per-local-authority
     zonal statistics (joinable to ranking.csv on `code`) and candidate zones (GeoPackage).
 
     Cells outside a designation layer's coverage are 'unknown' (band 2 = 2), never excluded or clear.
     """
-    from growth_zones.errors import GrowthZonesError
-    from growth_zones.ranking import load_layers
-    from growth_zones.surface.workflow import run_surface
-    from scoring import ScoringConfigError
+    from growth_zones import api
+    from growth_zones.workflows.outputs import OutputSet
+    from growth_zones.workflows.surface import SurfaceRun
 
-    _override(mirror, offline)
-    settings = _settings()
-    try:
-        layers, _store = load_layers(settings)
-        paths = run_surface(settings, resolution=resolution, out=out, profile=profile,
-                            dask=True if dask == "local" else (dask or False), tile_size=tile_size,
-                            threshold=threshold, min_area_ha=min_area_ha, progress=settings.progress, layers=layers)
-    except (GrowthZonesError, ScoringConfigError) as err:
-        raise _fail(str(err)) from err
-    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()), err=True)
+    cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
+    stem = f"surface_{resolution:g}m"
+    OutputSet(out, [stem + s for s in SurfaceRun.SUFFIXES.values()], overwrite=overwrite).check()
+    settings = cli.settings()
+    run = api.surface(resolution=resolution, profile=profile, settings=settings, dask=dask or False,
+                      tile_size=tile_size, threshold=threshold, min_area_ha=min_area_ha, progress=settings.progress)
+    paths = run.write(out, overwrite=overwrite)
+    cli.info("wrote " + ", ".join(str(p) for p in paths.values()))

@@ -11,6 +11,11 @@ the number of sites.
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # the checkout, for tests.support
+
 import argparse
 import json
 import tempfile
@@ -26,22 +31,22 @@ def main() -> None:
     ap.add_argument("--malformed", type=float, default=0.05, help="Fraction of malformed rows mixed in.")
     args = ap.parse_args()
 
-    from growth_zones.assessment import assess, gb_land
+    from growth_zones.workflows.assessment import assess, gb_land
     from growth_zones.indicators import LayerSet
-    from growth_zones.pull import pull
+    from growth_zones.data.pull import pull
     from growth_zones.settings import Settings
-    from growth_zones.store import Store
-    from growth_zones.synthetic import write_mixed_batch
+    from growth_zones.data.store import Store
+    from tests.support.synthetic_applications import write_mixed_batch
 
     settings = Settings(cache_dir=Path(args.cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=args.mirror)
     assert pull(settings=settings).ok
     store = Store(settings)
     t = time.perf_counter()
-    layers = LayerSet.from_store(store)
+    layers = LayerSet.load(store)
     load_s = time.perf_counter() - t
     import shutil
 
-    from growth_zones.ranking import rank_regions
+    from growth_zones.workflows.ranking import rank_regions
 
     shutil.rmtree(settings.cache_dir / "derived", ignore_errors=True)
     t = time.perf_counter()

@@ -78,11 +78,12 @@ def main() -> None:
     args = ap.parse_args()
 
     from growth_zones.indicators import region_indicators, site_designation_checks, site_indicators
-    from growth_zones.indicators.layers import layers_from_mirror
+    from benchmarks._common import load_layers, warm_settings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        layers, load_s, _ = _timed(lambda: layers_from_mirror(args.mirror))
+        settings = warm_settings(args.mirror)
+        (layers, _), load_s, _ = _timed(lambda: load_layers(settings))
     land = shapely.union_all(layers.countries.geometry.values)
     sites = random_sites(land, args.sites, args.seed)
 

@@ -8,6 +8,11 @@ cache (not timed) so every timed step reads a warm cache, as a planner's second 
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # the checkout, for tests.support
+
 import argparse
 import json
 import tempfile
@@ -26,9 +31,9 @@ def main() -> None:
 
     import scoring
     from growth_zones.indicators import LayerSet, region_indicators
-    from growth_zones.pull import pull
+    from growth_zones.data.pull import pull
     from growth_zones.settings import Settings
-    from growth_zones.store import Store
+    from growth_zones.data.store import Store
 
     settings = Settings(cache_dir=Path(args.cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=args.mirror)
     t0 = time.perf_counter()
@@ -39,7 +44,7 @@ def main() -> None:
     timings: dict[str, list[float]] = {"load_layers": [], "indicators": [], "score": [], "sensitivity": []}
     for _ in range(args.repeat):
         t = time.perf_counter()
-        layers = LayerSet.from_store(Store(settings))
+        layers = LayerSet.load(Store(settings))
         timings["load_layers"].append(time.perf_counter() - t)
         t = time.perf_counter()
         ind = region_indicators(layers)

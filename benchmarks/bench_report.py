@@ -9,6 +9,11 @@ the time until the page's own "map ready" mark and the load event, best of --rep
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # the checkout, for tests.support
+
 import argparse
 import json
 import os
@@ -31,16 +36,15 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from growth_zones.pull import pull
-    from growth_zones.ranking import rank_regions
+    from growth_zones.data.pull import pull
+    from growth_zones.workflows.ranking import rank_regions
     from growth_zones.settings import Settings
-    from growth_zones.workflows import write_ranking_outputs
 
     settings = Settings(cache_dir=Path(args.cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=args.mirror)
     assert pull(settings=settings).ok
     out = Path(tempfile.mkdtemp(prefix="gz-bench-report-"))
     result = rank_regions(settings=settings, sensitivity_draws=1000)
-    html = write_ranking_outputs(result, out, html=True, assets=Path(args.assets))["html"]
+    html = result.write(out, formats=("csv", "html"), assets=Path(args.assets))["html"]
     ready, load = [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)

@@ -24,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from growth_zones.surface import SurfaceSpec, build_surface  # noqa: E402
-from growth_zones.surface._mirror import default_mirror, load_layers  # noqa: E402
+from benchmarks._common import default_mirror, load_layers, warm_settings  # noqa: E402
+from growth_zones.workflows.surface import SURFACE_LAYERS  # noqa: E402
 
 
 def _rss_mb(who: int) -> float:
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    layers = load_layers(args.mirror or default_mirror())
+    layers, _ = load_layers(warm_settings(str(args.mirror or default_mirror())), SURFACE_LAYERS)
     t_layers = time.perf_counter() - t0
     rss_after_layers = _rss_mb(resource.RUSAGE_SELF)
 

@@ -73,7 +73,7 @@ def loopback(shared_data: Path):
 @pytest.fixture(scope="session")
 def mirror_cache(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
     """A cache filled once per session from the real mirror: every default dataset pulled."""
-    from growth_zones.pull import pull
+    from growth_zones.data.pull import pull
     from growth_zones.settings import Settings
 
     s = Settings(cache_dir=tmp_path_factory.mktemp("mirror_cache"), mirror=str(shared_data), offline=False)

@@ -1,4 +1,4 @@
-"""Unit tests for growth_zones.applications: every format, every rejection kind, tiny files in tmp_path."""
+"""Unit tests for growth_zones.workflows.applications: every format, every rejection kind, tiny files in tmp_path."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from growth_zones.applications import APPLICATION_SCHEMA, ApplicationBatch, parse_evidence, read_applications
-from growth_zones.crs import bng_to_lonlat, lonlat_to_bng
+from growth_zones.workflows.applications import APPLICATION_SCHEMA, ApplicationBatch, parse_evidence, read_applications
+from growth_zones.data.crs import bng_to_lonlat, lonlat_to_bng
 from growth_zones.errors import InvalidInputError
 
 # A crude "GB" for the land checks: a box from the Welsh coast to East Anglia, Cornwall to Caithness.

@@ -16,8 +16,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from growth_zones.applications import ApplicationBatch, read_applications
-from growth_zones.synthetic import (MALFORMED_KINDS, REJECTED_KINDS, WARNED_KINDS, bng_land_from_countries,
+from growth_zones.workflows.applications import ApplicationBatch, read_applications
+from tests.support.synthetic_applications import (MALFORMED_KINDS, REJECTED_KINDS, WARNED_KINDS, bng_land_from_countries,
                                     generate_applications, write_mixed_batch)
 
 ROOT = Path(__file__).resolve().parents[1]

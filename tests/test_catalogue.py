@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from growth_zones.catalogue import get_dataset, load_catalogue, parse_catalogue
+from growth_zones.data.catalogue import get_dataset, load_catalogue, parse_catalogue
 from growth_zones.errors import CatalogueError
-from growth_zones.loaders import get_normaliser
-from growth_zones.schemas import LAYERS
+from growth_zones.data.loaders import get_normaliser
+from growth_zones.data.schemas import LAYERS
 
 
 def test_bundled_catalogue_is_complete_and_resolvable():

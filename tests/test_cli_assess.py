@@ -72,10 +72,10 @@ def test_checks_are_three_valued(example_run):
 
 def test_thousand_sites_with_malformed_rows_lose_nothing(mirror_cache, tmp_path, cli_runner):
     from growth_zones.indicators import LayerSet
-    from growth_zones.store import Store
-    from growth_zones.synthetic import REJECTED_KINDS, write_mixed_batch
+    from growth_zones.data.store import Store
+    from tests.support.synthetic_applications import REJECTED_KINDS, write_mixed_batch
 
-    layers = LayerSet.from_store(Store(mirror_cache))
+    layers = LayerSet.load(Store(mirror_cache))
     land = layers.countries[layers.countries["nation"].isin(["England", "Scotland", "Wales"])]
     path = tmp_path / "batch.geojson"
     counts = write_mixed_batch(path, 1000, land=land, seed=7, malformed_fraction=0.15)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from cli import app
-from growth_zones.catalogue import get_dataset, load_catalogue
-from growth_zones.pull import pull_one
-from growth_zones.store import Store
+from growth_zones.data.catalogue import get_dataset, load_catalogue
+from growth_zones.data.pull import pull_one
+from growth_zones.data.store import Store
 
 pytestmark = pytest.mark.data
 

@@ -81,7 +81,7 @@ def test_bad_profile_writes_nothing(mirror_cache, tmp_path, cli_runner):
 
 
 def test_region_indicators_are_cached_and_identical(mirror_cache, tmp_path):
-    from growth_zones.ranking import load_layers, rank_regions
+    from growth_zones.workflows.ranking import load_layers, rank_regions
     from growth_zones.settings import Settings
 
     import shutil

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.data, pytest.mark.slow]
 def test_gb_surface_250m(mirror_cache, tmp_path, cli_runner):
     import rasterio
 
-    from growth_zones.ranking import rank_regions
+    from growth_zones.workflows.ranking import rank_regions
 
     env = {"GROWTH_ZONES_CACHE": str(mirror_cache.cache_dir), "GROWTH_ZONES_MIRROR": str(mirror_cache.mirror)}
     res = cli_runner.invoke(app, ["surface", "--resolution", "250", "--out", str(tmp_path)], env=env)

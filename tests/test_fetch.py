@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from growth_zones import _fetch
-from growth_zones.catalogue import get_dataset
+from growth_zones.data import fetch as _fetch
+from growth_zones.data.catalogue import get_dataset
 from growth_zones.errors import DataSourceError, OfflineError
 
 pytestmark = pytest.mark.data
@@ -127,7 +127,7 @@ def test_ckan_datastore_paging(loopback, settings, shared_data):
 
 
 def test_offline_names_every_missing_dataset(settings):
-    from growth_zones.pull import pull
+    from growth_zones.data.pull import pull
 
     with pytest.raises(OfflineError) as err:
         pull(["neso_fes2024_gsp_info", "ons_mye_mid2022_lad"], settings=settings.with_(offline=True))
@@ -140,7 +140,7 @@ def test_unreachable_host_fails_once_then_skips_the_rest(settings, tmp_path):
     clear message and the other datasets from it are skipped, not retried one by one."""
     import socket
 
-    from growth_zones.pull import pull
+    from growth_zones.data.pull import pull
 
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))

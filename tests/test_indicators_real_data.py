@@ -17,17 +17,17 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import box
 
-from growth_zones.crs import bng_to_lonlat
+from growth_zones.data.crs import bng_to_lonlat
 from growth_zones.indicators import (
-    EXCLUSION_DESIGNATIONS,
+    PROTECTED_DESIGNATIONS,
     IndicatorSettings,
     match_connection_sites,
     region_indicators,
     site_designation_checks,
     site_indicators,
 )
+from growth_zones.data.store import Store
 from growth_zones.indicators import LayerSet
-from growth_zones.indicators.layers import layers_from_mirror
 from growth_zones.indicators.tec import contracted_not_built
 
 pytestmark = pytest.mark.data
@@ -38,8 +38,8 @@ NORTH_EAST = ["E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "
 
 
 @pytest.fixture(scope="session")
-def real_layers(shared_data):
-    return layers_from_mirror(shared_data)
+def real_layers(mirror_cache):
+    return LayerSet.load(Store(mirror_cache))
 
 
 @pytest.fixture(scope="session")
@@ -139,7 +139,7 @@ def test_protected_share_three_valued_on_real_data(real_layers, real_regions):
     assert v.loc[NORTH_EAST, "protected_share"].between(0, 1).all()
     assert (why.loc[NORTH_EAST, "protected_share"] == "").all()
     # with Green Belt required too, nothing is fully checked anywhere: only Trafford has that layer
-    strict = region_indicators(real_layers, IndicatorSettings(region_protected_designations=EXCLUSION_DESIGNATIONS))
+    strict = region_indicators(real_layers, IndicatorSettings(region_protected_designations=PROTECTED_DESIGNATIONS))
     assert strict.values["protected_share"].notna().sum() == 0
     for code in NORTH_EAST:
         assert strict.reasons.at[code, "protected_share"].startswith("not checked: Green Belt not available for"), code
@@ -148,7 +148,7 @@ def test_protected_share_three_valued_on_real_data(real_layers, real_regions):
 
 
 def test_protected_share_without_green_belt_matches_brute_force(real_layers):
-    des = tuple(d for d in EXCLUSION_DESIGNATIONS if d != "green_belt")
+    des = tuple(d for d in PROTECTED_DESIGNATIONS if d != "green_belt")
     t = region_indicators(real_layers, IndicatorSettings(region_protected_designations=des))
     v = t.values["protected_share"]
     assert sorted(v.dropna().index) == sorted(NORTH_EAST)  # exactly the North East is checked
@@ -272,15 +272,23 @@ def test_site_designation_checks_on_real_layers(real_layers):
     assert (c.xs("national_park", level="designation")["status"] != "not checked").all()
 
 
-def test_layerset_from_store_matches_normalisers(mirror_cache, real_regions):
-    """The store path (pull -> parquet -> read_layer) gives the same indicators as running the
-    normalisers directly."""
-    from growth_zones.store import Store
+def test_store_round_trip_matches_normalisers(mirror_cache, shared_data):
+    """What the store gives back (pull -> GeoParquet -> LayerSet.load) is what the normalisers
+    produced from the real files, row for row."""
+    from growth_zones.data.catalogue import load_catalogue
+    from growth_zones.data.loaders import RawInput, get_normaliser
 
-    layers = LayerSet.from_store(Store(mirror_cache))
+    cat = load_catalogue()
+    store = Store(mirror_cache)
+    for key in ("ons_lad_may2023_buc", "neso_fes2024_gsp_info"):
+        ds = cat[key]
+        direct = get_normaliser(ds.normaliser)(RawInput(ds, [shared_data / p for p in ds.mirror_paths], {})).frame
+        stored = store.read_dataset(key)
+        assert list(stored.columns) == list(direct.columns)
+        pd.testing.assert_frame_equal(pd.DataFrame(stored.drop(columns="geometry")),
+                                      pd.DataFrame(direct.drop(columns="geometry")), check_dtype=False)
+        assert stored.geometry.geom_equals_exact(direct.geometry.reset_index(drop=True), tolerance=1e-6).all()
+    layers = LayerSet.load(store)
     assert "Northern Ireland" not in set(layers.regions["nation"])
     assert sorted(layers.designation_coverage["designation"]) == [
         "aonb", "flood_zone_3", "green_belt", "national_park", "ramsar", "sac", "spa", "sssi"]
-    t = region_indicators(layers)
-    pd.testing.assert_frame_equal(t.values, real_regions.values, check_exact=False, rtol=1e-9)
-    pd.testing.assert_frame_equal(t.reasons, real_regions.reasons)

@@ -14,11 +14,11 @@ from affine import Affine
 from hypothesis import given, settings as hsettings, strategies as st
 from shapely.geometry import LineString, Point, box
 
-from growth_zones.catalogue import Dataset
+from growth_zones.data.catalogue import Dataset
 from growth_zones.errors import DataSourceError
 from growth_zones.indicators import (
     DISCOUNT_AREA_LAD_CODES,
-    EXCLUSION_DESIGNATIONS,
+    PROTECTED_DESIGNATIONS,
     REGION_INDICATORS,
     SITE_INDICATORS,
     IndicatorSettings,
@@ -32,7 +32,7 @@ from growth_zones.indicators import (
 )
 from growth_zones.indicators import _geo
 from growth_zones.indicators.tec import contracted_not_built
-from growth_zones.loaders import RasterData
+from growth_zones.data.loaders import RasterData
 
 KM = 1000.0
 CRS = "EPSG:27700"
@@ -226,7 +226,7 @@ def test_protected_share_three_valued_regions():
     assert t.values.at["E07000100", "national_park_share"] == pytest.approx(0.25)
     assert t.values.at["S12000017", "national_park_share"] == 0.0
     # requiring Green Belt too (no coverage at all here) leaves every region not checked
-    d = region_indicators(toy_layers(), IndicatorSettings(region_protected_designations=EXCLUSION_DESIGNATIONS))
+    d = region_indicators(toy_layers(), IndicatorSettings(region_protected_designations=PROTECTED_DESIGNATIONS))
     assert d.values["protected_share"].isna().all()
     assert "Green Belt" in d.reasons.at["E06000001", "protected_share"]
 
@@ -570,20 +570,20 @@ class _FakeStore:
         raise DataSourceError(f"raster {name} not in the cache")
 
 
-def test_layerset_from_store_tolerates_missing_layers_and_drops_ni(monkeypatch):
+def test_layerset_load_tolerates_missing_layers_and_drops_ni(monkeypatch):
     toy = toy_layers()
     store = _FakeStore(toy, missing={"broadband_by_region"})
     cat = {"sssi_ne": _dataset("sssi_ne", "sssi", "north_east"), "sac_ne": _dataset("sac_ne", "sac", "north_east"),
            "np_gb": _dataset("np_gb", "national_park", "gb")}
-    monkeypatch.setattr("growth_zones.indicators.layers.datasets_for_layer",
+    monkeypatch.setattr("growth_zones.data.layers.datasets_for_layer",
                         lambda layer, catalogue=None: [d for d in cat.values() if d.layer == layer])
-    ls = LayerSet.from_store(store)
+    ls = LayerSet.load(store)
     assert ls.broadband_by_region is None and ls.population_grid is None
     assert "Northern Ireland" not in set(ls.regions["nation"]) and len(ls.regions) == 3
     assert sorted(ls.designation_coverage["designation"]) == ["national_park", "sac", "sssi"]
     t = region_indicators(ls)
     assert (t.reasons["full_fibre_pct"] == "layer broadband_by_region not available").all()
-    with_ni = LayerSet.from_store(store, include_northern_ireland=True)
+    with_ni = LayerSet.load(store, include_northern_ireland=True)
     assert len(with_ni.regions) == 4
 
 

@@ -12,8 +12,8 @@ import pytest
 import shapely
 from rasterio.transform import rowcol
 
-from growth_zones.catalogue import load_catalogue
-from growth_zones.loaders import Normalised, RawInput, get_normaliser
+from growth_zones.data.catalogue import load_catalogue
+from growth_zones.data.loaders import Normalised, RawInput, get_normaliser
 
 pytestmark = pytest.mark.data
 

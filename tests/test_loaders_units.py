@@ -13,11 +13,11 @@ import pytest
 import rasterio
 from affine import Affine
 
-from growth_zones.catalogue import load_catalogue
-from growth_zones.crs import lonlat_to_bng
+from growth_zones.data.catalogue import load_catalogue
+from growth_zones.data.crs import lonlat_to_bng
 from growth_zones.errors import SchemaError
-from growth_zones.loaders import RawInput, get_normaliser
-from growth_zones.loaders._common import max_kv_from_name, max_kv_from_volts
+from growth_zones.data.loaders import RawInput, get_normaliser
+from growth_zones.data.loaders._common import max_kv_from_name, max_kv_from_volts
 
 
 def _run(key: str, paths: list[Path], deps: dict | None = None, **changes: object):

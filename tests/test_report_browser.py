@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from growth_zones.report import demo, render_assessment_report, render_national_map
+from growth_zones.report import render_assessment_report, render_national_map
+from tests.support import report_demo as demo
 from tests._browser import N_REGIONS, Page
 
 pytestmark = pytest.mark.browser

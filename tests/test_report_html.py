@@ -21,7 +21,7 @@ from growth_zones.report import (  # noqa: E402
     render_national_map,
     safe_id,
 )
-from growth_zones.report import demo  # noqa: E402
+from tests.support import report_demo as demo  # noqa: E402
 
 HOSTILE = demo.HOSTILE_NAMES
 HOSTILE_PROV = {"key": "evil", "title": HOSTILE[0], "publisher": HOSTILE[1], "licence": "OGL <u>3</u>",

@@ -11,7 +11,7 @@ from scipy.spatial import cKDTree
 
 from growth_zones.surface import SurfaceSpec, plan_from_profile, prepare_inputs
 from growth_zones.surface.spec import Grid
-from growth_zones.surface.testing import BOUNDS, synthetic_layers, synthetic_profile_dict
+from tests.support.surface_fixtures import BOUNDS, synthetic_layers, synthetic_profile_dict
 from growth_zones.surface.tile import compute_tile, nearest_distance
 
 scoring = pytest.importorskip("scoring")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import rasterio
@@ -13,24 +10,14 @@ import shapely
 pytestmark = pytest.mark.data
 
 
-def _mirror() -> Path:
-    env = os.environ.get("GROWTH_ZONES_MIRROR")
-    path = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    if not (path / "population").is_dir():
-        msg = f"real public datasets not found at {path}: the surface integration test needs them"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + " and CI=true requires them")
-        pytest.skip(msg)
-    return path
-
-
 @pytest.fixture(scope="module")
-def gb(tmp_path_factory):
-    pytest.importorskip("scoring")
+def gb(tmp_path_factory, mirror_cache):
+    from growth_zones.data.layers import LayerSet
+    from growth_zones.data.store import Store
     from growth_zones.surface import SurfaceSpec, build_surface
-    from growth_zones.surface._mirror import load_layers
+    from growth_zones.workflows.surface import SURFACE_LAYERS
 
-    layers = load_layers(_mirror())
+    layers = LayerSet.load(Store(mirror_cache), names=SURFACE_LAYERS)
     out = tmp_path_factory.mktemp("surface") / "gb_5km.tif"
     spec = SurfaceSpec(resolution_m=5000.0, indicator_bands=("dist_ix_km", "in_discount_area", "protected_share"))
     res = build_surface(layers, spec, out)

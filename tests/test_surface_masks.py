@@ -13,7 +13,7 @@ from rasterio.windows import Window
 from growth_zones.surface import SurfaceSpec, plan_from_profile, prepare_inputs
 from growth_zones.surface import tile as tile_mod
 from growth_zones.surface.spec import Grid
-from growth_zones.surface.testing import BOUNDS, synthetic_layers, synthetic_profile_dict
+from tests.support.surface_fixtures import BOUNDS, synthetic_layers, synthetic_profile_dict
 from growth_zones.surface.tile import burn, compute_indicators, compute_tile
 
 scoring = pytest.importorskip("scoring")

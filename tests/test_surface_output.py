@@ -18,7 +18,7 @@ from growth_zones.surface import (
     plan_from_profile,
     zonal_stats,
 )
-from growth_zones.surface.testing import BOUNDS, CULHAM, synthetic_layers, synthetic_profile_dict
+from tests.support.surface_fixtures import BOUNDS, CULHAM, synthetic_layers, synthetic_profile_dict
 
 scoring = pytest.importorskip("scoring")
 
@@ -190,15 +190,21 @@ def test_custom_plan(tmp_path):
         assert ds.tags()["exclusions_dropped"] == "big"
 
 
-def test_run_surface_workflow(tmp_path):
-    from growth_zones.surface.workflow import run_surface
+def test_surface_run_writes_its_output_set(tmp_path):
+    from growth_zones import api
+    from growth_zones.errors import InvalidInputError
 
     layers = synthetic_layers()
-    paths = run_surface(resolution=1000.0, out=tmp_path / "o", layers=layers, min_area_ha=100)
-    assert {"surface", "zonal", "zones", "record"} <= set(paths)
+    run = api.surface(resolution=1000.0, layers=layers, min_area_ha=100)
+    paths = run.write(tmp_path / "o")
+    assert set(paths) == {"surface", "zonal", "zones", "record"}
     assert all(p.exists() for p in paths.values())
     zones = gpd.read_file(paths["zones"])
     assert zones.crs.to_epsg() == 27700
+    with pytest.raises(InvalidInputError, match="--overwrite"):  # never replaced silently
+        run.write(tmp_path / "o")
+    again = run.write(tmp_path / "o", overwrite=True)
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == sorted(p.name for p in again.values())
 
 
 def test_float_nodata(tmp_path):

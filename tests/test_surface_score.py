@@ -10,7 +10,7 @@ import pytest
 from growth_zones.surface import SurfaceSpec, compute_array, plan_from_profile, prepare_inputs
 from growth_zones.surface.criteria import CELL_INDICATORS, score_cells
 from growth_zones.surface.spec import Grid
-from growth_zones.surface.testing import BOUNDS, synthetic_layers, synthetic_profile_dict
+from tests.support.surface_fixtures import BOUNDS, synthetic_layers, synthetic_profile_dict
 
 scoring = pytest.importorskip("scoring")
 

@@ -1,6 +1,6 @@
 """Raw siting indicators for every GB local authority (region) and for candidate sites.
 
-Inputs are the canonical layers (``growth_zones.schemas``) gathered in a :class:`LayerSet`;
+Inputs are the canonical layers (``growth_zones.data.schemas``) gathered in a :class:`LayerSet`;
 outputs are :class:`IndicatorTable` objects whose columns are described by
 :data:`REGION_INDICATORS` / :data:`SITE_INDICATORS`. Missing is explicit and explained: a designation
 that has no data for an area is "not checked", never "absent".
@@ -12,19 +12,18 @@ overlapping designated features.
 """
 
 from .designations import designation_share
-from .layers import (
+from ..data.layers import LayerSet, build_designation_coverage
+from ..policy import (
+    DESIGNATION_LABELS,
     DISCOUNT_AREA_LAD_CODES,
     DISCOUNT_AREA_NATIONS,
-    LayerSet,
-    build_designation_coverage,
+    PROTECTED_DESIGNATIONS,
+    REGION_PROTECTED_DESIGNATIONS,
     in_discount_area,
-    layers_from_mirror,
 )
 from .regions import region_indicators
 from .sites import locate_sites, site_designation_checks, site_indicators
 from .specs import (
-    DESIGNATION_LABELS,
-    EXCLUSION_DESIGNATIONS,
     REGION_INDICATORS,
     SITE_INDICATORS,
     IndicatorSettings,
@@ -37,7 +36,8 @@ __all__ = [
     "DESIGNATION_LABELS",
     "DISCOUNT_AREA_LAD_CODES",
     "DISCOUNT_AREA_NATIONS",
-    "EXCLUSION_DESIGNATIONS",
+    "PROTECTED_DESIGNATIONS",
+    "REGION_PROTECTED_DESIGNATIONS",
     "REGION_INDICATORS",
     "SITE_INDICATORS",
     "IndicatorSettings",
@@ -47,7 +47,6 @@ __all__ = [
     "build_designation_coverage",
     "designation_share",
     "in_discount_area",
-    "layers_from_mirror",
     "locate_sites",
     "match_connection_sites",
     "normalise_site_name",

@@ -12,9 +12,9 @@ from affine import Affine
 from scipy import sparse
 from scipy.signal import fftconvolve
 
-from ..loaders import RasterData
+from ..data.loaders import RasterData
 from ..settings import BNG
-from .layers import LayerSet
+from ..data.layers import LayerSet
 from .specs import LIGHT_IN_FIBRE_KM_PER_MS, IndicatorSettings
 
 _NATION_SNAP_M = 20_000.0

@@ -6,8 +6,9 @@ import numpy as np
 import shapely
 
 from . import _geo
-from .layers import LayerSet
-from .specs import DESIGNATION_LABELS, IndicatorSettings
+from ..data.layers import LayerSet
+from ..policy import DESIGNATION_LABELS
+from .specs import IndicatorSettings
 
 
 def _place(names: np.ndarray | None, nations: np.ndarray | None, i: int) -> str:

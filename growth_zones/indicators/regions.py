@@ -8,7 +8,8 @@ import shapely
 
 from . import _geo
 from .designations import designation_share
-from .layers import LayerSet, in_discount_area
+from ..data.layers import LayerSet
+from ..policy import in_discount_area
 from .specs import REGION_INDICATORS, IndicatorSettings, IndicatorTable
 
 _KM = 1000.0

@@ -9,15 +9,16 @@ import geopandas as gpd
 
 from . import _geo
 from .designations import designation_share
-from .layers import LayerSet, in_discount_area
+from ..data.layers import LayerSet
+from ..policy import in_discount_area
+from ..policy import DESIGNATION_LABELS
 from .specs import (
-    DESIGNATION_LABELS,
     SITE_INDICATORS,
     IndicatorSettings,
     IndicatorSpec,
     IndicatorTable,
 )
-from ..schemas import DESIGNATIONS
+from ..data.schemas import DESIGNATIONS
 
 _KM = 1000.0
 _LA_SNAP_M = 20_000.0

@@ -12,32 +12,13 @@ from typing import Literal
 
 import pandas as pd
 
+from ..policy import PROTECTED_DESIGNATIONS, REGION_PROTECTED_DESIGNATIONS
+
 Direction = Literal["higher", "lower", "none"]
 
 LIGHT_IN_FIBRE_KM_PER_MS = 200.0
 """Light travels about 200 km per ms in fibre (refractive index about 1.5), so a round trip costs
 about 1 ms per 100 km of route (DOMAIN.md section 2)."""
-
-EXCLUSION_DESIGNATIONS: tuple[str, ...] = (
-    "national_park", "aonb", "sssi", "sac", "spa", "ramsar", "green_belt",
-)
-"""Designations that exclude data-centre development (DOMAIN.md section 2, "Designations").
-Ancient woodland and scheduled monuments are also exclusions there but have no data in the
-catalogue yet; they are not part of ``protected_share``."""
-
-DESIGNATION_LABELS: dict[str, str] = {
-    "national_park": "National Park",
-    "aonb": "AONB/National Landscape",
-    "sssi": "SSSI",
-    "sac": "SAC",
-    "spa": "SPA",
-    "ramsar": "Ramsar",
-    "green_belt": "Green Belt",
-    "ancient_woodland": "ancient woodland",
-    "flood_zone_3": "Flood Zone 3",
-    "flood_zone_2": "Flood Zone 2",
-}
-
 
 @dataclass(frozen=True)
 class IndicatorSpec:
@@ -86,13 +67,10 @@ class IndicatorSettings:
     land_tolerance: float = 0.001
     """Relative slack in ``land_sufficient`` so a boundary drawn as 60 ha that measures 59.999 ha in
     EPSG:27700 is not failed on rounding."""
-    exclusion_designations: tuple[str, ...] = EXCLUSION_DESIGNATIONS
-    region_protected_designations: tuple[str, ...] = tuple(d for d in EXCLUSION_DESIGNATIONS if d != "green_belt")
-    """Designations in the *region* ``protected_share``. Green Belt is an England planning policy whose
-    only layer here covers Trafford; requiring it would leave every region 'not checked', so regions
-    are measured on the statutory nature and landscape designations and Green Belt is checked per
-    site (``site_designation_checks`` and the site ``protected_share``)."""
-    """Designations counted by ``protected_share`` (and required to be covered)."""
+    exclusion_designations: tuple[str, ...] = PROTECTED_DESIGNATIONS
+    """Designations counted by the site ``protected_share`` (and required to be covered)."""
+    region_protected_designations: tuple[str, ...] = REGION_PROTECTED_DESIGNATIONS
+    """Designations in the *region* ``protected_share`` (see ``policy.REGION_PROTECTED_DESIGNATIONS``)."""
     placeholder_rating_mva: float = 9000.0
     """ETYS uses 9999 MVA for zero-impedance couplers; ratings at or above this are treated as
     unknown, not as capacity."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -19,6 +20,7 @@ import rasterio.shutil
 import rasterio.transform
 from rasterio.windows import Window
 
+from ..data.atomic import atomic_path
 from .criteria import CriteriaPlan, is_data_dependent, load_plan
 from .inputs import prepare_inputs, surface_grid
 from .spec import Grid, SurfaceSpec
@@ -221,17 +223,15 @@ def write_cog(tiles: Iterable[tuple[Window, np.ndarray | None]], grid: Grid, ban
                         arr = np.where(np.isnan(arr), np.float32(nodata), arr)
                     dst.write(arr, window=win)
                 if progress:
-                    print(f"\rsurface: tile {n_done}/{n_tiles or '?'}", end="", flush=True)
+                    print(f"\rsurface: tile {n_done}/{n_tiles or '?'}", end="", flush=True, file=sys.stderr)
         if progress:
-            print()
+            print(file=sys.stderr)
         timings["tiles_s"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        if out_path.exists():
-            out_path.unlink()
-        with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=256):
+        with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=256), atomic_path(out_path) as cog:
             if _cog_available():
                 rasterio.shutil.copy(
-                    tmp, out_path, driver="COG", compress=comp, level=level, blocksize=512,
+                    tmp, cog, driver="COG", compress=comp, level=level, blocksize=512,
                     overview_resampling="NEAREST", num_threads="ALL_CPUS", bigtiff="IF_SAFER",
                 )
             else:  # pragma: no cover - every rasterio wheel since GDAL 3.1 has COG
@@ -240,7 +240,7 @@ def write_cog(tiles: Iterable[tuple[Window, np.ndarray | None]], grid: Grid, ban
                 with rasterio.open(tmp, "r+") as ds:
                     factors = [f for f in (2, 4, 8, 16, 32, 64) if min(grid.width, grid.height) // f >= 256]
                     ds.build_overviews(factors or [2], Resampling.nearest)
-                rasterio.shutil.copy(tmp, out_path, driver="GTiff", copy_src_overviews=True, tiled=True,
+                rasterio.shutil.copy(tmp, cog, driver="GTiff", copy_src_overviews=True, tiled=True,
                                      blockxsize=512, blockysize=512, compress=comp, num_threads="ALL_CPUS")
         # band descriptions and dataset tags are carried over by CreateCopy (checked in the tests)
     finally:

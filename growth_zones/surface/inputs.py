@@ -10,21 +10,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..schemas import GB_NATIONS
+from ..data.schemas import GB_NATIONS
+from ..errors import DataSourceError, SchemaError
+from ..policy import in_discount_area
 from .criteria import CriteriaPlan
 from .spec import Grid, SurfaceSpec
 from .tile import POINT_INDICATORS, SurfaceInputs
 
 TRANSMISSION_KINDS = ("transmission", "gsp")
 POP_RADII = {"population_30km": 30_000.0, "population_50km": 50_000.0}
-
-# LAD codes of the discount area outside Scotland (DOMAIN.md s.1, CP 1440): Cumbria (the 2023
-# unitaries and the six pre-2023 districts) and the North East region (E12000001) LADs.
-CUMBRIA_LADS = ("E06000063", "E06000064", "E07000026", "E07000027", "E07000028", "E07000029",
-                "E07000030", "E07000031")
-NORTH_EAST_LADS = ("E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "E06000047",
-                   "E06000057", "E08000021", "E08000022", "E08000023", "E08000024", "E08000037")
-
 
 def layer(layers: Any, name: str) -> Any:
     """A layer from a LayerSet-like object or a mapping; ``None`` if absent."""
@@ -34,19 +28,10 @@ def layer(layers: Any, name: str) -> Any:
 
 
 def default_discount_areas(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Scotland, Cumbria and North East LAD polygons from a regions layer (code/nation columns).
-
-    Uses the indicator package's definition (``growth_zones.indicators.layers.in_discount_area``)
-    so the surface and the LA ranking agree; the local code lists are the fallback."""
-    try:
-        from ..indicators.layers import in_discount_area
-    except ImportError:  # pragma: no cover - indicators not installed
-        code = regions["code"].astype(str)
-        sel = (regions["nation"].astype(str) == "Scotland") | code.isin(CUMBRIA_LADS + NORTH_EAST_LADS)
-    else:
-        sel = in_discount_area(regions["code"].astype(str), regions["nation"].astype(str)).fillna(False)
-        sel = sel.to_numpy(dtype=bool)
-    return regions.loc[sel]
+    """Scotland, Cumbria and North East LAD polygons from a regions layer (code/nation columns),
+    by the same definition the region and site indicators use (``indicators.policy``)."""
+    sel = in_discount_area(regions["code"].astype(str), regions["nation"].astype(str)).fillna(False)
+    return regions.loc[sel.to_numpy(dtype=bool)]
 
 
 def _geoms(gdf: gpd.GeoDataFrame | None) -> np.ndarray:
@@ -101,7 +86,7 @@ def population_within(pop: Any, radius_m: float) -> tuple[np.ndarray, float, flo
     arr = np.where(bad | (arr < 0), 0.0, arr)
     t = pop.profile["transform"]
     if t.b != 0 or t.d != 0 or abs(t.a) != abs(t.e):
-        raise ValueError("population grid must be north-up with square cells")
+        raise SchemaError("the population grid must be north-up with square cells")
     from scipy.signal import fftconvolve  # lazy: slow to import, only the driver needs it
 
     conv = fftconvolve(arr, disc_kernel(radius_m, t.a), mode="same")
@@ -120,7 +105,7 @@ def surface_grid(layers: Any, spec: SurfaceSpec) -> Grid:
         return Grid.from_bounds(spec.bounds, spec.resolution_m)
     countries = layer(layers, "countries")
     if countries is None or len(countries) == 0:
-        raise ValueError("surface bounds: give SurfaceSpec.bounds or a countries layer")
+        raise DataSourceError("surface bounds: give SurfaceSpec.bounds or a countries layer")
     return Grid.from_bounds(tuple(gb_land(countries).total_bounds), spec.resolution_m)
 
 
@@ -154,7 +139,7 @@ def prepare_inputs(
 
     countries = layer(layers, "countries")
     if countries is None:
-        raise ValueError("the countries layer is required (land mask)")
+        raise DataSourceError("the surface needs the countries layer (its land mask); run `growth-zones data pull`")
     land = gb_land(countries)
     notes["land"] = _datasets(land)
 

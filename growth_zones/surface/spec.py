@@ -14,6 +14,9 @@ import numpy as np
 from affine import Affine
 from rasterio.windows import Window
 
+from ..errors import InvalidInputError
+from ..policy import PROTECTED_DESIGNATIONS
+
 #: Score written for cells that a profile exclusion (or a designation) rules out.
 EXCLUDED_SCORE = -1.0
 #: Nodata (sea, outside GB) in every band. float32 NaN, declared as the GeoTIFF nodata value.
@@ -22,11 +25,9 @@ NODATA = float("nan")
 #: Exclusion-state band values.
 STATE_CLEAR, STATE_EXCLUDED, STATE_UNKNOWN = 0, 1, 2
 
-#: Designations whose polygons exclude a cell (DOMAIN.md s.2 "Exclusions"); flood zone 3 is its own
-#: indicator. Scheduled monuments have no canonical designation yet.
-DEFAULT_PROTECTED = (
-    "national_park", "aonb", "sssi", "sac", "spa", "ramsar", "green_belt", "ancient_woodland",
-)
+#: Designations that make a cell protected: the one list the region and site indicators use too
+#: (``growth_zones.indicators.policy``); flood zone 3 is its own indicator.
+DEFAULT_PROTECTED = PROTECTED_DESIGNATIONS
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,13 @@ class SurfaceSpec:
 
     def __post_init__(self) -> None:
         if not (self.resolution_m > 0 and math.isfinite(self.resolution_m)):
-            raise ValueError(f"resolution_m must be a positive number (got {self.resolution_m!r})")
+            raise InvalidInputError(f"resolution_m must be a positive number (got {self.resolution_m!r})")
         if self.tile_size < 1:
-            raise ValueError(f"tile_size must be >= 1 (got {self.tile_size})")
+            raise InvalidInputError(f"tile_size must be >= 1 (got {self.tile_size})")
         if self.nodata == self.excluded_value:
-            raise ValueError("nodata and excluded_value must differ")
+            raise InvalidInputError("nodata and excluded_value must differ")
         if not 0 < self.line_spacing_fraction <= 0.25:
-            raise ValueError("line_spacing_fraction must be in (0, 0.25] (densify at <= resolution/4)")
+            raise InvalidInputError("line_spacing_fraction must be in (0, 0.25] (densify at <= resolution/4)")
 
 
 @dataclass(frozen=True)

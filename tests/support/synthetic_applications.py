@@ -1,5 +1,5 @@
 """Synthetic application batches: realistic random sites on GB land, optionally mixed with
-malformed rows of every kind :func:`growth_zones.applications.read_applications` rejects.
+malformed rows of every kind :func:`growth_zones.workflows.applications.read_applications` rejects.
 
 Used by the tests (the expected count of each rejection reason is known) and by benchmarks.
 Nothing here is real: ids start with ``SYN`` and applicants are "Synthetic Ltd".
@@ -19,9 +19,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from .applications import EVIDENCE_FIELDS, circle_of_area, land_parts
-from .crs import bng_to_lonlat, lonlat_to_bng, to_bng
-from .settings import WGS84
+from growth_zones.workflows.applications import EVIDENCE_FIELDS, circle_of_area, land_parts
+from growth_zones.data.crs import bng_to_lonlat, lonlat_to_bng, to_bng
+from growth_zones.settings import WGS84
 
 REJECTED_KINDS: dict[str, str] = {
     "missing_id": "missing id",

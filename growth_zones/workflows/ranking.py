@@ -1,20 +1,24 @@
 """National ranking: every GB local authority scored, explained and tested for sensitivity.
 
-Glue between layers, indicators and the pure scoring engine; writing files is in ``outputs``.
+Glue between layers, indicators and the pure scoring engine. :class:`RankingResult` knows the
+files it writes (:attr:`RankingResult.OUTPUTS`), so the list lives in one place.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .settings import Settings
+from ..errors import InvalidInputError
+from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +44,66 @@ class RankingResult:
     layers: Any = None  # the LayerSet used (for map overlays)
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
 
+    OUTPUTS: ClassVar[dict[str, str]] = {
+        "csv": "ranking.csv",
+        "gpkg": "ranking.gpkg",
+        "provenance": "ranking.provenance.json",
+        "parquet": "ranking.parquet",
+        "html": "ranking.html",
+    }
+    """Every file :meth:`write` can produce, by format (provenance is always written)."""
+    DEFAULT_FORMATS: ClassVar[tuple[str, ...]] = ("csv", "gpkg")
+
     def criteria(self) -> list[dict[str, Any]]:
         """Criteria in display order with label, unit and effective weight (for reports)."""
         return criteria_table(self.profile)
+
+    def write(self, out: str | Path, *, formats: Iterable[str] = DEFAULT_FORMATS, overwrite: bool = False,
+              assets: Any = None) -> dict[str, Path]:
+        """Write the ranking into ``out``: ``ranking.csv`` and the provenance sidecar always, plus
+        any of ``formats`` (``csv``, ``gpkg``, ``parquet`` (GeoParquet), ``html`` (the national map)).
+
+        Refuses to replace earlier ranking outputs unless ``overwrite``; with it the whole previous
+        set is replaced (see :class:`~growth_zones.workflows.outputs.OutputSet`). ``assets``: where
+        the map libraries come from (see :mod:`growth_zones.report`). Returns the paths by format.
+        """
+        from .outputs import OutputSet, provenance_record, write_csv, write_geoparquet, write_gpkg, write_json
+
+        wanted = check_formats(formats, self.OUTPUTS)
+        names = self.OUTPUTS
+        table = self.table
+        with OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
+            sidecar = provenance_record(
+                kind="ranking", profile=self.profile, provenance=self.provenance, generated_at=self.generated_at,
+                extra={"regions": len(table), "indicators": {k: vars(v) for k, v in self.indicators.specs.items()},
+                       "sensitivity": self.sensitivity is not None, "notes": list(self.scores.notes)},
+            )
+            write_csv(table, stage / names["csv"])
+            write_json(sidecar, stage / names["provenance"])
+            if "gpkg" in wanted:
+                write_gpkg(table, stage / names["gpkg"], layer="ranking")
+            if "parquet" in wanted:
+                write_geoparquet(table, stage / names["parquet"])
+            if "html" in wanted:
+                from ..report import render_national_map
+                from .render import report_overlays
+
+                overlays = report_overlays(self.layers) if self.layers is not None else {}
+                render_national_map(
+                    table, out_path=stage / names["html"], criteria=self.criteria(), overlays=overlays,
+                    provenance=self.provenance, profile_title=self.profile.title, generated_at=self.generated_at,
+                    assets=assets)
+        return {fmt: Path(out) / name for fmt, name in names.items() if (Path(out) / name).exists()
+                and (fmt in wanted or fmt in ("csv", "provenance"))}
+
+
+def check_formats(formats: Iterable[str], outputs: dict[str, str]) -> set[str]:
+    """The requested formats, validated against what a result can write."""
+    wanted = set(formats)
+    unknown = wanted - set(outputs)
+    if unknown:
+        raise InvalidInputError(f"unknown output format(s) {sorted(unknown)}; choose from {', '.join(outputs)}")
+    return wanted
 
 
 def criteria_table(profile: Any) -> list[dict[str, Any]]:
@@ -56,11 +117,23 @@ def criteria_table(profile: Any) -> list[dict[str, Any]]:
 
 def load_layers(settings: Settings | None = None, *, layer_names: tuple[str, ...] = REGION_LAYERS) -> tuple[Any, Any]:
     """Ensure the layers are stored (pulling on first use) and return ``(LayerSet, Store)``."""
-    from .indicators import LayerSet
-    from .pull import ensure_layers
+    from ..data.layers import LayerSet
+    from ..data.pull import ensure_layers
 
     store = ensure_layers(layer_names, settings, required=REQUIRED_LAYERS)
-    return LayerSet.from_store(store), store
+    return LayerSet.load(store, names=layer_names), store
+
+
+def region_profile(profile: str | Any) -> Any:
+    """Load and validate a region profile (bundled name, TOML path or ``scoring.Profile``) against
+    the region indicators, before any data is touched."""
+    import scoring
+
+    from ..indicators import REGION_INDICATORS
+
+    if isinstance(profile, scoring.Profile):
+        return profile
+    return scoring.load_profile(str(profile), indicators=list(REGION_INDICATORS))
 
 
 def _indicator_cache_key(store: Any, settings: Any) -> str:
@@ -69,8 +142,8 @@ def _indicator_cache_key(store: Any, settings: Any) -> str:
     import json
     from pathlib import Path
 
-    from . import indicators
-    from .store import package_version
+    from .. import indicators
+    from ..data.store import package_version
 
     h = hashlib.sha256()
     for prov in store.provenance_for_layers(REGION_LAYERS):
@@ -88,7 +161,7 @@ def region_indicator_table(layers: Any, store: Any = None, settings: Any = None)
     Indicators depend only on the stored layers, the settings and the code, so a planner's second
     run (or ``assess`` after ``rank``) reuses them; the cache key covers all three.
     """
-    from .indicators import REGION_INDICATORS, IndicatorSettings, IndicatorTable, region_indicators
+    from ..indicators import REGION_INDICATORS, IndicatorSettings, IndicatorTable, region_indicators
 
     settings = settings or IndicatorSettings()
     if store is None:
@@ -140,13 +213,12 @@ def rank_regions(
     """
     import scoring
 
-    from .indicators import IndicatorSettings
+    from ..indicators import IndicatorSettings
 
+    prof = region_profile(profile)  # a mistyped profile fails here, before any download
     if layers is None:
         layers, store = load_layers(settings)
     ind = region_indicator_table(layers, store, indicator_settings or IndicatorSettings())
-    prof = profile if isinstance(profile, scoring.Profile) else scoring.load_profile(
-        str(profile), indicators=list(ind.values.columns))
     result = scoring.score(ind.values, prof, reasons=ind.reasons)
     sens = None
     if sensitivity_draws > 0:

@@ -11,9 +11,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from .._validate import require_columns
+from ..validate import require_columns
 from ..crs import TransformRecord, to_bng
-from ..errors import SchemaError
+from ...errors import SchemaError
 from ..schemas import DESIGNATIONS
 from . import Normalised, RawInput
 from ._common import finish, number, read_csv, read_vector, repair, text

@@ -12,9 +12,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._validate import check_layer, repair_geometries, require_crs
+from ..validate import check_layer, repair_geometries, require_crs
 from ..crs import TransformRecord
-from ..errors import SchemaError
+from ...errors import SchemaError
 from ..schemas import LAYERS
 from . import Normalised, RawInput
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._validate import require_columns
+from ..validate import require_columns
 from . import Normalised, RawInput
 from ._common import finish, number, read_csv, text
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -18,11 +16,12 @@ from typing import Any, Iterable
 import geopandas as gpd
 import pandas as pd
 
+from .atomic import atomic_path, write_json
 from .catalogue import Dataset, datasets_for_layer, get_dataset, load_catalogue
-from .errors import DataSourceError
+from ..errors import DataSourceError
 from .loaders import Normalised, RasterData
 from .schemas import LAYERS
-from .settings import BNG, Settings
+from ..settings import BNG, Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +33,6 @@ def package_version() -> str:
         return version("growth-zones")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-def _atomic_target(dest: Path) -> Path:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    os.close(fd)
-    return Path(tmp)
 
 
 class Store:
@@ -66,8 +58,7 @@ class Store:
     def write(self, ds: Dataset, result: Normalised, fetch_info: dict[str, Any]) -> dict[str, Any]:
         """Store a normalised dataset and its provenance; return the provenance record."""
         dest = self.data_path(ds.key)
-        tmp = _atomic_target(dest)
-        try:
+        with atomic_path(dest) as tmp:
             if ds.kind == "raster":
                 if result.raster is None:
                     raise DataSourceError(f"{ds.key}: normaliser returned no raster")
@@ -82,9 +73,6 @@ class Store:
                 else:
                     pd.DataFrame(frame).to_parquet(tmp, index=False)
                 rows = int(len(frame))
-            os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
         prov = {
             **ds.provenance_fields(),
             "source_urls": fetch_info.get("source_urls", []),
@@ -101,12 +89,7 @@ class Store:
             "package_version": package_version(),
             "stored_path": str(dest),
         }
-        ptmp = _atomic_target(self.provenance_path(ds.key))
-        try:
-            ptmp.write_text(json.dumps(prov, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-            os.replace(ptmp, self.provenance_path(ds.key))
-        finally:
-            ptmp.unlink(missing_ok=True)
+        write_json(self.provenance_path(ds.key), prov)
         log.info("stored %s (%d rows) at %s", ds.key, rows, dest)
         return prov
 

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .settings import BNG, WGS84
+from ..settings import BNG, WGS84
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from . import _fetch
+from . import fetch as _fetch
 from .catalogue import Dataset, get_dataset
-from .errors import GrowthZonesError, OfflineError, UnreachableError
+from ..errors import GrowthZonesError, OfflineError, UnreachableError
 from .loaders import RawInput, get_normaliser
-from .settings import Settings
+from ..settings import Settings
 from .store import Store
 
 log = logging.getLogger(__name__)

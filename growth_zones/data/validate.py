@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from .errors import SchemaError
+from ..errors import SchemaError
 from .schemas import LAYERS
 
 

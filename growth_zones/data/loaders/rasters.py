@@ -13,8 +13,8 @@ import rasterio
 from pyproj import CRS
 
 from ..crs import TransformRecord
-from ..errors import SchemaError
-from ..settings import BNG
+from ...errors import SchemaError
+from ...settings import BNG
 from . import Normalised, RasterData, RawInput
 
 _BNG_PARAMS = {

@@ -2,22 +2,26 @@
 layers, apply the site profile, rank, and keep every rejected row with its reason.
 
 Invariant: ``len(result.table) + len(result.rejected) == result.input_count``.
+:class:`AssessmentResult` knows the files it writes (:attr:`AssessmentResult.OUTPUTS`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..errors import InvalidInputError
 from .ranking import REGION_LAYERS, criteria_table, load_layers, national_percentile, rank_regions
-from .indicators.specs import DESIGNATION_LABELS
-from .settings import Settings
+from .ranking import region_profile as load_region_profile
+from ..policy import DESIGNATION_LABELS
+from ..settings import Settings
 
 EVIDENCE = {
     "evidence_grid": "Grid connection letter (NG/NESO/TO) or behind-the-meter plan",
@@ -40,8 +44,69 @@ class AssessmentResult:
     layers: Any = None  # the LayerSet used (for map overlays)
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
 
+    OUTPUTS: ClassVar[dict[str, str]] = {
+        "csv": "assessment.csv",
+        "checks": "checks.csv",
+        "rejected": "rejected.csv",
+        "warnings": "warnings.csv",
+        "provenance": "assessment.provenance.json",
+        "gpkg": "assessment.gpkg",
+        "parquet": "assessment.parquet",
+        "html": "report",
+    }
+    """Every file (or folder: ``report/``) :meth:`write` can produce, by format. The CSVs and the
+    provenance sidecar are always written; ``gpkg``, ``parquet`` and ``html`` on request."""
+    ALWAYS: ClassVar[tuple[str, ...]] = ("csv", "checks", "rejected", "warnings", "provenance")
+    DEFAULT_FORMATS: ClassVar[tuple[str, ...]] = ("csv", "gpkg")
+
     def criteria(self) -> list[dict[str, Any]]:
         return criteria_table(self.profile)
+
+    def write(self, out: str | Path, *, formats: Iterable[str] = DEFAULT_FORMATS, overwrite: bool = False,
+              assets: Any = None) -> dict[str, Path]:
+        """Write the assessment into ``out``: ``assessment.csv``, ``checks.csv``, ``rejected.csv``,
+        ``warnings.csv`` and the provenance sidecar always, plus any of ``formats`` (``gpkg``,
+        ``parquet`` (GeoParquet), ``html`` (``report/index.html`` and one page per site)).
+
+        Refuses to replace earlier assessment outputs unless ``overwrite``; with it the whole
+        previous set (report pages included) is replaced. Returns the paths by format.
+        """
+        from .outputs import OutputSet, provenance_record, write_csv, write_geoparquet, write_gpkg, write_json
+        from .ranking import check_formats
+
+        wanted = check_formats(formats, self.OUTPUTS) | set(self.ALWAYS)
+        names = self.OUTPUTS
+        table = self.table.reset_index()
+        with OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
+            sidecar = provenance_record(
+                kind="assessment", profile=self.profile, provenance=self.provenance,
+                generated_at=self.generated_at,
+                extra={"input_count": self.input_count, "assessed": len(table), "rejected": len(self.rejected),
+                       "notes": self.notes},
+            )
+            write_csv(table, stage / names["csv"])
+            write_csv(self.checks, stage / names["checks"])
+            write_csv(self.rejected, stage / names["rejected"])
+            write_csv(self.warnings, stage / names["warnings"])
+            write_json(sidecar, stage / names["provenance"])
+            if len(table):
+                if "gpkg" in wanted:
+                    write_gpkg(table, stage / names["gpkg"], layer="assessment")
+                if "parquet" in wanted:
+                    write_geoparquet(table, stage / names["parquet"])
+            if "html" in wanted:
+                from ..report import render_assessment_report
+                from .render import report_overlays
+
+                overlays = report_overlays(self.layers, applications=self.table) if self.layers is not None else {}
+                render_assessment_report(
+                    self.table, out_dir=stage / names["html"], checks=self.checks, rejected=self.rejected,
+                    criteria=self.criteria(), overlays=overlays, provenance=self.provenance,
+                    profile_title=self.profile.title, generated_at=self.generated_at, assets=assets)
+        paths = {fmt: Path(out) / name for fmt, name in names.items() if fmt in wanted and (Path(out) / name).exists()}
+        if "html" in paths:
+            paths["html"] = paths["html"] / "index.html"
+        return paths
 
 
 def gb_land(layers: Any) -> gpd.GeoDataFrame:
@@ -69,17 +134,22 @@ def assess(
     """
     import scoring
 
+    from ..indicators import IndicatorSettings, site_designation_checks, site_indicators
     from .applications import read_applications
-    from .indicators import IndicatorSettings, site_designation_checks, site_indicators
 
+    # everything the user typed is checked before any data is touched
+    prof = profile if isinstance(profile, scoring.Profile) else scoring.load_profile(
+        str(profile), indicators=list(_site_indicator_names()))
+    regional = load_region_profile(region_profile)
+    path = Path(applications)
+    if not path.exists():
+        raise InvalidInputError(f"applications file not found: {path}")
     if layers is None:
         layers, store = load_layers(settings)
     ind_settings = indicator_settings or IndicatorSettings()
-    batch = read_applications(applications, land=gb_land(layers), input_crs=input_crs, layer=layer)
-    national = rank_regions(profile=region_profile, layers=layers, store=store, indicator_settings=ind_settings)
+    batch = read_applications(path, land=gb_land(layers), input_crs=input_crs, layer=layer)
+    national = rank_regions(profile=regional, layers=layers, store=store, indicator_settings=ind_settings)
     percentile = national_percentile(national.table.set_index("code"))
-    prof = profile if isinstance(profile, scoring.Profile) else scoring.load_profile(
-        str(profile), indicators=list(_site_indicator_names()))
     sites = batch.sites
     if len(sites):
         ind = site_indicators(sites, layers, ind_settings, region_percentile=percentile)
@@ -96,7 +166,7 @@ def assess(
 
 
 def _site_indicator_names() -> list[str]:
-    from .indicators import SITE_INDICATORS
+    from ..indicators import SITE_INDICATORS
 
     return list(SITE_INDICATORS)
 

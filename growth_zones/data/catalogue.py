@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import CatalogueError
+from ..errors import CatalogueError
 from .schemas import LAYERS
 
 APIS = ("file", "arcgis", "ckan_datastore")
@@ -82,14 +82,15 @@ class Dataset:
 
 
 def catalogue_path() -> Path:
-    """``GROWTH_ZONES_CATALOGUE`` if set, else ``data/catalogue.toml`` beside the package (repo or wheel)."""
+    """``GROWTH_ZONES_CATALOGUE`` if set, else the bundled catalogue: ``data/catalogue.toml`` of the
+    checkout, or its copy inside the installed wheel (``growth_zones/data/catalogue.toml``)."""
     env = os.environ.get("GROWTH_ZONES_CATALOGUE")
     if env:
         return Path(env)
     here = Path(__file__).resolve().parent
-    candidate = here.parent / "data" / "catalogue.toml"
-    if candidate.exists():
-        return candidate
+    for candidate in (here.parents[1] / "data" / "catalogue.toml", here / "catalogue.toml"):
+        if candidate.exists():
+            return candidate
     raise CatalogueError("dataset catalogue not found: set GROWTH_ZONES_CATALOGUE to a catalogue.toml")
 
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -27,8 +25,9 @@ from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlencode
 
 from .catalogue import Dataset
-from .errors import DataSourceError, OfflineError, UnreachableError
-from .settings import Settings
+from ..errors import DataSourceError, OfflineError, UnreachableError
+from ..settings import Settings
+from .atomic import AtomicFile, write_bytes, write_json
 
 log = logging.getLogger(__name__)
 
@@ -70,36 +69,6 @@ def _now() -> str:
 
 def _is_url(location: str) -> bool:
     return location.startswith(("http://", "https://"))
-
-
-# --------------------------------------------------------------------------- atomic writes
-
-
-class _AtomicFile:
-    """A temp file in the destination folder, renamed into place only by :meth:`commit`."""
-
-    def __init__(self, dest: Path) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        self.fh = os.fdopen(fd, "wb")
-        self.tmp = Path(tmp)
-        self.dest = dest
-        self.hash = hashlib.sha256()
-        self.size = 0
-
-    def write(self, chunk: bytes) -> None:
-        self.fh.write(chunk)
-        self.hash.update(chunk)
-        self.size += len(chunk)
-
-    def commit(self) -> None:
-        self.fh.close()
-        os.replace(self.tmp, self.dest)
-
-    def discard(self) -> None:
-        if not self.fh.closed:
-            self.fh.close()
-        self.tmp.unlink(missing_ok=True)
 
 
 def _check_hash(actual: str, expected: str | None, url: str) -> None:
@@ -172,7 +141,7 @@ def download(url: str, dest: Path, settings: Settings, *, expected_sha256: str |
     session = _session()
 
     def attempt() -> tuple[str, int]:
-        out = _AtomicFile(dest)
+        out = AtomicFile(dest)
         try:
             with session.get(url, stream=True, timeout=settings.timeout) as resp:
                 _check_status(resp, url)
@@ -329,28 +298,11 @@ def _mirror_location(mirror: str, rel: str) -> str:
 def _copy_local(src: Path, dest: Path, expected: str | None) -> tuple[str, int]:
     if not src.exists():
         raise DataSourceError(f"mirror has no file {src}")
-    out = _AtomicFile(dest)
-    try:
-        with open(src, "rb") as fh:
-            for chunk in iter(lambda: fh.read(_CHUNK), b""):
-                out.write(chunk)
-        digest = out.hash.hexdigest()
-        _check_hash(digest, expected, str(src))
-        out.commit()
-        return digest, out.size
-    except BaseException:
-        out.discard()
-        raise
-
-
-def _write_json_atomic(path: Path, obj: Any) -> None:
-    out = _AtomicFile(path)
-    try:
-        out.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str).encode("utf-8"))
-        out.commit()
-    except BaseException:
-        out.discard()
-        raise
+    with AtomicFile(dest) as out, open(src, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            out.write(chunk)
+        _check_hash(out.sha256, expected, str(src))
+    return out.sha256, out.size
 
 
 def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResult:
@@ -388,7 +340,7 @@ def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResul
         hashes.append(digest)
         sizes.append(size)
     result = FetchResult(ds.key, dests, urls, hashes, via, _now(), sizes)
-    _write_json_atomic(_meta_path(ds, settings), {k: v for k, v in result.to_dict().items() if k != "paths"})
+    write_json(_meta_path(ds, settings), {k: v for k, v in result.to_dict().items() if k != "paths"})
     return result
 
 
@@ -405,7 +357,7 @@ def _fetch_official(ds: Dataset, dest: Path, settings: Settings) -> tuple[str, i
         if not features:
             raise DataSourceError(f"{ds.key}: {ds.url} returned no features")
         body = json.dumps({"type": "FeatureCollection", "features": features}).encode("utf-8")
-        return (*_write_bytes(dest, body), f"{ds.url}?{urlencode(ds.query)}")
+        return (*write_bytes(dest, body), f"{ds.url}?{urlencode(ds.query)}")
     if ds.api == "ckan_datastore":
         import csv
         import io
@@ -420,21 +372,9 @@ def _fetch_official(ds: Dataset, dest: Path, settings: Settings) -> tuple[str, i
             n += 1
         if n == 0:
             raise DataSourceError(f"{ds.key}: {ds.url} returned no records")
-        return (*_write_bytes(dest, buf.getvalue().encode("utf-8")), f"{ds.url}?{urlencode(ds.query)}")
+        return (*write_bytes(dest, buf.getvalue().encode("utf-8")), f"{ds.url}?{urlencode(ds.query)}")
     digest, size = download(ds.url, dest, settings, expect_format=ds.format, label=ds.key)
     return digest, size, ds.url
-
-
-def _write_bytes(dest: Path, body: bytes) -> tuple[str, int]:
-    out = _AtomicFile(dest)
-    try:
-        out.write(body)
-        digest = out.hash.hexdigest()
-        out.commit()
-        return digest, out.size
-    except BaseException:
-        out.discard()
-        raise
 
 
 def clear_raw(ds: Dataset, settings: Settings) -> None:

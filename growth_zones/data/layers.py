@@ -1,9 +1,11 @@
-"""The set of canonical layers the indicators read, and where each designation is known."""
+"""The canonical layers as one object (:class:`LayerSet`), read from the store in one place
+(:meth:`LayerSet.load`), and where each designation dataset is complete."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, fields
+from collections.abc import Iterable
 from typing import Any
 
 import geopandas as gpd
@@ -11,38 +13,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..catalogue import Dataset, datasets_for_layer
+from .catalogue import Dataset, datasets_for_layer
 from ..errors import DataSourceError
-from ..loaders import RasterData
+from .loaders import RasterData
 from ..settings import BNG
 
 log = logging.getLogger(__name__)
-
-DISCOUNT_AREA_LAD_CODES: frozenset[str] = frozenset(
-    [
-        # Cumbria: the 2023 unitaries and the six pre-April-2023 districts.
-        "E06000063",  # Cumberland
-        "E06000064",  # Westmorland and Furness
-        "E07000026", "E07000027", "E07000028", "E07000029", "E07000030", "E07000031",
-        # North East England region (E12000001): Hartlepool, Middlesbrough, Redcar and Cleveland,
-        # Stockton-on-Tees, Darlington, County Durham, Northumberland, Newcastle, North Tyneside,
-        # South Tyneside, Sunderland, Gateshead.
-        "E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "E06000047", "E06000057",
-        "E08000021", "E08000022", "E08000023", "E08000024", "E08000037",
-    ]
-)
-"""English LADs in the constraint-cost electricity discount area. DOMAIN.md section 1: "Delivering AI
-Growth Zones" (CP 1440, 13 Nov 2025) offers the discount in **Scotland, Cumbria and the North East**
-(cms.law). All of Scotland qualifies by nation; these are the English districts. The exact
-boundary (region vs. DNO area) is not stated in the sources; the ONS North East region is assumed."""
-
-DISCOUNT_AREA_NATIONS: frozenset[str] = frozenset({"Scotland"})
-
-
-def in_discount_area(codes: pd.Series, nations: pd.Series) -> pd.Series:
-    """Vectorised membership of the discount area from LAD code and nation."""
-    return (codes.isin(DISCOUNT_AREA_LAD_CODES) | nations.isin(DISCOUNT_AREA_NATIONS)).astype("boolean")
-
 
 @dataclass
 class LayerSet:
@@ -92,13 +68,20 @@ class LayerSet:
         return tuple(f.name for f in fields(cls) if not f.name.startswith("_"))
 
     @classmethod
-    def from_store(cls, store: Any, *, include_northern_ireland: bool = False) -> "LayerSet":
-        """Read every layer from a ``growth_zones.store.Store``; a layer the store cannot provide
-        (``DataSourceError``) becomes ``None``. ``designation_coverage`` is built from the catalogue
-        (see :func:`build_designation_coverage`)."""
+    def load(cls, store: Any, *, names: Iterable[str] | None = None,
+             include_northern_ireland: bool = False) -> LayerSet:
+        """Read the layers from a :class:`~growth_zones.data.store.Store`: the one way layers are
+        assembled (CLI, API, notebooks, tests and benchmarks all come through here).
+
+        ``names`` limits which layers are read (default: all). A layer the store cannot provide
+        (``DataSourceError``) becomes ``None`` and the indicators that need it are reported missing
+        with the reason. ``designation_coverage`` is built from the catalogue (see
+        :func:`build_designation_coverage`).
+        """
+        wanted = set(cls.layer_names() if names is None else names)
         got: dict[str, Any] = {}
         for name in cls.layer_names():
-            if name == "designation_coverage":
+            if name == "designation_coverage" or name not in wanted:
                 continue
             try:
                 got[name] = store.read_raster(name) if name == "population_grid" else store.read_layer(name)
@@ -106,10 +89,11 @@ class LayerSet:
                 log.warning("layer %s not available: %s", name, err)
                 got[name] = None
         coverage_areas = None
-        try:
-            coverage_areas = store.read_layer("coverage_areas")
-        except DataSourceError as err:
-            log.warning("layer coverage_areas not available: %s", err)
+        if "protected_areas" in wanted:
+            try:
+                coverage_areas = store.read_layer("coverage_areas")
+            except DataSourceError as err:
+                log.warning("layer coverage_areas not available: %s", err)
         layers = cls(**got)
         if not include_northern_ireland:
             layers = layers.gb_only()
@@ -120,7 +104,7 @@ class LayerSet:
             )
         return layers
 
-    def gb_only(self) -> "LayerSet":
+    def gb_only(self) -> LayerSet:
         """Drop Northern Ireland rows from regions and countries (returns self, modified)."""
         for name in ("regions", "countries"):
             frame = getattr(self, name)
@@ -195,53 +179,3 @@ def build_designation_coverage(
     return gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=["designation", "dataset", "geometry"]), geometry="geometry", crs=BNG
     )
-
-
-def layers_from_mirror(mirror: Any, *, include_northern_ireland: bool = False) -> LayerSet:
-    """Build a :class:`LayerSet` by running the normalisers directly on a folder of raw files laid
-    out by catalogue ``mirror_path`` (e.g. ``../shared/data``), without the store. Used by the
-    real-data tests and the benchmark; every default dataset of each layer is concatenated."""
-    from pathlib import Path
-
-    from ..catalogue import load_catalogue
-    from ..loaders import RawInput, get_normaliser
-
-    mirror = Path(mirror)
-    cat = load_catalogue()
-    done: dict[str, Any] = {}
-
-    def run(key: str) -> Any:
-        if key not in done:
-            ds = cat[key]
-            deps = {dep: run(dep).frame for dep in ds.requires}
-            raw = RawInput(ds, [mirror / p for p in ds.mirror_paths], deps)
-            done[key] = get_normaliser(ds.normaliser)(raw)
-        return done[key]
-
-    got: dict[str, Any] = {}
-    for name in [*LayerSet.layer_names(), "coverage_areas"]:
-        if name == "designation_coverage":
-            continue
-        entries = datasets_for_layer(name, cat)
-        if not entries:
-            continue
-        if name == "population_grid":
-            got[name] = run(entries[0].key).raster
-            continue
-        parts = [run(ds.key).frame for ds in entries]
-        parts = [p for p in parts if p is not None]
-        if not parts:
-            continue
-        frame = pd.concat(parts, ignore_index=True)
-        if isinstance(parts[0], gpd.GeoDataFrame):
-            frame = gpd.GeoDataFrame(frame, geometry=parts[0].geometry.name, crs=parts[0].crs)
-        got[name] = frame
-    coverage_areas = got.pop("coverage_areas", None)
-    layers = LayerSet(**got)
-    if not include_northern_ireland:
-        layers.gb_only()
-    if layers.protected_areas is not None:
-        layers.designation_coverage = build_designation_coverage(
-            layers.protected_areas, coverage_areas, layers.regions, layers.countries, catalogue=cat
-        )
-    return layers

@@ -1,5 +1,5 @@
 """Normalisers: one small function per catalogue entry that turns the raw published file(s)
-into a canonical layer (see ``growth_zones.schemas``) in EPSG:27700.
+into a canonical layer (see ``growth_zones.data.schemas``) in EPSG:27700.
 
 Contract: ``normalise_<x>(raw: RawInput) -> Normalised``. A normaliser never downloads (the
 fetcher has already put the raw files on disk) and never writes (the store does). It checks the raw
@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..catalogue import Dataset
 from ..crs import TransformRecord
-from ..errors import CatalogueError
+from ...errors import CatalogueError
 
 
 @dataclass
@@ -60,10 +60,10 @@ Normaliser = Callable[[RawInput], Normalised]
 
 
 def get_normaliser(spec: str) -> Normaliser:
-    """Resolve ``"module:function"`` under ``growth_zones.loaders``."""
+    """Resolve ``"module:function"`` under ``growth_zones.data.loaders``."""
     module_name, _, func_name = spec.partition(":")
     try:
         module = importlib.import_module(f"{__name__}.{module_name}")
         return getattr(module, func_name)  # type: ignore[no-any-return]
     except (ImportError, AttributeError) as err:
-        raise CatalogueError(f"normaliser {spec!r} not found in growth_zones.loaders: {err}") from err
+        raise CatalogueError(f"normaliser {spec!r} not found in growth_zones.data.loaders: {err}") from err

@@ -30,10 +30,10 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from ._validate import _polygonal
-from .crs import to_bng
-from .errors import InvalidInputError
-from .settings import BNG, WGS84
+from ..data.validate import _polygonal
+from ..data.crs import to_bng
+from ..errors import InvalidInputError
+from ..settings import BNG, WGS84
 
 log = logging.getLogger(__name__)
 

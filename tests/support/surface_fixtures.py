@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 from affine import Affine
 
-from ..loaders import RasterData
+from growth_zones.data.loaders import RasterData
 
 BNG = "EPSG:27700"
 CULHAM = (453430.0, 195638.0)

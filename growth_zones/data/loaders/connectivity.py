@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .._validate import require_columns
+from ..validate import require_columns
 from ..crs import to_bng
 from . import Normalised, RawInput
 from ._common import finish, number, read_csv, read_vector, text

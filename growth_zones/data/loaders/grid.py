@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .._validate import require_columns
+from ..validate import require_columns
 from ..crs import TransformRecord, points_from_lonlat, to_bng
-from ..errors import SchemaError
-from ..settings import BNG, WGS84
+from ...errors import SchemaError
+from ...settings import BNG, WGS84
 from . import Normalised, RawInput
 from ._common import (
     already_bng,

@@ -1,0 +1,217 @@
+"""The public API of growth-zones: five use cases for the CLI, notebooks and scripts.
+
+>>> from growth_zones import api
+>>> report = api.pull()                                       # fetch + normalise the public datasets
+>>> ranking = api.rank(sensitivity=1000)                      # every GB local authority, explained
+>>> ranking.write("out", formats=("csv", "gpkg", "html"))
+>>> result = api.assess("data/examples/applications.geojson")  # a file of applications
+>>> result.write("out", formats=("csv", "gpkg", "html"), overwrite=True)
+>>> api.surface(resolution=250).write("out")                   # the national suitability raster
+>>> api.render("out", overwrite=True)                          # re-draw the HTML from the tables
+
+Every function validates what the caller typed (profile, options, input file) before it touches
+any data, gets its layers through one loader (:meth:`growth_zones.data.layers.LayerSet.load`,
+pulling on first use), and returns a result object whose ``write`` knows the files it produces.
+Errors the caller can fix are :class:`growth_zones.errors.GrowthZonesError` (or
+:class:`scoring.ScoringConfigError` for a profile), each with a message that says what to do.
+
+All geometry is in EPSG:27700 (British National Grid, metres).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .data.pull import PullOutcome, PullReport
+    from .workflows.assessment import AssessmentResult
+    from .workflows.ranking import RankingResult
+    from .workflows.surface import SurfaceRun
+
+__all__ = ["Settings", "assess", "pull", "rank", "render", "surface"]
+
+
+def pull(
+    keys: Iterable[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    force: bool = False,
+    on_progress: Callable[[PullOutcome], None] | None = None,
+) -> PullReport:
+    """Fetch and normalise public datasets into the cache.
+
+    Parameters
+    ----------
+    keys
+        Catalogue keys (``growth-zones data list``); default every default dataset. Datasets a key
+        requires are pulled first.
+    settings
+        Cache folder, mirror, offline mode, timeouts (default: from the environment).
+    force
+        Download and normalise again even when cached.
+    on_progress
+        Called with each dataset's outcome as it finishes.
+
+    Returns
+    -------
+    PullReport
+        One outcome per dataset (``ok``, ``message``, ``rows``, ``via``); ``report.ok`` is true only
+        when every dataset was stored. One dataset failing never stops the others.
+    """
+    from .data.pull import pull as _pull
+
+    return _pull(keys, settings=settings, force=force, on_progress=on_progress)
+
+
+def rank(
+    profile: str | Any = "aigz",
+    *,
+    settings: Settings | None = None,
+    sensitivity: int = 0,
+    seed: int = 0,
+    layers: Any = None,
+) -> RankingResult:
+    """Rank every local authority in England, Scotland and Wales and explain each score.
+
+    Parameters
+    ----------
+    profile
+        A bundled profile name (``aigz``, ``power_first``), a path to a TOML profile, or a
+        ``scoring.Profile``. Validated before any data is read.
+    settings
+        Where data comes from and is cached.
+    sensitivity
+        Number of Dirichlet weight draws for rank intervals (``rank_p05``/``rank_p95``,
+        ``p_top10``); 0 = off.
+    seed
+        Seed of the weight draws.
+    layers
+        A ready :class:`~growth_zones.data.layers.LayerSet` (skips loading; notebooks).
+
+    Returns
+    -------
+    RankingResult
+        ``table`` (one row per local authority, EPSG:27700, sorted by rank), ``scores`` (with
+        ``explain(code)``), ``indicators``, ``sensitivity``, ``provenance``; ``write(out, ...)``.
+    """
+    from .workflows.ranking import rank_regions
+
+    if sensitivity < 0:
+        from .errors import InvalidInputError
+
+        raise InvalidInputError(f"sensitivity must be >= 0 draws (got {sensitivity})")
+    return rank_regions(settings=settings, profile=profile, sensitivity_draws=sensitivity, seed=seed,
+                        layers=layers)
+
+
+def assess(
+    applications: str | Path,
+    *,
+    profile: str | Any = "aigz_sites",
+    region_profile: str | Any = "aigz",
+    settings: Settings | None = None,
+    input_crs: str | None = None,
+    layer: str | None = None,
+    layers: Any = None,
+) -> AssessmentResult:
+    """Check, score and rank every application in a file; keep each rejected row with its reason.
+
+    Parameters
+    ----------
+    applications
+        GeoJSON, GeoPackage, Shapefile (``.shp`` or zipped) or CSV (WKT, lat/lon or
+        easting/northing); the schema is in ``data/examples/README.md``.
+    profile
+        Site-level profile (bundled ``aigz_sites`` or a TOML path), validated first.
+    region_profile
+        Profile of the national ranking that gives each site its local authority's percentile.
+    settings
+        Where data comes from and is cached.
+    input_crs
+        CRS of a file that states none (e.g. ``EPSG:27700`` for CSV WKT in metres).
+    layer
+        GeoPackage layer to read.
+    layers
+        A ready ``LayerSet`` (skips loading).
+
+    Returns
+    -------
+    AssessmentResult
+        ``table`` (assessed sites, index ``id``), ``checks``, ``rejected``, ``warnings``,
+        ``input_count``; ``len(table) + len(rejected) == input_count`` always. ``write(out, ...)``.
+    """
+    from .workflows.assessment import assess as _assess
+
+    return _assess(applications, settings=settings, profile=profile, region_profile=region_profile,
+                   input_crs=input_crs, layer=layer, layers=layers)
+
+
+def surface(
+    *,
+    resolution: float = 250.0,
+    profile: str | Any = "aigz_sites",
+    settings: Settings | None = None,
+    dask: bool | str = False,
+    tile_size: int = 1024,
+    threshold: float = 0.6,
+    min_area_ha: float = 25.0,
+    progress: bool = False,
+    layers: Any = None,
+) -> SurfaceRun:
+    """Prepare the national suitability surface: every land cell of GB scored with a site profile.
+
+    Parameters
+    ----------
+    resolution
+        Cell size in metres (EPSG:27700).
+    profile
+        Site-level profile whose value functions and weights score each cell; criteria with no
+        cell equivalent are dropped and the rest renormalised (recorded in the output's tags).
+    settings
+        Where data comes from and is cached.
+    dask
+        ``False`` in process; ``"local"``/``True`` a local cluster; ``"tcp://host:8786"`` a cluster.
+    tile_size
+        Tile edge in cells (bounds peak memory).
+    threshold
+        Score at or above which a cell counts as suitable (zonal statistics, candidate zones).
+    min_area_ha
+        Smallest candidate zone kept.
+    progress
+        Print tile progress on stderr.
+    layers
+        A ready ``LayerSet`` (skips loading).
+
+    Returns
+    -------
+    SurfaceRun
+        Validated and ready; ``write(out, overwrite=...)`` computes the raster tile by tile straight
+        to disk and writes ``surface_<res>m.tif`` (COG), ``_zonal.csv``, ``_zones.gpkg`` and ``.json``.
+    """
+    from .workflows.surface import plan_surface
+
+    return plan_surface(settings=settings, resolution=resolution, profile=profile,
+                        dask=True if dask == "local" else dask, tile_size=tile_size, threshold=threshold,
+                        min_area_ha=min_area_ha, progress=progress, layers=layers)
+
+
+def render(
+    folder: str | Path,
+    *,
+    overwrite: bool = False,
+    assets: Any = None,
+    settings: Settings | None = None,
+) -> list[Path]:
+    """Re-render the HTML reports (``ranking.html``, ``report/``) from the tables in ``folder``.
+
+    Reads only the outputs and the cache (never downloads). Refuses to replace existing pages
+    unless ``overwrite``. ``assets``: where the map libraries come from (see
+    :mod:`growth_zones.report`). Returns the pages written.
+    """
+    from .workflows.render import render_outputs
+
+    return render_outputs(folder, overwrite=overwrite, assets=assets, settings=settings)

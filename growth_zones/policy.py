@@ -1,0 +1,71 @@
+"""Policy facts the indicators, the assessment and the surface share, declared once.
+
+* Which designations count as *protected* land (the ``protected_share`` indicators of regions,
+  sites and raster cells) and how each is named in text.
+* Which places are in the AI Growth Zone electricity discount area.
+
+Sources are public and named where each constant is defined; ``docs/METHOD.md`` explains the
+judgement behind each list.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas only for the hint: the surface's workers import this module
+    import pandas as pd
+
+DESIGNATION_LABELS: dict[str, str] = {
+    "national_park": "National Park",
+    "aonb": "AONB/National Landscape",
+    "sssi": "SSSI",
+    "sac": "SAC",
+    "spa": "SPA",
+    "ramsar": "Ramsar",
+    "green_belt": "Green Belt",
+    "ancient_woodland": "ancient woodland",
+    "flood_zone_3": "Flood Zone 3",
+    "flood_zone_2": "Flood Zone 2",
+}
+"""Plain names of the canonical designations (``growth_zones.data.schemas.DESIGNATIONS``)."""
+
+PROTECTED_DESIGNATIONS: tuple[str, ...] = (
+    "national_park", "aonb", "sssi", "sac", "spa", "ramsar", "green_belt",
+)
+"""The designations counted as protected land: National Parks and National Landscapes (NPPF
+paragraph 183, https://www.gov.uk/guidance/national-planning-policy-framework), SSSIs and habitats
+sites (SAC, SPA, Ramsar; the Conservation of Habitats and Species Regulations 2017,
+https://www.legislation.gov.uk/uksi/2017/1012) and Green Belt (NPPF chapter 13). Ancient woodland
+and scheduled monuments are protected too but no catalogued dataset covers them yet: a designation
+without data would make every place "not checked", so they join when their layers do."""
+
+REGION_PROTECTED_DESIGNATIONS: tuple[str, ...] = tuple(d for d in PROTECTED_DESIGNATIONS if d != "green_belt")
+"""The region-level share leaves out Green Belt: it is an England-only planning policy whose only
+catalogued layer covers one borough, so requiring it would leave every region "not checked".
+Green Belt is checked per site instead."""
+
+DISCOUNT_AREA_NATIONS: frozenset[str] = frozenset({"Scotland"})
+DISCOUNT_AREA_LAD_CODES: frozenset[str] = frozenset(
+    [
+        # Cumbria: the 2023 unitaries and the six pre-April-2023 districts.
+        "E06000063",  # Cumberland
+        "E06000064",  # Westmorland and Furness
+        "E07000026", "E07000027", "E07000028", "E07000029", "E07000030", "E07000031",
+        # North East England region (E12000001): Hartlepool, Middlesbrough, Redcar and Cleveland,
+        # Stockton-on-Tees, Darlington, County Durham, Northumberland, Newcastle, North Tyneside,
+        # South Tyneside, Sunderland, Gateshead.
+        "E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "E06000047", "E06000057",
+        "E08000021", "E08000022", "E08000023", "E08000024", "E08000037",
+    ]
+)
+"""English LADs in the constraint-cost electricity discount area. "Delivering AI Growth Zones"
+(DSIT, CP 1440, 13 November 2025,
+https://www.gov.uk/government/publications/delivering-ai-growth-zones) offers the discount in
+Scotland, Cumbria and the North East. All of Scotland qualifies by nation; these are the English
+districts. The exact boundary (region or distribution network area) is not stated; the ONS North
+East region is assumed."""
+
+
+def in_discount_area(codes: pd.Series, nations: pd.Series) -> pd.Series:
+    """Vectorised membership of the discount area from LAD code and nation."""
+    return (codes.isin(DISCOUNT_AREA_LAD_CODES) | nations.isin(DISCOUNT_AREA_NATIONS)).astype("boolean")

@@ -1,0 +1,135 @@
+"""HTML reports from results or from existing outputs: the context layers drawn on the maps and
+re-rendering ``ranking.html`` / ``report/`` from the tables a ranking or an assessment wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from ..errors import InvalidInputError
+from .ranking import criteria_table
+
+log = logging.getLogger(__name__)
+
+DISPLAY_SUBSTATION_KINDS = ("gsp", "transmission")
+OVERLAY_LAYERS = ("regions", "countries", "substations", "circuits", "tec_projects", "landing_points",
+                  "internet_exchanges", "protected_areas")
+"""The stored layers a re-rendered map draws as context."""
+
+
+def report_overlays(layers: Any, *, applications: gpd.GeoDataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """The context layers drawn on the maps (display subsets: transmission sites, GSPs, ...)."""
+    out: dict[str, gpd.GeoDataFrame] = {}
+    subs = getattr(layers, "substations", None)
+    if subs is not None and len(subs):
+        out["substations"] = subs[subs["kind"].isin(DISPLAY_SUBSTATION_KINDS)][["name", "voltage_kv", "kind", "geometry"]]
+        tec = getattr(layers, "tec_projects", None)
+        if tec is not None and len(tec):
+            from ..indicators import match_connection_sites
+
+            matched = match_connection_sites(tec, subs)
+            matched = matched.dropna(subset=["x", "y"])
+            if len(matched):
+                agg = matched.groupby("substation_id").agg(
+                    connection_site=("substation_name", "first"), mw=("mw", "sum"), projects=("mw", "size"),
+                    x=("x", "first"), y=("y", "first"))
+                out["tec_sites"] = gpd.GeoDataFrame(
+                    agg.reset_index(drop=True), geometry=gpd.points_from_xy(agg["x"], agg["y"]), crs=subs.crs
+                ).drop(columns=["x", "y"])
+    circuits = getattr(layers, "circuits", None)
+    if circuits is not None and len(circuits):
+        out["circuits"] = circuits[circuits["voltage_kv"] >= 275][["voltage_kv", "geometry"]]
+    for name, cols in (("landing_points", ["name"]), ("internet_exchanges", ["name", "metro"]),
+                       ("protected_areas", ["designation", "name"])):
+        frame = getattr(layers, name, None)
+        if frame is not None and len(frame):
+            out[name] = frame[cols + ["geometry"]]
+    if applications is not None and len(applications):
+        apps = applications.reset_index()
+        out["applications"] = apps[[c for c in ("id", "name", "score", "rank") if c in apps] + ["geometry"]]
+    return out
+
+
+def _stored_overlays(settings: Any = None) -> dict[str, gpd.GeoDataFrame]:
+    """Overlays from whatever is in the cache (reports never trigger downloads)."""
+    from ..data.layers import LayerSet
+    from ..data.store import Store
+    from ..errors import GrowthZonesError
+
+    try:
+        layers = LayerSet.load(Store(settings), names=OVERLAY_LAYERS)
+    except (GrowthZonesError, OSError) as err:  # overlays are optional context; the report still renders
+        log.warning("map overlays not drawn: %s", err)
+        return {}
+    return report_overlays(layers)
+
+
+def render_outputs(folder: str | Path, *, overwrite: bool = False, assets: Any = None,
+                   settings: Any = None) -> list[Path]:
+    """Re-render ``ranking.html`` and ``report/`` from the tables in ``folder`` (reads only the
+    outputs and the cache); when both a ranking and an assessment are there, the national map also
+    shows the applications. Refuses to replace existing pages unless ``overwrite``."""
+    from .outputs import OutputSet
+
+    folder = Path(folder)
+    ranking, assessment = folder / "ranking.gpkg", folder / "assessment.gpkg"
+    members = (["ranking.html"] if ranking.exists() else []) + (["report"] if assessment.exists() else [])
+    if not members:
+        raise InvalidInputError(
+            f"no ranking.gpkg or assessment.gpkg in {folder}: run `growth-zones rank` or `assess` first")
+    written: list[Path] = []
+    with OutputSet(folder, members, overwrite=overwrite) as stage:
+        written = _render_into(stage, folder, assets=assets, settings=settings)
+        written = [folder / p.relative_to(stage) for p in written]
+    return written
+
+
+def _render_into(stage: Path, folder: Path, *, assets: Any, settings: Any) -> list[Path]:
+    import scoring
+
+    written: list[Path] = []
+    overlays = _stored_overlays(settings)
+    assessment = folder / "assessment.gpkg"
+    sites = None
+    if assessment.exists():
+        sites = gpd.read_file(assessment, layer="assessment").set_index("id")
+        sites.index = sites.index.astype(str)
+    ranking = folder / "ranking.gpkg"
+    if ranking.exists():
+        from ..report import render_national_map
+
+        sidecar = _sidecar(folder / "ranking.provenance.json")
+        prof = scoring.profile_from_dict(sidecar["profile"])
+        table = gpd.read_file(ranking, layer="ranking")
+        national = dict(overlays)
+        if sites is not None and len(sites):  # the applications assessed in the same folder
+            apps = sites.reset_index()
+            national["applications"] = apps[[c for c in ("id", "name", "score", "rank") if c in apps] + ["geometry"]]
+        written.append(render_national_map(
+            table, out_path=stage / "ranking.html", criteria=criteria_table(prof), overlays=national,
+            provenance=sidecar["datasets"], profile_title=prof.title, generated_at=sidecar["generated_at"],
+            assets=assets))
+    if sites is not None:
+        from ..report import render_assessment_report
+
+        sidecar = _sidecar(folder / "assessment.provenance.json")
+        prof = scoring.profile_from_dict(sidecar["profile"])
+        checks = pd.read_csv(folder / "checks.csv", dtype={"id": str}, keep_default_na=False)
+        rejected = pd.read_csv(folder / "rejected.csv", dtype={"id": str}, keep_default_na=False)
+        written.append(render_assessment_report(
+            sites, out_dir=stage / "report", checks=checks, rejected=rejected, criteria=criteria_table(prof),
+            overlays=overlays, provenance=sidecar["datasets"], profile_title=prof.title,
+            generated_at=sidecar["generated_at"], assets=assets))
+    return written
+
+
+def _sidecar(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise InvalidInputError(f"{path} is missing: the outputs folder is incomplete; run the command again")
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]

@@ -1,0 +1,124 @@
+"""The national suitability surface as a use case: profile -> layers -> COG, per-LAD zonal
+statistics and candidate zones, written as one output set.
+
+The raster is computed tile by tile straight to disk (memory is bounded by the tile size, not the
+resolution), so the work happens in :meth:`SurfaceRun.write`; :func:`plan_surface` only validates
+the profile and the options and gathers the layers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import InvalidInputError
+
+SURFACE_LAYERS = ("regions", "countries", "substations", "circuits", "landing_points", "internet_exchanges",
+                  "protected_areas", "coverage_areas", "population_grid")
+"""The canonical layers the surface reads."""
+
+
+@dataclass
+class SurfaceRun:
+    """A validated surface build, ready to :meth:`write`."""
+
+    spec: Any  # growth_zones.surface.SurfaceSpec
+    plan: Any  # growth_zones.surface.CriteriaPlan
+    layers: Any  # LayerSet
+    threshold: float = 0.6
+    min_area_ha: float = 25.0
+    dask: bool | str = False
+    progress: bool = False
+    provenance: list[dict[str, Any]] | None = None
+
+    SUFFIXES: ClassVar[dict[str, str]] = {
+        "surface": ".tif", "zonal": "_zonal.csv", "zones": "_zones.gpkg", "record": ".json",
+    }
+    """The files :meth:`write` produces, as suffixes of ``surface_<resolution>m``."""
+
+    @property
+    def stem(self) -> str:
+        return f"surface_{self.spec.resolution_m:g}m"
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return {k: self.stem + suffix for k, suffix in self.SUFFIXES.items()}
+
+    def write(self, out: str | Path, *, overwrite: bool = False) -> dict[str, Path]:
+        """Build the raster (``surface_<res>m.tif``, a Cloud-Optimised GeoTIFF in EPSG:27700), the
+        per-LAD zonal statistics (``_zonal.csv``, joinable to ``ranking.csv`` on ``code``), the
+        candidate zones (``_zones.gpkg``) and a run record (``.json``) in ``out``. Refuses to
+        replace an earlier surface of the same resolution unless ``overwrite``."""
+        from ..surface import build_surface, candidate_zones, zonal_stats
+        from .outputs import OutputSet, write_csv, write_gpkg, write_json
+
+        names = self.outputs
+        with OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
+            res = build_surface(self.layers, self.spec, stage / names["surface"], dask=self.dask,
+                                progress=self.progress, plan=self.plan)
+            regions = getattr(self.layers, "regions", None)
+            if regions is not None:
+                z = zonal_stats(res.path, regions, threshold=self.threshold)
+                write_csv(z.reset_index(), stage / names["zonal"])
+            zones = candidate_zones(res.path, threshold=self.threshold, min_area_ha=self.min_area_ha,
+                                    regions=regions)
+            write_gpkg(zones, stage / names["zones"], layer="candidate_zones")
+            record = {
+                "spec": {k: v for k, v in asdict(self.spec).items() if k != "meta"},
+                "timings_s": res.timings,
+                "stats": res.stats,
+                "criteria_used": res.criteria_used,
+                "criteria_dropped": list(res.criteria_dropped),
+                "threshold": self.threshold,
+                "min_area_ha": self.min_area_ha,
+                "zones": len(zones),
+                "tags": res.tags,
+                "datasets": self.provenance or [],
+            }
+            write_json(json.loads(json.dumps(record, default=str)), stage / names["record"])
+        return {k: Path(out) / v for k, v in names.items() if (Path(out) / v).exists()}
+
+
+def plan_surface(
+    *,
+    settings: Any = None,
+    resolution: float = 250.0,
+    profile: str | Any = "aigz_sites",
+    dask: bool | str = False,
+    tile_size: int = 1024,
+    threshold: float = 0.6,
+    min_area_ha: float = 25.0,
+    progress: bool = False,
+    layers: Any = None,
+) -> SurfaceRun:
+    """Validate the options and the profile (before touching data), then gather the layers."""
+    import scoring
+
+    from ..surface import SurfaceSpec, plan_from_profile
+
+    if not 0.0 <= threshold <= 1.0:
+        raise InvalidInputError(f"threshold must be between 0 and 1 (got {threshold})")
+    if min_area_ha < 0:
+        raise InvalidInputError(f"min_area_ha must be >= 0 (got {min_area_ha})")
+    try:
+        spec = SurfaceSpec(resolution_m=float(resolution), tile_size=int(tile_size),
+                           profile=profile if isinstance(profile, str) else profile.name)
+    except ValueError as err:
+        raise InvalidInputError(f"surface options: {err}") from err
+    prof = profile if isinstance(profile, scoring.Profile) else scoring.load_profile(str(profile))
+    try:
+        plan = plan_from_profile(prof)
+    except ValueError as err:
+        if isinstance(err, scoring.ScoringConfigError):
+            raise
+        raise InvalidInputError(f"profile {prof.name}: {err}") from err
+    store = None
+    if layers is None:
+        from .ranking import load_layers
+
+        layers, store = load_layers(settings, layer_names=SURFACE_LAYERS)
+    provenance = store.provenance_for_layers(SURFACE_LAYERS) if store is not None else None
+    return SurfaceRun(spec, plan, layers, threshold=threshold, min_area_ha=min_area_ha, dask=dask,
+                      progress=progress, provenance=provenance)
