@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-import click
 import typer
 from typer.core import TyperCommand
 
@@ -58,16 +57,24 @@ class CliContext:
     verbose: int = 0
     quiet: bool = False
 
-    def with_command(self, *, mirror: str | None = None, offline: bool = False, quiet: bool = False) -> CliContext:
+    def with_command(
+        self, *, mirror: str | None = None, offline: bool = False, quiet: bool = False
+    ) -> CliContext:
         """Per-command ``--mirror``/``--offline``/``-q`` override the global ones."""
-        return replace(self, mirror=mirror or self.mirror, offline=self.offline or offline, quiet=self.quiet or quiet)
+        return replace(
+            self, mirror=mirror or self.mirror, offline=self.offline or offline, quiet=self.quiet or quiet
+        )
 
     def settings(self) -> Any:
         from growth_zones.settings import Settings
 
         progress = sys.stderr.isatty() and not self.quiet
-        return Settings().with_(mirror=self.mirror, cache_dir=self.cache_dir, progress=progress,
-                                offline=True if self.offline else None)
+        return Settings().with_(
+            mirror=self.mirror,
+            cache_dir=self.cache_dir,
+            progress=progress,
+            offline=True if self.offline else None,
+        )
 
     def info(self, message: str) -> None:
         """A progress or summary line on stderr (silenced by ``-q``)."""
@@ -83,8 +90,12 @@ def _context(ctx: typer.Context, **overrides: Any) -> CliContext:
 
 
 def _configure_logging(cli: CliContext) -> None:
-    level = logging.ERROR if cli.quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(cli.verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    level = (
+        logging.ERROR if cli.quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(cli.verbose, 2)]
+    )
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
+    )
     logging.captureWarnings(True)
 
 
@@ -104,8 +115,9 @@ def one_line_errors(func: F) -> F:
         from growth_zones.errors import GrowthZonesError
         from scoring import ScoringConfigError
 
-        ctx = next((a for a in (*args, *kwargs.values()) if isinstance(a, typer.Context)), None)
-        verbose = ctx.obj.verbose if ctx is not None and isinstance(ctx.obj, CliContext) else 0
+        ctx = kwargs.get("ctx")  # every command takes the typer context as ``ctx``
+        root = ctx.find_root() if hasattr(ctx, "find_root") else None
+        verbose = root.obj.verbose if root is not None and isinstance(root.obj, CliContext) else 0
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit):
@@ -114,15 +126,20 @@ def one_line_errors(func: F) -> F:
             typer.echo("error: interrupted", err=True)
             raise typer.Exit(130) from None
         except (GrowthZonesError, ScoringConfigError) as err:
+            failure: BaseException = err
             message = str(err)
         except OSError as err:
+            failure = err
             where = f": {err.filename}" if getattr(err, "filename", None) else ""
             message = f"{err.strerror or err}{where}"
         except Exception as err:  # noqa: BLE001 - the last line of defence: never a bare traceback
-            message = (f"internal error ({type(err).__name__}: {err}); rerun with -vv for the traceback "
-                       "and report it")
+            failure = err
+            message = (
+                f"internal error ({type(err).__name__}: {err}); rerun with -vv for the traceback "
+                "and report it"
+            )
         if verbose >= 2:
-            traceback.print_exc(file=sys.stderr)
+            traceback.print_exception(failure, file=sys.stderr)
         typer.echo(f"error: {message}", err=True)
         raise typer.Exit(EXIT_FAILURE)
 
@@ -137,8 +154,12 @@ class Opt:
 
     @staticmethod
     def mirror() -> Any:
-        return typer.Option(None, "--mirror", metavar="DIR_OR_URL",
-                            help="Folder or http(s) base URL of a dataset mirror (else $GROWTH_ZONES_MIRROR).")
+        return typer.Option(
+            None,
+            "--mirror",
+            metavar="DIR_OR_URL",
+            help="Folder or http(s) base URL of a dataset mirror (else $GROWTH_ZONES_MIRROR).",
+        )
 
     @staticmethod
     def offline() -> Any:
@@ -154,8 +175,11 @@ class Opt:
 
     @staticmethod
     def overwrite() -> Any:
-        return typer.Option(False, "--overwrite",
-                            help="Replace this command's earlier outputs in --out (the whole set, no stale files).")
+        return typer.Option(
+            False,
+            "--overwrite",
+            help="Replace this command's earlier outputs in --out (the whole set, no stale files).",
+        )
 
     @staticmethod
     def json() -> Any:
@@ -164,9 +188,12 @@ class Opt:
     @staticmethod
     def assets() -> Any:
         return typer.Option(
-            None, "--assets", metavar="DIR",
+            None,
+            "--assets",
+            metavar="DIR",
             help="Folder with a local copy of the map libraries to inline (offline HTML); default "
-            "$GROWTH_ZONES_MAP_ASSETS, else load them from their CDN.")
+            "$GROWTH_ZONES_MAP_ASSETS, else load them from their CDN.",
+        )
 
 
 def _print_table(frame: Any, columns: list[str], limit: int) -> None:
@@ -175,7 +202,12 @@ def _print_table(frame: Any, columns: list[str], limit: int) -> None:
 
 
 def _formats(*, html: bool, geoparquet: bool, gpkg: bool = True) -> tuple[str, ...]:
-    return ("csv",) + (("gpkg",) if gpkg else ()) + (("parquet",) if geoparquet else ()) + (("html",) if html else ())
+    return (
+        ("csv",)
+        + (("gpkg",) if gpkg else ())
+        + (("parquet",) if geoparquet else ())
+        + (("html",) if html else ())
+    )
 
 
 # ---------------------------------------------------------------------------------------- global
@@ -184,11 +216,15 @@ def _formats(*, html: bool, geoparquet: bool, gpkg: bool = True) -> tuple[str, .
 @app.callback()
 def main(
     ctx: typer.Context,
-    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv: debug and tracebacks)."),
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="More log output (-vv: debug and tracebacks)."
+    ),
     quiet: bool = Opt.quiet(),
     mirror: str | None = Opt.mirror(),
     offline: bool = Opt.offline(),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Cache folder (else $GROWTH_ZONES_CACHE)."),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Cache folder (else $GROWTH_ZONES_CACHE)."
+    ),
 ) -> None:
     """Global options apply to every command; most can also be given after the command."""
     ctx.obj = CliContext(mirror=mirror, offline=offline, cache_dir=cache_dir, verbose=verbose, quiet=quiet)
@@ -207,9 +243,18 @@ def data_list(ctx: typer.Context, as_json: bool = Opt.json()) -> None:
     cli = _context(ctx)
     store = Store(cli.settings())
     rows = [
-        {"key": d.key, "layer": d.layer, "title": d.title, "publisher": d.publisher, "licence": d.licence,
-         "vintage": d.vintage, "non_commercial": d.non_commercial, "default": d.default,
-         "cached": store.has(d.key), "url": d.url}
+        {
+            "key": d.key,
+            "layer": d.layer,
+            "title": d.title,
+            "publisher": d.publisher,
+            "licence": d.licence,
+            "vintage": d.vintage,
+            "non_commercial": d.non_commercial,
+            "default": d.default,
+            "cached": store.has(d.key),
+            "url": d.url,
+        }
         for d in load_catalogue().values()
     ]
     if as_json:
@@ -287,7 +332,9 @@ def data_info(
     cli = _context(ctx)
     ds = get_dataset(key)
     store = Store(cli.settings())
-    record: dict[str, Any] = store.provenance(key) if store.has(key) else {**ds.provenance_fields(), "cached": False}
+    record: dict[str, Any] = (
+        store.provenance(key) if store.has(key) else {**ds.provenance_fields(), "cached": False}
+    )
     if as_json:
         typer.echo(json.dumps(record, indent=2, ensure_ascii=False))
         return
@@ -302,12 +349,18 @@ def data_info(
 @one_line_errors
 def rank(
     ctx: typer.Context,
-    profile: str = typer.Option("aigz", "--profile", "-p", help="Bundled profile name (aigz, power_first) or a TOML path."),
+    profile: str = typer.Option(
+        "aigz", "--profile", "-p", help="Bundled profile name (aigz, power_first) or a TOML path."
+    ),
     out: Path = Opt.out(),
-    sensitivity: int = typer.Option(0, "--sensitivity", min=0, help="Monte Carlo weight draws for rank intervals (0 = off)."),
+    sensitivity: int = typer.Option(
+        0, "--sensitivity", min=0, help="Monte Carlo weight draws for rank intervals (0 = off)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed for the sensitivity draws."),
     top: int = typer.Option(15, "--top", min=0, help="How many rows to print."),
-    html: bool = typer.Option(False, "--html", help="Also write the interactive national map (ranking.html)."),
+    html: bool = typer.Option(
+        False, "--html", help="Also write the interactive national map (ranking.html)."
+    ),
     geoparquet: bool = typer.Option(False, "--geoparquet", help="Also write ranking.parquet (GeoParquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full ranking as JSON on stdout."),
     overwrite: bool = Opt.overwrite(),
@@ -322,22 +375,28 @@ def rank(
     licences, profile); with --html also OUT/ranking.html, with --geoparquet OUT/ranking.parquet.
     """
     from growth_zones import api
-    from growth_zones.workflows.ranking import RankingResult
     from growth_zones.workflows.outputs import OutputSet
+    from growth_zones.workflows.ranking import RankingResult
 
     cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
     OutputSet(out, RankingResult.OUTPUTS.values(), overwrite=overwrite).check()  # before any work
     result = api.rank(profile, settings=cli.settings(), sensitivity=sensitivity, seed=seed)
-    paths = result.write(out, formats=_formats(html=html, geoparquet=geoparquet), overwrite=overwrite, assets=assets)
+    paths = result.write(
+        out, formats=_formats(html=html, geoparquet=geoparquet), overwrite=overwrite, assets=assets
+    )
     table = result.table
     if as_json:
         typer.echo(table.drop(columns="geometry").to_json(orient="records", force_ascii=False))
     elif not cli.quiet:
-        cols = ["rank", "code", "name", "nation", "score"] + [c for c in ("rank_p05", "rank_p95", "p_top10") if c in table]
+        cols = ["rank", "code", "name", "nation", "score"] + [
+            c for c in ("rank_p05", "rank_p95", "p_top10") if c in table
+        ]
         _print_table(table, cols, top)
     n_ex = int((~table["eligible"].astype(bool)).sum())
-    cli.info(f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "
-             f"wrote {', '.join(str(p) for p in paths.values())}")
+    cli.info(
+        f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "
+        f"wrote {', '.join(str(p) for p in paths.values())}"
+    )
 
 
 # ---------------------------------------------------------------------------------------- assess
@@ -347,15 +406,27 @@ def rank(
 @one_line_errors
 def assess(
     ctx: typer.Context,
-    applications: Path = typer.Argument(..., help="Applications file: GeoJSON, GeoPackage, Shapefile (.shp or .zip) or CSV."),
-    profile: str = typer.Option("aigz_sites", "--profile", "-p", help="Site-level profile name or TOML path."),
-    region_profile: str = typer.Option("aigz", "--region-profile", help="Profile for the national percentile of each site's LA."),
-    crs: str | None = typer.Option(None, "--crs", help="CRS of a file that states none (e.g. EPSG:27700 for CSV WKT in metres)."),
+    applications: Path = typer.Argument(
+        ..., help="Applications file: GeoJSON, GeoPackage, Shapefile (.shp or .zip) or CSV."
+    ),
+    profile: str = typer.Option(
+        "aigz_sites", "--profile", "-p", help="Site-level profile name or TOML path."
+    ),
+    region_profile: str = typer.Option(
+        "aigz", "--region-profile", help="Profile for the national percentile of each site's LA."
+    ),
+    crs: str | None = typer.Option(
+        None, "--crs", help="CRS of a file that states none (e.g. EPSG:27700 for CSV WKT in metres)."
+    ),
     layer: str | None = typer.Option(None, "--layer", help="GeoPackage layer to read."),
     out: Path = Opt.out(),
     html: bool = typer.Option(False, "--html", help="Also write the HTML report (OUT/report/index.html)."),
-    geoparquet: bool = typer.Option(False, "--geoparquet", help="Also write assessment.parquet (GeoParquet)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the assessment and rejections as JSON on stdout."),
+    geoparquet: bool = typer.Option(
+        False, "--geoparquet", help="Also write assessment.parquet (GeoParquet)."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the assessment and rejections as JSON on stdout."
+    ),
     overwrite: bool = Opt.overwrite(),
     assets: Path | None = Opt.assets(),
     mirror: str | None = Opt.mirror(),
@@ -377,23 +448,37 @@ def assess(
         raise typer.BadParameter(f"file not found: {applications}", param_hint="APPLICATIONS")
     cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
     OutputSet(out, AssessmentResult.OUTPUTS.values(), overwrite=overwrite).check()  # before any work
-    result = api.assess(applications, profile=profile, region_profile=region_profile, settings=cli.settings(),
-                        input_crs=crs, layer=layer)
-    paths = result.write(out, formats=_formats(html=html, geoparquet=geoparquet), overwrite=overwrite, assets=assets)
+    result = api.assess(
+        applications,
+        profile=profile,
+        region_profile=region_profile,
+        settings=cli.settings(),
+        input_crs=crs,
+        layer=layer,
+    )
+    paths = result.write(
+        out, formats=_formats(html=html, geoparquet=geoparquet), overwrite=overwrite, assets=assets
+    )
     table = result.table
     if as_json:
         doc = {
             "input_count": result.input_count,
-            "assessed": json.loads(table.drop(columns="geometry").reset_index().to_json(orient="records", force_ascii=False)),
+            "assessed": json.loads(
+                table.drop(columns="geometry").reset_index().to_json(orient="records", force_ascii=False)
+            ),
             "rejected": json.loads(result.rejected.to_json(orient="records", force_ascii=False)),
         }
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     elif len(table) and not cli.quiet:
         t = table.reset_index()
-        cols = [c for c in ("rank", "id", "name", "la_name", "mw", "score", "eligible", "excluded_by") if c in t]
+        cols = [
+            c for c in ("rank", "id", "name", "la_name", "mw", "score", "eligible", "excluded_by") if c in t
+        ]
         _print_table(t, cols, 50)
-    cli.info(f"{len(table)} assessed, {len(result.rejected)} rejected of {result.input_count} rows; "
-             f"wrote {', '.join(str(p) for p in paths.values())}")
+    cli.info(
+        f"{len(table)} assessed, {len(result.rejected)} rejected of {result.input_count} rows; "
+        f"wrote {', '.join(str(p) for p in paths.values())}"
+    )
     for _, r in result.rejected.iterrows():
         cli.info(f"rejected row {r['row']} (id {r['id']!s}): {r['reason']}")
     if len(table) == 0:
@@ -411,7 +496,9 @@ def assess(
 def map_cmd(
     ctx: typer.Context,
     folder: Path = typer.Argument(Path("out"), help="Folder holding ranking.* and/or assessment.* outputs."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the existing ranking.html / report/ pages."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the existing ranking.html / report/ pages."
+    ),
     assets: Path | None = Opt.assets(),
     quiet: bool = Opt.quiet(),
 ) -> None:
@@ -433,7 +520,7 @@ class _OptionalValueCommand(TyperCommand):
 
     optional_values: ClassVar[dict[str, str]] = {"--dask": "local"}
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         fixed: list[str] = []
         for i, arg in enumerate(args):
             fixed.append(arg)
@@ -448,16 +535,29 @@ class _OptionalValueCommand(TyperCommand):
 @one_line_errors
 def surface(
     ctx: typer.Context,
-    resolution: float = typer.Option(250.0, "--resolution", "-r", min=10.0, help="Cell size in metres (EPSG:27700)."),
+    resolution: float = typer.Option(
+        250.0, "--resolution", "-r", min=10.0, help="Cell size in metres (EPSG:27700)."
+    ),
     out: Path = Opt.out(),
-    profile: str = typer.Option("aigz_sites", "--profile", "-p", help="Profile whose value functions and weights score each cell."),
+    profile: str = typer.Option(
+        "aigz_sites", "--profile", "-p", help="Profile whose value functions and weights score each cell."
+    ),
     dask: str | None = typer.Option(
-        None, "--dask", metavar="[ADDRESS]",
+        None,
+        "--dask",
+        metavar="[ADDRESS]",
         help="Run the tiles on Dask: `--dask` alone starts a local cluster; `--dask tcp://host:8786` "
-        "uses a running scheduler (a multi-machine cluster)."),
-    tile_size: int = typer.Option(1024, "--tile-size", min=16, help="Tile edge in cells (bounds peak memory)."),
-    threshold: float = typer.Option(0.6, "--threshold", min=0.0, max=1.0, help="Score at or above which a cell counts as suitable."),
-    min_area_ha: float = typer.Option(25.0, "--min-area-ha", min=0.0, help="Smallest candidate zone kept (hectares)."),
+        "uses a running scheduler (a multi-machine cluster).",
+    ),
+    tile_size: int = typer.Option(
+        1024, "--tile-size", min=16, help="Tile edge in cells (bounds peak memory)."
+    ),
+    threshold: float = typer.Option(
+        0.6, "--threshold", min=0.0, max=1.0, help="Score at or above which a cell counts as suitable."
+    ),
+    min_area_ha: float = typer.Option(
+        25.0, "--min-area-ha", min=0.0, help="Smallest candidate zone kept (hectares)."
+    ),
     overwrite: bool = Opt.overwrite(),
     mirror: str | None = Opt.mirror(),
     offline: bool = Opt.offline(),
@@ -476,7 +576,15 @@ def surface(
     stem = f"surface_{resolution:g}m"
     OutputSet(out, [stem + s for s in SurfaceRun.SUFFIXES.values()], overwrite=overwrite).check()
     settings = cli.settings()
-    run = api.surface(resolution=resolution, profile=profile, settings=settings, dask=dask or False,
-                      tile_size=tile_size, threshold=threshold, min_area_ha=min_area_ha, progress=settings.progress)
+    run = api.surface(
+        resolution=resolution,
+        profile=profile,
+        settings=settings,
+        dask=dask or False,
+        tile_size=tile_size,
+        threshold=threshold,
+        min_area_ha=min_area_ha,
+        progress=settings.progress,
+    )
     paths = run.write(out, overwrite=overwrite)
     cli.info("wrote " + ", ".join(str(p) for p in paths.values()))

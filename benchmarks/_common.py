@@ -22,7 +22,9 @@ def warm_settings(mirror: str | None = None, cache: str | None = None):
     from growth_zones import api
     from growth_zones.settings import Settings
 
-    settings = Settings(cache_dir=Path(cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=mirror or default_mirror())
+    settings = Settings(
+        cache_dir=Path(cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=mirror or default_mirror()
+    )
     report = api.pull(settings=settings)
     if not report.ok:
         raise SystemExit(f"could not fill the benchmark cache: {[(o.key, o.message) for o in report.failed]}")

@@ -31,14 +31,16 @@ def main() -> None:
     ap.add_argument("--malformed", type=float, default=0.05, help="Fraction of malformed rows mixed in.")
     args = ap.parse_args()
 
-    from growth_zones.workflows.assessment import assess, gb_land
-    from growth_zones.indicators import LayerSet
     from growth_zones.data.pull import pull
-    from growth_zones.settings import Settings
     from growth_zones.data.store import Store
+    from growth_zones.indicators import LayerSet
+    from growth_zones.settings import Settings
+    from growth_zones.workflows.assessment import assess, gb_land
     from tests.support.synthetic_applications import write_mixed_batch
 
-    settings = Settings(cache_dir=Path(args.cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=args.mirror)
+    settings = Settings(
+        cache_dir=Path(args.cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=args.mirror
+    )
     assert pull(settings=settings).ok
     store = Store(settings)
     t = time.perf_counter()
@@ -61,10 +63,25 @@ def main() -> None:
         res = assess(path, layers=layers, store=store)
         elapsed = time.perf_counter() - t
         assert len(res.table) + len(res.rejected) == res.input_count == n
-        results.append({"sites": n, "assessed": len(res.table), "rejected": len(res.rejected),
-                        "seconds": round(elapsed, 2), "ms_per_site": round(1000 * elapsed / n, 3)})
-    print(json.dumps({"load_layers_s": round(load_s, 2), "region_indicators_cold_s": round(cold_s, 2),
-                      "runs": results}, indent=2))
+        results.append(
+            {
+                "sites": n,
+                "assessed": len(res.table),
+                "rejected": len(res.rejected),
+                "seconds": round(elapsed, 2),
+                "ms_per_site": round(1000 * elapsed / n, 3),
+            }
+        )
+    print(
+        json.dumps(
+            {
+                "load_layers_s": round(load_s, 2),
+                "region_indicators_cold_s": round(cold_s, 2),
+                "runs": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -30,12 +30,14 @@ def main() -> None:
     args = ap.parse_args()
 
     import scoring
-    from growth_zones.indicators import LayerSet, region_indicators
     from growth_zones.data.pull import pull
-    from growth_zones.settings import Settings
     from growth_zones.data.store import Store
+    from growth_zones.indicators import LayerSet, region_indicators
+    from growth_zones.settings import Settings
 
-    settings = Settings(cache_dir=Path(args.cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=args.mirror)
+    settings = Settings(
+        cache_dir=Path(args.cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=args.mirror
+    )
     t0 = time.perf_counter()
     report = pull(settings=settings)
     pull_s = time.perf_counter() - t0
@@ -58,8 +60,18 @@ def main() -> None:
         timings["sensitivity"].append(time.perf_counter() - t)
     best = {k: round(min(v), 3) for k, v in timings.items()}
     best["total_warm"] = round(sum(best.values()), 3)
-    print(json.dumps({"regions": len(ind.values), "draws": args.draws, "first_pull_s": round(pull_s, 2),
-                      "best_of": args.repeat, "seconds": best}, indent=2))
+    print(
+        json.dumps(
+            {
+                "regions": len(ind.values),
+                "draws": args.draws,
+                "first_pull_s": round(pull_s, 2),
+                "best_of": args.repeat,
+                "seconds": best,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,15 @@ import os
 import tempfile
 from pathlib import Path
 
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--no-first-run", "--disable-quic", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
 
 
 def main() -> None:
@@ -37,10 +44,12 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from growth_zones.data.pull import pull
-    from growth_zones.workflows.ranking import rank_regions
     from growth_zones.settings import Settings
+    from growth_zones.workflows.ranking import rank_regions
 
-    settings = Settings(cache_dir=Path(args.cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=args.mirror)
+    settings = Settings(
+        cache_dir=Path(args.cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=args.mirror
+    )
     assert pull(settings=settings).ok
     out = Path(tempfile.mkdtemp(prefix="gz-bench-report-"))
     result = rank_regions(settings=settings, sensitivity_draws=1000)
@@ -61,9 +70,18 @@ def main() -> None:
             load.append(lo)
             page.close()
         browser.close()
-    print(json.dumps({"html_bytes": html.stat().st_size, "regions": len(result.table),
-                      "map_ready_ms_best": round(min(ready)), "load_event_ms_best": round(min(load)),
-                      "map_ready_ms_all": [round(x) for x in ready]}, indent=2))
+    print(
+        json.dumps(
+            {
+                "html_bytes": html.stat().st_size,
+                "regions": len(result.table),
+                "map_ready_ms_best": round(min(ready)),
+                "load_event_ms_best": round(min(load)),
+                "map_ready_ms_all": [round(x) for x in ready],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

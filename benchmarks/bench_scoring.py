@@ -23,10 +23,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import scoring  # noqa: E402
 
 REGION_INDICATORS = [
-    "dist_gsp_km", "dist_transmission_km", "share_within_10km_transmission", "tx_capacity_mva_30km",
-    "tec_contracted_mw_30km", "in_discount_area", "protected_share", "area_km2", "dist_ix_km",
-    "dist_landing_km", "rtt_london_ms", "full_fibre_pct", "population", "population_50km",
-    "renewables_operational_mw_30km", "national_park_share", "tx_line_km_30km",
+    "dist_gsp_km",
+    "dist_transmission_km",
+    "share_within_10km_transmission",
+    "tx_capacity_mva_30km",
+    "tec_contracted_mw_30km",
+    "in_discount_area",
+    "protected_share",
+    "area_km2",
+    "dist_ix_km",
+    "dist_landing_km",
+    "rtt_london_ms",
+    "full_fibre_pct",
+    "population",
+    "population_50km",
+    "renewables_operational_mw_30km",
+    "national_park_share",
+    "tx_line_km_30km",
 ]
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from growth_zones.surface import SurfaceSpec, build_surface  # noqa: E402
 from benchmarks._common import default_mirror, load_layers, warm_settings  # noqa: E402
+from growth_zones.surface import SurfaceSpec, build_surface  # noqa: E402
 from growth_zones.workflows.surface import SURFACE_LAYERS  # noqa: E402
 
 
@@ -36,13 +36,22 @@ def _rss_mb(who: int) -> float:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--resolution", type=float, default=250.0, help="cell size in metres (e.g. 250 or 100)")
-    ap.add_argument("--dask", nargs="?", const=True, default=False,
-                    help="use Dask: a 2-worker LocalCluster, or a scheduler address")
+    ap.add_argument(
+        "--dask",
+        nargs="?",
+        const=True,
+        default=False,
+        help="use Dask: a 2-worker LocalCluster, or a scheduler address",
+    )
     ap.add_argument("--tile-size", type=int, default=1024)
     ap.add_argument("--profile", default="aigz_sites")
     ap.add_argument("--out", type=Path, default=None, help="output COG (default: a temp file, removed)")
-    ap.add_argument("--mirror", type=Path, default=None, help="shared data dir (default GROWTH_ZONES_MIRROR "
-                    "or ../shared/data)")
+    ap.add_argument(
+        "--mirror",
+        type=Path,
+        default=None,
+        help="shared data dir (default GROWTH_ZONES_MIRROR or ../shared/data)",
+    )
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -66,7 +75,11 @@ def main(argv: list[str] | None = None) -> dict:
         "dask": args.dask if isinstance(args.dask, str) else bool(args.dask),
         "tile_size": args.tile_size,
         "profile": args.profile,
-        "grid": {"width": res.grid.width, "height": res.grid.height, "cells": res.grid.width * res.grid.height},
+        "grid": {
+            "width": res.grid.width,
+            "height": res.grid.height,
+            "cells": res.grid.width * res.grid.height,
+        },
         "tiles": res.stats,
         "load_layers_s": round(t_layers, 2),
         "surface_wall_s": round(wall, 2),

@@ -23,7 +23,7 @@ def run(script: str, *args: str) -> dict:
     if res.returncode != 0:
         return {"error": res.stderr[-2000:]}
     out = res.stdout
-    return json.loads(out[out.index("{"):])
+    return json.loads(out[out.index("{") :])
 
 
 def main() -> None:

@@ -104,8 +104,9 @@ def rank(
         from .errors import InvalidInputError
 
         raise InvalidInputError(f"sensitivity must be >= 0 draws (got {sensitivity})")
-    return rank_regions(settings=settings, profile=profile, sensitivity_draws=sensitivity, seed=seed,
-                        layers=layers)
+    return rank_regions(
+        settings=settings, profile=profile, sensitivity_draws=sensitivity, seed=seed, layers=layers
+    )
 
 
 def assess(
@@ -146,8 +147,15 @@ def assess(
     """
     from .workflows.assessment import assess as _assess
 
-    return _assess(applications, settings=settings, profile=profile, region_profile=region_profile,
-                   input_crs=input_crs, layer=layer, layers=layers)
+    return _assess(
+        applications,
+        settings=settings,
+        profile=profile,
+        region_profile=region_profile,
+        input_crs=input_crs,
+        layer=layer,
+        layers=layers,
+    )
 
 
 def surface(
@@ -194,9 +202,17 @@ def surface(
     """
     from .workflows.surface import plan_surface
 
-    return plan_surface(settings=settings, resolution=resolution, profile=profile,
-                        dask=True if dask == "local" else dask, tile_size=tile_size, threshold=threshold,
-                        min_area_ha=min_area_ha, progress=progress, layers=layers)
+    return plan_surface(
+        settings=settings,
+        resolution=resolution,
+        profile=profile,
+        dask=True if dask == "local" else dask,
+        tile_size=tile_size,
+        threshold=threshold,
+        min_area_ha=min_area_ha,
+        progress=progress,
+        layers=layers,
+    )
 
 
 def render(

@@ -43,6 +43,7 @@ class OfflineError(DataSourceError):
     def __init__(self, missing: list[str]) -> None:
         self.missing = list(missing)
         super().__init__(
-            "offline mode: not in the cache: " + ", ".join(self.missing)
+            "offline mode: not in the cache: "
+            + ", ".join(self.missing)
             + ". Run `growth-zones data pull` with network access or `--mirror DIR` first."
         )

@@ -30,7 +30,13 @@ DESIGNATION_LABELS: dict[str, str] = {
 """Plain names of the canonical designations (``growth_zones.data.schemas.DESIGNATIONS``)."""
 
 PROTECTED_DESIGNATIONS: tuple[str, ...] = (
-    "national_park", "aonb", "sssi", "sac", "spa", "ramsar", "green_belt",
+    "national_park",
+    "aonb",
+    "sssi",
+    "sac",
+    "spa",
+    "ramsar",
+    "green_belt",
 )
 """The designations counted as protected land: National Parks and National Landscapes (NPPF
 paragraph 183, https://www.gov.uk/guidance/national-planning-policy-framework), SSSIs and habitats
@@ -50,12 +56,27 @@ DISCOUNT_AREA_LAD_CODES: frozenset[str] = frozenset(
         # Cumbria: the 2023 unitaries and the six pre-April-2023 districts.
         "E06000063",  # Cumberland
         "E06000064",  # Westmorland and Furness
-        "E07000026", "E07000027", "E07000028", "E07000029", "E07000030", "E07000031",
+        "E07000026",
+        "E07000027",
+        "E07000028",
+        "E07000029",
+        "E07000030",
+        "E07000031",
         # North East England region (E12000001): Hartlepool, Middlesbrough, Redcar and Cleveland,
         # Stockton-on-Tees, Darlington, County Durham, Northumberland, Newcastle, North Tyneside,
         # South Tyneside, Sunderland, Gateshead.
-        "E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "E06000047", "E06000057",
-        "E08000021", "E08000022", "E08000023", "E08000024", "E08000037",
+        "E06000001",
+        "E06000002",
+        "E06000003",
+        "E06000004",
+        "E06000005",
+        "E06000047",
+        "E06000057",
+        "E08000021",
+        "E08000022",
+        "E08000023",
+        "E08000024",
+        "E08000037",
     ]
 )
 """English LADs in the constraint-cost electricity discount area. "Delivering AI Growth Zones"

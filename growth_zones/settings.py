@@ -55,7 +55,7 @@ class Settings:
         if not isinstance(self.cache_dir, Path):  # accept str paths from callers and notebooks
             object.__setattr__(self, "cache_dir", Path(self.cache_dir).expanduser())
 
-    def with_(self, **changes: object) -> "Settings":
+    def with_(self, **changes: object) -> Settings:
         """Return a copy with some fields changed (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
 

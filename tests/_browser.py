@@ -12,8 +12,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--no-first-run", "--disable-quic", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
 ON_CI = os.environ.get("CI") == "true"
 N_REGIONS = 374
 
@@ -32,8 +39,12 @@ def map_assets(tmp_path_factory) -> Path:
     if shutil.which("npm") is None:
         _unavailable("npm is not available: cannot install the offline map assets")
     dest = tmp_path_factory.mktemp("map_assets")
-    res = subprocess.run(["bash", str(ROOT / "tools" / "fetch_map_assets.sh"), str(dest)],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        ["bash", str(ROOT / "tools" / "fetch_map_assets.sh"), str(dest)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if res.returncode != 0:
         pytest.fail(f"tools/fetch_map_assets.sh failed ({res.returncode}):\n{res.stderr[-3000:]}")
     assert (dest / "manifest.json").is_file()
@@ -73,8 +84,10 @@ class Page:
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
         self.page.on("dialog", self._dialog)
-        self.page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-                        else route.abort())
+        self.page.route(
+            "**/*",
+            lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort(),
+        )
         self.page.goto("about:blank")  # start the renderer first: its start-up is not the page's load time
         self.page.goto(url, wait_until="load")
 
@@ -94,15 +107,15 @@ class Page:
         """(map ready, load event) in ms after navigation start. 'Map ready' is the mark the page sets
         once every layer is drawn; the load event also waits for the (aborted) base-map tiles,
         whose timing here is dominated by Playwright's request routing."""
-        return tuple(self.page.evaluate("""() => {
+        return tuple(
+            self.page.evaluate("""() => {
             const n = performance.getEntriesByType('navigation')[0];
             const r = performance.getEntriesByName('gz-map-ready')[0];
-            return [Math.max(r ? r.startTime : Infinity, n.domContentLoadedEventEnd), n.loadEventEnd]; }"""))
+            return [Math.max(r ? r.startTime : Infinity, n.domContentLoadedEventEnd), n.loadEventEnd]; }""")
+        )
 
     def region_count(self) -> int:
         return self.page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
 
     def close(self) -> None:
         self.page.close()
-
-

@@ -73,7 +73,7 @@ class LoopbackServer:
                 feats = json.loads(server.arcgis_file.read_text())["features"]
                 offset = int(q.get("resultOffset", ["0"])[0])
                 count = min(int(q.get("resultRecordCount", ["2000"])[0]), server.arcgis_max_page)
-                page = feats[offset: offset + count]
+                page = feats[offset : offset + count]
                 doc: dict[str, object] = {"type": "FeatureCollection", "features": page}
                 if offset + count < len(feats):
                     doc["properties"] = {"exceededTransferLimit": True}
@@ -86,7 +86,9 @@ class LoopbackServer:
                 fields = [{"id": "_id", "type": "int"}] + [{"id": k, "type": "text"} for k in rows[0]]
                 offset = int(q.get("offset", ["0"])[0])
                 limit = min(int(q.get("limit", ["100"])[0]), server.ckan_max_page)
-                recs = [{"_id": i + 1, **r} for i, r in enumerate(rows[offset: offset + limit], start=offset)]
+                recs = [
+                    {"_id": i + 1, **r} for i, r in enumerate(rows[offset : offset + limit], start=offset)
+                ]
                 doc = {"success": True, "result": {"fields": fields, "records": recs, "total": len(rows)}}
                 self._send(200, json.dumps(doc).encode(), "application/json")
 

@@ -47,7 +47,9 @@ def settings(tmp_path: Path):
     """Settings with a private cache and no mirror: nothing can reach the internet unnoticed."""
     from growth_zones.settings import Settings
 
-    return Settings(cache_dir=tmp_path / "cache", mirror=None, offline=False, timeout=5, retries=2, backoff=0.01)
+    return Settings(
+        cache_dir=tmp_path / "cache", mirror=None, offline=False, timeout=5, retries=2, backoff=0.01
+    )
 
 
 @pytest.fixture

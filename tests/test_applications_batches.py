@@ -17,8 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from growth_zones.workflows.applications import ApplicationBatch, read_applications
-from tests.support.synthetic_applications import (MALFORMED_KINDS, REJECTED_KINDS, WARNED_KINDS, bng_land_from_countries,
-                                    generate_applications, write_mixed_batch)
+from tests.support.synthetic_applications import (
+    MALFORMED_KINDS,
+    REJECTED_KINDS,
+    WARNED_KINDS,
+    bng_land_from_countries,
+    generate_applications,
+    write_mixed_batch,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "data" / "examples"
@@ -26,13 +32,33 @@ COUNTRIES = ROOT.parent / "shared" / "data" / "boundaries/countries_dec2022_uk_b
 
 # A simple GB built in code: mainland Britain as a coarse polygon (BNG metres), good to ~20 km.
 _GB_OUTLINE = [
-    (135_000, 25_000), (330_000, 80_000), (545_000, 100_000), (635_000, 140_000), (655_000, 250_000),
-    (560_000, 390_000), (500_000, 450_000), (420_000, 560_000), (360_000, 700_000), (385_000, 800_000),
-    (340_000, 970_000), (215_000, 935_000), (200_000, 800_000), (175_000, 650_000), (235_000, 570_000),
-    (330_000, 480_000), (330_000, 380_000), (230_000, 370_000), (255_000, 280_000), (175_000, 245_000),
-    (240_000, 195_000), (315_000, 180_000), (135_000, 25_000),
+    (135_000, 25_000),
+    (330_000, 80_000),
+    (545_000, 100_000),
+    (635_000, 140_000),
+    (655_000, 250_000),
+    (560_000, 390_000),
+    (500_000, 450_000),
+    (420_000, 560_000),
+    (360_000, 700_000),
+    (385_000, 800_000),
+    (340_000, 970_000),
+    (215_000, 935_000),
+    (200_000, 800_000),
+    (175_000, 650_000),
+    (235_000, 570_000),
+    (330_000, 480_000),
+    (330_000, 380_000),
+    (230_000, 370_000),
+    (255_000, 280_000),
+    (175_000, 245_000),
+    (240_000, 195_000),
+    (315_000, 180_000),
+    (135_000, 25_000),
 ]
-SIMPLE_GB = gpd.GeoDataFrame({"name": ["GB (coarse)"]}, geometry=[shapely.Polygon(_GB_OUTLINE)], crs="EPSG:27700")
+SIMPLE_GB = gpd.GeoDataFrame(
+    {"name": ["GB (coarse)"]}, geometry=[shapely.Polygon(_GB_OUTLINE)], crs="EPSG:27700"
+)
 
 
 def check_invariant(b: ApplicationBatch) -> None:
@@ -46,10 +72,14 @@ def check_invariant(b: ApplicationBatch) -> None:
 def check_kind_counts(b: ApplicationBatch, counts: dict[str, int]) -> None:
     for kind, marker in REJECTED_KINDS.items():
         got = int(b.rejected["reason"].str.contains(marker, regex=False).sum())
-        assert got == counts[kind], f"{kind}: expected {counts[kind]} rejections containing {marker!r}, got {got}"
+        assert got == counts[kind], (
+            f"{kind}: expected {counts[kind]} rejections containing {marker!r}, got {got}"
+        )
     for kind, marker in WARNED_KINDS.items():
         got = int(b.warnings["warning"].str.contains(marker, regex=False).sum())
-        assert got == counts[kind], f"{kind}: expected {counts[kind]} warnings containing {marker!r}, got {got}"
+        assert got == counts[kind], (
+            f"{kind}: expected {counts[kind]} warnings containing {marker!r}, got {got}"
+        )
     assert len(b.rejected) == sum(counts[k] for k in REJECTED_KINDS)
     assert len(b.sites) == counts["valid"] + sum(counts[k] for k in WARNED_KINDS)
 
@@ -104,17 +134,25 @@ def test_generated_frame_round_trips_in_bng(tmp_path: Path) -> None:
     check_invariant(b)
     counts = Counter(gdf["synthetic_kind"])
     counts = {"valid": counts.get("valid", 0), **{k: counts.get(k, 0) for k in MALFORMED_KINDS}}
-    assert int(b.rejected["reason"].str.contains("look like longitude/latitude", regex=False).sum()) == counts["wrong_crs"]
+    assert (
+        int(b.rejected["reason"].str.contains("look like longitude/latitude", regex=False).sum())
+        == counts["wrong_crs"]
+    )
     others = {k: v for k, v in REJECTED_KINDS.items() if k != "wrong_crs"}
     for kind, marker in others.items():
         assert int(b.rejected["reason"].str.contains(marker, regex=False).sum()) == counts[kind], kind
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(n=st.integers(1, 60), seed=st.integers(0, 10_000), fraction=st.floats(0, 1),
-       suffix=st.sampled_from([".geojson", ".csv"]))
-def test_invariant_holds_for_random_mixes(tmp_path_factory: pytest.TempPathFactory, n: int, seed: int,
-                                          fraction: float, suffix: str) -> None:
+@given(
+    n=st.integers(1, 60),
+    seed=st.integers(0, 10_000),
+    fraction=st.floats(0, 1),
+    suffix=st.sampled_from([".geojson", ".csv"]),
+)
+def test_invariant_holds_for_random_mixes(
+    tmp_path_factory: pytest.TempPathFactory, n: int, seed: int, fraction: float, suffix: str
+) -> None:
     f = tmp_path_factory.mktemp("mix") / f"m{suffix}"
     counts = write_mixed_batch(f, n, land=SIMPLE_GB, seed=seed, malformed_fraction=fraction)
     b = read_applications(f, land=SIMPLE_GB)
@@ -124,41 +162,69 @@ def test_invariant_holds_for_random_mixes(tmp_path_factory: pytest.TempPathFacto
 
 
 _GEOMS = {
-    "square": {"type": "Polygon", "coordinates": [[[-1.23, 51.65], [-1.22, 51.65], [-1.22, 51.66], [-1.23, 51.66],
-                                                  [-1.23, 51.65]]]},
-    "bowtie": {"type": "Polygon", "coordinates": [[[-1.23, 51.65], [-1.22, 51.66], [-1.22, 51.65], [-1.23, 51.66],
-                                                  [-1.23, 51.65]]]},
-    "spike": {"type": "Polygon", "coordinates": [[[-1.23, 51.65], [-1.22, 51.66], [-1.21, 51.65], [-1.22, 51.66],
-                                                 [-1.23, 51.65]]]},
+    "square": {
+        "type": "Polygon",
+        "coordinates": [[[-1.23, 51.65], [-1.22, 51.65], [-1.22, 51.66], [-1.23, 51.66], [-1.23, 51.65]]],
+    },
+    "bowtie": {
+        "type": "Polygon",
+        "coordinates": [[[-1.23, 51.65], [-1.22, 51.66], [-1.22, 51.65], [-1.23, 51.66], [-1.23, 51.65]]],
+    },
+    "spike": {
+        "type": "Polygon",
+        "coordinates": [[[-1.23, 51.65], [-1.22, 51.66], [-1.21, 51.65], [-1.22, 51.66], [-1.23, 51.65]]],
+    },
     "short": {"type": "Polygon", "coordinates": [[[-1.23, 51.65], [-1.22, 51.66], [-1.23, 51.65]]]},
-    "unclosed": {"type": "Polygon", "coordinates": [[[-1.23, 51.65], [-1.22, 51.66], [-1.21, 51.65], [-1.2, 51.6]]]},
-    "bng": {"type": "Polygon", "coordinates": [[[450000, 200000], [451000, 200000], [451000, 201000],
-                                               [450000, 200000]]]},
+    "unclosed": {
+        "type": "Polygon",
+        "coordinates": [[[-1.23, 51.65], [-1.22, 51.66], [-1.21, 51.65], [-1.2, 51.6]]],
+    },
+    "bng": {
+        "type": "Polygon",
+        "coordinates": [[[450000, 200000], [451000, 200000], [451000, 201000], [450000, 200000]]],
+    },
     "point": {"type": "Point", "coordinates": [-1.5, 53.0]},
     "line": {"type": "LineString", "coordinates": [[-1.5, 53.0], [-1.4, 53.1]]},
     "garbage": {"type": "Polygon", "coordinates": "nonsense"},
-    "nan": {"type": "Polygon", "coordinates": [[[-1.23, 51.65], [None, 51.65], [-1.22, 51.66], [-1.23, 51.65]]]},
+    "nan": {
+        "type": "Polygon",
+        "coordinates": [[[-1.23, 51.65], [None, 51.65], [-1.22, 51.66], [-1.23, 51.65]]],
+    },
     "sea": {"type": "Polygon", "coordinates": [[[2.3, 52.5], [2.31, 52.5], [2.31, 52.51], [2.3, 52.5]]]},
     "empty": {"type": "Polygon", "coordinates": []},
     "null": None,
 }
-_text = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["yes", "no", "1", "0", "unknown", "", "Y"]))
-_row = st.fixed_dictionaries({
-    "id": st.one_of(st.none(), st.sampled_from(["A", "B", "C", " A", "", "1"]), st.integers(0, 3)),
-    "name": st.one_of(st.none(), st.text(max_size=20)),
-    "mw": st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 20_000), st.text(max_size=6)),
-    "target_year": st.one_of(st.none(), st.integers(2000, 2100), st.floats(2020, 2070), st.text(max_size=5)),
-    "evidence_grid": st.one_of(_text, st.booleans(), st.integers(-1, 2)),
-    "evidence_water": _text,
-    "site_area_ha": st.one_of(st.none(), st.floats(-5, 10_000), st.text(max_size=4)),
-})
+_text = st.one_of(
+    st.none(), st.text(max_size=12), st.sampled_from(["yes", "no", "1", "0", "unknown", "", "Y"])
+)
+_row = st.fixed_dictionaries(
+    {
+        "id": st.one_of(st.none(), st.sampled_from(["A", "B", "C", " A", "", "1"]), st.integers(0, 3)),
+        "name": st.one_of(st.none(), st.text(max_size=20)),
+        "mw": st.one_of(
+            st.none(),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.integers(-10, 20_000),
+            st.text(max_size=6),
+        ),
+        "target_year": st.one_of(
+            st.none(), st.integers(2000, 2100), st.floats(2020, 2070), st.text(max_size=5)
+        ),
+        "evidence_grid": st.one_of(_text, st.booleans(), st.integers(-1, 2)),
+        "evidence_water": _text,
+        "site_area_ha": st.one_of(st.none(), st.floats(-5, 10_000), st.text(max_size=4)),
+    }
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(_row, st.sampled_from(sorted(_GEOMS))), min_size=1, max_size=15),
-       declare=st.booleans())
-def test_invariant_holds_for_arbitrary_rows(tmp_path_factory: pytest.TempPathFactory,
-                                            rows: list[tuple[dict[str, object], str]], declare: bool) -> None:
+@given(
+    rows=st.lists(st.tuples(_row, st.sampled_from(sorted(_GEOMS))), min_size=1, max_size=15),
+    declare=st.booleans(),
+)
+def test_invariant_holds_for_arbitrary_rows(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[dict[str, object], str]], declare: bool
+) -> None:
     feats = [{"type": "Feature", "properties": p, "geometry": _GEOMS[g]} for p, g in rows]
     doc: dict[str, object] = {"type": "FeatureCollection", "features": feats}
     if declare:
@@ -174,7 +240,7 @@ def test_invariant_holds_for_arbitrary_rows(tmp_path_factory: pytest.TempPathFac
         return
     check_invariant(b)
     assert b.input_count == len(rows)
-    for (_, g), r in zip(rows, range(1, len(rows) + 1)):
+    for (_, g), r in zip(rows, range(1, len(rows) + 1), strict=True):
         if g in ("null", "empty", "garbage", "spike", "short", "line", "sea", "nan"):
             assert r not in set(b.sites["row"]), (g, b.sites)
 
@@ -194,7 +260,9 @@ def test_example_geojson_reads_cleanly() -> None:
     assert area.between(14, 121).all()
     assert area.drop("GZ-SLO").between(20, 120).all()
     assert b.sites.loc["GZ-SLO", "mw"] == 600 and area["GZ-SLO"] < 20  # the deliberate land shortfall
-    assert b.sites.loc["GZ-HIG", ["evidence_water", "evidence_land_control", "evidence_planning"]].isna().all()
+    assert (
+        b.sites.loc["GZ-HIG", ["evidence_water", "evidence_land_control", "evidence_planning"]].isna().all()
+    )
 
 
 def test_example_csv_has_exactly_its_deliberate_problems() -> None:
@@ -228,12 +296,14 @@ def test_mixed_batch_on_real_gb_land(tmp_path: Path, real_land: gpd.GeoDataFrame
 @pytest.mark.data
 def test_real_land_offshore_and_irish_sites(tmp_path: Path, real_land: gpd.GeoDataFrame) -> None:
     f = tmp_path / "a.csv"
-    f.write_text("id,latitude,longitude,site_area_ha,mw\n"
-                 "NI,54.597,-5.930,30,500\n"        # Belfast
-                 "IE,53.350,-6.260,30,500\n"        # Dublin
-                 "FR,48.857,2.352,30,500\n"         # Paris
-                 "SEA,52.800,1.750,30,500\n"        # North Sea, ~10 km off Sea Palling, Norfolk
-                 "OK,51.657,-1.229,30,500\n")
+    f.write_text(
+        "id,latitude,longitude,site_area_ha,mw\n"
+        "NI,54.597,-5.930,30,500\n"  # Belfast
+        "IE,53.350,-6.260,30,500\n"  # Dublin
+        "FR,48.857,2.352,30,500\n"  # Paris
+        "SEA,52.800,1.750,30,500\n"  # North Sea, ~10 km off Sea Palling, Norfolk
+        "OK,51.657,-1.229,30,500\n"
+    )
     b = read_applications(f, land=real_land)
     check_invariant(b)
     r = b.rejected.set_index("id")["reason"]

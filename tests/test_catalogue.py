@@ -5,16 +5,26 @@ from __future__ import annotations
 import pytest
 
 from growth_zones.data.catalogue import get_dataset, load_catalogue, parse_catalogue
-from growth_zones.errors import CatalogueError
 from growth_zones.data.loaders import get_normaliser
 from growth_zones.data.schemas import LAYERS
+from growth_zones.errors import CatalogueError
 
 
 def test_bundled_catalogue_is_complete_and_resolvable():
     cat = load_catalogue()
     layers = {d.layer for d in cat.values()}
-    for needed in ("regions", "countries", "substations", "circuits", "tec_projects", "landing_points",
-                   "internet_exchanges", "protected_areas", "population_by_region", "population_grid"):
+    for needed in (
+        "regions",
+        "countries",
+        "substations",
+        "circuits",
+        "tec_projects",
+        "landing_points",
+        "internet_exchanges",
+        "protected_areas",
+        "population_by_region",
+        "population_grid",
+    ):
         assert needed in layers, needed
     for ds in cat.values():
         assert ds.layer in LAYERS
@@ -26,8 +36,11 @@ def test_bundled_catalogue_is_complete_and_resolvable():
 
 def test_non_commercial_sources_are_flagged():
     flagged = {k for k, d in load_catalogue().items() if d.non_commercial}
-    assert flagged == {"telegeography_landing_points_2021_06", "telegeography_cables_2021_06",
-                       "telegeography_ix_buildings_2020_10"}
+    assert flagged == {
+        "telegeography_landing_points_2021_06",
+        "telegeography_cables_2021_06",
+        "telegeography_ix_buildings_2020_10",
+    }
 
 
 def test_every_problem_reported_at_once():
@@ -55,8 +68,13 @@ requires = ["zzz"]
     with pytest.raises(CatalogueError) as err:
         parse_catalogue(bad, source="bad.toml")
     msg = str(err.value)
-    for fragment in ("layer 'nonsense'", "normaliser must be", "format 'xls'", "unknown fields ['colour']",
-                     "dataset[1] (b): missing required fields"):
+    for fragment in (
+        "layer 'nonsense'",
+        "normaliser must be",
+        "format 'xls'",
+        "unknown fields ['colour']",
+        "dataset[1] (b): missing required fields",
+    ):
         assert fragment in msg, fragment
 
 

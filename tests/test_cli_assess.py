@@ -17,7 +17,10 @@ pytestmark = pytest.mark.data
 
 
 def _env(mirror_cache):
-    return {"GROWTH_ZONES_CACHE": str(mirror_cache.cache_dir), "GROWTH_ZONES_MIRROR": str(mirror_cache.mirror)}
+    return {
+        "GROWTH_ZONES_CACHE": str(mirror_cache.cache_dir),
+        "GROWTH_ZONES_MIRROR": str(mirror_cache.mirror),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +28,11 @@ def example_run(mirror_cache, tmp_path_factory):
     from typer.testing import CliRunner
 
     out = tmp_path_factory.mktemp("assess")
-    res = CliRunner().invoke(app, ["assess", str(REPO / "data/examples/applications.geojson"), "--out", str(out)],
-                             env=_env(mirror_cache))
+    res = CliRunner().invoke(
+        app,
+        ["assess", str(REPO / "data/examples/applications.geojson"), "--out", str(out)],
+        env=_env(mirror_cache),
+    )
     return out, res
 
 
@@ -71,8 +77,8 @@ def test_checks_are_three_valued(example_run):
 
 
 def test_thousand_sites_with_malformed_rows_lose_nothing(mirror_cache, tmp_path, cli_runner):
-    from growth_zones.indicators import LayerSet
     from growth_zones.data.store import Store
+    from growth_zones.indicators import LayerSet
     from tests.support.synthetic_applications import REJECTED_KINDS, write_mixed_batch
 
     layers = LayerSet.load(Store(mirror_cache))

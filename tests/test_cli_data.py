@@ -25,7 +25,9 @@ def test_pull_list_info_from_mirror(cli_runner, shared_data, tmp_path):
     defaults = [r for r in listed if r["default"]]
     assert defaults and all(r["cached"] for r in defaults)
     assert {"key", "layer", "licence", "vintage", "cached"} <= set(listed[0])
-    info = json.loads(cli_runner.invoke(app, ["data", "info", "ons_lad_may2023_buc", "--json"], env=env).stdout)
+    info = json.loads(
+        cli_runner.invoke(app, ["data", "info", "ons_lad_may2023_buc", "--json"], env=env).stdout
+    )
     ds = get_dataset("ons_lad_may2023_buc")
     assert info["raw_sha256"] == [ds.sha256[0]]
     assert info["rows"] == 361 and info["crs"] == "EPSG:27700" and info["via"] == "mirror"
@@ -40,13 +42,17 @@ def test_pull_list_info_from_mirror(cli_runner, shared_data, tmp_path):
 
 def test_offline_with_empty_cache_names_missing(cli_runner, tmp_path):
     env = {"GROWTH_ZONES_CACHE": str(tmp_path / "empty"), "GROWTH_ZONES_MIRROR": ""}
-    res = cli_runner.invoke(app, ["data", "pull", "neso_fes2024_gsp_info", "ons_mye_mid2022_lad", "--offline"], env=env)
+    res = cli_runner.invoke(
+        app, ["data", "pull", "neso_fes2024_gsp_info", "ons_mye_mid2022_lad", "--offline"], env=env
+    )
     assert res.exit_code == 1
     assert "neso_fes2024_gsp_info" in res.stderr and "ons_mye_mid2022_lad" in res.stderr
 
 
 def test_unknown_key_is_a_clear_error(cli_runner, tmp_path):
-    res = cli_runner.invoke(app, ["data", "info", "no_such_dataset"], env={"GROWTH_ZONES_CACHE": str(tmp_path)})
+    res = cli_runner.invoke(
+        app, ["data", "info", "no_such_dataset"], env={"GROWTH_ZONES_CACHE": str(tmp_path)}
+    )
     assert res.exit_code == 1 and "unknown dataset 'no_such_dataset'" in res.stderr
 
 
@@ -60,7 +66,9 @@ def test_renamed_column_fails_naming_dataset_and_column(settings, shared_data, t
     ds, cat = _unpinned("neso_tec_register_2025_09", mirror)
     raw = pd.read_csv(shared_data / ds.mirror_paths[0], encoding="utf-8-sig")
     (mirror / "grid").mkdir(parents=True)
-    raw.rename(columns={"Connection Site": "Connection Point"}).to_csv(mirror / ds.mirror_paths[0], index=False)
+    raw.rename(columns={"Connection Site": "Connection Point"}).to_csv(
+        mirror / ds.mirror_paths[0], index=False
+    )
     store = Store(settings.with_(mirror=str(mirror)), catalogue=cat)
     outcome = pull_one(ds, store)
     assert not outcome.ok

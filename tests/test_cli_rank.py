@@ -20,7 +20,9 @@ def ranked(mirror_cache, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("rank")
     env = {"GROWTH_ZONES_CACHE": str(mirror_cache.cache_dir), "GROWTH_ZONES_MIRROR": str(mirror_cache.mirror)}
-    res = CliRunner().invoke(app, ["rank", "--out", str(out), "--sensitivity", "1000", "--top", "15"], env=env)
+    res = CliRunner().invoke(
+        app, ["rank", "--out", str(out), "--sensitivity", "1000", "--top", "15"], env=env
+    )
     assert res.exit_code == 0, res.output
     return out, res
 
@@ -41,7 +43,9 @@ def test_every_score_is_explained_by_at_least_eight_contributions(ranked):
     contrib = [c for c in table.columns if c.startswith("contrib_")]
     assert len(contrib) >= 8
     eligible = table["eligible"].astype(bool)
-    np.testing.assert_allclose(table.loc[eligible, contrib].sum(axis=1), table.loc[eligible, "score"], atol=1e-9)
+    np.testing.assert_allclose(
+        table.loc[eligible, contrib].sum(axis=1), table.loc[eligible, "score"], atol=1e-9
+    )
     for col in ("code", "name", "nation", "score", "rank", "rank_p05", "rank_p95", "p_top10"):
         assert col in table.columns
     assert (table["rank_p05"] <= table["rank_p95"]).all()
@@ -70,8 +74,10 @@ def test_geopackage_and_provenance_sidecar(ranked):
 
 def test_bad_profile_writes_nothing(mirror_cache, tmp_path, cli_runner):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[meta]\nname="x"\nlevel="region"\n[sections.power]\nweight=-1\n'
-                   '[criteria.nope]\nsection="power"\nweight=1\nvalue_function={type="linear",direction="up"}\n')
+    bad.write_text(
+        '[meta]\nname="x"\nlevel="region"\n[sections.power]\nweight=-1\n'
+        '[criteria.nope]\nsection="power"\nweight=1\nvalue_function={type="linear",direction="up"}\n'
+    )
     out = tmp_path / "out"
     env = {"GROWTH_ZONES_CACHE": str(mirror_cache.cache_dir), "GROWTH_ZONES_MIRROR": str(mirror_cache.mirror)}
     res = cli_runner.invoke(app, ["rank", "--profile", str(bad), "--out", str(out)], env=env)
@@ -81,10 +87,10 @@ def test_bad_profile_writes_nothing(mirror_cache, tmp_path, cli_runner):
 
 
 def test_region_indicators_are_cached_and_identical(mirror_cache, tmp_path):
-    from growth_zones.workflows.ranking import load_layers, rank_regions
-    from growth_zones.settings import Settings
-
     import shutil
+
+    from growth_zones.settings import Settings
+    from growth_zones.workflows.ranking import load_layers, rank_regions
 
     cache = tmp_path / "cache"
     shutil.copytree(mirror_cache.cache_dir, cache)
@@ -95,11 +101,14 @@ def test_region_indicators_are_cached_and_identical(mirror_cache, tmp_path):
     warm = rank_regions(layers=layers, store=store)
     pd.testing.assert_frame_equal(cold.indicators.values, warm.indicators.values)
     pd.testing.assert_frame_equal(cold.indicators.reasons, warm.indicators.reasons, check_dtype=False)
-    pd.testing.assert_frame_equal(cold.table.drop(columns="geometry"), warm.table.drop(columns="geometry"),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        cold.table.drop(columns="geometry"), warm.table.drop(columns="geometry"), check_dtype=False
+    )
     # other indicator settings are a different key, never a stale hit
     from growth_zones.indicators import IndicatorSettings
 
     other = rank_regions(layers=layers, store=store, indicator_settings=IndicatorSettings(nearby_km=20))
     assert len(list((cache / "derived").glob("region_indicators-*.parquet"))) == 2
-    assert not other.indicators.values["tec_contracted_mw_30km"].equals(cold.indicators.values["tec_contracted_mw_30km"])
+    assert not other.indicators.values["tec_contracted_mw_30km"].equals(
+        cold.indicators.values["tec_contracted_mw_30km"]
+    )

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from cli import app
-from tests.conftest import REPO
 from tests._browser import Page
+from tests.conftest import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.data]
 
@@ -22,11 +22,25 @@ def reports(mirror_cache, map_assets, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     env = {"GROWTH_ZONES_CACHE": str(mirror_cache.cache_dir), "GROWTH_ZONES_MIRROR": str(mirror_cache.mirror)}
     runner = CliRunner()
-    res = runner.invoke(app, ["rank", "--out", str(out), "--sensitivity", "200", "--html", "--assets", str(map_assets)],
-                        env=env)
+    res = runner.invoke(
+        app,
+        ["rank", "--out", str(out), "--sensitivity", "200", "--html", "--assets", str(map_assets)],
+        env=env,
+    )
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["assess", str(REPO / "data/examples/applications.geojson"), "--out", str(out),
-                              "--html", "--assets", str(map_assets)], env=env)
+    res = runner.invoke(
+        app,
+        [
+            "assess",
+            str(REPO / "data/examples/applications.geojson"),
+            "--out",
+            str(out),
+            "--html",
+            "--assets",
+            str(map_assets),
+        ],
+        env=env,
+    )
     assert res.exit_code == 0, res.output
     return out, env
 
@@ -79,10 +93,15 @@ def test_assessment_report_from_the_cli(reports, browser, artifacts):
 
 def test_map_command_rerenders_from_outputs(reports, map_assets, cli_runner):
     out, env = reports
+    refused = cli_runner.invoke(app, ["map", str(out), "--assets", str(map_assets)], env=env)
+    assert refused.exit_code == 1 and "--overwrite" in refused.stderr  # pages are never replaced silently
     (out / "ranking.html").unlink()
     (out / "report" / "index.html").unlink()
-    res = cli_runner.invoke(app, ["map", str(out), "--assets", str(map_assets)], env=env)
+    stale = out / "report" / "sites" / "stale-page-from-an-earlier-run.html"
+    stale.write_text("old", encoding="utf-8")
+    res = cli_runner.invoke(app, ["map", str(out), "--assets", str(map_assets), "--overwrite"], env=env)
     assert res.exit_code == 0, res.output
+    assert not stale.exists()  # the whole report folder was replaced
     html = (out / "ranking.html").read_text(encoding="utf-8")
     assert len(html) > 100_000
     assert "Candidate sites (applications)" in html and "GZ-CUL" in html  # the assessed sites are drawn

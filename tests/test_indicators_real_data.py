@@ -18,23 +18,35 @@ from pyproj import Geod
 from shapely.geometry import box
 
 from growth_zones.data.crs import bng_to_lonlat
+from growth_zones.data.store import Store
 from growth_zones.indicators import (
     PROTECTED_DESIGNATIONS,
     IndicatorSettings,
+    LayerSet,
     match_connection_sites,
     region_indicators,
     site_designation_checks,
     site_indicators,
 )
-from growth_zones.data.store import Store
-from growth_zones.indicators import LayerSet
 from growth_zones.indicators.tec import contracted_not_built
 
 pytestmark = pytest.mark.data
 
 GEOD = Geod(ellps="WGS84")
-NORTH_EAST = ["E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "E06000047", "E06000057",
-              "E08000021", "E08000022", "E08000023", "E08000024", "E08000037"]
+NORTH_EAST = [
+    "E06000001",
+    "E06000002",
+    "E06000003",
+    "E06000004",
+    "E06000005",
+    "E06000047",
+    "E06000057",
+    "E08000021",
+    "E08000022",
+    "E08000023",
+    "E08000024",
+    "E08000037",
+]
 
 
 @pytest.fixture(scope="session")
@@ -57,27 +69,31 @@ def test_dist_transmission_matches_brute_force(real_layers, real_regions):
     scotland = countries.loc[countries["nation"] == "Scotland", "geometry"].iloc[0]
     # the transmission rule, re-implemented with plain per-point loops
     tx_points = []
-    for kind, volt, pt in zip(subs["kind"], subs["voltage_kv"], subs.geometry):
+    for kind, volt, pt in zip(subs["kind"], subs["voltage_kv"], subs.geometry, strict=True):
         v = float(volt) if volt is not None and not pd.isna(volt) else float("nan")
-        nearest_nation = min((c.distance(pt), n) for n, c in zip(countries["nation"], countries.geometry))
+        nearest_nation = min(
+            (c.distance(pt), n) for n, c in zip(countries["nation"], countries.geometry, strict=True)
+        )
         in_scotland = scotland.contains(pt) or (
-            scotland.distance(pt) <= 20_000 and nearest_nation[1] == "Scotland")
+            scotland.distance(pt) <= 20_000 and nearest_nation[1] == "Scotland"
+        )
         if kind == "transmission" or v >= 275 or (v >= 132 and in_scotland):
             tx_points.append(pt)
     assert len(tx_points) > 300
     sample = regions.sample(20, random_state=3)
-    for code, geom in zip(sample["code"], sample.geometry):
+    for code, geom in zip(sample["code"], sample.geometry, strict=True):
         want = min(shapely.distance(geom, p) for p in tx_points) / 1000.0
         assert real_regions.values.at[code, "dist_transmission_km"] == pytest.approx(want, abs=1e-6), code
     # GSP distances likewise
-    gsps = [p for k, p in zip(subs["kind"], subs.geometry) if k == "gsp"]
-    for code, geom in zip(sample["code"][:8], sample.geometry[:8]):
+    gsps = [p for k, p in zip(subs["kind"], subs.geometry, strict=True) if k == "gsp"]
+    for code, geom in zip(sample["code"][:8], sample.geometry[:8], strict=True):
         want = min(shapely.distance(geom, p) for p in gsps) / 1000.0
         assert real_regions.values.at[code, "dist_gsp_km"] == pytest.approx(want, abs=1e-6), code
 
 
-@pytest.mark.parametrize("code", ["E07000177", "E08000021", "E06000052", "E09000033", "W06000015",
-                                  "S12000036"])
+@pytest.mark.parametrize(
+    "code", ["E07000177", "E08000021", "E06000052", "E09000033", "W06000015", "S12000036"]
+)
 def test_bng_distances_agree_with_wgs84_geodesics(real_layers, real_regions, code):
     """rtt_london_ms is derived from a BNG straight-line distance; recover it and compare with the
     ellipsoidal distance from pyproj Geod (scale error of BNG is about +-0.04% plus convergence)."""
@@ -95,8 +111,9 @@ def test_bng_distances_agree_with_wgs84_geodesics(real_layers, real_regions, cod
     assert bng_m == pytest.approx(best, rel=1e-3)
 
 
-@pytest.mark.parametrize("code", ["E07000177", "E08000021", "E06000057", "E06000052", "W06000015",
-                                  "E06000009"])
+@pytest.mark.parametrize(
+    "code", ["E07000177", "E08000021", "E06000057", "E06000052", "W06000015", "E06000009"]
+)
 def test_bng_area_agrees_with_geodesic_area(real_layers, real_regions, code):
     geom = real_layers.regions.set_index("code").loc[code, "geometry"]
     area_m2, _ = GEOD.geometry_area_perimeter(_lonlat(geom))
@@ -119,7 +136,7 @@ def test_population_50km_matches_raster_sum(real_layers, real_regions):
             for cc in range(max(0, col - 51), min(arr.shape[1], col + 52)):
                 v = arr[rr, cc]
                 px, py = t.c + (cc + 0.5) * t.a, t.f + (rr + 0.5) * t.e
-                if np.isfinite(v) and (px - cx) ** 2 + (py - cy) ** 2 <= 50_000.0 ** 2:
+                if np.isfinite(v) and (px - cx) ** 2 + (py - cy) ** 2 <= 50_000.0**2:
                     total += v
         assert real_regions.values.at[code, "population_50km"] == pytest.approx(total, rel=1e-6), code
     # London boroughs see most of London: well over 8 million within 50 km
@@ -139,10 +156,14 @@ def test_protected_share_three_valued_on_real_data(real_layers, real_regions):
     assert v.loc[NORTH_EAST, "protected_share"].between(0, 1).all()
     assert (why.loc[NORTH_EAST, "protected_share"] == "").all()
     # with Green Belt required too, nothing is fully checked anywhere: only Trafford has that layer
-    strict = region_indicators(real_layers, IndicatorSettings(region_protected_designations=PROTECTED_DESIGNATIONS))
+    strict = region_indicators(
+        real_layers, IndicatorSettings(region_protected_designations=PROTECTED_DESIGNATIONS)
+    )
     assert strict.values["protected_share"].notna().sum() == 0
     for code in NORTH_EAST:
-        assert strict.reasons.at[code, "protected_share"].startswith("not checked: Green Belt not available for"), code
+        assert strict.reasons.at[code, "protected_share"].startswith(
+            "not checked: Green Belt not available for"
+        ), code
     # national parks are GB-wide: always computed
     assert v["national_park_share"].notna().all()
 
@@ -198,9 +219,11 @@ def test_tec_match_rate_on_real_register(real_layers):
     mw_share = m.loc[ok, "mw"].sum() / m["mw"].sum()
     pending = match_connection_sites(contracted_not_built(tec), real_layers.substations)
     pok = pending["substation_id"].notna()
-    print(f"TEC rows matched {ok.mean():.1%}, MW matched {mw_share:.1%}; "
-          f"not-built projects matched {pok.mean():.1%} "
-          f"({pending.loc[pok, 'mw'].sum() / pending['mw'].sum():.1%} of MW)")
+    print(
+        f"TEC rows matched {ok.mean():.1%}, MW matched {mw_share:.1%}; "
+        f"not-built projects matched {pok.mean():.1%} "
+        f"({pending.loc[pok, 'mw'].sum() / pending['mw'].sum():.1%} of MW)"
+    )
     assert mw_share > 0.5
     assert m["match_score"].dropna().between(0.85, 1.0).all()
     # spot checks from the brief
@@ -219,11 +242,15 @@ def _real_sites() -> gpd.GeoDataFrame:
 
     return gpd.GeoDataFrame(
         {"mw": [500.0, 800.0, 300.0, 1000.0], "target_year": [2030, 2029, 2031, 2030]},
-        geometry=[sq(428_000, 565_000, 60.0),   # Newcastle upon Tyne (North East extracts cover it)
-                  sq(280_000, 840_000, 100.0),  # Highland (Scotland): no SSSI data
-                  sq(375_000, 393_000, 30.0),   # Trafford (green belt extract)
-                  sq(428_500, 565_500, 80.0)],  # a second Newcastle bid, same node as the first
-        index=pd.Index(["NE1", "HI1", "TR1", "NE2"], name="id"), crs="EPSG:27700")
+        geometry=[
+            sq(428_000, 565_000, 60.0),  # Newcastle upon Tyne (North East extracts cover it)
+            sq(280_000, 840_000, 100.0),  # Highland (Scotland): no SSSI data
+            sq(375_000, 393_000, 30.0),  # Trafford (green belt extract)
+            sq(428_500, 565_500, 80.0),
+        ],  # a second Newcastle bid, same node as the first
+        index=pd.Index(["NE1", "HI1", "TR1", "NE2"], name="id"),
+        crs="EPSG:27700",
+    )
 
 
 def test_site_indicators_on_real_layers(real_layers, real_regions):
@@ -236,7 +263,7 @@ def test_site_indicators_on_real_layers(real_layers, real_regions):
     subs = real_layers.substations
     scotland = real_layers.countries.loc[real_layers.countries["nation"] == "Scotland", "geometry"].iloc[0]
     nodes = []
-    for kind, volt, pt in zip(subs["kind"], subs["voltage_kv"], subs.geometry):
+    for kind, volt, pt in zip(subs["kind"], subs["voltage_kv"], subs.geometry, strict=True):
         v_kv = float(volt) if not pd.isna(volt) else float("nan")
         scottish = scotland.distance(pt) <= 20_000
         if kind in ("gsp", "transmission") or v_kv >= 275 or (v_kv >= 132 and scottish):
@@ -282,13 +309,26 @@ def test_store_round_trip_matches_normalisers(mirror_cache, shared_data):
     store = Store(mirror_cache)
     for key in ("ons_lad_may2023_buc", "neso_fes2024_gsp_info"):
         ds = cat[key]
-        direct = get_normaliser(ds.normaliser)(RawInput(ds, [shared_data / p for p in ds.mirror_paths], {})).frame
+        direct = get_normaliser(ds.normaliser)(
+            RawInput(ds, [shared_data / p for p in ds.mirror_paths], {})
+        ).frame
         stored = store.read_dataset(key)
         assert list(stored.columns) == list(direct.columns)
-        pd.testing.assert_frame_equal(pd.DataFrame(stored.drop(columns="geometry")),
-                                      pd.DataFrame(direct.drop(columns="geometry")), check_dtype=False)
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(stored.drop(columns="geometry")),
+            pd.DataFrame(direct.drop(columns="geometry")),
+            check_dtype=False,
+        )
         assert stored.geometry.geom_equals_exact(direct.geometry.reset_index(drop=True), tolerance=1e-6).all()
     layers = LayerSet.load(store)
     assert "Northern Ireland" not in set(layers.regions["nation"])
     assert sorted(layers.designation_coverage["designation"]) == [
-        "aonb", "flood_zone_3", "green_belt", "national_park", "ramsar", "sac", "spa", "sssi"]
+        "aonb",
+        "flood_zone_3",
+        "green_belt",
+        "national_park",
+        "ramsar",
+        "sac",
+        "spa",
+        "sssi",
+    ]

@@ -11,10 +11,13 @@ import pandas as pd
 import pytest
 import shapely
 from affine import Affine
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
 from growth_zones.data.catalogue import Dataset
+from growth_zones.data.loaders import RasterData
 from growth_zones.errors import DataSourceError
 from growth_zones.indicators import (
     DISCOUNT_AREA_LAD_CODES,
@@ -23,6 +26,7 @@ from growth_zones.indicators import (
     SITE_INDICATORS,
     IndicatorSettings,
     LayerSet,
+    _geo,
     build_designation_coverage,
     match_connection_sites,
     normalise_site_name,
@@ -30,9 +34,7 @@ from growth_zones.indicators import (
     site_designation_checks,
     site_indicators,
 )
-from growth_zones.indicators import _geo
 from growth_zones.indicators.tec import contracted_not_built
-from growth_zones.data.loaders import RasterData
 
 KM = 1000.0
 CRS = "EPSG:27700"
@@ -43,9 +45,21 @@ def gdf(rows: list[dict], crs: str = CRS) -> gpd.GeoDataFrame:
 
 
 def _dataset(key: str, designation: str, coverage_area: str) -> Dataset:
-    return Dataset(key=key, title=key, publisher="test", layer="protected_areas", normaliser="land:x", url="u",
-                   format="geojson", mirror_paths=(f"{key}.geojson",), licence="OGL", attribution="a", vintage="v",
-                   designation=designation, coverage_area=coverage_area)
+    return Dataset(
+        key=key,
+        title=key,
+        publisher="test",
+        layer="protected_areas",
+        normaliser="land:x",
+        url="u",
+        format="geojson",
+        mirror_paths=(f"{key}.geojson",),
+        licence="OGL",
+        attribution="a",
+        vintage="v",
+        designation=designation,
+        coverage_area=coverage_area,
+    )
 
 
 # A toy GB: England is x 0..200 km, y 0..100 km; Scotland is y 100..200 km.
@@ -54,78 +68,248 @@ SCOTLAND = box(0, 100 * KM, 200 * KM, 200 * KM)
 
 
 def toy_layers(**overrides) -> LayerSet:
-    countries = gdf([
-        {"code": "E92000001", "name": "England", "nation": "England", "dataset": "t", "geometry": ENGLAND},
-        {"code": "S92000003", "name": "Scotland", "nation": "Scotland", "dataset": "t", "geometry": SCOTLAND},
-    ])
-    regions = gdf([
-        # a North East LAD (discount area) covering x 0..20, y 0..20 km
-        {"code": "E06000001", "name": "Hartlepool", "nation": "England", "dataset": "t",
-         "geometry": box(0, 0, 20 * KM, 20 * KM)},
-        {"code": "E07000100", "name": "Midshire", "nation": "England", "dataset": "t",
-         "geometry": box(100 * KM, 0, 200 * KM, 100 * KM)},
-        {"code": "S12000017", "name": "Highland", "nation": "Scotland", "dataset": "t",
-         "geometry": box(0, 120 * KM, 20 * KM, 140 * KM)},
-    ])
-    substations = gdf([
-        {"id": "GSP1", "name": "Alpha", "voltage_kv": np.nan, "operator": "", "kind": "gsp", "dataset": "t",
-         "geometry": Point(10 * KM, 10 * KM)},                      # inside E06000001
-        {"id": "TX1", "name": "ALPHA", "voltage_kv": 400.0, "operator": "", "kind": "transmission", "dataset": "t",
-         "geometry": Point(10 * KM + 300, 10 * KM)},                # same site, 300 m away: one node
-        {"id": "TX2", "name": "Bravo", "voltage_kv": 275.0, "operator": "", "kind": "other", "dataset": "t",
-         "geometry": Point(60 * KM, 10 * KM)},                      # >= 275 kV: transmission by voltage
-        {"id": "SC1", "name": "Charlie", "voltage_kv": 132.0, "operator": "", "kind": "other", "dataset": "t",
-         "geometry": Point(10 * KM, 150 * KM)},                     # 132 kV in Scotland: transmission
-        {"id": "EN132", "name": "Delta", "voltage_kv": 132.0, "operator": "", "kind": "bsp", "dataset": "t",
-         "geometry": Point(30 * KM, 10 * KM)},                      # 132 kV in England: not transmission
-    ])
-    circuits = gdf([
-        # 400 kV line along y = 5 km, well beyond the 20 km square on both sides
-        {"id": "L1", "voltage_kv": 400.0, "rating_mva": 1000.0, "length_km": 120.0, "operator": "", "dataset": "t",
-         "geometry": LineString([(-50 * KM, 5 * KM), (70 * KM, 5 * KM)])},
-        # a 132 kV line in England (not transmission) through the same square at y = 18 km
-        {"id": "L2", "voltage_kv": 132.0, "rating_mva": 200.0, "length_km": 120.0, "operator": "", "dataset": "t",
-         "geometry": LineString([(-50 * KM, 18 * KM), (70 * KM, 18 * KM)])},
-        # a 132 kV line in Scotland along x = 30 km (transmission there)
-        {"id": "L3", "voltage_kv": 132.0, "rating_mva": np.nan, "length_km": 100.0, "operator": "", "dataset": "t",
-         "geometry": LineString([(30 * KM, 105 * KM), (30 * KM, 195 * KM)])},
-        # an ETYS coupler placeholder at the Alpha node (voltage unknown): must not count as capacity
-        {"id": "L4", "voltage_kv": np.nan, "rating_mva": 9999.0, "length_km": 0.1, "operator": "", "dataset": "t",
-         "geometry": LineString([(10 * KM, 10 * KM), (10 * KM + 100, 10 * KM)])},
-    ])
-    tec = pd.DataFrame([
-        {"project_id": "P1", "project": "A", "customer": "c", "connection_site": "Alpha 400kV Substation",
-         "mw": 300.0, "mw_connected": 0.0, "status": "Scoping", "plant_type": "x", "host_to": "NGET", "dataset": "t"},
-        {"project_id": "P2", "project": "B", "customer": "c", "connection_site": "Alpha GSP",
-         "mw": 100.0, "mw_connected": 100.0, "status": "Built", "plant_type": "x", "host_to": "NGET", "dataset": "t"},
-        {"project_id": "P3", "project": "C", "customer": "c", "connection_site": "Bravo 275kV",
-         "mw": 50.0, "mw_connected": 0.0, "status": "Awaiting Consents", "plant_type": "x", "host_to": "NGET",
-         "dataset": "t"},
-    ])
-    protected = gdf([
-        # SSSI covering x 0..5 km of the NE square (a quarter of it: 100 of 400 km2)
-        {"designation": "sssi", "name": "s", "nation": "England", "dataset": "sssi_ne",
-         "geometry": box(0, 0, 5 * KM, 20 * KM)},
-        # an overlapping SAC: x 0..10, y 0..2 km (20 km2, of which 10 km2 already SSSI)
-        {"designation": "sac", "name": "s", "nation": "England", "dataset": "sac_ne",
-         "geometry": box(0, 0, 10 * KM, 2 * KM)},
-        {"designation": "national_park", "name": "np", "nation": "England", "dataset": "np_gb",
-         "geometry": box(150 * KM, 50 * KM, 200 * KM, 100 * KM)},
-    ])
+    countries = gdf(
+        [
+            {
+                "code": "E92000001",
+                "name": "England",
+                "nation": "England",
+                "dataset": "t",
+                "geometry": ENGLAND,
+            },
+            {
+                "code": "S92000003",
+                "name": "Scotland",
+                "nation": "Scotland",
+                "dataset": "t",
+                "geometry": SCOTLAND,
+            },
+        ]
+    )
+    regions = gdf(
+        [
+            # a North East LAD (discount area) covering x 0..20, y 0..20 km
+            {
+                "code": "E06000001",
+                "name": "Hartlepool",
+                "nation": "England",
+                "dataset": "t",
+                "geometry": box(0, 0, 20 * KM, 20 * KM),
+            },
+            {
+                "code": "E07000100",
+                "name": "Midshire",
+                "nation": "England",
+                "dataset": "t",
+                "geometry": box(100 * KM, 0, 200 * KM, 100 * KM),
+            },
+            {
+                "code": "S12000017",
+                "name": "Highland",
+                "nation": "Scotland",
+                "dataset": "t",
+                "geometry": box(0, 120 * KM, 20 * KM, 140 * KM),
+            },
+        ]
+    )
+    substations = gdf(
+        [
+            {
+                "id": "GSP1",
+                "name": "Alpha",
+                "voltage_kv": np.nan,
+                "operator": "",
+                "kind": "gsp",
+                "dataset": "t",
+                "geometry": Point(10 * KM, 10 * KM),
+            },  # inside E06000001
+            {
+                "id": "TX1",
+                "name": "ALPHA",
+                "voltage_kv": 400.0,
+                "operator": "",
+                "kind": "transmission",
+                "dataset": "t",
+                "geometry": Point(10 * KM + 300, 10 * KM),
+            },  # same site, 300 m away: one node
+            {
+                "id": "TX2",
+                "name": "Bravo",
+                "voltage_kv": 275.0,
+                "operator": "",
+                "kind": "other",
+                "dataset": "t",
+                "geometry": Point(60 * KM, 10 * KM),
+            },  # >= 275 kV: transmission by voltage
+            {
+                "id": "SC1",
+                "name": "Charlie",
+                "voltage_kv": 132.0,
+                "operator": "",
+                "kind": "other",
+                "dataset": "t",
+                "geometry": Point(10 * KM, 150 * KM),
+            },  # 132 kV in Scotland: transmission
+            {
+                "id": "EN132",
+                "name": "Delta",
+                "voltage_kv": 132.0,
+                "operator": "",
+                "kind": "bsp",
+                "dataset": "t",
+                "geometry": Point(30 * KM, 10 * KM),
+            },  # 132 kV in England: not transmission
+        ]
+    )
+    circuits = gdf(
+        [
+            # 400 kV line along y = 5 km, well beyond the 20 km square on both sides
+            {
+                "id": "L1",
+                "voltage_kv": 400.0,
+                "rating_mva": 1000.0,
+                "length_km": 120.0,
+                "operator": "",
+                "dataset": "t",
+                "geometry": LineString([(-50 * KM, 5 * KM), (70 * KM, 5 * KM)]),
+            },
+            # a 132 kV line in England (not transmission) through the same square at y = 18 km
+            {
+                "id": "L2",
+                "voltage_kv": 132.0,
+                "rating_mva": 200.0,
+                "length_km": 120.0,
+                "operator": "",
+                "dataset": "t",
+                "geometry": LineString([(-50 * KM, 18 * KM), (70 * KM, 18 * KM)]),
+            },
+            # a 132 kV line in Scotland along x = 30 km (transmission there)
+            {
+                "id": "L3",
+                "voltage_kv": 132.0,
+                "rating_mva": np.nan,
+                "length_km": 100.0,
+                "operator": "",
+                "dataset": "t",
+                "geometry": LineString([(30 * KM, 105 * KM), (30 * KM, 195 * KM)]),
+            },
+            # an ETYS coupler placeholder at the Alpha node (voltage unknown): must not count as capacity
+            {
+                "id": "L4",
+                "voltage_kv": np.nan,
+                "rating_mva": 9999.0,
+                "length_km": 0.1,
+                "operator": "",
+                "dataset": "t",
+                "geometry": LineString([(10 * KM, 10 * KM), (10 * KM + 100, 10 * KM)]),
+            },
+        ]
+    )
+    tec = pd.DataFrame(
+        [
+            {
+                "project_id": "P1",
+                "project": "A",
+                "customer": "c",
+                "connection_site": "Alpha 400kV Substation",
+                "mw": 300.0,
+                "mw_connected": 0.0,
+                "status": "Scoping",
+                "plant_type": "x",
+                "host_to": "NGET",
+                "dataset": "t",
+            },
+            {
+                "project_id": "P2",
+                "project": "B",
+                "customer": "c",
+                "connection_site": "Alpha GSP",
+                "mw": 100.0,
+                "mw_connected": 100.0,
+                "status": "Built",
+                "plant_type": "x",
+                "host_to": "NGET",
+                "dataset": "t",
+            },
+            {
+                "project_id": "P3",
+                "project": "C",
+                "customer": "c",
+                "connection_site": "Bravo 275kV",
+                "mw": 50.0,
+                "mw_connected": 0.0,
+                "status": "Awaiting Consents",
+                "plant_type": "x",
+                "host_to": "NGET",
+                "dataset": "t",
+            },
+        ]
+    )
+    protected = gdf(
+        [
+            # SSSI covering x 0..5 km of the NE square (a quarter of it: 100 of 400 km2)
+            {
+                "designation": "sssi",
+                "name": "s",
+                "nation": "England",
+                "dataset": "sssi_ne",
+                "geometry": box(0, 0, 5 * KM, 20 * KM),
+            },
+            # an overlapping SAC: x 0..10, y 0..2 km (20 km2, of which 10 km2 already SSSI)
+            {
+                "designation": "sac",
+                "name": "s",
+                "nation": "England",
+                "dataset": "sac_ne",
+                "geometry": box(0, 0, 10 * KM, 2 * KM),
+            },
+            {
+                "designation": "national_park",
+                "name": "np",
+                "nation": "England",
+                "dataset": "np_gb",
+                "geometry": box(150 * KM, 50 * KM, 200 * KM, 100 * KM),
+            },
+        ]
+    )
     ne = box(0, 0, 50 * KM, 50 * KM)
-    coverage = gpd.GeoDataFrame({"designation": ["sssi", "sac", "national_park"],
-                                 "dataset": ["sssi_ne", "sac_ne", "np_gb"]},
-                                geometry=[ne, ne, shapely.union(ENGLAND, SCOTLAND)], crs=CRS)
-    ix = gdf([
-        {"id": "1", "name": "Docklands", "metro": "London", "exchanges": "LINX", "dataset": "t",
-         "geometry": Point(200 * KM, 0)},
-        {"id": "2", "name": "Manchester", "metro": "Manchester", "exchanges": "IXM", "dataset": "t",
-         "geometry": Point(50 * KM, 50 * KM)},
-    ])
+    coverage = gpd.GeoDataFrame(
+        {"designation": ["sssi", "sac", "national_park"], "dataset": ["sssi_ne", "sac_ne", "np_gb"]},
+        geometry=[ne, ne, shapely.union(ENGLAND, SCOTLAND)],
+        crs=CRS,
+    )
+    ix = gdf(
+        [
+            {
+                "id": "1",
+                "name": "Docklands",
+                "metro": "London",
+                "exchanges": "LINX",
+                "dataset": "t",
+                "geometry": Point(200 * KM, 0),
+            },
+            {
+                "id": "2",
+                "name": "Manchester",
+                "metro": "Manchester",
+                "exchanges": "IXM",
+                "dataset": "t",
+                "geometry": Point(50 * KM, 50 * KM),
+            },
+        ]
+    )
     landing = gdf([{"id": "1", "name": "Bude", "dataset": "t", "geometry": Point(0, 50 * KM)}])
-    base = dict(regions=regions, countries=countries, substations=substations, circuits=circuits,
-                tec_projects=tec, internet_exchanges=ix, landing_points=landing, protected_areas=protected,
-                designation_coverage=coverage)
+    base = dict(
+        regions=regions,
+        countries=countries,
+        substations=substations,
+        circuits=circuits,
+        tec_projects=tec,
+        internet_exchanges=ix,
+        landing_points=landing,
+        protected_areas=protected,
+        designation_coverage=coverage,
+    )
     base.update(overrides)
     return LayerSet(**base)
 
@@ -147,8 +331,13 @@ def test_region_table_has_exactly_the_contract_columns():
     assert list(t.values.columns) == list(REGION_INDICATORS)
     assert t.values.shape == t.reasons.shape
     assert list(t.values.index) == ["E06000001", "E07000100", "S12000017"]
-    assert {"name", "nation", "nearest_gsp_name", "nearest_transmission_name",
-            "nearest_transmission_voltage_kv"} <= set(t.extra.columns)
+    assert {
+        "name",
+        "nation",
+        "nearest_gsp_name",
+        "nearest_transmission_name",
+        "nearest_transmission_voltage_kv",
+    } <= set(t.extra.columns)
     # a present value never has a reason; a missing one always has
     for col in t.values.columns:
         missing = t.values[col].isna()
@@ -169,7 +358,8 @@ def test_share_within_10km_transmission_analytic():
     moved.circuits.loc[2, "geometry"] = LineString([(25 * KM, 105 * KM), (25 * KM, 195 * KM)])
     # now the band is x 15..35: 5 of 20 km of the Highland square
     assert region_indicators(moved).values.at["S12000017", "share_within_10km_transmission"] == pytest.approx(
-        0.25, abs=1e-9)
+        0.25, abs=1e-9
+    )
 
 
 def test_region_distances_and_transmission_rule():
@@ -214,7 +404,9 @@ def test_capacity_and_tec_within_30km():
 
 
 def test_protected_share_three_valued_regions():
-    t = region_indicators(toy_layers(), IndicatorSettings(region_protected_designations=("sssi", "sac", "national_park")))
+    t = region_indicators(
+        toy_layers(), IndicatorSettings(region_protected_designations=("sssi", "sac", "national_park"))
+    )
     # NE square is inside the NE coverage of sssi/sac and GB coverage of parks:
     # SSSI 100 km2 + SAC 20 km2 - overlap 10 km2 = 110 of 400 km2
     assert t.values.at["E06000001", "protected_share"] == pytest.approx(110 / 400)
@@ -226,7 +418,9 @@ def test_protected_share_three_valued_regions():
     assert t.values.at["E07000100", "national_park_share"] == pytest.approx(0.25)
     assert t.values.at["S12000017", "national_park_share"] == 0.0
     # requiring Green Belt too (no coverage at all here) leaves every region not checked
-    d = region_indicators(toy_layers(), IndicatorSettings(region_protected_designations=PROTECTED_DESIGNATIONS))
+    d = region_indicators(
+        toy_layers(), IndicatorSettings(region_protected_designations=PROTECTED_DESIGNATIONS)
+    )
     assert d.values["protected_share"].isna().all()
     assert "Green Belt" in d.reasons.at["E06000001", "protected_share"]
 
@@ -241,29 +435,69 @@ def test_missing_layers_give_reasons_not_errors():
     assert list(missing.columns) == ["id", "indicator", "reason"]
     assert len(missing) == int(t.values.isna().sum().sum())
     assert ("E06000001", "full_fibre_pct", "layer broadband_by_region not available") in set(
-        map(tuple, missing.to_numpy()))
+        map(tuple, missing.to_numpy())
+    )
 
 
 def test_broadband_and_population_joins_explain_vintage_gaps():
-    bb = pd.DataFrame({"code": ["E06000001", "S12000017"], "premises": [1.0, 1.0], "full_fibre_pct": [12.5, 40.0],
-                       "gigabit_pct": [1.0, 1.0], "sfbb_pct": [1.0, 1.0], "dataset": "t"})
-    pop = pd.DataFrame({"code": ["E06000001"], "name": ["Hartlepool"], "population": [92_000.0], "dataset": "t"})
+    bb = pd.DataFrame(
+        {
+            "code": ["E06000001", "S12000017"],
+            "premises": [1.0, 1.0],
+            "full_fibre_pct": [12.5, 40.0],
+            "gigabit_pct": [1.0, 1.0],
+            "sfbb_pct": [1.0, 1.0],
+            "dataset": "t",
+        }
+    )
+    pop = pd.DataFrame(
+        {"code": ["E06000001"], "name": ["Hartlepool"], "population": [92_000.0], "dataset": "t"}
+    )
     t = region_indicators(toy_layers(broadband_by_region=bb, population_by_region=pop))
     assert t.values.at["E06000001", "full_fibre_pct"] == 12.5
     assert np.isnan(t.values.at["E07000100", "full_fibre_pct"])
-    assert t.reasons.at["E07000100", "full_fibre_pct"] == "no Ofcom row for E07000100 (boundary vintage mismatch)"
+    assert (
+        t.reasons.at["E07000100", "full_fibre_pct"]
+        == "no Ofcom row for E07000100 (boundary vintage mismatch)"
+    )
     assert t.values.at["E06000001", "population"] == 92_000.0
 
 
 def test_renewables_only_operational_within_30km():
-    ren = gdf([
-        {"id": "1", "name": "a", "technology": "Wind", "capacity_mw": 10.0, "status": "Operational", "country": "E",
-         "dataset": "t", "geometry": Point(45 * KM, 10 * KM)},   # 25 km from the NE square
-        {"id": "2", "name": "b", "technology": "Wind", "capacity_mw": 99.0, "status": "Awaiting Construction",
-         "country": "E", "dataset": "t", "geometry": Point(10 * KM, 10 * KM)},
-        {"id": "3", "name": "c", "technology": "Wind", "capacity_mw": 7.0, "status": "Operational", "country": "E",
-         "dataset": "t", "geometry": Point(55 * KM, 10 * KM)},   # 35 km: out
-    ])
+    ren = gdf(
+        [
+            {
+                "id": "1",
+                "name": "a",
+                "technology": "Wind",
+                "capacity_mw": 10.0,
+                "status": "Operational",
+                "country": "E",
+                "dataset": "t",
+                "geometry": Point(45 * KM, 10 * KM),
+            },  # 25 km from the NE square
+            {
+                "id": "2",
+                "name": "b",
+                "technology": "Wind",
+                "capacity_mw": 99.0,
+                "status": "Awaiting Construction",
+                "country": "E",
+                "dataset": "t",
+                "geometry": Point(10 * KM, 10 * KM),
+            },
+            {
+                "id": "3",
+                "name": "c",
+                "technology": "Wind",
+                "capacity_mw": 7.0,
+                "status": "Operational",
+                "country": "E",
+                "dataset": "t",
+                "geometry": Point(55 * KM, 10 * KM),
+            },  # 35 km: out
+        ]
+    )
     t = region_indicators(toy_layers(renewables=ren))
     assert t.values.at["E06000001", "renewables_operational_mw_30km"] == pytest.approx(10.0)
 
@@ -281,7 +515,7 @@ def _brute_population(arr: np.ndarray, transform: Affine, x: float, y: float, ra
             if not np.isfinite(v):
                 continue
             px, py = transform.c + (c + 0.5) * transform.a, transform.f + (r + 0.5) * transform.e
-            if (px - cx) ** 2 + (py - cy) ** 2 <= radius_m ** 2:
+            if (px - cx) ** 2 + (py - cy) ** 2 <= radius_m**2:
                 total += float(v)
     return total
 
@@ -297,7 +531,10 @@ def test_population_within_matches_brute_force():
     pts = shapely.points(xs, ys)
     for radius_km in (5.0, 12.5):
         got = _geo.population_within(layers, pts, radius_km)
-        want = [_brute_population(arr.astype(float), transform, x, y, radius_km * KM) for x, y in zip(xs, ys)]
+        want = [
+            _brute_population(arr.astype(float), transform, x, y, radius_km * KM)
+            for x, y in zip(xs, ys, strict=True)
+        ]
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
     # outside the raster -> NaN
     assert np.isnan(_geo.population_within(layers, shapely.points([0.0], [0.0]), 5.0)[0])
@@ -305,7 +542,8 @@ def test_population_within_matches_brute_force():
 
 # ---------------------------------------------------------------- overlap_area (property)
 boxes = st.tuples(st.floats(0, 90), st.floats(0, 90), st.floats(1, 30), st.floats(1, 30)).map(
-    lambda t: box(t[0], t[1], t[0] + t[2], t[1] + t[3]))
+    lambda t: box(t[0], t[1], t[0] + t[2], t[1] + t[3])
+)
 
 
 @hsettings(max_examples=60, deadline=None)
@@ -327,18 +565,28 @@ def test_subdivide_preserves_area():
 
 # ---------------------------------------------------------------- sites
 def _two_sites_same_node() -> gpd.GeoDataFrame:
-    return sites_frame([
-        {"id": "A", "mw": 600.0, "target_year": 2029, "geometry": square_site(12 * KM, 12 * KM, 60.0)},
-        {"id": "B", "mw": 400.0, "target_year": 2030, "geometry": square_site(8 * KM, 8 * KM, 40.0)},
-        {"id": "C", "mw": 500.0, "target_year": 2031, "geometry": square_site(62 * KM, 12 * KM, 49.99)},
-    ])
+    return sites_frame(
+        [
+            {"id": "A", "mw": 600.0, "target_year": 2029, "geometry": square_site(12 * KM, 12 * KM, 60.0)},
+            {"id": "B", "mw": 400.0, "target_year": 2030, "geometry": square_site(8 * KM, 8 * KM, 40.0)},
+            {"id": "C", "mw": 500.0, "target_year": 2031, "geometry": square_site(62 * KM, 12 * KM, 49.99)},
+        ]
+    )
 
 
 def test_site_table_contract_columns():
     t = site_indicators(_two_sites_same_node(), toy_layers())
     assert list(t.values.columns) == list(SITE_INDICATORS)
-    assert {"la_code", "la_name", "nation", "substation_id", "substation_name", "substation_kind",
-            "nearest_ix_name", "nearest_landing_name"} <= set(t.extra.columns)
+    assert {
+        "la_code",
+        "la_name",
+        "nation",
+        "substation_id",
+        "substation_name",
+        "substation_kind",
+        "nearest_ix_name",
+        "nearest_landing_name",
+    } <= set(t.extra.columns)
     for col in t.values.columns:
         missing = t.values[col].isna()
         assert (t.reasons.loc[missing, col] != "").all(), col
@@ -360,8 +608,19 @@ def test_competing_mw_and_headroom_share_at_one_node():
     assert "no circuit with a published rating" in t.reasons.at["A", "headroom_share_mw"]
     # put a rated 900 MVA circuit through the node: A gets 600/1000 of it, B 400/1000
     layers = toy_layers()
-    extra_line = gdf([{"id": "L9", "voltage_kv": 400.0, "rating_mva": 900.0, "length_km": 50.0, "operator": "",
-                       "dataset": "t", "geometry": LineString([(10 * KM, 10 * KM), (10 * KM, 60 * KM)])}])
+    extra_line = gdf(
+        [
+            {
+                "id": "L9",
+                "voltage_kv": 400.0,
+                "rating_mva": 900.0,
+                "length_km": 50.0,
+                "operator": "",
+                "dataset": "t",
+                "geometry": LineString([(10 * KM, 10 * KM), (10 * KM, 60 * KM)]),
+            }
+        ]
+    )
     layers.circuits = pd.concat([layers.circuits, extra_line], ignore_index=True)
     t2 = site_indicators(_two_sites_same_node(), layers)
     assert t2.values.at["A", "headroom_share_mw"] == pytest.approx(900.0 * 600 / 1000)
@@ -374,12 +633,24 @@ def test_competing_mw_and_headroom_share_at_one_node():
 
 
 def test_meets_500mw_by_2030_edges_and_land_sufficient():
-    sites = sites_frame([
-        {"id": "ok", "mw": 500.0, "target_year": 2030, "geometry": square_site(12 * KM, 12 * KM, 50.0)},
-        {"id": "small", "mw": 499.0, "target_year": 2030, "geometry": square_site(12 * KM, 14 * KM, 49.0)},
-        {"id": "late", "mw": 500.0, "target_year": 2031, "geometry": square_site(14 * KM, 12 * KM, 49.9)},
-        {"id": "nomw", "mw": np.nan, "target_year": 2030, "geometry": square_site(14 * KM, 14 * KM, 10.0)},
-    ])
+    sites = sites_frame(
+        [
+            {"id": "ok", "mw": 500.0, "target_year": 2030, "geometry": square_site(12 * KM, 12 * KM, 50.0)},
+            {
+                "id": "small",
+                "mw": 499.0,
+                "target_year": 2030,
+                "geometry": square_site(12 * KM, 14 * KM, 49.0),
+            },
+            {"id": "late", "mw": 500.0, "target_year": 2031, "geometry": square_site(14 * KM, 12 * KM, 49.9)},
+            {
+                "id": "nomw",
+                "mw": np.nan,
+                "target_year": 2030,
+                "geometry": square_site(14 * KM, 14 * KM, 10.0),
+            },
+        ]
+    )
     t = site_indicators(sites, toy_layers())
     m = t.values["meets_500mw_by_2030"]
     assert m["ok"] is True or m["ok"] == True  # noqa: E712 - nullable boolean
@@ -387,9 +658,9 @@ def test_meets_500mw_by_2030_edges_and_land_sufficient():
     assert pd.isna(m["nomw"]) and t.reasons.at["nomw", "meets_500mw_by_2030"] != ""
     land = t.values["land_sufficient"]
     # 10 ha per 100 MW: 500 MW needs 50 ha; 499 MW needs 49.9 ha
-    assert bool(land["ok"]) is True        # 50 ha for 500 MW
-    assert bool(land["small"]) is False    # 49 ha < 49.9 ha
-    assert bool(land["late"]) is False     # 49.9 ha < 50 ha
+    assert bool(land["ok"]) is True  # 50 ha for 500 MW
+    assert bool(land["small"]) is False  # 49 ha < 49.9 ha
+    assert bool(land["late"]) is False  # 49.9 ha < 50 ha
     assert pd.isna(land["nomw"])
     wide = site_indicators(sites, toy_layers(), IndicatorSettings(ha_per_100mw=5.0))
     assert bool(wide.values.at["late", "land_sufficient"]) is True  # needs 25 ha
@@ -397,12 +668,26 @@ def test_meets_500mw_by_2030_edges_and_land_sufficient():
 
 
 def test_evidence_pass_through_and_discount_and_percentile():
-    sites = sites_frame([
-        {"id": "ne", "mw": 500.0, "target_year": 2030, "evidence_grid": 1.0, "evidence_water": np.nan,
-         "geometry": square_site(12 * KM, 12 * KM, 50.0)},
-        {"id": "mid", "mw": 500.0, "target_year": 2030, "evidence_grid": 0.0, "evidence_water": 1.0,
-         "geometry": square_site(150 * KM, 20 * KM, 50.0)},
-    ])
+    sites = sites_frame(
+        [
+            {
+                "id": "ne",
+                "mw": 500.0,
+                "target_year": 2030,
+                "evidence_grid": 1.0,
+                "evidence_water": np.nan,
+                "geometry": square_site(12 * KM, 12 * KM, 50.0),
+            },
+            {
+                "id": "mid",
+                "mw": 500.0,
+                "target_year": 2030,
+                "evidence_grid": 0.0,
+                "evidence_water": 1.0,
+                "geometry": square_site(150 * KM, 20 * KM, 50.0),
+            },
+        ]
+    )
     pct = pd.Series({"E06000001": 0.9})
     t = site_indicators(sites, toy_layers(), region_percentile=pct)
     v = t.values
@@ -415,14 +700,21 @@ def test_evidence_pass_through_and_discount_and_percentile():
 
 
 def test_site_designation_checks_three_valued():
-    sites = sites_frame([
-        # straddles the SSSI edge x = 5 km: half inside (x 4..6 km, y 9..11)
-        {"id": "in", "mw": 100.0, "target_year": 2030, "geometry": box(4 * KM, 9 * KM, 6 * KM, 11 * KM)},
-        # in NE coverage, clear of SSSI: 3 km east of x = 5 km
-        {"id": "out", "mw": 100.0, "target_year": 2030, "geometry": box(8 * KM, 9 * KM, 9 * KM, 10 * KM)},
-        # Scotland: no SSSI data there
-        {"id": "scot", "mw": 100.0, "target_year": 2030, "geometry": box(5 * KM, 125 * KM, 6 * KM, 126 * KM)},
-    ])
+    sites = sites_frame(
+        [
+            # straddles the SSSI edge x = 5 km: half inside (x 4..6 km, y 9..11)
+            {"id": "in", "mw": 100.0, "target_year": 2030, "geometry": box(4 * KM, 9 * KM, 6 * KM, 11 * KM)},
+            # in NE coverage, clear of SSSI: 3 km east of x = 5 km
+            {"id": "out", "mw": 100.0, "target_year": 2030, "geometry": box(8 * KM, 9 * KM, 9 * KM, 10 * KM)},
+            # Scotland: no SSSI data there
+            {
+                "id": "scot",
+                "mw": 100.0,
+                "target_year": 2030,
+                "geometry": box(5 * KM, 125 * KM, 6 * KM, 126 * KM),
+            },
+        ]
+    )
     c = site_designation_checks(sites, toy_layers()).set_index(["site_id", "designation"])
     assert c.at[("in", "sssi"), "status"] == "present"
     assert c.at[("in", "sssi"), "share"] == pytest.approx(0.5)
@@ -449,17 +741,41 @@ def test_site_designation_checks_three_valued():
 
 def test_flood_zone_3_three_valued():
     layers = toy_layers()
-    fz = gdf([{"designation": "flood_zone_3", "name": "", "nation": "England", "dataset": "fz",
-               "geometry": box(10 * KM, 10 * KM, 11 * KM, 11 * KM)}])
+    fz = gdf(
+        [
+            {
+                "designation": "flood_zone_3",
+                "name": "",
+                "nation": "England",
+                "dataset": "fz",
+                "geometry": box(10 * KM, 10 * KM, 11 * KM, 11 * KM),
+            }
+        ]
+    )
     layers.protected_areas = pd.concat([layers.protected_areas, fz], ignore_index=True)
-    layers.designation_coverage = pd.concat([layers.designation_coverage, gpd.GeoDataFrame(
-        {"designation": ["flood_zone_3"], "dataset": ["fz"]}, geometry=[box(5 * KM, 5 * KM, 15 * KM, 15 * KM)],
-        crs=CRS)], ignore_index=True)
-    sites = sites_frame([
-        {"id": "wet", "mw": 1.0, "target_year": 2030, "geometry": box(10.5 * KM, 10.5 * KM, 12 * KM, 12 * KM)},
-        {"id": "dry", "mw": 1.0, "target_year": 2030, "geometry": box(6 * KM, 6 * KM, 7 * KM, 7 * KM)},
-        {"id": "edge", "mw": 1.0, "target_year": 2030, "geometry": box(14 * KM, 6 * KM, 16 * KM, 7 * KM)},
-    ])
+    layers.designation_coverage = pd.concat(
+        [
+            layers.designation_coverage,
+            gpd.GeoDataFrame(
+                {"designation": ["flood_zone_3"], "dataset": ["fz"]},
+                geometry=[box(5 * KM, 5 * KM, 15 * KM, 15 * KM)],
+                crs=CRS,
+            ),
+        ],
+        ignore_index=True,
+    )
+    sites = sites_frame(
+        [
+            {
+                "id": "wet",
+                "mw": 1.0,
+                "target_year": 2030,
+                "geometry": box(10.5 * KM, 10.5 * KM, 12 * KM, 12 * KM),
+            },
+            {"id": "dry", "mw": 1.0, "target_year": 2030, "geometry": box(6 * KM, 6 * KM, 7 * KM, 7 * KM)},
+            {"id": "edge", "mw": 1.0, "target_year": 2030, "geometry": box(14 * KM, 6 * KM, 16 * KM, 7 * KM)},
+        ]
+    )
     t = site_indicators(sites, layers)
     f = t.values["in_flood_zone_3"]
     assert bool(f["wet"]) is True and bool(f["dry"]) is False and pd.isna(f["edge"])
@@ -477,67 +793,184 @@ def test_normalise_site_name():
 
 
 def test_match_connection_sites_prefers_transmission_and_rejects_weak_matches():
-    subs = gdf([
-        {"id": "G1", "name": "Berkswell", "voltage_kv": np.nan, "kind": "gsp", "geometry": Point(1, 1)},
-        {"id": "T1", "name": "NEW DEER", "voltage_kv": 400.0, "kind": "transmission", "geometry": Point(2, 2)},
-        {"id": "P1", "name": "Lovedean 33/11kV", "voltage_kv": 33.0, "kind": "primary", "geometry": Point(3, 3)},
-        {"id": "T2", "name": "LOVEDEAN", "voltage_kv": 400.0, "kind": "transmission", "geometry": Point(4, 4)},
-        {"id": "T3", "name": "AUCHENCROSH", "voltage_kv": 275.0, "kind": "transmission", "geometry": Point(5, 5)},
-        {"id": "T4", "name": "CONNAHS QUAY", "voltage_kv": 400.0, "kind": "transmission", "geometry": Point(6, 6)},
-        {"id": "P2", "name": "Ruskington 33 11kv S Stn", "voltage_kv": 33.0, "kind": "primary",
-         "geometry": Point(7, 7)},
-    ])
-    tec = pd.DataFrame({"connection_site": [
-        "Berkswell GSP", "New Deer 2 400kV Substation", "Lovedean 400kV Substation", "Auchencrosh 275kV",
-        "Conahs Quay 400kV Substation", "Trent Valley South Connection Node B 400kV Substation", "Ruskington",
-        None], "mw": 1.0})
+    subs = gdf(
+        [
+            {"id": "G1", "name": "Berkswell", "voltage_kv": np.nan, "kind": "gsp", "geometry": Point(1, 1)},
+            {
+                "id": "T1",
+                "name": "NEW DEER",
+                "voltage_kv": 400.0,
+                "kind": "transmission",
+                "geometry": Point(2, 2),
+            },
+            {
+                "id": "P1",
+                "name": "Lovedean 33/11kV",
+                "voltage_kv": 33.0,
+                "kind": "primary",
+                "geometry": Point(3, 3),
+            },
+            {
+                "id": "T2",
+                "name": "LOVEDEAN",
+                "voltage_kv": 400.0,
+                "kind": "transmission",
+                "geometry": Point(4, 4),
+            },
+            {
+                "id": "T3",
+                "name": "AUCHENCROSH",
+                "voltage_kv": 275.0,
+                "kind": "transmission",
+                "geometry": Point(5, 5),
+            },
+            {
+                "id": "T4",
+                "name": "CONNAHS QUAY",
+                "voltage_kv": 400.0,
+                "kind": "transmission",
+                "geometry": Point(6, 6),
+            },
+            {
+                "id": "P2",
+                "name": "Ruskington 33 11kv S Stn",
+                "voltage_kv": 33.0,
+                "kind": "primary",
+                "geometry": Point(7, 7),
+            },
+        ]
+    )
+    tec = pd.DataFrame(
+        {
+            "connection_site": [
+                "Berkswell GSP",
+                "New Deer 2 400kV Substation",
+                "Lovedean 400kV Substation",
+                "Auchencrosh 275kV",
+                "Conahs Quay 400kV Substation",
+                "Trent Valley South Connection Node B 400kV Substation",
+                "Ruskington",
+                None,
+            ],
+            "mw": 1.0,
+        }
+    )
     m = match_connection_sites(tec, subs, threshold=0.85)
     assert m["substation_id"].tolist()[:5] == ["G1", "T1", "T2", "T3", "T4"]
     assert m["match_score"].iloc[:4].tolist() == [1.0, 1.0, 1.0, 1.0]
-    assert 0.85 <= m["match_score"].iloc[4] < 1.0                 # fuzzy (typo)
+    assert 0.85 <= m["match_score"].iloc[4] < 1.0  # fuzzy (typo)
     assert pd.isna(m["substation_id"].iloc[5]) and np.isnan(m["x"].iloc[5])  # no such node
-    assert m["substation_id"].iloc[6] == "P2"                     # exact name, non-preferred kind
+    assert m["substation_id"].iloc[6] == "P2"  # exact name, non-preferred kind
     assert pd.isna(m["substation_id"].iloc[7])
     assert (m["x"].iloc[0], m["y"].iloc[0]) == (1.0, 1.0)
 
 
 def test_contracted_not_built_keeps_one_cumulative_row_per_project():
-    tec = pd.DataFrame({
-        "project_id": ["p", "p", "p", "q", "r"], "project": ["Flash", "Flash", "Flash", "Q", "R"],
-        "customer": "c", "connection_site": ["Staythorpe", "Staythorpe", "Staythorpe", "X", "Y"],
-        "mw": [360.0, 800.0, 800.0, 50.0, 70.0], "status": ["Consents Approved"] * 3 + ["Built", "Scoping"],
-        "dataset": "t"})
+    tec = pd.DataFrame(
+        {
+            "project_id": ["p", "p", "p", "q", "r"],
+            "project": ["Flash", "Flash", "Flash", "Q", "R"],
+            "customer": "c",
+            "connection_site": ["Staythorpe", "Staythorpe", "Staythorpe", "X", "Y"],
+            "mw": [360.0, 800.0, 800.0, 50.0, 70.0],
+            "status": ["Consents Approved"] * 3 + ["Built", "Scoping"],
+            "dataset": "t",
+        }
+    )
     out = contracted_not_built(tec)
     assert sorted(out["mw"]) == [70.0, 800.0]
 
 
 # ---------------------------------------------------------------- coverage and LayerSet
 def test_build_designation_coverage_resolves_each_kind():
-    countries = gdf([
-        {"code": "E", "name": "England", "nation": "England", "dataset": "t", "geometry": ENGLAND},
-        {"code": "S", "name": "Scotland", "nation": "Scotland", "dataset": "t", "geometry": SCOTLAND},
-        {"code": "N", "name": "NI", "nation": "Northern Ireland", "dataset": "t",
-         "geometry": box(-100 * KM, 0, -50 * KM, 50 * KM)},
-    ])
-    regions = gdf([{"code": "E08000009", "name": "Trafford", "nation": "England", "dataset": "t",
-                    "geometry": box(0, 0, 10 * KM, 10 * KM)}])
-    areas = gpd.GeoDataFrame({"area": ["north_east"], "dataset": ["t"]}, geometry=[box(0, 0, 50 * KM, 50 * KM)],
-                             crs=CRS)
-    pa = gdf([
-        {"designation": "national_park", "name": "", "nation": "", "dataset": "np", "geometry": box(0, 0, 1, 1)},
-        {"designation": "sssi", "name": "", "nation": "", "dataset": "sssi", "geometry": box(0, 0, 1, 1)},
-        {"designation": "green_belt", "name": "", "nation": "", "dataset": "gb", "geometry": box(0, 0, 1, 1)},
-        {"designation": "flood_zone_3", "name": "", "nation": "", "dataset": "fz",
-         "geometry": box(1 * KM, 1 * KM, 2 * KM, 2 * KM)},
-        {"designation": "flood_zone_3", "name": "", "nation": "", "dataset": "fz",
-         "geometry": box(5 * KM, 3 * KM, 6 * KM, 4 * KM)},
-    ])
-    cat = {k: _dataset(k, d, a) for k, d, a in [
-        ("np", "national_park", "gb"), ("sssi", "sssi", "north_east"), ("gb", "green_belt", "lad:E08000009"),
-        ("fz", "flood_zone_3", "extent"), ("missing", "spa", "north_east"),  # not loaded -> no coverage
-        ("lost", "aonb", "lad:E09999999")]}  # LAD not in this vintage -> skipped
-    pa = pd.concat([pa, gdf([{"designation": "aonb", "name": "", "nation": "", "dataset": "lost",
-                              "geometry": box(0, 0, 1, 1)}])], ignore_index=True)
+    countries = gdf(
+        [
+            {"code": "E", "name": "England", "nation": "England", "dataset": "t", "geometry": ENGLAND},
+            {"code": "S", "name": "Scotland", "nation": "Scotland", "dataset": "t", "geometry": SCOTLAND},
+            {
+                "code": "N",
+                "name": "NI",
+                "nation": "Northern Ireland",
+                "dataset": "t",
+                "geometry": box(-100 * KM, 0, -50 * KM, 50 * KM),
+            },
+        ]
+    )
+    regions = gdf(
+        [
+            {
+                "code": "E08000009",
+                "name": "Trafford",
+                "nation": "England",
+                "dataset": "t",
+                "geometry": box(0, 0, 10 * KM, 10 * KM),
+            }
+        ]
+    )
+    areas = gpd.GeoDataFrame(
+        {"area": ["north_east"], "dataset": ["t"]}, geometry=[box(0, 0, 50 * KM, 50 * KM)], crs=CRS
+    )
+    pa = gdf(
+        [
+            {
+                "designation": "national_park",
+                "name": "",
+                "nation": "",
+                "dataset": "np",
+                "geometry": box(0, 0, 1, 1),
+            },
+            {"designation": "sssi", "name": "", "nation": "", "dataset": "sssi", "geometry": box(0, 0, 1, 1)},
+            {
+                "designation": "green_belt",
+                "name": "",
+                "nation": "",
+                "dataset": "gb",
+                "geometry": box(0, 0, 1, 1),
+            },
+            {
+                "designation": "flood_zone_3",
+                "name": "",
+                "nation": "",
+                "dataset": "fz",
+                "geometry": box(1 * KM, 1 * KM, 2 * KM, 2 * KM),
+            },
+            {
+                "designation": "flood_zone_3",
+                "name": "",
+                "nation": "",
+                "dataset": "fz",
+                "geometry": box(5 * KM, 3 * KM, 6 * KM, 4 * KM),
+            },
+        ]
+    )
+    cat = {
+        k: _dataset(k, d, a)
+        for k, d, a in [
+            ("np", "national_park", "gb"),
+            ("sssi", "sssi", "north_east"),
+            ("gb", "green_belt", "lad:E08000009"),
+            ("fz", "flood_zone_3", "extent"),
+            ("missing", "spa", "north_east"),  # not loaded -> no coverage
+            ("lost", "aonb", "lad:E09999999"),
+        ]
+    }  # LAD not in this vintage -> skipped
+    pa = pd.concat(
+        [
+            pa,
+            gdf(
+                [
+                    {
+                        "designation": "aonb",
+                        "name": "",
+                        "nation": "",
+                        "dataset": "lost",
+                        "geometry": box(0, 0, 1, 1),
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     cov = build_designation_coverage(pa, areas, regions, countries, catalogue=cat).set_index("dataset")
     assert sorted(cov.index) == ["fz", "gb", "np", "sssi"]
     assert cov.at["np", "geometry"].area == pytest.approx(ENGLAND.area + SCOTLAND.area)  # NI excluded
@@ -557,12 +990,22 @@ class _FakeStore:
         if name in self.missing or getattr(self.layers, name, None) is None and name != "coverage_areas":
             raise DataSourceError(f"layer {name} not in the cache")
         if name == "coverage_areas":
-            return gpd.GeoDataFrame({"area": ["north_east"], "dataset": ["t"]},
-                                    geometry=[box(0, 0, 50 * KM, 50 * KM)], crs=CRS)
+            return gpd.GeoDataFrame(
+                {"area": ["north_east"], "dataset": ["t"]}, geometry=[box(0, 0, 50 * KM, 50 * KM)], crs=CRS
+            )
         frame = getattr(self.layers, name)
         if name in ("regions", "countries"):
-            ni = gdf([{"code": "N09000001", "name": "Antrim", "nation": "Northern Ireland", "dataset": "t",
-                       "geometry": box(-90 * KM, 0, -80 * KM, 10 * KM)}])
+            ni = gdf(
+                [
+                    {
+                        "code": "N09000001",
+                        "name": "Antrim",
+                        "nation": "Northern Ireland",
+                        "dataset": "t",
+                        "geometry": box(-90 * KM, 0, -80 * KM, 10 * KM),
+                    }
+                ]
+            )
             frame = pd.concat([frame, ni], ignore_index=True)
         return frame
 
@@ -573,10 +1016,15 @@ class _FakeStore:
 def test_layerset_load_tolerates_missing_layers_and_drops_ni(monkeypatch):
     toy = toy_layers()
     store = _FakeStore(toy, missing={"broadband_by_region"})
-    cat = {"sssi_ne": _dataset("sssi_ne", "sssi", "north_east"), "sac_ne": _dataset("sac_ne", "sac", "north_east"),
-           "np_gb": _dataset("np_gb", "national_park", "gb")}
-    monkeypatch.setattr("growth_zones.data.layers.datasets_for_layer",
-                        lambda layer, catalogue=None: [d for d in cat.values() if d.layer == layer])
+    cat = {
+        "sssi_ne": _dataset("sssi_ne", "sssi", "north_east"),
+        "sac_ne": _dataset("sac_ne", "sac", "north_east"),
+        "np_gb": _dataset("np_gb", "national_park", "gb"),
+    }
+    monkeypatch.setattr(
+        "growth_zones.data.layers.datasets_for_layer",
+        lambda layer, catalogue=None: [d for d in cat.values() if d.layer == layer],
+    )
     ls = LayerSet.load(store)
     assert ls.broadband_by_region is None and ls.population_grid is None
     assert "Northern Ireland" not in set(ls.regions["nation"]) and len(ls.regions) == 3
@@ -589,14 +1037,27 @@ def test_layerset_load_tolerates_missing_layers_and_drops_ni(monkeypatch):
 
 def test_discount_area_constant_is_the_documented_list():
     cumbria = {"E06000063", "E06000064"} | {f"E0700002{i}" for i in range(6, 10)} | {"E07000030", "E07000031"}
-    north_east = {"E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "E06000047", "E06000057",
-                  "E08000021", "E08000022", "E08000023", "E08000024", "E08000037"}
+    north_east = {
+        "E06000001",
+        "E06000002",
+        "E06000003",
+        "E06000004",
+        "E06000005",
+        "E06000047",
+        "E06000057",
+        "E08000021",
+        "E08000022",
+        "E08000023",
+        "E08000024",
+        "E08000037",
+    }
     assert DISCOUNT_AREA_LAD_CODES == frozenset(cumbria | north_east)
 
 
 def test_sites_must_be_bng():
     s = sites_frame([{"id": "a", "mw": 1.0, "target_year": 2030, "geometry": box(0, 0, 1, 1)}]).set_crs(
-        4326, allow_override=True)
+        4326, allow_override=True
+    )
     with pytest.raises(ValueError, match="EPSG:27700"):
         site_indicators(s, toy_layers())
 
@@ -616,11 +1077,22 @@ def test_layerset_cache_is_invalidated_when_a_layer_changes():
 def test_protected_share_known_when_covered_designations_already_cover_the_site():
     """A site wholly inside a National Park is 100% protected whatever the (absent) SSSI data
     would say; a site only partly inside one stays 'not checked'."""
-    sites = sites_frame([
-        {"id": "park", "mw": 100.0, "target_year": 2030, "geometry": box(160 * KM, 60 * KM, 161 * KM, 61 * KM)},
-        {"id": "edge", "mw": 100.0, "target_year": 2030,
-         "geometry": box(149.5 * KM, 60 * KM, 150.5 * KM, 61 * KM)},
-    ])
+    sites = sites_frame(
+        [
+            {
+                "id": "park",
+                "mw": 100.0,
+                "target_year": 2030,
+                "geometry": box(160 * KM, 60 * KM, 161 * KM, 61 * KM),
+            },
+            {
+                "id": "edge",
+                "mw": 100.0,
+                "target_year": 2030,
+                "geometry": box(149.5 * KM, 60 * KM, 150.5 * KM, 61 * KM),
+            },
+        ]
+    )
     t = site_indicators(sites, toy_layers())  # default list: SSSI etc. have no coverage down there
     assert t.values.at["park", "protected_share"] == pytest.approx(1.0)
     assert t.reasons.at["park", "protected_share"] == ""
@@ -637,7 +1109,7 @@ def test_osm_transmission_line_km_within_30km():
     # transmission) and L3 (Scotland) is far away
     rep = layers.regions.set_index("code").geometry["E06000001"].representative_point()
     dy = abs(rep.y - 5 * KM)
-    chord_km = 2 * np.sqrt((30 * KM) ** 2 - dy ** 2) / KM
+    chord_km = 2 * np.sqrt((30 * KM) ** 2 - dy**2) / KM
     # the disc is a 64-gon (quad_segs=16): its chords are at most 0.5% short of the circle's
     assert t.values.at["E06000001", "tx_line_km_30km"] == pytest.approx(chord_km, rel=5e-3)
     # only OSM lines count (GB-even coverage): an ETYS-only layer gives 0

@@ -60,8 +60,12 @@ def test_lad_may2023(normalise, tmp_path):
     res = normalise("ons_lad_may2023_buc")
     f = res.frame
     assert len(f) == 361
-    assert f["nation"].value_counts().to_dict() == {"England": 296, "Scotland": 32, "Wales": 22,
-                                                    "Northern Ireland": 11}
+    assert f["nation"].value_counts().to_dict() == {
+        "England": 296,
+        "Scotland": 32,
+        "Wales": 22,
+        "Northern Ireland": 11,
+    }
     assert f["code"].is_unique and f.crs.to_epsg() == 27700
     assert res.notes["repaired_geometries"] == 1  # North Somerset is invalid in the source
     assert f.geometry.is_valid.all()
@@ -147,8 +151,12 @@ def test_etys_boundaries(normalise):
 def test_nged_substations_and_coordinate_columns(normalise, shared_data):
     f = normalise("nged_substation_locations").frame
     assert len(f) == 2042
-    assert f["kind"].value_counts().to_dict() == {"primary": 1036, "switching": 559 + 31, "bsp": 364,
-                                                  "transmission": 52}
+    assert f["kind"].value_counts().to_dict() == {
+        "primary": 1036,
+        "switching": 559 + 31,
+        "bsp": 364,
+        "transmission": 52,
+    }
     madeley = f[f["name"] == "Madeley 33/11kv"]
     assert madeley["voltage_kv"].iloc[0] == 33
     assert f.loc[f["name"] == "Ruskington 33 11kv S Stn", "voltage_kv"].iloc[0] == 33
@@ -160,7 +168,8 @@ def test_nged_substations_and_coordinate_columns(normalise, shared_data):
 
     raw = pd.read_csv(shared_data / "grid/nged_substation_locations.csv", encoding="utf-8-sig")
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(
-        raw["Longitude"].to_numpy(), raw["Latitude"].to_numpy())
+        raw["Longitude"].to_numpy(), raw["Latitude"].to_numpy()
+    )
     d = np.hypot(f.geometry.x.to_numpy() - x, f.geometry.y.to_numpy() - y)
     assert d.max() < 20
     assert np.quantile(d, 0.9) < 10
@@ -244,13 +253,16 @@ def test_national_parks(normalise):
     assert res.notes["repaired_geometries"] == 1
 
 
-@pytest.mark.parametrize("key,designation,n,ha", [
-    ("planning_data_aonb_north_east", "aonb", 2, 142_239),
-    ("planning_data_sssi_north_east", "sssi", 249, 107_317),
-    ("planning_data_sac_north_east", "sac", 19, 80_727),
-    ("planning_data_spa_north_east", "spa", 9, 73_359),
-    ("planning_data_ramsar_north_east", "ramsar", 5, 2_272),
-])
+@pytest.mark.parametrize(
+    "key,designation,n,ha",
+    [
+        ("planning_data_aonb_north_east", "aonb", 2, 142_239),
+        ("planning_data_sssi_north_east", "sssi", 249, 107_317),
+        ("planning_data_sac_north_east", "sac", 19, 80_727),
+        ("planning_data_spa_north_east", "spa", 9, 73_359),
+        ("planning_data_ramsar_north_east", "ramsar", 5, 2_272),
+    ],
+)
 def test_planning_data(normalise, key, designation, n, ha):
     f = normalise(key).frame
     assert len(f) == n and (f["designation"] == designation).all() and (f["nation"] == "England").all()
@@ -281,8 +293,15 @@ def test_flood_zone(normalise):
 def test_alc(normalise):
     f = normalise("ne_provisional_alc_greater_manchester").frame
     ha = (f.area.groupby(f["grade"]).sum() / 1e4).to_dict()
-    expected = {"1": 1_895, "2": 3_056, "3": 25_972, "4": 25_427, "5": 12_895, "non_agricultural": 1_431,
-                "urban": 56_923}
+    expected = {
+        "1": 1_895,
+        "2": 3_056,
+        "3": 25_972,
+        "4": 25_427,
+        "5": 12_895,
+        "non_agricultural": 1_431,
+        "urban": 56_923,
+    }
     assert set(ha) == set(expected)
     for grade, want in expected.items():
         assert ha[grade] == pytest.approx(want, rel=0.01), grade

@@ -15,9 +15,9 @@ from affine import Affine
 
 from growth_zones.data.catalogue import load_catalogue
 from growth_zones.data.crs import lonlat_to_bng
-from growth_zones.errors import SchemaError
 from growth_zones.data.loaders import RawInput, get_normaliser
 from growth_zones.data.loaders._common import max_kv_from_name, max_kv_from_volts
+from growth_zones.errors import SchemaError
 
 
 def _run(key: str, paths: list[Path], deps: dict | None = None, **changes: object):
@@ -41,10 +41,16 @@ def _square(x0: float, y0: float, d: float) -> list:
 
 def _lad_features(code_col: str = "LAD23CD") -> list[dict]:
     return [
-        {"type": "Feature", "properties": {code_col: code, code_col[:-2] + "NM": name},
-         "geometry": {"type": "Polygon", "coordinates": _square(lon, 52.0, 0.05)}}
-        for code, name, lon in [("E06000001", "Hartlepool", -1.3), ("W06000001", "Anglesey", -4.3),
-                                ("N09000001", "Antrim", -2.0)]
+        {
+            "type": "Feature",
+            "properties": {code_col: code, code_col[:-2] + "NM": name},
+            "geometry": {"type": "Polygon", "coordinates": _square(lon, 52.0, 0.05)},
+        }
+        for code, name, lon in [
+            ("E06000001", "Hartlepool", -1.3),
+            ("W06000001", "Anglesey", -4.3),
+            ("N09000001", "Antrim", -2.0),
+        ]
     ]
 
 
@@ -61,7 +67,8 @@ def test_culham_ostn15():
 def test_missing_column_names_dataset_and_column(tmp_path):
     csv = tmp_path / "gsp.csv"
     pd.DataFrame({"GSP ID": ["A", "B", "C"], "Name": ["a", "b", "c"], "Latitude": [51.0, 52.0, 53.0]}).to_csv(
-        csv, index=False)
+        csv, index=False
+    )
     with pytest.raises(SchemaError) as err:
         _run("neso_fes2024_gsp_info", [csv])
     assert "neso_fes2024_gsp_info" in str(err.value) and "Longitude" in str(err.value)
@@ -74,26 +81,44 @@ def test_missing_vintage_column(tmp_path):
 
 
 def test_wrong_crs(tmp_path):
-    path = _geojson(tmp_path / "lad.geojson", [
-        {"type": "Feature", "properties": {"LAD23CD": "E06000001", "LAD23NM": "x"},
-         "geometry": {"type": "Polygon", "coordinates": _square(450000, 500000, 1000)}}],
-        crs="urn:ogc:def:crs:EPSG::27700")
+    path = _geojson(
+        tmp_path / "lad.geojson",
+        [
+            {
+                "type": "Feature",
+                "properties": {"LAD23CD": "E06000001", "LAD23NM": "x"},
+                "geometry": {"type": "Polygon", "coordinates": _square(450000, 500000, 1000)},
+            }
+        ],
+        crs="urn:ogc:def:crs:EPSG::27700",
+    )
     with pytest.raises(SchemaError, match="ons_lad_may2023_buc.*expected CRS EPSG:4326"):
         _run("ons_lad_may2023_buc", [path])
 
 
 def test_wrong_wkt_srid(tmp_path):
     csv = tmp_path / "links.csv"
-    csv.write_text("l_id#voltage#name#operator#length_m#wkt_srid_4326\n"
-                   "1#400000#a#NG#100#SRID=27700;LINESTRING(450000 200000,450100 200000)\n")
+    csv.write_text(
+        "l_id#voltage#name#operator#length_m#wkt_srid_4326\n"
+        "1#400000#a#NG#100#SRID=27700;LINESTRING(450000 200000,450100 200000)\n"
+    )
     with pytest.raises(SchemaError, match="osm_gb_highvoltage_lines_2016.*SRID"):
         _run("osm_gb_highvoltage_lines_2016", [csv])
 
 
 def test_geographic_raster_refused(tmp_path):
     path = tmp_path / "geo.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=3, height=3, count=1, dtype="float32",
-                       crs="EPSG:4326", transform=Affine(0.01, 0, -2, 0, -0.01, 53)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=3,
+        height=3,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=Affine(0.01, 0, -2, 0, -0.01, 53),
+    ) as dst:
         dst.write(np.ones((1, 3, 3), dtype="float32"))
     with pytest.raises(SchemaError, match="ukceh_lcm_1km_dominant.*British National Grid"):
         _run("ukceh_lcm_1km_dominant", [path])
@@ -102,8 +127,18 @@ def test_geographic_raster_refused(tmp_path):
 def test_raster_sentinel_to_nan(tmp_path):
     path = tmp_path / "bng.tif"
     data = np.array([[[1, 2, -3.4e38], [4, np.nan, 6]]], dtype="float32")
-    with rasterio.open(path, "w", driver="GTiff", width=3, height=2, count=1, dtype="float32",
-                       crs="EPSG:27700", nodata=-3.4e38, transform=Affine(1000, 0, 0, 0, -1000, 2000)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=3,
+        height=2,
+        count=1,
+        dtype="float32",
+        crs="EPSG:27700",
+        nodata=-3.4e38,
+        transform=Affine(1000, 0, 0, 0, -1000, 2000),
+    ) as dst:
         dst.write(data)
     res = _run("spceh_altitude_1km", [path])
     assert res.notes["valid_cells"] == 4 and res.notes["sum"] == 13
@@ -119,20 +154,40 @@ def test_voltage_list_parsing():
 
 
 def test_kv_from_name():
-    names = pd.Series(["Ruskington 33 11kv S Stn", "Madeley 33/11kv", "Ironbridge 400/132kv",
-                       "Corby No2 11kv S Stn", "Osmaston Road 33/6.6kv", "Sawles Road"])
+    names = pd.Series(
+        [
+            "Ruskington 33 11kv S Stn",
+            "Madeley 33/11kv",
+            "Ironbridge 400/132kv",
+            "Corby No2 11kv S Stn",
+            "Osmaston Road 33/6.6kv",
+            "Sawles Road",
+        ]
+    )
     assert max_kv_from_name(names).tolist()[:5] == [33, 33, 400, 11, 33]
     assert np.isnan(max_kv_from_name(names).iloc[5])
 
 
 def test_tec_dates_and_id_fallback(tmp_path):
     csv = tmp_path / "tec.csv"
-    cols = ["Project Name", "Customer Name", "Connection Site", "Cumulative Total Capacity (MW)",
-            "MW Connected",
-            "Project Status", "MW Effective From", "HOST TO", "Plant Type", "Project ID", "Project Number"]
-    rows = [["A", "c", "Site 1", 10, 0, "Scoping", "2030/01/31", "NGET", "Wind Onshore", "id1", "PRO-1"],
-            ["B", "c", "Site 2", 20.5, 5, "Built", "", "SPT", "Demand", "", "PRO-2"],
-            ["C", "c", "Site 3", None, 0, "Built", "not a date", "SHET", "Demand", "id3", "PRO-3"]]
+    cols = [
+        "Project Name",
+        "Customer Name",
+        "Connection Site",
+        "Cumulative Total Capacity (MW)",
+        "MW Connected",
+        "Project Status",
+        "MW Effective From",
+        "HOST TO",
+        "Plant Type",
+        "Project ID",
+        "Project Number",
+    ]
+    rows = [
+        ["A", "c", "Site 1", 10, 0, "Scoping", "2030/01/31", "NGET", "Wind Onshore", "id1", "PRO-1"],
+        ["B", "c", "Site 2", 20.5, 5, "Built", "", "SPT", "Demand", "", "PRO-2"],
+        ["C", "c", "Site 3", None, 0, "Built", "not a date", "SHET", "Demand", "id3", "PRO-3"],
+    ]
     pd.DataFrame(rows, columns=cols).to_csv(csv, index=False, encoding="utf-8-sig")
     res = _run("neso_tec_register_2025_09", [csv])
     f = res.frame
@@ -163,27 +218,41 @@ def test_unknown_nation_prefix(tmp_path):
 
 
 def test_unknown_national_park(tmp_path):
-    feats = [{"type": "Feature", "properties": {"name": "Atlantis"},
-              "geometry": {"type": "Polygon", "coordinates": _square(-1.0, 52.0, 0.1)}}]
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"name": "Atlantis"},
+            "geometry": {"type": "Polygon", "coordinates": _square(-1.0, 52.0, 0.1)},
+        }
+    ]
     with pytest.raises(SchemaError, match="Atlantis"):
         _run("ons_national_parks_dec2021_bgc", [_geojson(tmp_path / "np.geojson", feats)])
 
 
 # ----------------------------------------------------------------------------- ETYS join
 def _coords() -> pd.DataFrame:
-    return pd.DataFrame({"site_code": ["AAAA", "BBBB", "CCCC"], "site_name": ["a", "b", "c"],
-                         "lon": [-1.0, -3.5, -2.0], "lat": [52.0, 56.0, 53.0], "dataset": "x"})
+    return pd.DataFrame(
+        {
+            "site_code": ["AAAA", "BBBB", "CCCC"],
+            "site_name": ["a", "b", "c"],
+            "lon": [-1.0, -3.5, -2.0],
+            "lat": [52.0, 56.0, 53.0],
+            "dataset": "x",
+        }
+    )
 
 
 def test_etys_substations_max_voltage_and_kind(tmp_path):
     csv = tmp_path / "subs.csv"
-    pd.DataFrame({
-        "TO": ["NGET", "NGET", "SP Transmission", "NGET", "NGET"],
-        "source_table": "B-1-1",
-        "Site Code": ["AAAA", "AAAA", "BBBB", "CCCC", "DDDD"],
-        "Site Name": ["A 132", "A 400", "B", "C", "D unplaced"],
-        "Voltage (kV)": ["132", "400", "132", "TBC", "400"],
-    }).to_csv(csv, index=False)
+    pd.DataFrame(
+        {
+            "TO": ["NGET", "NGET", "SP Transmission", "NGET", "NGET"],
+            "source_table": "B-1-1",
+            "Site Code": ["AAAA", "AAAA", "BBBB", "CCCC", "DDDD"],
+            "Site Name": ["A 132", "A 400", "B", "C", "D unplaced"],
+            "Voltage (kV)": ["132", "400", "132", "TBC", "400"],
+        }
+    ).to_csv(csv, index=False)
     res = _run("neso_etys2024_substations", [csv], deps={"pypsa_gb_etys_site_coordinates": _coords()})
     f = res.frame.set_index("site_code")
     assert f.loc["AAAA", "voltage_kv"] == 400 and f.loc["AAAA", "kind"] == "transmission"
@@ -195,17 +264,19 @@ def test_etys_substations_max_voltage_and_kind(tmp_path):
 
 def test_etys_circuits_self_loops_and_ratings(tmp_path):
     csv = tmp_path / "circ.csv"
-    pd.DataFrame({
-        "TO": ["NGET", "NGET", "NGET", "OFTO"],
-        "Node 1": ["AAAA4A", "AAAA4A", "AAAA1A", "CCCC2A"],
-        "Node 2": ["BBBB4A", "AAAA1B", "ZZZZ1A", "AAAA2A"],
-        "OHL Length (km)": [10.0, 0.0, 1.0, 0.0],
-        "Cable Length (km)": [0.0, 0.0, 0.0, 0.0],
-        "Winter Rating (MVA)": [2000.0, 9999.0, 100.0, None],
-        "Rating (MVA)": [None, None, None, 9999.0],
-        "Voltage (kV)": [None, None, None, "±320"],
-        "OFTO": [None, None, None, "Some OFTO Ltd"],
-    }).to_csv(csv, index=False)
+    pd.DataFrame(
+        {
+            "TO": ["NGET", "NGET", "NGET", "OFTO"],
+            "Node 1": ["AAAA4A", "AAAA4A", "AAAA1A", "CCCC2A"],
+            "Node 2": ["BBBB4A", "AAAA1B", "ZZZZ1A", "AAAA2A"],
+            "OHL Length (km)": [10.0, 0.0, 1.0, 0.0],
+            "Cable Length (km)": [0.0, 0.0, 0.0, 0.0],
+            "Winter Rating (MVA)": [2000.0, 9999.0, 100.0, None],
+            "Rating (MVA)": [None, None, None, 9999.0],
+            "Voltage (kV)": [None, None, None, "±320"],
+            "OFTO": [None, None, None, "Some OFTO Ltd"],
+        }
+    ).to_csv(csv, index=False)
     res = _run("neso_etys2024_circuits", [csv], deps={"pypsa_gb_etys_site_coordinates": _coords()})
     f = res.frame.set_index("id")
     assert res.notes["dropped"] == {"same site (transformer/coupler)": 1, "no coordinates": 1}
@@ -219,17 +290,20 @@ def test_etys_circuits_self_loops_and_ratings(tmp_path):
 def test_missing_dependency(tmp_path):
     csv = tmp_path / "subs.csv"
     pd.DataFrame({"TO": ["NGET"], "Site Code": ["AAAA"], "Site Name": ["a"], "Voltage (kV)": [400]}).to_csv(
-        csv, index=False)
+        csv, index=False
+    )
     with pytest.raises(SchemaError, match="pypsa_gb_etys_site_coordinates"):
         _run("neso_etys2024_substations", [csv])
 
 
 def test_osm_vertices_filter_and_kind(tmp_path):
     csv = tmp_path / "v.csv"
-    csv.write_text("v_id#lon#lat#typ#voltage#name#operator\n"
-                   "1#-1.0#52.0#substation#400000;132000#A#National Grid\n"
-                   "2#-3.5#56.0#sub_station#132000#B#\n"
-                   "3#-1.0#52.1#joint#400000##\n")
+    csv.write_text(
+        "v_id#lon#lat#typ#voltage#name#operator\n"
+        "1#-1.0#52.0#substation#400000;132000#A#National Grid\n"
+        "2#-3.5#56.0#sub_station#132000#B#\n"
+        "3#-1.0#52.1#joint#400000##\n"
+    )
     res = _run("osm_gb_highvoltage_substations_2016", [csv])
     f = res.frame
     assert f["kind"].tolist() == ["transmission", "other"] and f["voltage_kv"].tolist() == [400, 132]
@@ -238,15 +312,32 @@ def test_osm_vertices_filter_and_kind(tmp_path):
 
 
 def test_ix_exchanges_joined(tmp_path):
-    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.07, 51.52]},
-              "properties": {"building_id": 1, "address": ["1 Street", "London, United Kingdom"],
-                             "country": "united-kingdom", "metro_area": "london", "slug": "one",
-                             "exchanges": [{"address": ["IX A (London)"], "slug": "ix-a"},
-                                           {"slug": "ix-b"}]}},
-             {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
-              "properties": {"building_id": 2, "address": ["Paris"], "country": "france",
-                             "metro_area": "paris",
-                             "slug": "two", "exchanges": []}}]
+    feats = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [-0.07, 51.52]},
+            "properties": {
+                "building_id": 1,
+                "address": ["1 Street", "London, United Kingdom"],
+                "country": "united-kingdom",
+                "metro_area": "london",
+                "slug": "one",
+                "exchanges": [{"address": ["IX A (London)"], "slug": "ix-a"}, {"slug": "ix-b"}],
+            },
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
+            "properties": {
+                "building_id": 2,
+                "address": ["Paris"],
+                "country": "france",
+                "metro_area": "paris",
+                "slug": "two",
+                "exchanges": [],
+            },
+        },
+    ]
     res = _run("telegeography_ix_buildings_2020_10", [_geojson(tmp_path / "ix.geojson", feats)])
     f = res.frame
     assert f["exchanges"].tolist() == ["IX A (London); ix-b"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from growth_zones.report import render_assessment_report, render_national_map
-from tests.support import report_demo as demo
 from tests._browser import N_REGIONS, Page
+from tests.support import report_demo as demo
 
 pytestmark = pytest.mark.browser
 
@@ -19,13 +19,28 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def national_page(tmp_path_factory, map_assets, browser):
     ranking = demo.ranking_frame(N_REGIONS, n_per_edge=200)
-    prov = demo.PROVENANCE + [{"key": "x", "title": demo.HOSTILE_NAMES[0], "publisher": "p", "licence": "OGL",
-                               "licence_url": "", "attribution": demo.HOSTILE_NAMES[1], "vintage": "",
-                               "non_commercial": False}]
-    out = render_national_map(ranking, out_path=tmp_path_factory.mktemp("nat") / "national.html",
-                              criteria=demo.CRITERIA, overlays=demo.overlays(), provenance=prov,
-                              profile_title="AIGZ (synthetic data)", generated_at="2026-01-02 03:04 UTC",
-                              assets=map_assets)
+    prov = demo.PROVENANCE + [
+        {
+            "key": "x",
+            "title": demo.HOSTILE_NAMES[0],
+            "publisher": "p",
+            "licence": "OGL",
+            "licence_url": "",
+            "attribution": demo.HOSTILE_NAMES[1],
+            "vintage": "",
+            "non_commercial": False,
+        }
+    ]
+    out = render_national_map(
+        ranking,
+        out_path=tmp_path_factory.mktemp("nat") / "national.html",
+        criteria=demo.CRITERIA,
+        overlays=demo.overlays(),
+        provenance=prov,
+        profile_title="AIGZ (synthetic data)",
+        generated_at="2026-01-02 03:04 UTC",
+        assets=map_assets,
+    )
     pg = Page(browser, out.as_uri())
     pg.page.wait_for_timeout(300)
     yield pg, ranking, out
@@ -38,12 +53,15 @@ def test_national_loads_offline_without_errors(national_page, artifacts):
     ready, load = pg.load_ms()
     print(f"\nnational map: {size / 1e6:.2f} MB, map ready {ready:.0f} ms, load event {load:.0f} ms")
     (artifacts / "national_metrics.txt").write_text(
-        f"bytes={size}\nmap_ready_ms={ready:.0f}\nload_event_ms={load:.0f}\n", encoding="utf-8")
+        f"bytes={size}\nmap_ready_ms={ready:.0f}\nload_event_ms={load:.0f}\n", encoding="utf-8"
+    )
     pg.page.screenshot(path=str(artifacts / "national_map.png"))
     assert size < 5_000_000
     assert pg.errors == []
     assert pg.region_count() == len(ranking) == N_REGIONS
-    assert ready > 0  # the page reached its own "map ready" mark; the speed goal lives in benchmarks/bench_report.py
+    assert (
+        ready > 0
+    )  # the page reached its own "map ready" mark; the speed goal lives in benchmarks/bench_report.py
     # the page's libraries really are the inlined local copies
     assert pg.page.evaluate("typeof L !== 'undefined' && L.version") == "1.9.3"
 
@@ -98,7 +116,8 @@ def test_national_hostile_names_are_text(national_page):
     page = pg.page
     hostile = demo.HOSTILE_NAMES[0]
     # open the popup of the region whose name is hostile, through the Leaflet layer itself
-    opened = page.evaluate("""(esc) => {
+    opened = page.evaluate(
+        """(esc) => {
         for (const k of Object.keys(window)) {
             if (!k.startsWith('geo_layer_')) continue;
             let hit = false;
@@ -110,7 +129,9 @@ def test_national_hostile_names_are_text(national_page):
                 } });
             if (hit) return true;
         }
-        return false; }""", "&lt;img src=x onerror=alert(1)&gt;")
+        return false; }""",
+        "&lt;img src=x onerror=alert(1)&gt;",
+    )
     assert opened
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=3000)
@@ -127,10 +148,18 @@ def test_national_hostile_names_are_text(national_page):
 def assessment_pages(tmp_path_factory, map_assets, browser):
     assessment, checks, rejected = demo.assessment_frames(6)
     ov = {k: v for k, v in demo.overlays().items() if k != "applications"}
-    index = render_assessment_report(assessment, out_dir=tmp_path_factory.mktemp("assess"), checks=checks,
-                                     rejected=rejected, criteria=demo.CRITERIA, overlays=ov,
-                                     provenance=demo.PROVENANCE, profile_title="AIGZ (synthetic data)",
-                                     generated_at="2026-01-02", assets=map_assets)
+    index = render_assessment_report(
+        assessment,
+        out_dir=tmp_path_factory.mktemp("assess"),
+        checks=checks,
+        rejected=rejected,
+        criteria=demo.CRITERIA,
+        overlays=ov,
+        provenance=demo.PROVENANCE,
+        profile_title="AIGZ (synthetic data)",
+        generated_at="2026-01-02",
+        assets=map_assets,
+    )
     return index, assessment
 
 

@@ -24,9 +24,16 @@ from growth_zones.report import (  # noqa: E402
 from tests.support import report_demo as demo  # noqa: E402
 
 HOSTILE = demo.HOSTILE_NAMES
-HOSTILE_PROV = {"key": "evil", "title": HOSTILE[0], "publisher": HOSTILE[1], "licence": "OGL <u>3</u>",
-                "licence_url": "javascript:alert(1)", "attribution": "© Evil & Sons <script>alert(2)</script>",
-                "vintage": "2025", "non_commercial": False}
+HOSTILE_PROV = {
+    "key": "evil",
+    "title": HOSTILE[0],
+    "publisher": HOSTILE[1],
+    "licence": "OGL <u>3</u>",
+    "licence_url": "javascript:alert(1)",
+    "attribution": "© Evil & Sons <script>alert(2)</script>",
+    "vintage": "2025",
+    "non_commercial": False,
+}
 
 
 def geojson_layers(page: str) -> dict[str, dict]:
@@ -44,7 +51,13 @@ def geojson_layers(page: str) -> dict[str, dict]:
 
 
 def assert_no_markup_injection(page: str) -> None:
-    for needle in ("<img src=x onerror", "<script>alert(1)", "<script>alert(2)", "<u>3</u>", 'href="javascript:'):
+    for needle in (
+        "<img src=x onerror",
+        "<script>alert(1)",
+        "<script>alert(2)",
+        "<u>3</u>",
+        'href="javascript:',
+    ):
         assert needle not in page, needle
     doc = lxml_html.fromstring(page)
     assert not doc.xpath("//img[@onerror]")
@@ -59,9 +72,15 @@ def assert_no_markup_injection(page: str) -> None:
 def national(tmp_path_factory) -> tuple[Path, object]:
     ranking = demo.ranking_frame(24)
     out = tmp_path_factory.mktemp("national") / "map.html"
-    render_national_map(ranking, out_path=out, criteria=demo.CRITERIA, overlays=demo.overlays(),
-                        provenance=demo.PROVENANCE + [HOSTILE_PROV], profile_title="Power first <v2>",
-                        generated_at="2026-01-02 03:04 UTC")
+    render_national_map(
+        ranking,
+        out_path=out,
+        criteria=demo.CRITERIA,
+        overlays=demo.overlays(),
+        provenance=demo.PROVENANCE + [HOSTILE_PROV],
+        profile_title="Power first <v2>",
+        generated_at="2026-01-02 03:04 UTC",
+    )
     return out, ranking
 
 
@@ -89,8 +108,10 @@ def test_one_feature_per_region(national):
 
 def test_popups_show_scores_ranks_and_breakdown(national):
     out, ranking = national
-    feats = {f["properties"]["code"]: f["properties"]
-             for f in geojson_layers(out.read_text(encoding="utf-8"))["regions"]["features"]}
+    feats = {
+        f["properties"]["code"]: f["properties"]
+        for f in geojson_layers(out.read_text(encoding="utf-8"))["regions"]["features"]
+    }
     for _, r in ranking.iterrows():
         p = feats[r["code"]]
         assert f"{r['score']:.3f}" in p["popup"]
@@ -121,8 +142,12 @@ def test_every_provenance_attribution_and_nc_notice(national):
 
 
 def test_no_notice_without_non_commercial_data(tmp_path):
-    out = render_national_map(demo.ranking_frame(4), out_path=tmp_path / "m.html", criteria=demo.CRITERIA,
-                              provenance=[p for p in demo.PROVENANCE if not p["non_commercial"]])
+    out = render_national_map(
+        demo.ranking_frame(4),
+        out_path=tmp_path / "m.html",
+        criteria=demo.CRITERIA,
+        provenance=[p for p in demo.PROVENANCE if not p["non_commercial"]],
+    )
     assert "non-commercial use only" not in out.read_text(encoding="utf-8")
 
 
@@ -140,18 +165,30 @@ def test_hostile_strings_are_escaped(national):
             for k in ("tooltip", "popup", "name", "label"):
                 v = f["properties"].get(k) or ""
                 assert "<img" not in v and "<script" not in v, (k, v)
-    app_tips = [f["properties"]["tooltip"] for lay in layers.values() for f in lay["features"]
-                if "&lt;img" in f["properties"].get("tooltip", "") and "rank" in f["properties"]["tooltip"]]
+    app_tips = [
+        f["properties"]["tooltip"]
+        for lay in layers.values()
+        for f in lay["features"]
+        if "&lt;img" in f["properties"].get("tooltip", "") and "rank" in f["properties"]["tooltip"]
+    ]
     assert app_tips
 
 
 def test_layers_and_legend(national):
     out, _ = national
     page = out.read_text(encoding="utf-8")
-    for label in ("Substations 400 kV", "Substations 275 kV", "Substations 132 kV and below / unknown",
-                  "Contracted connections (TEC register)", "Subsea cable landing points", "Internet exchanges",
-                  "Protected areas", "Transmission circuits", "Candidate sites (applications)",
-                  "Local authorities (score)"):
+    for label in (
+        "Substations 400 kV",
+        "Substations 275 kV",
+        "Substations 132 kV and below / unknown",
+        "Contracted connections (TEC register)",
+        "Subsea cable landing points",
+        "Internet exchanges",
+        "Protected areas",
+        "Transmission circuits",
+        "Candidate sites (applications)",
+        "Local authorities (score)",
+    ):
         assert label in page, label
     doc = lxml_html.fromstring(page)
     legend = doc.xpath("string(//div[contains(@class,'gz-legend')])")
@@ -161,8 +198,13 @@ def test_layers_and_legend(national):
 
 def test_size_budget_374_regions(tmp_path):
     ranking = demo.ranking_frame(374, n_per_edge=200)
-    out = render_national_map(ranking, out_path=tmp_path / "big.html", criteria=demo.CRITERIA,
-                              overlays=demo.overlays(), provenance=demo.PROVENANCE)
+    out = render_national_map(
+        ranking,
+        out_path=tmp_path / "big.html",
+        criteria=demo.CRITERIA,
+        overlays=demo.overlays(),
+        provenance=demo.PROVENANCE,
+    )
     size = out.stat().st_size
     assert size < 5_000_000, size
     assert len(geojson_layers(out.read_text(encoding="utf-8"))["regions"]["features"]) == 374
@@ -176,14 +218,23 @@ def test_rejects_non_bng_input(tmp_path):
 
 # ------------------------------------------------------------------ assessment report
 
+
 @pytest.fixture(scope="module")
 def assessment_report(tmp_path_factory):
     assessment, checks, rejected = demo.assessment_frames(5)
     out_dir = tmp_path_factory.mktemp("assess")
     ov = {k: v for k, v in demo.overlays().items() if k != "applications"}
-    index = render_assessment_report(assessment, out_dir=out_dir, checks=checks, rejected=rejected,
-                                     criteria=demo.CRITERIA, overlays=ov, provenance=demo.PROVENANCE,
-                                     profile_title="AIGZ", generated_at="2026-01-02")
+    index = render_assessment_report(
+        assessment,
+        out_dir=out_dir,
+        checks=checks,
+        rejected=rejected,
+        criteria=demo.CRITERIA,
+        overlays=ov,
+        provenance=demo.PROVENANCE,
+        profile_title="AIGZ",
+        generated_at="2026-01-02",
+    )
     return index, assessment, checks, rejected
 
 
@@ -232,8 +283,20 @@ def test_site_pages(assessment_report):
     assert "Drax &lt;400kV&gt;: 6.3 km" in labels
 
 
-@pytest.mark.parametrize("raw", ["../../etc/passwd", "a/b\\c", "<img src=x onerror=alert(1)>", "..", "",
-                                 "CON", " spaced id ", "é-ü", "x" * 300])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "../../etc/passwd",
+        "a/b\\c",
+        "<img src=x onerror=alert(1)>",
+        "..",
+        "",
+        "CON",
+        " spaced id ",
+        "é-ü",
+        "x" * 300,
+    ],
+)
 def test_safe_id(raw):
     s = safe_id(raw)
     assert s and len(s) <= 64 and not s.startswith(".")
@@ -259,22 +322,35 @@ def _fake_assets(root: Path) -> Path:
     (root / "fa" / "webfonts").mkdir(parents=True)
     (root / "l" / "leaflet.js").write_text("window.FAKE_LEAFLET = '</script>';", encoding="utf-8")
     (root / "l" / "images" / "layers.png").write_bytes(b"\x89PNG fake")
-    (root / "l" / "leaflet.css").write_text(".a{background:url(images/layers.png)} .b{background:url(x.png)}",
-                                            encoding="utf-8")
+    (root / "l" / "leaflet.css").write_text(
+        ".a{background:url(images/layers.png)} .b{background:url(x.png)}", encoding="utf-8"
+    )
     (root / "fa" / "webfonts" / "fa-solid-900.woff2").write_bytes(b"wOF2")
     (root / "fa" / "css" / "all.min.css").write_text(
         '@font-face{font-family:"A";src:url(../webfonts/fa-solid-900.woff2) format("woff2"),'
         'url(../webfonts/fa-solid-900.ttf) format("truetype")}'
-        '@font-face{font-family:"B";src:url(../webfonts/fa-brands-400.woff2) format("woff2")}', encoding="utf-8")
-    (root / "manifest.json").write_text(json.dumps({"files": {
-        "leaflet": "l/leaflet.js", "leaflet_css": "l/leaflet.css", "awesome_markers_font_css": "fa/css/all.min.css"}}))
+        '@font-face{font-family:"B";src:url(../webfonts/fa-brands-400.woff2) format("woff2")}',
+        encoding="utf-8",
+    )
+    (root / "manifest.json").write_text(
+        json.dumps(
+            {
+                "files": {
+                    "leaflet": "l/leaflet.js",
+                    "leaflet_css": "l/leaflet.css",
+                    "awesome_markers_font_css": "fa/css/all.min.css",
+                }
+            }
+        )
+    )
     return root
 
 
 def test_inline_assets_offline(tmp_path):
     assets = _fake_assets(tmp_path / "assets")
-    out = render_national_map(demo.ranking_frame(3), out_path=tmp_path / "m.html", criteria=demo.CRITERIA,
-                              assets=assets)
+    out = render_national_map(
+        demo.ranking_frame(3), out_path=tmp_path / "m.html", criteria=demo.CRITERIA, assets=assets
+    )
     page = out.read_text(encoding="utf-8")
     doc = lxml_html.fromstring(page)
     assert not doc.xpath("//script[@src]") and not doc.xpath("//link[@rel='stylesheet']")
@@ -284,19 +360,28 @@ def test_inline_assets_offline(tmp_path):
 
 
 def test_cdn_assets_and_bad_dir(tmp_path):
-    page = render_national_map(demo.ranking_frame(3), out_path=tmp_path / "m.html",
-                               criteria=demo.CRITERIA).read_text(encoding="utf-8")
+    page = render_national_map(
+        demo.ranking_frame(3), out_path=tmp_path / "m.html", criteria=demo.CRITERIA
+    ).read_text(encoding="utf-8")
     srcs = lxml_html.fromstring(page).xpath("//script/@src")
     assert any(s.startswith("https://") and s.endswith("leaflet.js") for s in srcs), srcs
     with pytest.raises(AssetsError, match="fetch_map_assets"):
-        render_national_map(demo.ranking_frame(3), out_path=tmp_path / "n.html", criteria=demo.CRITERIA,
-                            assets=tmp_path / "nowhere")
+        render_national_map(
+            demo.ranking_frame(3),
+            out_path=tmp_path / "n.html",
+            criteria=demo.CRITERIA,
+            assets=tmp_path / "nowhere",
+        )
 
 
 def test_import_does_not_need_folium():
     code = "import sys, growth_zones.report; assert 'folium' not in sys.modules, 'folium imported eagerly'"
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1],
-                   env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
 
 
 def test_escape_helpers():
@@ -308,7 +393,9 @@ def test_escape_helpers():
     assert _html.unescape(esc('"><x>')) == '"><x>'
 
 
-SHARED_LAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries" / "lad_may2023_uk_buc.geojson"
+SHARED_LAD = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries" / "lad_may2023_uk_buc.geojson"
+)
 
 
 @pytest.mark.data
@@ -324,8 +411,13 @@ def test_real_boundaries_national_map_size(tmp_path):
     synth = demo.ranking_frame(len(lad), hostile=True)
     ranking = synth.set_geometry(lad.geometry.values)
     ranking["code"], ranking["name"] = lad["LAD23CD"].values, lad["LAD23NM"].values
-    out = render_national_map(ranking, out_path=tmp_path / "real.html", criteria=demo.CRITERIA,
-                              overlays=demo.overlays(), provenance=demo.PROVENANCE)
+    out = render_national_map(
+        ranking,
+        out_path=tmp_path / "real.html",
+        criteria=demo.CRITERIA,
+        overlays=demo.overlays(),
+        provenance=demo.PROVENANCE,
+    )
     assert out.stat().st_size < 5_000_000
     feats = geojson_layers(out.read_text(encoding="utf-8"))["regions"]["features"]
     assert len(feats) == len(lad) == 361

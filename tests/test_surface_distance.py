@@ -11,8 +11,8 @@ from scipy.spatial import cKDTree
 
 from growth_zones.surface import SurfaceSpec, plan_from_profile, prepare_inputs
 from growth_zones.surface.spec import Grid
-from tests.support.surface_fixtures import BOUNDS, synthetic_layers, synthetic_profile_dict
 from growth_zones.surface.tile import compute_tile, nearest_distance
+from tests.support.surface_fixtures import BOUNDS, synthetic_layers, synthetic_profile_dict
 
 scoring = pytest.importorskip("scoring")
 
@@ -65,13 +65,17 @@ def test_point_distance_property(n, seed, res, block):
     pts = rng.uniform([400_000 - span, 200_000 - span], [400_000 + span, 200_000 + span], size=(n, 2))
     xs, ys = grid.centres(grid.full_window)
     got = nearest_distance(cKDTree(pts), xs, ys, block=block, max_candidates=5)
-    d = np.sqrt((ys[:, None, None] - pts[None, None, :, 1]) ** 2 + (xs[None, :, None] - pts[None, None, :, 0]) ** 2)
+    d = np.sqrt(
+        (ys[:, None, None] - pts[None, None, :, 1]) ** 2 + (xs[None, :, None] - pts[None, None, :, 0]) ** 2
+    )
     np.testing.assert_allclose(got, d.min(axis=2), rtol=0, atol=1e-6)
 
 
 def _surface_bands(res: float, bands: tuple[str, ...]):
     layers = synthetic_layers()
-    spec = SurfaceSpec(resolution_m=res, indicator_bands=bands, protected_designations=("national_park", "sssi"))
+    spec = SurfaceSpec(
+        resolution_m=res, indicator_bands=bands, protected_designations=("national_park", "sssi")
+    )
     plan = plan_from_profile(scoring.profile_from_dict(synthetic_profile_dict()))
     grid = Grid.from_bounds(BOUNDS, res)
     inputs, _ = prepare_inputs(layers, spec, plan, discount_areas=layers.discount_areas, grid=grid)
@@ -87,9 +91,11 @@ def test_tile_point_indicators_match_oracle():
     land = np.isfinite(out[0])
     subs = layers.substations[layers.substations["kind"].isin(["transmission", "gsp"])].geometry.tolist()
     ix = layers.internet_exchanges.geometry.tolist()
-    lon = layers.internet_exchanges[layers.internet_exchanges["metro"].str.lower() == "london"].geometry.tolist()
+    lon = layers.internet_exchanges[
+        layers.internet_exchanges["metro"].str.lower() == "london"
+    ].geometry.tolist()
     lp = layers.landing_points.geometry.tolist()
-    for b, feats in zip(bands[:3], (subs, ix, lp)):
+    for b, feats in zip(bands[:3], (subs, ix, lp), strict=True):
         want = oracle_distance(feats, xs, ys) / 1000.0
         got = out[2 + bands.index(b)]
         # bands are float32 km: compare at float32 precision (the float64 metres are tested exactly above)

@@ -19,7 +19,9 @@ def gb(tmp_path_factory, mirror_cache):
 
     layers = LayerSet.load(Store(mirror_cache), names=SURFACE_LAYERS)
     out = tmp_path_factory.mktemp("surface") / "gb_5km.tif"
-    spec = SurfaceSpec(resolution_m=5000.0, indicator_bands=("dist_ix_km", "in_discount_area", "protected_share"))
+    spec = SurfaceSpec(
+        resolution_m=5000.0, indicator_bands=("dist_ix_km", "in_discount_area", "protected_share")
+    )
     res = build_surface(layers, spec, out)
     with rasterio.open(res.path) as ds:
         bands = ds.read()
@@ -28,7 +30,7 @@ def gb(tmp_path_factory, mirror_cache):
 
 
 def _centres(transform, shape):
-    rows, cols = np.mgrid[0:shape[0], 0:shape[1]]
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]]
     return transform.c + (cols + 0.5) * transform.a, transform.f + (rows + 0.5) * transform.e
 
 
@@ -67,7 +69,9 @@ def test_gb_surface_sane(gb):
     ok = land & (state != 1)
     assert 0 < np.nanmin(score[ok]) and np.nanmax(score[ok]) <= 1
     assert set(np.unique(state[land]).tolist()) <= {0.0, 1.0, 2.0}
-    assert (prot[land & (state == 1)] == 1).mean() > 0.99  # exclusions come from designations (+ a little FZ3)
+    assert (
+        prot[land & (state == 1)] == 1
+    ).mean() > 0.99  # exclusions come from designations (+ a little FZ3)
     # Scotland is in the discount area; London is not
     x, y = _centres(transform, score.shape)
     scot = layers.countries[layers.countries["nation"] == "Scotland"].geometry.iloc[0]

@@ -13,8 +13,8 @@ from rasterio.windows import Window
 from growth_zones.surface import SurfaceSpec, plan_from_profile, prepare_inputs
 from growth_zones.surface import tile as tile_mod
 from growth_zones.surface.spec import Grid
-from tests.support.surface_fixtures import BOUNDS, synthetic_layers, synthetic_profile_dict
 from growth_zones.surface.tile import burn, compute_indicators, compute_tile
+from tests.support.surface_fixtures import BOUNDS, synthetic_layers, synthetic_profile_dict
 
 scoring = pytest.importorskip("scoring")
 
@@ -66,7 +66,9 @@ def test_quadtree_split_and_clip_match_oracle(monkeypatch):
     geoms = np.array([geom, shapely.box(6500.1, 4900.3, 6800.2, 5600.4)], dtype=object)
     got = burn(geoms, shapely.STRtree(geoms), grid, grid.full_window)
     xs, ys = grid.centres(grid.full_window)
-    want = shapely.contains_xy(geom, xs[None, :], ys[:, None]) | shapely.contains_xy(geoms[1], xs[None, :], ys[:, None])
+    want = shapely.contains_xy(geom, xs[None, :], ys[:, None]) | shapely.contains_xy(
+        geoms[1], xs[None, :], ys[:, None]
+    )
     np.testing.assert_array_equal(got, want)
 
 
@@ -80,8 +82,11 @@ def _inputs(spec: SurfaceSpec, layers):
 
 def test_designation_state_three_valued_and_land_mask():
     layers = synthetic_layers()
-    spec = SurfaceSpec(resolution_m=500.0, protected_designations=("national_park", "sssi"),
-                       indicator_bands=("protected_share", "in_flood_zone_3"))
+    spec = SurfaceSpec(
+        resolution_m=500.0,
+        protected_designations=("national_park", "sssi"),
+        indicator_bands=("protected_share", "in_flood_zone_3"),
+    )
     inputs, grid = _inputs(spec, layers)
     _, out = compute_tile(inputs, grid.full_window)
     assert out is not None
@@ -94,8 +99,11 @@ def test_designation_state_three_valued_and_land_mask():
 
     pa = layers.protected_areas.set_index("name").geometry
     cov = layers.designation_coverage.set_index("designation").geometry
-    designated = (shapely.contains_xy(pa["Park"], X, Y) | shapely.contains_xy(pa["SSSI-W"], X, Y)
-                  | shapely.contains_xy(pa["SSSI-E"], X, Y))
+    designated = (
+        shapely.contains_xy(pa["Park"], X, Y)
+        | shapely.contains_xy(pa["SSSI-W"], X, Y)
+        | shapely.contains_xy(pa["SSSI-E"], X, Y)
+    )
     all_cov = shapely.contains_xy(cov["national_park"], X, Y) & shapely.contains_xy(cov["sssi"], X, Y)
     want_prot = np.where(designated, 1.0, np.where(all_cov, 0.0, np.nan))
     want_prot[~land] = np.nan
@@ -135,8 +143,11 @@ def test_sea_tile_is_skipped():
 
 def test_discount_mask_from_geodataframe():
     layers = synthetic_layers()
-    spec = SurfaceSpec(resolution_m=1000.0, indicator_bands=("in_discount_area",),
-                       protected_designations=("national_park", "sssi"))
+    spec = SurfaceSpec(
+        resolution_m=1000.0,
+        indicator_bands=("in_discount_area",),
+        protected_designations=("national_park", "sssi"),
+    )
     inputs, grid = _inputs(spec, layers)
     _, out = compute_tile(inputs, grid.full_window)
     got = out[2]

@@ -38,8 +38,9 @@ def _read(path):
 
 
 def test_written_cog_transform_crs_and_tags(tmp_path):
-    layers, res = _build(tmp_path, spec={"resolution_m": 1000.0, "tile_size": 16,
-                                         "indicator_bands": ("dist_ix_km",)})
+    layers, res = _build(
+        tmp_path, spec={"resolution_m": 1000.0, "tile_size": 16, "indicator_bands": ("dist_ix_km",)}
+    )
     with rasterio.open(res.path) as ds:
         assert ds.crs.to_epsg() == 27700
         assert tuple(ds.bounds) == BOUNDS
@@ -75,8 +76,12 @@ def test_tiled_equals_whole_written(tmp_path):
 
 def test_default_bounds_from_countries_snapped(tmp_path):
     layers = synthetic_layers()
-    res = build_surface(layers, SurfaceSpec(resolution_m=2000.0, protected_designations=("sssi",)),
-                        tmp_path / "d.tif", discount_areas=layers.discount_areas)
+    res = build_surface(
+        layers,
+        SurfaceSpec(resolution_m=2000.0, protected_designations=("sssi",)),
+        tmp_path / "d.tif",
+        discount_areas=layers.discount_areas,
+    )
     minx, miny, maxx, maxy = layers.countries.total_bounds
     with rasterio.open(res.path) as ds:
         b = ds.bounds
@@ -86,8 +91,16 @@ def test_default_bounds_from_countries_snapped(tmp_path):
 
 
 def _write(path, score, state, transform):
-    prof = dict(driver="GTiff", width=score.shape[1], height=score.shape[0], count=2, dtype="float32",
-                crs="EPSG:27700", transform=transform, nodata=float("nan"))
+    prof = dict(
+        driver="GTiff",
+        width=score.shape[1],
+        height=score.shape[0],
+        count=2,
+        dtype="float32",
+        crs="EPSG:27700",
+        transform=transform,
+        nodata=float("nan"),
+    )
     with rasterio.open(path, "w", **prof) as ds:
         ds.write(np.stack([score, state]).astype(np.float32))
         ds.set_band_description(1, "score")
@@ -98,10 +111,8 @@ def _write(path, score, state, transform):
 def test_zonal_stats_ignores_nodata(tmp_path):
     nan = np.nan
     # 2 rows x 6 cols of 100 m; region A = cols 0-2, B = cols 3-5 (B is half sea), C = all sea (off grid east)
-    score = np.array([[0.9, 0.5, -1.0, nan, nan, 0.7],
-                      [0.61, nan, 0.2, nan, 0.95, nan]])
-    state = np.array([[0, 2, 1, nan, nan, 2],
-                      [0, nan, 0, nan, 2, nan]])
+    score = np.array([[0.9, 0.5, -1.0, nan, nan, 0.7], [0.61, nan, 0.2, nan, 0.95, nan]])
+    state = np.array([[0, 2, 1, nan, nan, 2], [0, nan, 0, nan, 2, nan]])
     t = Affine(100.0, 0, 0.0, 0, -100.0, 200.0)
     path = _write(tmp_path / "z.tif", score, state, t)
     regions = gpd.GeoDataFrame(
@@ -154,9 +165,11 @@ def test_candidate_zones(tmp_path):
     state = np.zeros_like(score)
     t = Affine(100.0, 0, 450000.0, 0, -100.0, 200000.0)  # 1 ha cells
     path = _write(tmp_path / "c.tif", score, state, t)
-    regions = gpd.GeoDataFrame({"code": ["W", "E"]},
-                               geometry=[shapely.box(450000, 199000, 450500, 200000),
-                                         shapely.box(450500, 199000, 451000, 200000)], crs="EPSG:27700")
+    regions = gpd.GeoDataFrame(
+        {"code": ["W", "E"]},
+        geometry=[shapely.box(450000, 199000, 450500, 200000), shapely.box(450500, 199000, 451000, 200000)],
+        crs="EPSG:27700",
+    )
     z = candidate_zones(path, threshold=0.6, min_area_ha=5, regions=regions)
     assert list(z["n_cells"]) == [9, 6]
     assert list(z["area_ha"]) == [9.0, 6.0]
@@ -173,8 +186,12 @@ def test_candidate_zones(tmp_path):
 def test_dask_path_equals_in_process(tmp_path):
     distributed = pytest.importorskip("distributed")
     _, local = _build(tmp_path, "local.tif", spec={"resolution_m": 500.0, "tile_size": 16})
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         _, viadask = _build(tmp_path, "dask.tif", spec={"resolution_m": 500.0, "tile_size": 16}, dask=client)
     a, b = _read(local.path), _read(viadask.path)
     assert np.isfinite(a[0]).sum() > 3000

@@ -14,14 +14,23 @@ from tests.support.surface_fixtures import BOUNDS, synthetic_layers, synthetic_p
 
 scoring = pytest.importorskip("scoring")
 
-BANDS = ("dist_substation_km", "rtt_london_ms", "dist_ix_km", "population_30km", "in_discount_area",
-         "protected_share", "in_flood_zone_3")
+BANDS = (
+    "dist_substation_km",
+    "rtt_london_ms",
+    "dist_ix_km",
+    "population_30km",
+    "in_discount_area",
+    "protected_share",
+    "in_flood_zone_3",
+)
 REFERENCE = np.linspace(0.0, 3e6, 101)
 
 
 def _inputs(res: float = 1000.0, tile_bands=BANDS):
     layers = synthetic_layers()
-    spec = SurfaceSpec(resolution_m=res, indicator_bands=tile_bands, protected_designations=("national_park", "sssi"))
+    spec = SurfaceSpec(
+        resolution_m=res, indicator_bands=tile_bands, protected_designations=("national_park", "sssi")
+    )
     plan = plan_from_profile(scoring.profile_from_dict(synthetic_profile_dict()))
     grid = Grid.from_bounds(BOUNDS, res)
     inputs, _ = prepare_inputs(layers, spec, plan, discount_areas=layers.discount_areas, grid=grid)
@@ -52,9 +61,12 @@ def oracle_cell(v: dict[str, float]) -> float:
         "dist_ix_km": 1.0 if v["dist_ix_km"] < 5 else (0.6 if v["dist_ix_km"] < 15 else 0.2),
         "population_30km": _percentile(v["population_30km"], REFERENCE),
         "in_discount_area": 1.0 if v["in_discount_area"] != 0 else 0.0,
-        "protected_share": None if math.isnan(v["protected_share"])
+        "protected_share": None
+        if math.isnan(v["protected_share"])
         else min(1.0, max(0.0, (0.5 - v["protected_share"]) / 0.5)),
-        "in_flood_zone_3": 0.5 if math.isnan(v["in_flood_zone_3"]) else (0.0 if v["in_flood_zone_3"] else 1.0),
+        "in_flood_zone_3": 0.5
+        if math.isnan(v["in_flood_zone_3"])
+        else (0.0 if v["in_flood_zone_3"] else 1.0),
     }
     num = den = 0.0
     for k, wk in w.items():
@@ -101,28 +113,43 @@ def test_aigz_sites_plan_uses_cell_indicators():
     plan = plan_from_profile(scoring.load_profile("aigz_sites"))
     used = {c.indicator for c in plan.criteria}
     assert used <= set(CELL_INDICATORS)
-    assert {"dist_substation_km", "dist_ix_km", "dist_landing_km", "rtt_london_ms", "population_30km",
-            "population_50km", "in_discount_area", "protected_share"} <= used
+    assert {
+        "dist_substation_km",
+        "dist_ix_km",
+        "dist_landing_km",
+        "rtt_london_ms",
+        "population_30km",
+        "population_50km",
+        "in_discount_area",
+        "protected_share",
+    } <= used
     assert "meets_500mw_by_2030" in plan.dropped
     assert {e.indicator for e in plan.exclusions} == {"protected_share", "in_flood_zone_3"}
 
 
-@pytest.mark.parametrize("rule,expected", [("worst", 0.0), ("neutral", 0.5), ("renormalise", 1.0),
-                                           ("median", 0.75), ("exclude", 1.0)])
+@pytest.mark.parametrize(
+    "rule,expected",
+    [("worst", 0.0), ("neutral", 0.5), ("renormalise", 1.0), ("median", 0.75), ("exclude", 1.0)],
+)
 def test_missing_rules(rule, expected):
     d = {
         "meta": {"name": "m", "level": "site"},
         "sections": {"s": {"weight": 1}},
         "criteria": {
-            "dist_ix_km": {"section": "s", "weight": 1, "missing": rule,
-                           "value_function": {"type": "linear", "min": 0, "max": 4, "direction": "lower"}},
+            "dist_ix_km": {
+                "section": "s",
+                "weight": 1,
+                "missing": rule,
+                "value_function": {"type": "linear", "min": 0, "max": 4, "direction": "lower"},
+            },
             "in_discount_area": {"section": "s", "weight": 1, "value_function": {"type": "boolean"}},
         },
     }
     plan = plan_from_profile(scoring.profile_from_dict(d))
     plan.set_reference({"dist_ix_km": np.array([0.0, 1.0, 2.0]), "in_discount_area": np.array([1.0])})
-    score, excluded, unknown = score_cells(plan, {"dist_ix_km": np.array([np.nan, 2.0]),
-                                                  "in_discount_area": np.array([1.0, 1.0])})
+    score, excluded, unknown = score_cells(
+        plan, {"dist_ix_km": np.array([np.nan, 2.0]), "in_discount_area": np.array([1.0, 1.0])}
+    )
     # cell 0: ix missing, discount true (value 1); cell 1: ix value 0.5
     assert score[0] == pytest.approx((expected + 1.0) / 2 if rule not in ("renormalise", "exclude") else 1.0)
     assert score[1] == pytest.approx(0.75)

@@ -20,12 +20,43 @@ from .schemas import LAYERS
 APIS = ("file", "arcgis", "ckan_datastore")
 FORMATS = ("geojson", "csv", "shapefile", "geotiff", "json")
 _FIELDS = {
-    "key", "title", "publisher", "layer", "normaliser", "url", "api", "query", "format", "mirror_path",
-    "sha256", "licence", "licence_url", "attribution", "vintage", "coverage", "source_crs", "columns",
-    "non_commercial", "default", "requires", "designation", "coverage_area",
+    "key",
+    "title",
+    "publisher",
+    "layer",
+    "normaliser",
+    "url",
+    "api",
+    "query",
+    "format",
+    "mirror_path",
+    "sha256",
+    "licence",
+    "licence_url",
+    "attribution",
+    "vintage",
+    "coverage",
+    "source_crs",
+    "columns",
+    "non_commercial",
+    "default",
+    "requires",
+    "designation",
+    "coverage_area",
 }
-_REQUIRED = ("key", "title", "publisher", "layer", "normaliser", "url", "format", "mirror_path", "licence",
-             "attribution", "vintage")
+_REQUIRED = (
+    "key",
+    "title",
+    "publisher",
+    "layer",
+    "normaliser",
+    "url",
+    "format",
+    "mirror_path",
+    "licence",
+    "attribution",
+    "vintage",
+)
 
 
 @dataclass(frozen=True)
@@ -118,15 +149,29 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
     if ":" not in raw["normaliser"]:
         problems.append(f"{where}: normaliser must be 'module:function', got {raw['normaliser']!r}")
     return Dataset(
-        key=raw["key"], title=raw["title"], publisher=raw["publisher"], layer=raw["layer"],
-        normaliser=raw["normaliser"], url=raw["url"], format=raw["format"], mirror_paths=paths,
-        licence=raw["licence"], attribution=raw["attribution"], vintage=raw["vintage"], api=api,
+        key=raw["key"],
+        title=raw["title"],
+        publisher=raw["publisher"],
+        layer=raw["layer"],
+        normaliser=raw["normaliser"],
+        url=raw["url"],
+        format=raw["format"],
+        mirror_paths=paths,
+        licence=raw["licence"],
+        attribution=raw["attribution"],
+        vintage=raw["vintage"],
+        api=api,
         query={k: str(v) for k, v in raw.get("query", {}).items()},
-        sha256=sha or tuple(None for _ in paths), licence_url=raw.get("licence_url", ""),
-        coverage=raw.get("coverage", ""), source_crs=raw.get("source_crs"),
-        columns=tuple(raw.get("columns", ())), non_commercial=bool(raw.get("non_commercial", False)),
-        default=bool(raw.get("default", True)), requires=tuple(raw.get("requires", ())),
-        designation=raw.get("designation"), coverage_area=raw.get("coverage_area"),
+        sha256=sha or tuple(None for _ in paths),
+        licence_url=raw.get("licence_url", ""),
+        coverage=raw.get("coverage", ""),
+        source_crs=raw.get("source_crs"),
+        columns=tuple(raw.get("columns", ())),
+        non_commercial=bool(raw.get("non_commercial", False)),
+        default=bool(raw.get("default", True)),
+        requires=tuple(raw.get("requires", ())),
+        designation=raw.get("designation"),
+        coverage_area=raw.get("coverage_area"),
     )
 
 

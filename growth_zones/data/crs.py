@@ -1,9 +1,10 @@
 """Coordinate transformation to British National Grid, with an honest record of how it was done.
 
 Why not plain ``GeoDataFrame.to_crs(27700)``: without the OSTN15 grid file PROJ silently falls back
-to a 7-parameter Helmert shift that is 3-7 m off (DOMAIN.md section 4). ``convertbng`` ships the
-OSTN15 transform itself, so it works offline; points it cannot transform (outside the OSTN15
-extent) fall back to pyproj and are counted, and the method used is recorded in provenance.
+to a 7-parameter Helmert shift that is 3-7 m off (Ordnance Survey, "A guide to coordinate systems in
+Great Britain"). ``convertbng`` ships the OSTN15 transform itself, so it works offline; points it
+cannot transform (outside the OSTN15 extent) fall back to pyproj and are counted, and the method
+used is recorded in provenance.
 """
 
 from __future__ import annotations
@@ -117,7 +118,9 @@ def to_bng(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, TransformRecord]:
     return out, TransformRecord(src, method, points=counter["n"], fallback_points=counter["fallback"])
 
 
-def points_from_lonlat(lon: np.ndarray, lat: np.ndarray, **columns: object) -> tuple[gpd.GeoDataFrame, TransformRecord]:
+def points_from_lonlat(
+    lon: np.ndarray, lat: np.ndarray, **columns: object
+) -> tuple[gpd.GeoDataFrame, TransformRecord]:
     """Build a BNG point layer from lon/lat columns (OSTN15)."""
     x, y, nb = lonlat_to_bng(np.asarray(lon), np.asarray(lat))
     from convertbng import __version__ as cb_version  # type: ignore[attr-defined]

@@ -18,16 +18,17 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from .catalogue import Dataset
 from ..errors import DataSourceError, OfflineError, UnreachableError
 from ..settings import Settings
 from .atomic import AtomicFile, write_bytes, write_json
+from .catalogue import Dataset
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def sha256_file(path: Path) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def _is_url(location: str) -> bool:
@@ -93,9 +94,9 @@ def _session() -> Any:
 
 def _with_retries(settings: Settings, url: str, attempt: Callable[[], Any]) -> Any:
     """Run ``attempt`` with retries on transient faults; raise :class:`DataSourceError` at the end."""
-    import requests
-
     from urllib.parse import urlparse
+
+    import requests
 
     last: Exception | None = None
     unreachable = False
@@ -114,9 +115,16 @@ def _with_retries(settings: Settings, url: str, attempt: Callable[[], Any]) -> A
             time.sleep(delay)
     if unreachable:
         host = urlparse(url).netloc
-        why = "timed out" if isinstance(last, requests.Timeout) else "no connection (network down, DNS or firewall)"
-        raise UnreachableError(f"download failed: {url}: {host} could not be reached: {why}. "
-                               "On a closed network use --mirror DIR_OR_URL.", host) from last
+        why = (
+            "timed out"
+            if isinstance(last, requests.Timeout)
+            else "no connection (network down, DNS or firewall)"
+        )
+        raise UnreachableError(
+            f"download failed: {url}: {host} could not be reached: {why}. "
+            "On a closed network use --mirror DIR_OR_URL.",
+            host,
+        ) from last
     raise DataSourceError(f"download failed: {url}: {last}") from last
 
 
@@ -131,8 +139,15 @@ def _check_status(resp: Any, url: str) -> None:
         raise DataSourceError(f"download failed: {url}: HTTP {resp.status_code} {resp.reason}")
 
 
-def download(url: str, dest: Path, settings: Settings, *, expected_sha256: str | None = None,
-             expect_format: str | None = None, label: str | None = None) -> tuple[str, int]:
+def download(
+    url: str,
+    dest: Path,
+    settings: Settings,
+    *,
+    expected_sha256: str | None = None,
+    expect_format: str | None = None,
+    label: str | None = None,
+) -> tuple[str, int]:
     """Stream ``url`` to ``dest`` atomically; return ``(sha256, size)``.
 
     Raises :class:`DataSourceError` naming the URL on HTTP errors, truncated bodies, HTML served
@@ -190,8 +205,9 @@ def _get_json(url: str, params: dict[str, Any], settings: Settings) -> Any:
     return _with_retries(settings, full, attempt)
 
 
-def arcgis_features(url: str, query: dict[str, str], settings: Settings,
-                    page_size: int = ARCGIS_PAGE) -> Iterator[dict[str, Any]]:
+def arcgis_features(
+    url: str, query: dict[str, str], settings: Settings, page_size: int = ARCGIS_PAGE
+) -> Iterator[dict[str, Any]]:
     """Page an ArcGIS FeatureServer ``/query`` (``resultOffset``/``resultRecordCount``) as GeoJSON.
 
     Stops when ``exceededTransferLimit`` is absent or false (the ONS convention); halves the page
@@ -224,8 +240,9 @@ def arcgis_features(url: str, query: dict[str, str], settings: Settings,
             return
 
 
-def ckan_records(url: str, query: dict[str, str], settings: Settings,
-                 page_size: int = CKAN_PAGE) -> tuple[list[str], Iterator[dict[str, Any]]]:
+def ckan_records(
+    url: str, query: dict[str, str], settings: Settings, page_size: int = CKAN_PAGE
+) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """Page a CKAN ``datastore_search`` (``offset``/``limit``, ``result.total``)."""
     first = _get_json(url, {**query, "limit": page_size, "offset": 0}, settings)
     if not first.get("success", False):
@@ -286,7 +303,9 @@ def cached(ds: Dataset, settings: Settings) -> FetchResult | None:
         d = json.loads(meta.read_text())
     except (OSError, ValueError):
         return None
-    return FetchResult(ds.key, paths, d["source_urls"], d["sha256"], "cache", d["retrieved_at"], d.get("sizes", []))
+    return FetchResult(
+        ds.key, paths, d["source_urls"], d["sha256"], "cache", d["retrieved_at"], d.get("sizes", [])
+    )
 
 
 def _mirror_location(mirror: str, rel: str) -> str:
@@ -323,11 +342,12 @@ def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResul
     sizes: list[int] = []
     if settings.mirror:
         via = "mirror"
-        for rel, dest, expected in zip(ds.mirror_paths, dests, ds.sha256):
+        for rel, dest, expected in zip(ds.mirror_paths, dests, ds.sha256, strict=True):
             loc = _mirror_location(settings.mirror, rel)
             if _is_url(loc):
-                digest, size = download(loc, dest, settings, expected_sha256=expected, expect_format=ds.format,
-                                        label=ds.key)
+                digest, size = download(
+                    loc, dest, settings, expected_sha256=expected, expect_format=ds.format, label=ds.key
+                )
             else:
                 digest, size = _copy_local(Path(loc), dest, expected)
             urls.append(loc)
@@ -349,8 +369,7 @@ def _fetch_official(ds: Dataset, dest: Path, settings: Settings) -> tuple[str, i
     if len(ds.mirror_paths) > 1:
         raise DataSourceError(
             f"{ds.key}: the publisher distributes this dataset from a web page ({ds.url}), not a stable file "
-            "URL; download it by hand and point --mirror at the folder holding "
-            + ", ".join(ds.mirror_paths)
+            "URL; download it by hand and point --mirror at the folder holding " + ", ".join(ds.mirror_paths)
         )
     if ds.api == "arcgis":
         features = list(arcgis_features(ds.url, ds.query, settings))

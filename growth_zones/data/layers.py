@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, fields
 from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import geopandas as gpd
@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .catalogue import Dataset, datasets_for_layer
 from ..errors import DataSourceError
-from .loaders import RasterData
 from ..settings import BNG
+from .catalogue import Dataset, datasets_for_layer
+from .loaders import RasterData
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class LayerSet:
@@ -68,8 +69,9 @@ class LayerSet:
         return tuple(f.name for f in fields(cls) if not f.name.startswith("_"))
 
     @classmethod
-    def load(cls, store: Any, *, names: Iterable[str] | None = None,
-             include_northern_ireland: bool = False) -> LayerSet:
+    def load(
+        cls, store: Any, *, names: Iterable[str] | None = None, include_northern_ireland: bool = False
+    ) -> LayerSet:
         """Read the layers from a :class:`~growth_zones.data.store.Store`: the one way layers are
         assembled (CLI, API, notebooks, tests and benchmarks all come through here).
 
@@ -99,7 +101,10 @@ class LayerSet:
             layers = layers.gb_only()
         if layers.protected_areas is not None:
             layers.designation_coverage = build_designation_coverage(
-                layers.protected_areas, coverage_areas, layers.regions, layers.countries,
+                layers.protected_areas,
+                coverage_areas,
+                layers.regions,
+                layers.countries,
                 catalogue=getattr(store, "catalogue", None),
             )
         return layers
@@ -172,8 +177,12 @@ def build_designation_coverage(
             if len(hit):
                 geom = _union(hit.geometry.values)
         if geom is None or geom.is_empty:
-            log.warning("coverage %r of dataset %s could not be resolved; %s treated as not checked",
-                        area, ds.key, ds.designation)
+            log.warning(
+                "coverage %r of dataset %s could not be resolved; %s treated as not checked",
+                area,
+                ds.key,
+                ds.designation,
+            )
             continue
         rows.append((ds.designation, ds.key, geom))
     return gpd.GeoDataFrame(

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
+from ..errors import GrowthZonesError, OfflineError, UnreachableError
+from ..settings import Settings
 from . import fetch as _fetch
 from .catalogue import Dataset, get_dataset
-from ..errors import GrowthZonesError, OfflineError, UnreachableError
 from .loaders import RawInput, get_normaliser
-from ..settings import Settings
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,9 @@ def _source_host(ds: Dataset, settings: Settings) -> str:
     return urlparse(settings.mirror if settings.mirror else ds.url).netloc
 
 
-def pull_one(ds: Dataset, store: Store, *, force: bool = False,
-             unreachable: set[str] | None = None) -> PullOutcome:
+def pull_one(
+    ds: Dataset, store: Store, *, force: bool = False, unreachable: set[str] | None = None
+) -> PullOutcome:
     """Fetch, normalise and store one dataset (its requirements must already be stored).
 
     ``unreachable`` collects hosts that did not answer in this run; later datasets from them fail
@@ -101,8 +102,13 @@ def pull_one(ds: Dataset, store: Store, *, force: bool = False,
     return PullOutcome(ds.key, True, "stored", prov["rows"], time.perf_counter() - t0, fetched.via)
 
 
-def pull(keys: Iterable[str] | None = None, *, settings: Settings | None = None, force: bool = False,
-         on_progress: Callable[[PullOutcome], None] | None = None) -> PullReport:
+def pull(
+    keys: Iterable[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    force: bool = False,
+    on_progress: Callable[[PullOutcome], None] | None = None,
+) -> PullReport:
     """Pull ``keys`` (default: every default catalogue dataset) and their requirements.
 
     In offline mode, every dataset missing from the cache is named in one :class:`OfflineError`.
@@ -132,8 +138,9 @@ def pull(keys: Iterable[str] | None = None, *, settings: Settings | None = None,
     return report
 
 
-def ensure_layers(layers: Iterable[str], settings: Settings | None = None, *,
-                  required: Iterable[str] = ()) -> Store:
+def ensure_layers(
+    layers: Iterable[str], settings: Settings | None = None, *, required: Iterable[str] = ()
+) -> Store:
     """Make sure every default dataset feeding ``layers`` is stored, pulling on first use.
 
     A dataset that cannot be had is a warning when its layer is optional (the indicators that need
@@ -154,6 +161,8 @@ def ensure_layers(layers: Iterable[str], settings: Settings | None = None, *,
         lines = "; ".join(f"{o.key}: {o.message}" for o in fatal)
         raise GrowthZonesError(f"could not prepare the data: {lines}")
     for o in report.failed:
-        warnings.warn(f"dataset {o.key} unavailable ({o.message}); indicators that need it are reported missing",
-                      stacklevel=2)
+        warnings.warn(
+            f"dataset {o.key} unavailable ({o.message}); indicators that need it are reported missing",
+            stacklevel=2,
+        )
     return store

@@ -63,8 +63,16 @@ LAYERS: dict[str, LayerSchema] = {
             "substations",
             "vector",
             "Grid nodes. voltage_kv is the highest voltage at the site (NaN = unknown); kind is one of "
-            + ", ".join(SUBSTATION_KINDS) + ".",
-            {"id": "str", "name": "str", "voltage_kv": "float", "operator": "str", "kind": "str", "dataset": "str"},
+            + ", ".join(SUBSTATION_KINDS)
+            + ".",
+            {
+                "id": "str",
+                "name": "str",
+                "voltage_kv": "float",
+                "operator": "str",
+                "kind": "str",
+                "dataset": "str",
+            },
             ("Point",),
         ),
         LayerSchema(
@@ -72,8 +80,14 @@ LAYERS: dict[str, LayerSchema] = {
             "vector",
             "Transmission circuits. rating_mva NaN where not published; geometry straight between sites "
             "when only site codes are known (ETYS) or the mapped route (OSM).",
-            {"id": "str", "voltage_kv": "float", "rating_mva": "float", "length_km": "float", "operator": "str",
-             "dataset": "str"},
+            {
+                "id": "str",
+                "voltage_kv": "float",
+                "rating_mva": "float",
+                "length_km": "float",
+                "operator": "str",
+                "dataset": "str",
+            },
             ("LineString", "MultiLineString"),
         ),
         LayerSchema(
@@ -88,16 +102,33 @@ LAYERS: dict[str, LayerSchema] = {
             "table",
             "NESO TEC register / interconnector register rows. No coordinates are published: "
             "connection_site is matched to substations at indicator time.",
-            {"project_id": "str", "project": "str", "customer": "str", "connection_site": "str", "mw": "float",
-             "mw_connected": "float", "status": "str", "effective_from": "datetime", "plant_type": "str",
-             "host_to": "str", "dataset": "str"},
+            {
+                "project_id": "str",
+                "project": "str",
+                "customer": "str",
+                "connection_site": "str",
+                "mw": "float",
+                "mw_connected": "float",
+                "status": "str",
+                "effective_from": "datetime",
+                "plant_type": "str",
+                "host_to": "str",
+                "dataset": "str",
+            },
         ),
         LayerSchema(
             "renewables",
             "vector",
             "DESNZ REPD renewable and storage projects (>=150 kW) at every planning stage.",
-            {"id": "str", "name": "str", "technology": "str", "capacity_mw": "float", "status": "str",
-             "country": "str", "dataset": "str"},
+            {
+                "id": "str",
+                "name": "str",
+                "technology": "str",
+                "capacity_mw": "float",
+                "status": "str",
+                "country": "str",
+                "dataset": "str",
+            },
             ("Point",),
         ),
         LayerSchema(
@@ -160,8 +191,14 @@ LAYERS: dict[str, LayerSchema] = {
             "broadband_by_region",
             "table",
             "Ofcom Connected Nations fixed coverage by LAD code (percent of premises).",
-            {"code": "str", "premises": "float", "full_fibre_pct": "float", "gigabit_pct": "float",
-             "sfbb_pct": "float", "dataset": "str"},
+            {
+                "code": "str",
+                "premises": "float",
+                "full_fibre_pct": "float",
+                "gigabit_pct": "float",
+                "sfbb_pct": "float",
+                "dataset": "str",
+            },
         ),
         LayerSchema(
             "brownfield_by_area",

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from ..errors import DataSourceError
+from ..settings import BNG, Settings
 from .atomic import atomic_path, write_json
 from .catalogue import Dataset, datasets_for_layer, get_dataset, load_catalogue
-from ..errors import DataSourceError
 from .loaders import Normalised, RasterData
 from .schemas import LAYERS
-from ..settings import BNG, Settings
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class Store:
             "retrieved_at": fetch_info.get("retrieved_at"),
             "raw_sha256": fetch_info.get("sha256", []),
             "raw_bytes": fetch_info.get("sizes", []),
-            "normalised_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "normalised_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
             "normaliser": ds.normaliser,
             "crs": BNG,
             "crs_transformation": result.transform.to_dict() if result.transform else None,
@@ -137,7 +138,9 @@ class Store:
         chosen = self.layer_datasets(layer)
         if not chosen:
             wanted = [d.key for d in datasets_for_layer(layer, self.catalogue)]
-            raise DataSourceError(f"raster layer {layer} is not stored; run `growth-zones data pull {' '.join(wanted)}`")
+            raise DataSourceError(
+                f"raster layer {layer} is not stored; run `growth-zones data pull {' '.join(wanted)}`"
+            )
         with rasterio.open(self.data_path(chosen[0].key)) as src:
             return RasterData(src.read(1), dict(src.profile))
 
@@ -158,8 +161,16 @@ def _write_raster(raster: RasterData, path: Path) -> None:
     import rasterio
 
     profile = dict(raster.profile)
-    profile.update(driver="GTiff", count=1, crs=BNG, tiled=True, blockxsize=256, blockysize=256,
-                   compress="deflate", predictor=3 if str(raster.array.dtype).startswith("float") else 2)
+    profile.update(
+        driver="GTiff",
+        count=1,
+        crs=BNG,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        compress="deflate",
+        predictor=3 if str(raster.array.dtype).startswith("float") else 2,
+    )
     profile["dtype"] = str(raster.array.dtype)
     profile["height"], profile["width"] = raster.array.shape
     with rasterio.open(path, "w", **profile) as dst:

@@ -4,7 +4,7 @@ what was expected and what was found."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import geopandas as gpd
 import pandas as pd
@@ -84,6 +84,8 @@ def check_layer(frame: pd.DataFrame, layer: str, key: str) -> None:
             types = set(frame.geometry.geom_type.dropna().unique())
             bad = types - set(schema.geometry_types)
             if bad:
-                problems.append(f"geometry types {sorted(bad)} not allowed (expected {schema.geometry_types})")
+                problems.append(
+                    f"geometry types {sorted(bad)} not allowed (expected {schema.geometry_types})"
+                )
     if problems:
         raise SchemaError(f"dataset {key} -> layer {layer}: " + "; ".join(problems))

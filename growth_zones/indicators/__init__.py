@@ -11,7 +11,6 @@ sites except string building for reasons and unions of pieces where a target tou
 overlapping designated features.
 """
 
-from .designations import designation_share
 from ..data.layers import LayerSet, build_designation_coverage
 from ..policy import (
     DESIGNATION_LABELS,
@@ -21,6 +20,7 @@ from ..policy import (
     REGION_PROTECTED_DESIGNATIONS,
     in_discount_area,
 )
+from .designations import designation_share
 from .regions import region_indicators
 from .sites import locate_sites, site_designation_checks, site_indicators
 from .specs import (

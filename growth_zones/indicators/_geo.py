@@ -12,9 +12,9 @@ from affine import Affine
 from scipy import sparse
 from scipy.signal import fftconvolve
 
+from ..data.layers import LayerSet
 from ..data.loaders import RasterData
 from ..settings import BNG
-from ..data.layers import LayerSet
 from .specs import LIGHT_IN_FIBRE_KM_PER_MS, IndicatorSettings
 
 _NATION_SNAP_M = 20_000.0
@@ -70,7 +70,7 @@ def _nation_tiles(layers: LayerSet) -> tuple[np.ndarray, np.ndarray] | None:
             layers._cache["nation_tiles"] = None
         else:
             tiles, labels = [], []
-            for nation, geom in zip(nations["nation"], geoms(nations)):
+            for nation, geom in zip(nations["nation"], geoms(nations), strict=True):
                 t = subdivide(np.array([geom], dtype=object))
                 tiles.append(t)
                 labels.append(np.full(len(t), nation, dtype=object))
@@ -180,7 +180,7 @@ def overlap_area(targets: np.ndarray, features: np.ndarray, disjoint: bool = Fal
         ti_s, pieces_s = ti[order], pieces[order]
         starts = np.searchsorted(ti_s, multi)
         ends = np.searchsorted(ti_s, multi, side="right")
-        for t, a, b in zip(multi, starts, ends):  # only targets touching 2+ features
+        for t, a, b in zip(multi, starts, ends, strict=True):  # only targets touching 2+ features
             out[t] = shapely.area(shapely.union_all(pieces_s[a:b]))
     return out
 
@@ -203,10 +203,14 @@ def subdivide(g: np.ndarray, max_vertices: int = 256) -> np.ndarray:
             break
         b = shapely.bounds(work)
         mx, my = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-        quads = np.concatenate([
-            shapely.box(b[:, 0], b[:, 1], mx, my), shapely.box(mx, b[:, 1], b[:, 2], my),
-            shapely.box(b[:, 0], my, mx, b[:, 3]), shapely.box(mx, my, b[:, 2], b[:, 3]),
-        ])
+        quads = np.concatenate(
+            [
+                shapely.box(b[:, 0], b[:, 1], mx, my),
+                shapely.box(mx, b[:, 1], b[:, 2], my),
+                shapely.box(b[:, 0], my, mx, b[:, 3]),
+                shapely.box(mx, my, b[:, 2], b[:, 3]),
+            ]
+        )
         pieces = shapely.intersection(np.tile(work, 4), quads)
         pieces = shapely.get_parts(pieces[~shapely.is_empty(pieces)])
         work = pieces[np.isin(shapely.get_type_id(pieces), (3, 6)) & (shapely.area(pieces) > 0)]
@@ -321,11 +325,12 @@ def designation_segments(layers: LayerSet, designations: tuple[str, ...] | list[
 
 # ------------------------------------------------------------------ population raster
 
+
 def _disc_kernel(radius_m: float, cell_x: float, cell_y: float) -> np.ndarray:
     rx = int(np.floor(radius_m / cell_x))
     ry = int(np.floor(radius_m / cell_y))
-    yy, xx = np.mgrid[-ry: ry + 1, -rx: rx + 1]
-    return ((xx * cell_x) ** 2 + (yy * cell_y) ** 2 <= radius_m ** 2).astype(float)
+    yy, xx = np.mgrid[-ry : ry + 1, -rx : rx + 1]
+    return ((xx * cell_x) ** 2 + (yy * cell_y) ** 2 <= radius_m**2).astype(float)
 
 
 def population_within(layers: LayerSet, points: np.ndarray, radius_km: float) -> np.ndarray:
@@ -377,6 +382,7 @@ def london_exchanges(layers: LayerSet) -> gpd.GeoDataFrame | None:
 
 # ------------------------------------------------------------------ grid nodes
 
+
 def grid_nodes(layers: LayerSet, settings: IndicatorSettings) -> gpd.GeoDataFrame:
     """Transmission substations and GSPs merged into nodes: records within ``node_merge_km`` of
     each other (connected components) are one node, represented by the record of the most
@@ -399,13 +405,21 @@ def grid_nodes(layers: LayerSet, settings: IndicatorSettings) -> gpd.GeoDataFram
     order = np.lexsort((-np.nan_to_num(volt, nan=-1), rank, label))
     first = order[np.r_[True, label[order][1:] != label[order][:-1]]]
     node_volt = pd.Series(volt).groupby(label).max()
-    nodes = gpd.GeoDataFrame({
-        "node": label[first],
-        "id": recs["id"].astype(str).to_numpy()[first],
-        "name": recs["name"].astype(str).to_numpy()[first],
-        "kind": recs["kind"].astype(str).to_numpy()[first],
-        "voltage_kv": node_volt.reindex(label[first]).to_numpy(),
-    }, geometry=g[first], crs=BNG).sort_values("node").set_index("node", drop=False)
+    nodes = (
+        gpd.GeoDataFrame(
+            {
+                "node": label[first],
+                "id": recs["id"].astype(str).to_numpy()[first],
+                "name": recs["name"].astype(str).to_numpy()[first],
+                "kind": recs["kind"].astype(str).to_numpy()[first],
+                "voltage_kv": node_volt.reindex(label[first]).to_numpy(),
+            },
+            geometry=g[first],
+            crs=BNG,
+        )
+        .sort_values("node")
+        .set_index("node", drop=False)
+    )
     layers._cache[key] = nodes
     layers._cache[key + ("records",)] = (g, label)
     return nodes
@@ -424,7 +438,9 @@ def nearest_node(
     return label, dist
 
 
-def nearest_record_xy(layers: LayerSet, settings: IndicatorSettings, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest_record_xy(
+    layers: LayerSet, settings: IndicatorSettings, g: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """BNG x, y of the nearest transmission/GSP *record* (the point :func:`nearest_node` measured
     to), so a report can draw the line whose length is ``dist_substation_km``. NaN where none."""
     grid_nodes(layers, settings)
@@ -469,8 +485,14 @@ class Recorder:
     indicators): ``fill`` stores values and clears the reason where a value exists;
     ``unavailable`` marks a column missing when a layer it needs is absent."""
 
-    def __init__(self, values: pd.DataFrame, reasons: pd.DataFrame, layers: LayerSet,
-                 specs: dict[str, Any], ignore_sources: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        values: pd.DataFrame,
+        reasons: pd.DataFrame,
+        layers: LayerSet,
+        specs: dict[str, Any],
+        ignore_sources: tuple[str, ...] = (),
+    ) -> None:
         self.values, self.reasons, self.layers = values, reasons, layers
         self.specs, self.ignore = specs, ignore_sources
 
@@ -505,7 +527,7 @@ def pick(frame: pd.DataFrame, column: str, pos: np.ndarray) -> pd.arrays.StringA
 
 
 def missing_reason(layers: LayerSet, names: tuple[str, ...]) -> str:
-    """"layer x not available" for the first missing layer, else ""."""
+    """ "layer x not available" for the first missing layer, else ""."""
     for name in names:
         if getattr(layers, name, None) is None:
             return f"layer {name} not available"

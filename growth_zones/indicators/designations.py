@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from . import _geo
 from ..data.layers import LayerSet
 from ..policy import DESIGNATION_LABELS
+from . import _geo
 from .specs import IndicatorSettings
 
 
@@ -20,7 +20,10 @@ def _place(names: np.ndarray | None, nations: np.ndarray | None, i: int) -> str:
 
 
 def coverage_matrix(
-    targets: np.ndarray, designations: tuple[str, ...], layers: LayerSet, settings: IndicatorSettings,
+    targets: np.ndarray,
+    designations: tuple[str, ...],
+    layers: LayerSet,
+    settings: IndicatorSettings,
     tolerance_m: float = 0.0,
 ) -> np.ndarray:
     """Boolean (n_targets, n_designations): the designation's coverage (buffered by
@@ -77,7 +80,7 @@ def designation_share(
             patterns.setdefault(cov[i].tobytes(), []).append(i)
         for idx in patterns.values():
             idx_a = np.array(idx)
-            checked = tuple(d for d, c in zip(designations, cov[idx_a[0]]) if c)
+            checked = tuple(d for d, c in zip(designations, cov[idx_a[0]], strict=True) if c)
             got = _geo.designation_overlap_area(layers, checked, targets[idx_a]) / area[idx_a]
             done = got >= full
             values[idx_a[done]] = np.clip(got[done], 0.0, 1.0)

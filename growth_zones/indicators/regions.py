@@ -6,20 +6,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _geo
-from .designations import designation_share
 from ..data.layers import LayerSet
 from ..policy import in_discount_area
+from . import _geo
+from .designations import designation_share
 from .specs import REGION_INDICATORS, IndicatorSettings, IndicatorTable
 
 _KM = 1000.0
 
 
-def region_indicators(layers: LayerSet, settings: IndicatorSettings = IndicatorSettings()) -> IndicatorTable:
+def region_indicators(layers: LayerSet, settings: IndicatorSettings | None = None) -> IndicatorTable:
     """Raw indicators for every region in ``layers.regions`` (index = region code).
 
     Every column of :data:`REGION_INDICATORS` is present; a missing value carries a reason.
     """
+    settings = settings or IndicatorSettings()
     if layers.regions is None:
         raise ValueError("region_indicators needs layers.regions")
     regions = layers.regions
@@ -72,26 +73,35 @@ def region_indicators(layers: LayerSet, settings: IndicatorSettings = IndicatorS
         osm = tx[tx["dataset"].astype(str).str.startswith("osm_")] if "dataset" in tx else tx
         # measured in a disc around the representative point (like population_50km): buffering whole
         # island-rich regions by 30 km costs seconds and would reward sheer region size
-        fill("tx_line_km_30km", _geo.length_within(rep, _geo.geoms(osm), settings.nearby_km * _KM) / _KM,
-             "no OpenStreetMap transmission lines in the circuits layer")
+        fill(
+            "tx_line_km_30km",
+            _geo.length_within(rep, _geo.geoms(osm), settings.nearby_km * _KM) / _KM,
+            "no OpenStreetMap transmission lines in the circuits layer",
+        )
     if not unavailable("tx_capacity_mva_30km"):
         c = layers.circuits
-        fill("tx_capacity_mva_30km",
-             _geo.sum_within(g, _geo.geoms(c), _geo.usable_rating(c, settings), settings.nearby_km * _KM))
+        fill(
+            "tx_capacity_mva_30km",
+            _geo.sum_within(g, _geo.geoms(c), _geo.usable_rating(c, settings), settings.nearby_km * _KM),
+        )
     if not unavailable("tec_contracted_mw_30km"):
         tec = _geo.tec_points(layers, settings)
         tec = tec[tec["x"].notna()]
         pts = shapely.points(tec["x"].to_numpy(), tec["y"].to_numpy())
-        fill("tec_contracted_mw_30km",
-             _geo.sum_within(g, pts, tec["mw"].to_numpy(), settings.nearby_km * _KM))
+        fill(
+            "tec_contracted_mw_30km", _geo.sum_within(g, pts, tec["mw"].to_numpy(), settings.nearby_km * _KM)
+        )
 
     values["in_discount_area"] = in_discount_area(pd.Series(index.to_numpy()), pd.Series(nations)).to_numpy()
 
     # ---- land
-    for col, des in (("protected_share", settings.region_protected_designations),
-                     ("national_park_share", ("national_park",))):
-        v, why = designation_share(g, tuple(des), layers, settings, names, nations,
-                                   tolerance_m=settings.region_boundary_tolerance_m)
+    for col, des in (
+        ("protected_share", settings.region_protected_designations),
+        ("national_park_share", ("national_park",)),
+    ):
+        v, why = designation_share(
+            g, tuple(des), layers, settings, names, nations, tolerance_m=settings.region_boundary_tolerance_m
+        )
         values[col] = v
         reasons[col] = why
 
@@ -114,17 +124,23 @@ def region_indicators(layers: LayerSet, settings: IndicatorSettings = IndicatorS
         v = pd.to_numeric(index.to_series().map(pop), errors="coerce").to_numpy()
         fill("population", v, _per_code("no population row for {} (boundary vintage mismatch)", index))
     if not unavailable("population_50km"):
-        fill("population_50km", _geo.population_within(layers, rep, 50.0),
-             "representative point outside the population raster")
+        fill(
+            "population_50km",
+            _geo.population_within(layers, rep, 50.0),
+            "representative point outside the population raster",
+        )
     if not unavailable("renewables_operational_mw_30km"):
         r = layers.renewables
         r = r[r["status"].astype(str).str.strip().str.lower().eq("operational")]
-        fill("renewables_operational_mw_30km",
-             _geo.sum_within(g, _geo.geoms(r), r["capacity_mw"].to_numpy(), settings.nearby_km * _KM))
+        fill(
+            "renewables_operational_mw_30km",
+            _geo.sum_within(g, _geo.geoms(r), r["capacity_mw"].to_numpy(), settings.nearby_km * _KM),
+        )
 
     values["in_discount_area"] = values["in_discount_area"].astype("boolean")
-    return IndicatorTable(values=values, reasons=reasons, specs=dict(REGION_INDICATORS), extra=extra,
-                          settings=settings)
+    return IndicatorTable(
+        values=values, reasons=reasons, specs=dict(REGION_INDICATORS), extra=extra, settings=settings
+    )
 
 
 def _per_code(template: str, index: pd.Index) -> np.ndarray:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import geopandas as gpd
 
+from ..data.layers import LayerSet
+from ..data.schemas import DESIGNATIONS
+from ..policy import DESIGNATION_LABELS, in_discount_area
 from . import _geo
 from .designations import designation_share
-from ..data.layers import LayerSet
-from ..policy import in_discount_area
-from ..policy import DESIGNATION_LABELS
 from .specs import (
     SITE_INDICATORS,
     IndicatorSettings,
     IndicatorSpec,
     IndicatorTable,
 )
-from ..data.schemas import DESIGNATIONS
 
 _KM = 1000.0
 _LA_SNAP_M = 20_000.0
@@ -62,16 +61,20 @@ def _specs(settings: IndicatorSettings) -> dict[str, IndicatorSpec]:
     for r in settings.population_radii_km:
         name = f"population_{r:g}km"
         if name not in specs:
-            specs[name] = IndicatorSpec(name, "people", "higher", ("sites", "population_grid"),
-                                        f"Residents in 1 km cells whose centres lie within {r:g} km of "
-                                        "the cell holding the site.")
+            specs[name] = IndicatorSpec(
+                name,
+                "people",
+                "higher",
+                ("sites", "population_grid"),
+                f"Residents in 1 km cells whose centres lie within {r:g} km of the cell holding the site.",
+            )
     return specs
 
 
 def site_indicators(
     sites: gpd.GeoDataFrame,
     layers: LayerSet,
-    settings: IndicatorSettings = IndicatorSettings(),
+    settings: IndicatorSettings | None = None,
     region_percentile: pd.Series | None = None,
 ) -> IndicatorTable:
     """Raw indicators for each site (index = application id).
@@ -81,6 +84,7 @@ def site_indicators(
     (1/0/NaN). ``region_percentile``: a Series indexed by LAD code (e.g. the region ranking's
     percentile), copied to ``la_percentile``.
     """
+    settings = settings or IndicatorSettings()
     specs = _specs(settings)
     cols = list(specs)
     index = sites.index
@@ -113,8 +117,11 @@ def site_indicators(
             extra[col] = _geo.pick(nodes, src, pos)
         unnamed = extra["substation_name"].fillna("").astype(str).str.strip() == ""
         extra.loc[unnamed, "substation_name"] = (  # some OSM/ETYS records carry no name: say what it is
-            "unnamed " + extra.loc[unnamed, "substation_kind"].fillna("grid").astype(str) + " node "
-            + extra.loc[unnamed, "substation_id"].fillna("").astype(str))
+            "unnamed "
+            + extra.loc[unnamed, "substation_kind"].fillna("grid").astype(str)
+            + " node "
+            + extra.loc[unnamed, "substation_id"].fillna("").astype(str)
+        )
         volt = np.full(n, np.nan)
         volt[has] = nodes["voltage_kv"].to_numpy(dtype=float)[pos[has]]
         fill("substation_voltage_kv", volt, "voltage not published for this node")
@@ -129,8 +136,11 @@ def site_indicators(
             tec_pts = shapely.points(tec["x"].to_numpy(), tec["y"].to_numpy())
             tnode, td = _geo.nearest_node(layers, settings, tec_pts)
             keep = (tnode >= 0) & (td <= settings.node_merge_km * _KM)
-            per_node = pd.Series(np.nan_to_num(tec["mw"].to_numpy(float)[keep]),
-                                 index=tnode[keep]).groupby(level=0).sum()
+            per_node = (
+                pd.Series(np.nan_to_num(tec["mw"].to_numpy(float)[keep]), index=tnode[keep])
+                .groupby(level=0)
+                .sum()
+            )
             queued = node_ids.map(per_node).fillna(0.0).to_numpy()
             fill("tec_contracted_mw_node", np.where(has, queued, np.nan), "no grid node")
         else:
@@ -153,16 +163,25 @@ def site_indicators(
                 share = np.where(total > 0, site_cap * mw0 / total, 0.0)
             share = np.where(np.isnan(mw) | ~has, np.nan, share)
             reach_txt = f"{settings.node_circuit_km:g} km"
-            no_rating = np.array([f"no circuit with a published rating within {reach_txt} of node {nm}"
-                                  for nm in extra["substation_name"].fillna("?")], dtype=object)
+            no_rating = np.array(
+                [
+                    f"no circuit with a published rating within {reach_txt} of node {nm}"
+                    for nm in extra["substation_name"].fillna("?")
+                ],
+                dtype=object,
+            )
             why = np.where(~has, "no grid node", np.where(np.isnan(mw), "no MW claimed", no_rating))
             fill("headroom_share_mw", share, why)
             extra["node_capacity_mva"] = site_cap
         else:
             reasons["headroom_share_mw"] = "layer circuits not available"
     else:
-        for col in ("substation_voltage_kv", "tec_contracted_mw_node", "competing_mw_node",
-                    "headroom_share_mw"):
+        for col in (
+            "substation_voltage_kv",
+            "tec_contracted_mw_node",
+            "competing_mw_node",
+            "headroom_share_mw",
+        ):
             reasons[col] = reasons["dist_substation_km"]
 
     # ---- bid arithmetic
@@ -170,7 +189,9 @@ def site_indicators(
     values["meets_500mw_by_2030"] = _geo.as_boolean((mw >= 500.0) & (year <= 2030), miss)
     reasons.loc[miss, "meets_500mw_by_2030"] = "MW or target year missing"
     need_ha = mw / 100.0 * settings.ha_per_100mw
-    values["land_sufficient"] = _geo.as_boolean(area_ha >= need_ha * (1.0 - settings.land_tolerance), np.isnan(mw))
+    values["land_sufficient"] = _geo.as_boolean(
+        area_ha >= need_ha * (1.0 - settings.land_tolerance), np.isnan(mw)
+    )
     reasons.loc[np.isnan(mw), "land_sufficient"] = "no MW claimed"
     extra["land_needed_ha"] = need_ha
     for col in EVIDENCE_COLUMNS:
@@ -180,8 +201,15 @@ def site_indicators(
             reasons[col] = "not stated in the application"
 
     # ---- land
-    v, why = designation_share(g, tuple(settings.exclusion_designations), layers, settings, la_names, nations,
-                               tolerance_m=settings.site_coverage_tolerance_m)
+    v, why = designation_share(
+        g,
+        tuple(settings.exclusion_designations),
+        layers,
+        settings,
+        la_names,
+        nations,
+        tolerance_m=settings.site_coverage_tolerance_m,
+    )
     values["protected_share"] = v
     reasons["protected_share"] = why
     fz = flood_zone_3(g, layers, settings, la_names, nations)
@@ -194,7 +222,9 @@ def site_indicators(
             feats = getattr(layers, layer_name)
             pos = rec.nearest(col, g, feats, why)
             extra[f"nearest_{prefix}_name"] = _geo.pick(feats, "name", pos)
-            extra[f"{prefix}_x"], extra[f"{prefix}_y"] = _geo.xy_at(_geo.geoms(feats), pos)  # for report lines
+            extra[f"{prefix}_x"], extra[f"{prefix}_y"] = _geo.xy_at(
+                _geo.geoms(feats), pos
+            )  # for report lines
     if not unavailable("rtt_london_ms"):
         _, d = _geo.nearest(rep, _geo.geoms(_geo.london_exchanges(layers)))
         fill("rtt_london_ms", _geo.rtt_ms(d, settings), "no London internet exchange in the layer")
@@ -208,9 +238,13 @@ def site_indicators(
     # ---- place
     values["in_discount_area"] = in_discount_area(loc["la_code"].fillna(""), loc["nation"]).to_numpy()
     if region_percentile is not None:
-        fill("la_percentile", loc["la_code"].map(region_percentile).to_numpy(dtype=float),
-             np.array([f"no ranking for local authority {c}" for c in loc["la_code"].fillna("?")],
-                      dtype=object))
+        fill(
+            "la_percentile",
+            loc["la_code"].map(region_percentile).to_numpy(dtype=float),
+            np.array(
+                [f"no ranking for local authority {c}" for c in loc["la_code"].fillna("?")], dtype=object
+            ),
+        )
     else:
         reasons["la_percentile"] = "region ranking not given"
 
@@ -221,8 +255,11 @@ def site_indicators(
 
 
 def flood_zone_3(
-    g: np.ndarray, layers: LayerSet, settings: IndicatorSettings,
-    names: np.ndarray | None = None, nations: np.ndarray | None = None,
+    g: np.ndarray,
+    layers: LayerSet,
+    settings: IndicatorSettings,
+    names: np.ndarray | None = None,
+    nations: np.ndarray | None = None,
 ) -> tuple[pd.arrays.BooleanArray, np.ndarray]:
     """True where a site touches Flood Zone 3 (certain even where coverage is partial), False
     where FZ3 data covers the whole site and none is touched, NA (with reason) otherwise."""
@@ -233,8 +270,12 @@ def flood_zone_3(
 
 
 def _presence(
-    g: np.ndarray, designation: str, layers: LayerSet, settings: IndicatorSettings,
-    names: np.ndarray | None, nations: np.ndarray | None,
+    g: np.ndarray,
+    designation: str,
+    layers: LayerSet,
+    settings: IndicatorSettings,
+    names: np.ndarray | None,
+    nations: np.ndarray | None,
 ) -> pd.DataFrame:
     n = len(g)
     label = DESIGNATION_LABELS.get(designation, designation)
@@ -245,16 +286,20 @@ def _presence(
     if layers.protected_areas is None:
         reason[:] = "layer protected_areas not available"
         return pd.DataFrame({"status": status, "share": share, "distance_km": dist, "reason": reason})
-    cover = _geo.covered(g, _geo.coverage_tiles(layers, designation, settings.site_coverage_tolerance_m),
-                         settings.coverage_slack)
+    cover = _geo.covered(
+        g,
+        _geo.coverage_tiles(layers, designation, settings.site_coverage_tolerance_m),
+        settings.coverage_slack,
+    )
     feats = _geo.designation_features(layers, (designation,))
     touching = np.zeros(n, dtype=bool)
     if len(feats):
         ti, _ = _geo.designation_tree(layers, (designation,)).query(g, predicate="intersects")
         touching[ti] = True
         if touching.any():
-            share[touching] = (_geo.designation_overlap_area(layers, (designation,), g[touching])
-                               / shapely.area(g[touching]))
+            share[touching] = _geo.designation_overlap_area(
+                layers, (designation,), g[touching]
+            ) / shapely.area(g[touching])
         absent = cover & ~touching
         if absent.any():
             _, d = _geo.nearest(g[absent], _geo.designation_segments(layers, (designation,)))
@@ -274,13 +319,16 @@ def _presence(
 
 
 def site_designation_checks(
-    sites: gpd.GeoDataFrame, layers: LayerSet, settings: IndicatorSettings = IndicatorSettings(),
+    sites: gpd.GeoDataFrame,
+    layers: LayerSet,
+    settings: IndicatorSettings | None = None,
     designations: tuple[str, ...] = DESIGNATIONS,
 ) -> pd.DataFrame:
     """One row per (site, designation): ``status`` is "present" (``share`` of site area; a lower
     bound where the data covers only part of the site), "absent" (``distance_km`` to the nearest
     feature of that designation, NaN if the dataset has none) or "not checked" (``reason``, e.g.
     "not checked: no SSSI layer for Highland (Scotland)")."""
+    settings = settings or IndicatorSettings()
     g = _site_geoms(sites)
     loc = locate_sites(sites, layers)
     names = loc["la_name"].fillna("").astype(str).to_numpy()

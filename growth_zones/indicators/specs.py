@@ -18,7 +18,8 @@ Direction = Literal["higher", "lower", "none"]
 
 LIGHT_IN_FIBRE_KM_PER_MS = 200.0
 """Light travels about 200 km per ms in fibre (refractive index about 1.5), so a round trip costs
-about 1 ms per 100 km of route (DOMAIN.md section 2)."""
+about 1 ms per 100 km of route (ITU-T G.114, https://www.itu.int/rec/T-REC-G.114)."""
+
 
 @dataclass(frozen=True)
 class IndicatorSpec:
@@ -36,14 +37,15 @@ class IndicatorSettings:
     """Tunable assumptions. Every default is stated (and sourced) in the spec descriptions."""
 
     transmission_buffer_km: float = 10.0
-    """Frontier Economics' distance to a transmission line (DOMAIN.md section 2)."""
+    """Frontier Economics' distance to a transmission line ("Power, pipes and people")."""
     nearby_km: float = 30.0
     """Radius for 'nearby' sums (circuit capacity, TEC queue, operational renewables)."""
     population_radii_km: tuple[float, ...] = (30.0, 50.0)
     fibre_route_factor: float = 1.5
     """Fibre route length / straight-line distance (real paths are longer than the crow flies)."""
     ha_per_100mw: float = 10.0
-    """Central land-take assumption; DOMAIN.md derives 5-20 ha per 100 MW from real campuses."""
+    """Central land-take assumption: built campuses take about 5-20 ha per 100 MW (280 MW on 49 ha,
+    1 GW on 52 ha multi-storey, Cambois 230 acres); project judgement, not a DSIT number."""
     tec_match_threshold: float = 0.85
     """Minimum similarity (0..1) for a TEC connection site to be matched to a substation name."""
     node_merge_km: float = 1.0
@@ -81,7 +83,7 @@ def _rtt_text(s: IndicatorSettings | None = None) -> str:
     return (
         f"Round-trip time estimated as 2 x straight-line km x route factor {s.fibre_route_factor} / "
         f"{LIGHT_IN_FIBRE_KM_PER_MS:.0f} km per ms (light in fibre), i.e. about 1 ms RTT per 100 km of "
-        "fibre route (DOMAIN.md section 2); a physics floor, real paths add switching delay."
+        "fibre route (ITU-T G.114); a physics floor, real paths add switching delay."
     )
 
 
@@ -93,71 +95,147 @@ _REGION_LINES = ("regions", "circuits", "countries")
 REGION_INDICATORS: dict[str, IndicatorSpec] = {
     s.name: s
     for s in [
-        IndicatorSpec("dist_gsp_km", "km", "lower", ("regions", "substations"),
-                      "Distance from the region polygon to the nearest grid supply point (kind 'gsp'); 0 "
-                      "inside."),
-        IndicatorSpec("dist_transmission_km", "km", "lower", ("regions", "substations", "countries"),
-                      "Distance from the region polygon to the nearest transmission substation: kind "
-                      "'transmission', voltage >= 275 kV, or voltage >= 132 kV in Scotland (where 132 kV is "
-                      "transmission); 0 inside."),
-        IndicatorSpec("share_within_10km_transmission", "share", "higher", _REGION_LINES,
-                      f"Share of the region's land within {_S.transmission_buffer_km:g} km of a "
-                      f"transmission circuit "
-                      "(>= 275 kV, or >= 132 kV in Scotland); the Frontier Economics measure (DOMAIN.md "
-                      "section 2)."),
-        IndicatorSpec("tx_line_km_30km", "km", "higher", ("regions", "circuits"),
-                      f"Length of OpenStreetMap-mapped transmission line (>= 275 kV, or >= 132 kV in "
-                      f"Scotland) within {_S.nearby_km:g} km of the region's representative point. OSM is the "
-                      "one circuit source "
-                      "with even coverage across GB (ETYS circuits are placed only where community geocodes "
-                      "exist, which favours Scotland), so this is the GB-comparable measure of nearby "
-                      "transmission."),
-        IndicatorSpec("tx_capacity_mva_30km", "MVA", "higher", ("regions", "circuits"),
-                      f"Sum of winter rating (MVA) of circuits within {_S.nearby_km:g} km of the region. "
-                      f"Circuits with "
-                      "no published rating (OSM lines, NaN) and ETYS 9999 MVA couplers count 0, so this "
-                      "is a lower "
-                      "bound where only OSM geometry exists."),
-        IndicatorSpec("tec_contracted_mw_30km", "MW", "lower", ("regions", "tec_projects", "substations"),
-                      f"MW of TEC register projects not yet Built whose connection site matched a "
-                      f"substation within "
-                      f"{_S.nearby_km:g} km of the region: a congestion proxy (unmatched sites are not "
-                      f"counted)."),
-        IndicatorSpec("in_discount_area", "bool", "higher", ("regions",),
-                      "In the constraint-cost electricity discount area: Scotland, Cumbria, North East "
-                      "England "
-                      "(Delivering AI Growth Zones, 13 Nov 2025; DOMAIN.md section 1)."),
-        IndicatorSpec("protected_share", "share", "lower", _REGION_LAND,
-                      "Share of region land in any exclusion designation (National Park, AONB, SSSI, SAC, "
-                      "SPA, Ramsar, Green Belt). Computed only where every designation's dataset covers the "
-                      "whole region (0.5% area slack, coverage buffered 500 m for generalised boundaries), or "
-                      "where the covered designations alone already designate all of it; otherwise missing "
-                      "with the designations not checked."),
-        IndicatorSpec("national_park_share", "share", "lower", _REGION_LAND,
-                      "Share of region land in a National Park (GB-wide dataset)."),
+        IndicatorSpec(
+            "dist_gsp_km",
+            "km",
+            "lower",
+            ("regions", "substations"),
+            "Distance from the region polygon to the nearest grid supply point (kind 'gsp'); 0 inside.",
+        ),
+        IndicatorSpec(
+            "dist_transmission_km",
+            "km",
+            "lower",
+            ("regions", "substations", "countries"),
+            "Distance from the region polygon to the nearest transmission substation: kind "
+            "'transmission', voltage >= 275 kV, or voltage >= 132 kV in Scotland (where 132 kV is "
+            "transmission); 0 inside.",
+        ),
+        IndicatorSpec(
+            "share_within_10km_transmission",
+            "share",
+            "higher",
+            _REGION_LINES,
+            f"Share of the region's land within {_S.transmission_buffer_km:g} km of a "
+            f"transmission circuit "
+            "(>= 275 kV, or >= 132 kV in Scotland); the Frontier Economics measure ('Power, "
+            "pipes and people').",
+        ),
+        IndicatorSpec(
+            "tx_line_km_30km",
+            "km",
+            "higher",
+            ("regions", "circuits"),
+            f"Length of OpenStreetMap-mapped transmission line (>= 275 kV, or >= 132 kV in "
+            f"Scotland) within {_S.nearby_km:g} km of the region's representative point. OSM is the "
+            "one circuit source "
+            "with even coverage across GB (ETYS circuits are placed only where community geocodes "
+            "exist, which favours Scotland), so this is the GB-comparable measure of nearby "
+            "transmission.",
+        ),
+        IndicatorSpec(
+            "tx_capacity_mva_30km",
+            "MVA",
+            "higher",
+            ("regions", "circuits"),
+            f"Sum of winter rating (MVA) of circuits within {_S.nearby_km:g} km of the region. "
+            f"Circuits with "
+            "no published rating (OSM lines, NaN) and ETYS 9999 MVA couplers count 0, so this "
+            "is a lower "
+            "bound where only OSM geometry exists.",
+        ),
+        IndicatorSpec(
+            "tec_contracted_mw_30km",
+            "MW",
+            "lower",
+            ("regions", "tec_projects", "substations"),
+            f"MW of TEC register projects not yet Built whose connection site matched a "
+            f"substation within "
+            f"{_S.nearby_km:g} km of the region: a congestion proxy (unmatched sites are not "
+            f"counted).",
+        ),
+        IndicatorSpec(
+            "in_discount_area",
+            "bool",
+            "higher",
+            ("regions",),
+            "In the constraint-cost electricity discount area: Scotland, Cumbria, North East "
+            "England "
+            "(DSIT, Delivering AI Growth Zones, CP 1440, 13 Nov 2025).",
+        ),
+        IndicatorSpec(
+            "protected_share",
+            "share",
+            "lower",
+            _REGION_LAND,
+            "Share of region land in any exclusion designation (National Park, AONB, SSSI, SAC, "
+            "SPA, Ramsar, Green Belt). Computed only where every designation's dataset covers the "
+            "whole region (0.5% area slack, coverage buffered 500 m for generalised boundaries), or "
+            "where the covered designations alone already designate all of it; otherwise missing "
+            "with the designations not checked.",
+        ),
+        IndicatorSpec(
+            "national_park_share",
+            "share",
+            "lower",
+            _REGION_LAND,
+            "Share of region land in a National Park (GB-wide dataset).",
+        ),
         IndicatorSpec("area_km2", "km2", "none", ("regions",), "Region land area in EPSG:27700 (km2)."),
-        IndicatorSpec("dist_ix_km", "km", "lower", ("regions", "internet_exchanges"),
-                      "Distance from the region polygon to the nearest internet exchange building; 0 "
-                      "inside."),
-        IndicatorSpec("dist_landing_km", "km", "lower", ("regions", "landing_points"),
-                      "Distance from the region polygon to the nearest submarine cable landing point; 0 "
-                      "inside."),
-        IndicatorSpec("rtt_london_ms", "ms", "lower", ("regions", "internet_exchanges"),
-                      "From the region's representative point to the nearest London IX building. "
-                      + _rtt_text()),
-        IndicatorSpec("full_fibre_pct", "%", "higher", ("regions", "broadband_by_region"),
-                      "Ofcom Connected Nations: % of premises with full fibre available (weak proxy for "
-                      "long-haul fibre)."),
-        IndicatorSpec("population", "people", "none", ("regions", "population_by_region"),
-                      "Usual resident population (ONS mid-year estimate)."),
-        IndicatorSpec("population_50km", "people", "higher", ("regions", "population_grid"),
-                      "Residents in 1 km cells whose centres lie within 50 km of the centre of the cell "
-                      "holding the "
-                      "region's representative point (labour pool / metro proximity)."),
-        IndicatorSpec("renewables_operational_mw_30km", "MW", "higher", ("regions", "renewables"),
-                      f"Installed capacity of REPD projects with status 'Operational' within "
-                      f"{_S.nearby_km:g} km of "
-                      "the region (local low-carbon supply)."),
+        IndicatorSpec(
+            "dist_ix_km",
+            "km",
+            "lower",
+            ("regions", "internet_exchanges"),
+            "Distance from the region polygon to the nearest internet exchange building; 0 inside.",
+        ),
+        IndicatorSpec(
+            "dist_landing_km",
+            "km",
+            "lower",
+            ("regions", "landing_points"),
+            "Distance from the region polygon to the nearest submarine cable landing point; 0 inside.",
+        ),
+        IndicatorSpec(
+            "rtt_london_ms",
+            "ms",
+            "lower",
+            ("regions", "internet_exchanges"),
+            "From the region's representative point to the nearest London IX building. " + _rtt_text(),
+        ),
+        IndicatorSpec(
+            "full_fibre_pct",
+            "%",
+            "higher",
+            ("regions", "broadband_by_region"),
+            "Ofcom Connected Nations: % of premises with full fibre available (weak proxy for "
+            "long-haul fibre).",
+        ),
+        IndicatorSpec(
+            "population",
+            "people",
+            "none",
+            ("regions", "population_by_region"),
+            "Usual resident population (ONS mid-year estimate).",
+        ),
+        IndicatorSpec(
+            "population_50km",
+            "people",
+            "higher",
+            ("regions", "population_grid"),
+            "Residents in 1 km cells whose centres lie within 50 km of the centre of the cell "
+            "holding the "
+            "region's representative point (labour pool / metro proximity).",
+        ),
+        IndicatorSpec(
+            "renewables_operational_mw_30km",
+            "MW",
+            "higher",
+            ("regions", "renewables"),
+            f"Installed capacity of REPD projects with status 'Operational' within "
+            f"{_S.nearby_km:g} km of "
+            "the region (local low-carbon supply).",
+        ),
     ]
 }
 
@@ -165,61 +243,141 @@ SITE_INDICATORS: dict[str, IndicatorSpec] = {
     s.name: s
     for s in [
         IndicatorSpec("site_area_ha", "ha", "none", ("sites",), "Site polygon area in EPSG:27700 (ha)."),
-        IndicatorSpec("dist_substation_km", "km", "lower", ("sites", "substations"),
-                      "Distance from the site polygon to the nearest transmission substation or GSP record; "
-                      "0 inside. Records of one site in several datasets (within 1 km) form one node. "
-                      "Rule of thumb: within 1-3 miles is good, beyond 5 miles needs a new line "
-                      "(DOMAIN.md)."),
-        IndicatorSpec("substation_voltage_kv", "kV", "higher", ("substations",),
-                      "Highest voltage at that node (NaN where the dataset gives none)."),
-        IndicatorSpec("tec_contracted_mw_node", "MW", "lower", ("tec_projects", "substations"),
-                      "MW of TEC projects not yet Built matched to the site's node (records within 1 km "
-                      "are one node)."),
-        IndicatorSpec("competing_mw_node", "MW", "lower", ("sites",),
-                      "Sum of claimed MW of the OTHER applications whose nearest node is the same."),
-        IndicatorSpec("headroom_share_mw", "MW", "higher", ("sites", "circuits", "substations"),
-                      "Indicative node capacity (sum of rating_mva of circuits passing within 1 km of the "
-                      "node, "
-                      "MVA taken as MW at unity power factor; not net of existing load or TEC contracts) "
-                      "split "
-                      "between all bids at the node pro rata to claimed MW, so bids at one node never "
-                      "double-count the same capacity. Missing where no rated circuit touches the node."),
+        IndicatorSpec(
+            "dist_substation_km",
+            "km",
+            "lower",
+            ("sites", "substations"),
+            "Distance from the site polygon to the nearest transmission substation or GSP record; "
+            "0 inside. Records of one site in several datasets (within 1 km) form one node. "
+            "Rule of thumb: within 1-3 miles is good, beyond 5 miles needs a new line "
+            "(industry rule of thumb; project judgement).",
+        ),
+        IndicatorSpec(
+            "substation_voltage_kv",
+            "kV",
+            "higher",
+            ("substations",),
+            "Highest voltage at that node (NaN where the dataset gives none).",
+        ),
+        IndicatorSpec(
+            "tec_contracted_mw_node",
+            "MW",
+            "lower",
+            ("tec_projects", "substations"),
+            "MW of TEC projects not yet Built matched to the site's node (records within 1 km are one node).",
+        ),
+        IndicatorSpec(
+            "competing_mw_node",
+            "MW",
+            "lower",
+            ("sites",),
+            "Sum of claimed MW of the OTHER applications whose nearest node is the same.",
+        ),
+        IndicatorSpec(
+            "headroom_share_mw",
+            "MW",
+            "higher",
+            ("sites", "circuits", "substations"),
+            "Indicative node capacity (sum of rating_mva of circuits passing within 1 km of the "
+            "node, "
+            "MVA taken as MW at unity power factor; not net of existing load or TEC contracts) "
+            "split "
+            "between all bids at the node pro rata to claimed MW, so bids at one node never "
+            "double-count the same capacity. Missing where no rated circuit touches the node.",
+        ),
         IndicatorSpec("claimed_mw", "MW", "higher", ("sites",), "MW the application claims."),
-        IndicatorSpec("meets_500mw_by_2030", "bool", "higher", ("sites",),
-                      "Claims >= 500 MW with target year <= 2030 (the AIGZ power bar, DOMAIN.md section 1)."),
-        IndicatorSpec("land_sufficient", "bool", "higher", ("sites",),
-                      f"Site area >= claimed MW / 100 x {_S.ha_per_100mw:g} ha (central assumption; "
-                      f"DOMAIN.md derives "
-                      "5-20 ha per 100 MW from real campuses, not a DSIT number)."),
-        IndicatorSpec("evidence_grid", "bool", "higher", ("sites",), "Grid connection evidence supplied "
-                                                                     "(1/0)."),
-        IndicatorSpec("evidence_water", "bool", "higher", ("sites",), "Water company confirmation "
-                                                                      "supplied (1/0)."),
-        IndicatorSpec("evidence_land_control", "bool", "higher", ("sites",), "Land control evidence "
-                                                                             "supplied (1/0)."),
+        IndicatorSpec(
+            "meets_500mw_by_2030",
+            "bool",
+            "higher",
+            ("sites",),
+            "Claims >= 500 MW with target year <= 2030 (the AIGZ power bar, DSIT application guidance).",
+        ),
+        IndicatorSpec(
+            "land_sufficient",
+            "bool",
+            "higher",
+            ("sites",),
+            f"Site area >= claimed MW / 100 x {_S.ha_per_100mw:g} ha (central assumption; "
+            f"built campuses "
+            "take 5-20 ha per 100 MW; project judgement, not a DSIT number).",
+        ),
+        IndicatorSpec(
+            "evidence_grid", "bool", "higher", ("sites",), "Grid connection evidence supplied (1/0)."
+        ),
+        IndicatorSpec(
+            "evidence_water", "bool", "higher", ("sites",), "Water company confirmation supplied (1/0)."
+        ),
+        IndicatorSpec(
+            "evidence_land_control", "bool", "higher", ("sites",), "Land control evidence supplied (1/0)."
+        ),
         IndicatorSpec("evidence_planning", "bool", "higher", ("sites",), "Planning evidence supplied (1/0)."),
-        IndicatorSpec("protected_share", "share", "lower", _SITE_LAND,
-                      "Share of site area in any exclusion designation (National Park, AONB, SSSI, SAC, SPA, "
-                      "Ramsar, Green Belt); missing where some designation's data does not cover the site, "
-                      "unless the covered designations alone already cover all of it (then 1.0)."),
-        IndicatorSpec("in_flood_zone_3", "bool", "lower", _SITE_LAND,
-                      "Site intersects Flood Zone 3; missing where no Flood Zone 3 data covers the site."),
-        IndicatorSpec("dist_ix_km", "km", "lower", ("sites", "internet_exchanges"),
-                      "Distance to the nearest internet exchange building."),
-        IndicatorSpec("dist_landing_km", "km", "lower", ("sites", "landing_points"),
-                      "Distance to the nearest submarine cable landing point."),
-        IndicatorSpec("rtt_london_ms", "ms", "lower", ("sites", "internet_exchanges"),
-                      "From the site's representative point to the nearest London IX building. "
-                      + _rtt_text()),
-        IndicatorSpec("population_30km", "people", "higher", ("sites", "population_grid"),
-                      "Residents in 1 km cells whose centres lie within 30 km of the cell holding the site."),
-        IndicatorSpec("population_50km", "people", "higher", ("sites", "population_grid"),
-                      "Residents in 1 km cells whose centres lie within 50 km of the cell holding the site."),
-        IndicatorSpec("in_discount_area", "bool", "higher", ("sites", "regions"),
-                      "Site's local authority is in the constraint-cost discount area (Scotland, Cumbria, "
-                      "North East)."),
-        IndicatorSpec("la_percentile", "percentile", "higher", ("sites", "regions"),
-                      "Percentile of the site's local authority in the region ranking (if given)."),
+        IndicatorSpec(
+            "protected_share",
+            "share",
+            "lower",
+            _SITE_LAND,
+            "Share of site area in any exclusion designation (National Park, AONB, SSSI, SAC, SPA, "
+            "Ramsar, Green Belt); missing where some designation's data does not cover the site, "
+            "unless the covered designations alone already cover all of it (then 1.0).",
+        ),
+        IndicatorSpec(
+            "in_flood_zone_3",
+            "bool",
+            "lower",
+            _SITE_LAND,
+            "Site intersects Flood Zone 3; missing where no Flood Zone 3 data covers the site.",
+        ),
+        IndicatorSpec(
+            "dist_ix_km",
+            "km",
+            "lower",
+            ("sites", "internet_exchanges"),
+            "Distance to the nearest internet exchange building.",
+        ),
+        IndicatorSpec(
+            "dist_landing_km",
+            "km",
+            "lower",
+            ("sites", "landing_points"),
+            "Distance to the nearest submarine cable landing point.",
+        ),
+        IndicatorSpec(
+            "rtt_london_ms",
+            "ms",
+            "lower",
+            ("sites", "internet_exchanges"),
+            "From the site's representative point to the nearest London IX building. " + _rtt_text(),
+        ),
+        IndicatorSpec(
+            "population_30km",
+            "people",
+            "higher",
+            ("sites", "population_grid"),
+            "Residents in 1 km cells whose centres lie within 30 km of the cell holding the site.",
+        ),
+        IndicatorSpec(
+            "population_50km",
+            "people",
+            "higher",
+            ("sites", "population_grid"),
+            "Residents in 1 km cells whose centres lie within 50 km of the cell holding the site.",
+        ),
+        IndicatorSpec(
+            "in_discount_area",
+            "bool",
+            "higher",
+            ("sites", "regions"),
+            "Site's local authority is in the constraint-cost discount area (Scotland, Cumbria, North East).",
+        ),
+        IndicatorSpec(
+            "la_percentile",
+            "percentile",
+            "higher",
+            ("sites", "regions"),
+            "Percentile of the site's local authority in the region ranking (if given).",
+        ),
     ]
 }
 

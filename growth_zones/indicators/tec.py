@@ -1,5 +1,5 @@
 """Place TEC register projects on the map by matching their free-text connection site to a
-substation name (the register publishes no coordinates; DOMAIN.md section 3)."""
+substation name (NESO publishes the register without coordinates)."""
 
 from __future__ import annotations
 
@@ -75,18 +75,25 @@ def match_connection_sites(
     norm = subs["name"].map(normalise_site_name)
     rank = subs["kind"].map(_KIND_RANK).fillna(9)
     volt = pd.to_numeric(subs["voltage_kv"], errors="coerce").fillna(-1)
-    cand = pd.DataFrame({
-        "key": norm.map(_token_key), "norm": norm, "rank": rank, "volt": volt,
-        "pos": np.arange(len(subs)), "preferred": subs["kind"].isin(PREFERRED_KINDS).to_numpy(),
-    }, index=subs.index)
+    cand = pd.DataFrame(
+        {
+            "key": norm.map(_token_key),
+            "norm": norm,
+            "rank": rank,
+            "volt": volt,
+            "pos": np.arange(len(subs)),
+            "preferred": subs["kind"].isin(PREFERRED_KINDS).to_numpy(),
+        },
+        index=subs.index,
+    )
     cand = cand[cand["key"] != ""].sort_values(["rank", "volt"], ascending=[True, False], kind="stable")
     # best record per name, for the preferred pool and for all records
     best_all = cand.drop_duplicates("key")
     best_pref = cand[cand["preferred"]].drop_duplicates("key")
     pools = []
     for best in (best_pref, best_all):
-        lookup = dict(zip(best["key"], best["pos"]))
-        norms = dict(zip(best["key"], best["norm"]))
+        lookup = dict(zip(best["key"], best["pos"], strict=True))
+        norms = dict(zip(best["key"], best["norm"], strict=True))
         index: dict[str, set[str]] = defaultdict(set)
         for key in lookup:
             for tok in key.split():

@@ -15,5 +15,11 @@ from .assessment import render_assessment_report, safe_id
 from .assets import ENV_VAR, AssetsError, local_assets_dir
 from .national import render_national_map
 
-__all__ = ["render_national_map", "render_assessment_report", "local_assets_dir", "safe_id", "AssetsError",
-           "ENV_VAR"]
+__all__ = [
+    "render_national_map",
+    "render_assessment_report",
+    "local_assets_dir",
+    "safe_id",
+    "AssetsError",
+    "ENV_VAR",
+]

@@ -63,7 +63,7 @@ def _transformer() -> Any:
 def feature_collection(geoms: Any, props: list[dict[str, Any]]) -> dict[str, Any]:
     """A GeoJSON FeatureCollection from display geometries and (already escaped) properties."""
     feats = []
-    for geom, p in zip(geoms.values, props):
+    for geom, p in zip(geoms.values, props, strict=True):
         if geom is None or geom.is_empty:
             continue
         feats.append({"type": "Feature", "properties": p, "geometry": shapely.geometry.mapping(geom)})

@@ -82,8 +82,19 @@ def truthy(value: Any) -> bool:
 
 # Viridis (matplotlib), 11 stops; colour-blind safe and perceptually uniform. Reversed for scores so
 # that darker = higher score.
-_VIRIDIS = ["#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c",
-            "#22a884", "#44bf70", "#7ad151", "#bddf26", "#fde725"]
+_VIRIDIS = [
+    "#440154",
+    "#482475",
+    "#414487",
+    "#355f8d",
+    "#2a788e",
+    "#21918c",
+    "#22a884",
+    "#44bf70",
+    "#7ad151",
+    "#bddf26",
+    "#fde725",
+]
 SCORE_STOPS = list(reversed(_VIRIDIS))
 EXCLUDED_FILL = "#9e9e9e"
 NODATA_FILL = "#ffffff"
@@ -101,13 +112,16 @@ def score_colour(score: Any) -> str:
     i = min(int(s), len(SCORE_STOPS) - 2)
     t = s - i
     a, b = _hex(SCORE_STOPS[i]), _hex(SCORE_STOPS[i + 1])
-    return "#{:02x}{:02x}{:02x}".format(*(round(x + (y - x) * t) for x, y in zip(a, b)))
+    return "#{:02x}{:02x}{:02x}".format(*(round(x + (y - x) * t) for x, y in zip(a, b, strict=True)))
 
 
 def gradient_css() -> str:
     n = len(SCORE_STOPS) - 1
-    return "linear-gradient(to right, " + ", ".join(
-        f"{c} {100 * i / n:.0f}%" for i, c in enumerate(SCORE_STOPS)) + ")"
+    return (
+        "linear-gradient(to right, "
+        + ", ".join(f"{c} {100 * i / n:.0f}%" for i, c in enumerate(SCORE_STOPS))
+        + ")"
+    )
 
 
 _SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -78,9 +78,19 @@ def _layer_class() -> type:
             """
         )
 
-        def __init__(self, data: dict[str, Any], name: str, *, show: bool = True, pane: str | None = None,
-                     highlight: bool = False, interactive: bool = True, sticky: bool = True,
-                     control: bool = True, attribution: str = "") -> None:
+        def __init__(
+            self,
+            data: dict[str, Any],
+            name: str,
+            *,
+            show: bool = True,
+            pane: str | None = None,
+            highlight: bool = False,
+            interactive: bool = True,
+            sticky: bool = True,
+            control: bool = True,
+            attribution: str = "",
+        ) -> None:
             super().__init__(name=name, overlay=True, control=control, show=show)
             self.attribution = attribution
             self._name = "GeoLayer"
@@ -103,13 +113,24 @@ def new_map(bounds: list[list[float]], *, tiles: bool = True) -> Any:
     (offline it simply fails to load and the plain background stays)."""
     import folium
 
-    m = folium.Map(location=[54.5, -2.5], zoom_start=6, tiles=None, control_scale=True,
-                   zoom_control="topright", prefer_canvas=False)
+    m = folium.Map(
+        location=[54.5, -2.5],
+        zoom_start=6,
+        tiles=None,
+        control_scale=True,
+        zoom_control="topright",
+        prefer_canvas=False,
+    )
     if tiles:
         folium.TileLayer(
-            "https://tile.openstreetmap.org/{z}/{x}/{y}.png", attr=OSM_ATTR,
-            name="Background map (OpenStreetMap; needs internet)", overlay=True, control=True, show=True,
-            opacity=0.55, max_zoom=19,
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            attr=OSM_ATTR,
+            name="Background map (OpenStreetMap; needs internet)",
+            overlay=True,
+            control=True,
+            show=True,
+            opacity=0.55,
+            max_zoom=19,
         ).add_to(m)
     for name, z in (("gzAreas", 405), ("gzLines", 410), ("gzPoints", 450)):
         folium.map.CustomPane(name, z_index=z, pointer_events=True).add_to(m)
@@ -128,6 +149,7 @@ def swatch(colour: str, *, shape: str = "circle", hatch: bool = False, border: s
 
 
 # ---------------------------------------------------------------- overlays
+
 
 def _class_of_voltage(v: Any) -> str:
     try:
@@ -148,8 +170,13 @@ def _point_popup(title: str, rows: list[tuple[str, str]]) -> str:
     return f'<div class="gz-pop"><h4>{esc(title)}</h4><table class="gz-kv">{body}</table></div>'
 
 
-def add_overlays(m: Any, overlays: dict[str, Any] | None, *, show: dict[str, bool] | None = None,
-                 tolerance_m: float = 200.0) -> list[tuple[str, str]]:
+def add_overlays(
+    m: Any,
+    overlays: dict[str, Any] | None,
+    *,
+    show: dict[str, bool] | None = None,
+    tolerance_m: float = 200.0,
+) -> list[tuple[str, str]]:
     """Add every overlay as a switchable layer; return legend rows ``(swatch_html, label)``."""
     legend: list[tuple[str, str]] = []
     if not overlays:
@@ -165,12 +192,18 @@ def add_overlays(m: Any, overlays: dict[str, Any] | None, *, show: dict[str, boo
         props = []
         for _, r in pa.iterrows():
             label = text(r.get("designation", "")).replace("_", " ")
-            props.append({
-                "_s": {"color": "#1b7837", "weight": 1, "fillColor": "#5aae61", "fillOpacity": 0.25},
-                "tooltip": esc(f"{text(r.get('name', ''))} ({label})" if label else text(r.get("name", ""))),
-            })
+            props.append(
+                {
+                    "_s": {"color": "#1b7837", "weight": 1, "fillColor": "#5aae61", "fillOpacity": 0.25},
+                    "tooltip": esc(
+                        f"{text(r.get('name', ''))} ({label})" if label else text(r.get("name", ""))
+                    ),
+                }
+            )
         name = swatch("#5aae61", shape="square", border="#1b7837") + " Protected areas"
-        layer(feature_collection(geoms, props), name, show=vis("protected_areas", False), pane="gzAreas").add_to(m)
+        layer(
+            feature_collection(geoms, props), name, show=vis("protected_areas", False), pane="gzAreas"
+        ).add_to(m)
         legend.append((swatch("#5aae61", shape="square", border="#1b7837"), "Protected area / constraint"))
 
     circ = overlays.get("circuits")
@@ -180,13 +213,22 @@ def add_overlays(m: Any, overlays: dict[str, Any] | None, *, show: dict[str, boo
         for _, r in circ.iterrows():
             cls = _class_of_voltage(r.get("voltage_kv"))
             col = {"400": "#D55E00", "275": "#E69F00"}.get(cls, "#777777")
-            props.append({"_s": {"color": col, "weight": 2.2 if cls == "400" else 1.5, "opacity": 0.85},
-                          "tooltip": "Circuit " + fmt_num(r.get("voltage_kv"), "kV")})
+            props.append(
+                {
+                    "_s": {"color": col, "weight": 2.2 if cls == "400" else 1.5, "opacity": 0.85},
+                    "tooltip": "Circuit " + fmt_num(r.get("voltage_kv"), "kV"),
+                }
+            )
         name = '<span class="gz-sw gz-sw-line" style="background:#D55E00"></span> Transmission circuits'
-        layer(feature_collection(geoms, props), name, show=vis("circuits", False), pane="gzLines",
-              sticky=True).add_to(m)
-        legend.append(('<span class="gz-sw gz-sw-line" style="background:#D55E00"></span>',
-                       "Transmission circuit (400 kV; 275 kV orange)"))
+        layer(
+            feature_collection(geoms, props), name, show=vis("circuits", False), pane="gzLines", sticky=True
+        ).add_to(m)
+        legend.append(
+            (
+                '<span class="gz-sw gz-sw-line" style="background:#D55E00"></span>',
+                "Transmission circuit (400 kV; 275 kV orange)",
+            )
+        )
 
     subs = overlays.get("substations")
     if subs is not None and len(subs):
@@ -200,19 +242,39 @@ def add_overlays(m: Any, overlays: dict[str, Any] | None, *, show: dict[str, boo
             props = []
             for _, r in sel.iterrows():
                 nm = text(r.get("name", "")) or "Substation"
-                props.append({
-                    "_s": {"radius": radius, "color": "#ffffff", "weight": 1, "fillColor": col, "fillOpacity": 1},
-                    "tooltip": esc(nm) + " (" + fmt_num(r.get("voltage_kv"), "kV") + ")",
-                    "popup": _point_popup(nm, [("Voltage", fmt_num(r.get("voltage_kv"), "kV")),
-                                               ("Kind", esc(text(r.get("kind", "")) or "—"))]),
-                })
+                props.append(
+                    {
+                        "_s": {
+                            "radius": radius,
+                            "color": "#ffffff",
+                            "weight": 1,
+                            "fillColor": col,
+                            "fillOpacity": 1,
+                        },
+                        "tooltip": esc(nm) + " (" + fmt_num(r.get("voltage_kv"), "kV") + ")",
+                        "popup": _point_popup(
+                            nm,
+                            [
+                                ("Voltage", fmt_num(r.get("voltage_kv"), "kV")),
+                                ("Kind", esc(text(r.get("kind", "")) or "—")),
+                            ],
+                        ),
+                    }
+                )
             name = swatch(col, border="#fff") + " " + esc(label) + f' <span class="gz-n">({len(sel)})</span>'
-            layer(feature_collection(geoms[mask], props), name, show=vis(f"substations_{key}", key != "132"),
-                  pane="gzPoints").add_to(m)
+            layer(
+                feature_collection(geoms[mask], props),
+                name,
+                show=vis(f"substations_{key}", key != "132"),
+                pane="gzPoints",
+            ).add_to(m)
             legend.append((swatch(col, border="#fff"), label))
 
-    for key, fields in (("tec_sites", ("connection_site", "mw")), ("landing_points", ("name",)),
-                        ("internet_exchanges", ("name", "metro"))):
+    for key, fields in (
+        ("tec_sites", ("connection_site", "mw")),
+        ("landing_points", ("name",)),
+        ("internet_exchanges", ("name", "metro")),
+    ):
         g = overlays.get(key)
         if g is None or not len(g):
             continue
@@ -231,14 +293,25 @@ def add_overlays(m: Any, overlays: dict[str, Any] | None, *, show: dict[str, boo
                 tip = nm
             else:
                 rad, rows, tip = 5, [], nm
-            props.append({
-                "_s": {"radius": rad, "color": "#ffffff" if key == "internet_exchanges" else "#003049",
-                       "weight": 1.2, "fillColor": col, "fillOpacity": 0.9},
-                "tooltip": esc(tip) if key != "tec_sites" else esc(nm) + " (" + fmt_num(r.get("mw"), "MW") + ")",
-                "popup": _point_popup(nm, rows),
-            })
+            props.append(
+                {
+                    "_s": {
+                        "radius": rad,
+                        "color": "#ffffff" if key == "internet_exchanges" else "#003049",
+                        "weight": 1.2,
+                        "fillColor": col,
+                        "fillOpacity": 0.9,
+                    },
+                    "tooltip": esc(tip)
+                    if key != "tec_sites"
+                    else esc(nm) + " (" + fmt_num(r.get("mw"), "MW") + ")",
+                    "popup": _point_popup(nm, rows),
+                }
+            )
         name = swatch(col) + " " + esc(label)
-        layer(feature_collection(geoms, props), name, show=vis(key, key != "tec_sites"), pane="gzPoints").add_to(m)
+        layer(
+            feature_collection(geoms, props), name, show=vis(key, key != "tec_sites"), pane="gzPoints"
+        ).add_to(m)
         legend.append((swatch(col), label))
 
     apps = overlays.get("applications")
@@ -248,8 +321,14 @@ def add_overlays(m: Any, overlays: dict[str, Any] | None, *, show: dict[str, boo
     return legend
 
 
-def add_applications(m: Any, apps: Any, *, show: bool = True, links: dict[str, str] | None = None,
-                     name: str = "Candidate sites (applications)") -> None:
+def add_applications(
+    m: Any,
+    apps: Any,
+    *,
+    show: bool = True,
+    links: dict[str, str] | None = None,
+    name: str = "Candidate sites (applications)",
+) -> None:
     """Applications as points (centroids of their polygons) coloured by score, with popups."""
     from ._html import score_colour
 
@@ -258,27 +337,39 @@ def add_applications(m: Any, apps: Any, *, show: bool = True, links: dict[str, s
     geoms = display_geometries(pts, "applications", 0)
     props = []
     ids = apps["id"] if "id" in apps.columns else apps.index.to_series()
-    for (_, r), app_id in zip(apps.iterrows(), ids):
+    for (_, r), app_id in zip(apps.iterrows(), ids, strict=True):
         nm = text(r.get("name", "")) or text(app_id)
         rank = r.get("rank")
         score = r.get("score")
         rank_s = f"rank {int(rank)}" if not is_missing(rank) else "not ranked"
-        rows = [("Application", esc(text(app_id))), ("Score", fmt_num(score, digits=3)),
-                ("Rank", fmt_num(int(rank)) if not is_missing(rank) else "—")]
+        rows = [
+            ("Application", esc(text(app_id))),
+            ("Score", fmt_num(score, digits=3)),
+            ("Rank", fmt_num(int(rank)) if not is_missing(rank) else "—"),
+        ]
         if "mw" in apps.columns:
             rows.append(("Capacity", fmt_num(r.get("mw"), "MW")))
         excluded = "eligible" in apps.columns and not truthy(r.get("eligible"))
-        fill = f"url(#{HATCH_ID})" if excluded else score_colour(score) if not is_missing(score) else "#ffffff"
+        fill = (
+            f"url(#{HATCH_ID})" if excluded else score_colour(score) if not is_missing(score) else "#ffffff"
+        )
         if excluded:
-            rows.append(("Eligibility", "Excluded: " + esc(text(r.get("excluded_by")) or "fails a hard constraint")))
+            rows.append(
+                ("Eligibility", "Excluded: " + esc(text(r.get("excluded_by")) or "fails a hard constraint"))
+            )
         popup = _point_popup(nm, rows)
         if links and text(app_id) in links:
-            popup = popup[:-6] + f'<p><a href="{esc(links[text(app_id)])}">Open the site page &rarr;</a></p></div>'
-        props.append({
-            "_s": {"radius": 7, "color": "#000000", "weight": 2.5, "fillColor": fill, "fillOpacity": 1},
-            "tooltip": esc(nm) + " &#8212; " + esc(rank_s),
-            "popup": popup,
-        })
+            popup = (
+                popup[:-6]
+                + f'<p><a href="{esc(links[text(app_id)])}">Open the site page &rarr;</a></p></div>'
+            )
+        props.append(
+            {
+                "_s": {"radius": 7, "color": "#000000", "weight": 2.5, "fillColor": fill, "fillOpacity": 1},
+                "tooltip": esc(nm) + " &#8212; " + esc(rank_s),
+                "popup": popup,
+            }
+        )
     label = swatch("#ffffff", shape="diamond", border="#000") + " " + esc(name)
     layer(feature_collection(geoms, props), label, show=show, pane="gzPoints").add_to(m)
 
@@ -345,13 +436,24 @@ def score_range(scores: Any) -> tuple[float, float]:
     return (float(lo), float(hi)) if hi > lo else (0.0, 1.0)
 
 
-def score_legend_html(extra_rows: list[tuple[str, str]] | None = None, *, excluded: bool = True,
-                      title: str = "Overall score", vrange: tuple[float, float] = (0.0, 1.0)) -> str:
+def score_legend_html(
+    extra_rows: list[tuple[str, str]] | None = None,
+    *,
+    excluded: bool = True,
+    title: str = "Overall score",
+    vrange: tuple[float, float] = (0.0, 1.0),
+) -> str:
     rows = "".join(f'<div class="gz-lrow">{sw} {esc(lbl)}</div>' for sw, lbl in (extra_rows or []))
     lo, hi = vrange
     ticks = "".join(f"<span>{lo + (hi - lo) * k / 4:.2f}</span>" for k in range(5))
-    excl = (f'<div class="gz-lrow">{swatch("", hatch=True)} Excluded (fails a hard constraint) &#8212; '
-            'not ranked</div>') if excluded else ""
+    excl = (
+        (
+            f'<div class="gz-lrow">{swatch("", hatch=True)} Excluded (fails a hard constraint) &#8212; '
+            "not ranked</div>"
+        )
+        if excluded
+        else ""
+    )
     return (
         '<div class="gz-legend" role="group" aria-label="Map legend">'
         f'<div class="gz-ltitle">{esc(title)} <span class="gz-unit">(0&#8211;1, unitless; relative)</span></div>'
@@ -359,9 +461,9 @@ def score_legend_html(extra_rows: list[tuple[str, str]] | None = None, *, exclud
         f'<div class="gz-ticks">{ticks}</div>'
         '<div class="gz-note">Lighter = weaker, darker = stronger case (colour-blind-safe viridis scale'
         + (f"; colours span the observed scores {lo:.2f}&#8211;{hi:.2f}" if (lo, hi) != (0.0, 1.0) else "")
-        + ').</div>'
+        + ").</div>"
         f'{excl}<div class="gz-lrow">{swatch("#ffffff", shape="square", border="#999")} No score (data missing)</div>'
-        f'{rows}</div>'
+        f"{rows}</div>"
     )
 
 
@@ -406,8 +508,11 @@ def provenance_html(provenance: list[dict[str, Any]] | None) -> tuple[str, str]:
         title = text(p.get("title", "")) or text(p.get("key", ""))
         lic = text(p.get("licence", ""))
         url = text(p.get("licence_url", ""))
-        lic_html = esc(lic) if not url.lower().startswith(("http://", "https://")) else \
-            f'<a href="{esc(url)}" rel="noopener noreferrer" target="_blank">{esc(lic) or esc(url)}</a>'
+        lic_html = (
+            esc(lic)
+            if not url.lower().startswith(("http://", "https://"))
+            else f'<a href="{esc(url)}" rel="noopener noreferrer" target="_blank">{esc(lic) or esc(url)}</a>'
+        )
         non_comm = truthy(p.get("non_commercial", False))
         if non_comm:
             nc.append(title)
@@ -426,13 +531,16 @@ def provenance_html(provenance: list[dict[str, Any]] | None) -> tuple[str, str]:
         items.append(f"<li>{line}</li>")
     notice = ""
     if nc:
-        notice = ('<div class="gz-warn" role="note"><b>Licence notice:</b> contains data licensed for '
-                  "non-commercial use only: " + "; ".join(esc(t) for t in nc) + ".</div>")
+        notice = (
+            '<div class="gz-warn" role="note"><b>Licence notice:</b> contains data licensed for '
+            "non-commercial use only: " + "; ".join(esc(t) for t in nc) + ".</div>"
+        )
     return notice, '<ul class="gz-src">' + "".join(items) + "</ul>"
 
 
-def finish_page(m: Any, *, title: str, sidebar_html: str, assets: Any, extra_css: str = "",
-                tail_html: str = "") -> str:
+def finish_page(
+    m: Any, *, title: str, sidebar_html: str, assets: Any, extra_css: str = "", tail_html: str = ""
+) -> str:
     """Add the page furniture, apply the asset mode and return the full HTML document."""
     import folium
 
@@ -441,13 +549,18 @@ def finish_page(m: Any, *, title: str, sidebar_html: str, assets: Any, extra_css
     root = m.get_root()
     root.title = esc(title)  # branca renders Figure.title into <title> unescaped
     apply_assets(m, assets)  # first, so that the page's own CSS below wins over library CSS
-    root.header.add_child(folium.Element(
-        '<meta name="color-scheme" content="light">'
-        f"<style>{BASE_CSS}{SIDEBAR_CSS}{extra_css}</style>"), name="gz_css")
+    root.header.add_child(
+        folium.Element(
+            f'<meta name="color-scheme" content="light"><style>{BASE_CSS}{SIDEBAR_CSS}{extra_css}</style>'
+        ),
+        name="gz_css",
+    )
     root.html.add_child(folium.Element(HATCH_SVG), name="gz_hatch")
     if sidebar_html:
-        root.html.add_child(folium.Element(
-            f'<aside class="gz-side" aria-label="Report information">{sidebar_html}</aside>'), name="gz_side")
+        root.html.add_child(
+            folium.Element(f'<aside class="gz-side" aria-label="Report information">{sidebar_html}</aside>'),
+            name="gz_side",
+        )
     if tail_html:
         root.html.add_child(folium.Element(tail_html), name="gz_tail")
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
@@ -455,7 +568,8 @@ def finish_page(m: Any, *, title: str, sidebar_html: str, assets: Any, extra_css
     ready._template = folium.template.Template(
         "{% macro script(this, kwargs) %}"
         "if (window.performance && performance.mark) { performance.mark('gz-map-ready'); }"
-        "{% endmacro %}")
+        "{% endmacro %}"
+    )
     m.add_child(ready, name="gz_ready")
     html = root.render()
     return html

@@ -9,8 +9,18 @@ from typing import Any
 
 from ._geo import bng_point_to_lonlat, display_geometries, feature_collection
 from ._html import esc, fmt_num, is_missing, safe_id, score_colour, text, truthy
-from ._map import (HATCH_ID, add_applications, add_overlays, bounds_of, finish_page, layer, new_map,
-                   provenance_html, score_legend_html, swatch)
+from ._map import (
+    HATCH_ID,
+    add_applications,
+    add_overlays,
+    bounds_of,
+    finish_page,
+    layer,
+    new_map,
+    provenance_html,
+    score_legend_html,
+    swatch,
+)
 from .national import criteria_table
 
 STATUS_BADGE = {  # status -> (symbol, css class, words); symbol + words so colour is never the only cue
@@ -32,9 +42,12 @@ DSIT_FIELDS = [
     ("land_sufficient", "Sufficient land for the campus"),
 ]
 SITE_FACTS = [
-    ("site_area_ha", "Site area", "ha"), ("substation_voltage_kv", "Nearest substation voltage", "kV"),
-    ("dist_substation_km", "Distance to substation", "km"), ("dist_ix_km", "Distance to internet exchange", "km"),
-    ("dist_landing_km", "Distance to cable landing", "km"), ("rtt_london_ms", "Round trip to London", "ms"),
+    ("site_area_ha", "Site area", "ha"),
+    ("substation_voltage_kv", "Nearest substation voltage", "kV"),
+    ("dist_substation_km", "Distance to substation", "km"),
+    ("dist_ix_km", "Distance to internet exchange", "km"),
+    ("dist_landing_km", "Distance to cable landing", "km"),
+    ("rtt_london_ms", "Round trip to London", "ms"),
     ("population_50km", "Population within 50 km", "people"),
 ]
 
@@ -130,7 +143,7 @@ def _local_overlays(overlays: dict[str, Any] | None, geom: Any, radius_m: float)
     for k, g in overlays.items():
         if g is None or not len(g) or k == "applications":
             continue
-        out[k] = g.cx[x0 - radius_m: x1 + radius_m, y0 - radius_m: y1 + radius_m]
+        out[k] = g.cx[x0 - radius_m : x1 + radius_m, y0 - radius_m : y1 + radius_m]
     return out
 
 
@@ -146,16 +159,21 @@ def _site_features(assessment: Any, slugs: dict[str, str] | None, link_prefix: s
         link = ""
         if slugs is not None:
             link = f'<p><a href="{esc(link_prefix + slugs[text(app_id)])}.html">Open the site page &rarr;</a></p>'
-        props.append({
-            "id": esc(text(app_id)), "name": esc(nm),
-            "score": None if is_missing(r.get("score")) else round(float(r.get("score")), 4),
-            "_s": {"color": "#000000", "weight": 2, "fillColor": fill, "fillOpacity": 0.75},
-            "tooltip": tip,
-            "popup": (f"<div class='gz-pop'><h4>{esc(nm)}</h4><div class='gz-sub'>{esc(text(app_id))}</div>"
-                      f"<div class='gz-big'>Score <b>{fmt_num(r.get('score'), digits=3)}</b> &#183; "
-                      f"rank {fmt_num(int(rank)) if not is_missing(rank) else '—'}</div>"
-                      f"<div class='gz-note'>{esc(_eligible_text(r))}</div>{link}</div>"),
-        })
+        props.append(
+            {
+                "id": esc(text(app_id)),
+                "name": esc(nm),
+                "score": None if is_missing(r.get("score")) else round(float(r.get("score")), 4),
+                "_s": {"color": "#000000", "weight": 2, "fillColor": fill, "fillOpacity": 0.75},
+                "tooltip": tip,
+                "popup": (
+                    f"<div class='gz-pop'><h4>{esc(nm)}</h4><div class='gz-sub'>{esc(text(app_id))}</div>"
+                    f"<div class='gz-big'>Score <b>{fmt_num(r.get('score'), digits=3)}</b> &#183; "
+                    f"rank {fmt_num(int(rank)) if not is_missing(rank) else '—'}</div>"
+                    f"<div class='gz-note'>{esc(_eligible_text(r))}</div>{link}</div>"
+                ),
+            }
+        )
     fc = feature_collection(geoms, props)
     fc["gz_layer"] = "sites"
     return fc
@@ -182,39 +200,93 @@ def _nearest_layers(m: Any, r: Any, centroid: Any) -> list[str]:
         nm = text(r.get(f"{prefix}_name")) or text(r.get(f"nearest_{prefix}_name")) or label
         d = r.get(dist_col)
         if is_missing(d):
-            d = math.hypot(float(r.get(f"{prefix}_x")) - centroid.x, float(r.get(f"{prefix}_y")) - centroid.y) / 1000
+            d = (
+                math.hypot(float(r.get(f"{prefix}_x")) - centroid.x, float(r.get(f"{prefix}_y")) - centroid.y)
+                / 1000
+            )
         dist = fmt_num(float(d), "km", digits=1)
         lab = f"{esc(nm)}: {dist}"
-        feats_lines.append({"type": "Feature", "properties": {
-            "_s": {"color": col, "weight": 3, "dashArray": "6 5", "opacity": 0.9}},
-            "geometry": {"type": "LineString", "coordinates": [start[::-1], [end[1], end[0]]]}})
+        feats_lines.append(
+            {
+                "type": "Feature",
+                "properties": {"_s": {"color": col, "weight": 3, "dashArray": "6 5", "opacity": 0.9}},
+                "geometry": {"type": "LineString", "coordinates": [start[::-1], [end[1], end[0]]]},
+            }
+        )
         # label on the line, near the site (so it stays in view when the facility is far away)
         ex, ey = float(r.get(f"{prefix}_x")), float(r.get(f"{prefix}_y"))
         full = math.hypot(ex - centroid.x, ey - centroid.y)
         frac = 0.5 if full <= 0 else min(0.5, 2_500.0 / full)
-        lx, ly = _transformer().transform(centroid.x + (ex - centroid.x) * frac, centroid.y + (ey - centroid.y) * frac)
-        feats_labels.append({"type": "Feature", "properties": {
-            "_s": {"radius": 0, "stroke": False, "fill": False, "interactive": False}, "label": lab},
-            "geometry": {"type": "Point", "coordinates": [round(lx, 5), round(ly, 5)]}})
-        feats_pts.append({"type": "Feature", "properties": {
-            "_s": {"radius": 6, "color": "#ffffff", "weight": 1.5, "fillColor": col, "fillOpacity": 1},
-            "tooltip": f"{esc(label)}: {esc(nm)} ({dist})"},
-            "geometry": {"type": "Point", "coordinates": [end[1], end[0]]}})
+        lx, ly = _transformer().transform(
+            centroid.x + (ex - centroid.x) * frac, centroid.y + (ey - centroid.y) * frac
+        )
+        feats_labels.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "_s": {"radius": 0, "stroke": False, "fill": False, "interactive": False},
+                    "label": lab,
+                },
+                "geometry": {"type": "Point", "coordinates": [round(lx, 5), round(ly, 5)]},
+            }
+        )
+        feats_pts.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "_s": {
+                        "radius": 6,
+                        "color": "#ffffff",
+                        "weight": 1.5,
+                        "fillColor": col,
+                        "fillOpacity": 1,
+                    },
+                    "tooltip": f"{esc(label)}: {esc(nm)} ({dist})",
+                },
+                "geometry": {"type": "Point", "coordinates": [end[1], end[0]]},
+            }
+        )
         facts.append(f"<tr><th>{esc(label)}</th><td>{esc(nm)}</td><td class='num'>{dist}</td></tr>")
     if feats_lines:
-        layer({"type": "FeatureCollection", "features": feats_lines, "gz_layer": "nearest_lines"},
-              "Nearest infrastructure (distance lines)", pane="gzLines", interactive=False).add_to(m)
-        layer({"type": "FeatureCollection", "features": feats_pts, "gz_layer": "nearest_points"},
-              "Nearest infrastructure (sites)", pane="gzPoints", control=False).add_to(m)
-        layer({"type": "FeatureCollection", "features": feats_labels, "gz_layer": "nearest_labels"},
-              "Distance labels", pane="gzPoints", interactive=False).add_to(m)
+        layer(
+            {"type": "FeatureCollection", "features": feats_lines, "gz_layer": "nearest_lines"},
+            "Nearest infrastructure (distance lines)",
+            pane="gzLines",
+            interactive=False,
+        ).add_to(m)
+        layer(
+            {"type": "FeatureCollection", "features": feats_pts, "gz_layer": "nearest_points"},
+            "Nearest infrastructure (sites)",
+            pane="gzPoints",
+            control=False,
+        ).add_to(m)
+        layer(
+            {"type": "FeatureCollection", "features": feats_labels, "gz_layer": "nearest_labels"},
+            "Distance labels",
+            pane="gzPoints",
+            interactive=False,
+        ).add_to(m)
     return facts
 
 
-def _site_page(app_id: str, r: Any, assessment: Any, *, checks: Any, criteria: list[dict[str, Any]],
-               overlays: dict[str, Any] | None, notice: str, sources: str, profile_title: str,
-               generated_at: str, assets: Any, n_ranked: int) -> str:
-    one = assessment.loc[[app_id]] if assessment.index.is_unique else assessment[assessment.index == app_id][:1]
+def _site_page(
+    app_id: str,
+    r: Any,
+    assessment: Any,
+    *,
+    checks: Any,
+    criteria: list[dict[str, Any]],
+    overlays: dict[str, Any] | None,
+    notice: str,
+    sources: str,
+    profile_title: str,
+    generated_at: str,
+    assets: Any,
+    n_ranked: int,
+) -> str:
+    one = (
+        assessment.loc[[app_id]] if assessment.index.is_unique else assessment[assessment.index == app_id][:1]
+    )
     geom = one.geometry.iloc[0]
     centroid = geom.centroid
     # zoom to the site and its nearest facilities
@@ -231,12 +303,19 @@ def _site_page(app_id: str, r: Any, assessment: Any, *, checks: Any, criteria: l
             pass
     box = gpd.GeoDataFrame(geometry=pts, crs=assessment.crs)
     m = new_map(bounds_of(box))
-    layer(_site_features(one, None, ""), '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> '
-          "Site boundary", highlight=True).add_to(m)
+    layer(
+        _site_features(one, None, ""),
+        '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Site boundary',
+        highlight=True,
+    ).add_to(m)
     facts = _nearest_layers(m, r, centroid)
     radius = 40_000.0
-    legend_rows = add_overlays(m, _local_overlays(overlays, geom, radius), tolerance_m=20.0,
-                               show={"substations_132": True, "tec_sites": True, "protected_areas": True})
+    legend_rows = add_overlays(
+        m,
+        _local_overlays(overlays, geom, radius),
+        tolerance_m=20.0,
+        show={"substations_132": True, "tec_sites": True, "protected_areas": True},
+    )
     nm = text(r.get("name")) or app_id
     title = f"{nm} — AI Growth Zone site assessment"
     rank = r.get("rank")
@@ -245,61 +324,111 @@ def _site_page(app_id: str, r: Any, assessment: Any, *, checks: Any, criteria: l
     if my_checks is not None:
         check_rows = "".join(
             f"<tr><td>{esc(text(c.get('check')))}</td><td>{_badge(c.get('status'))}</td>"
-            f"<td>{esc(text(c.get('detail')))}</td></tr>" for _, c in my_checks.iterrows())
+            f"<td>{esc(text(c.get('detail')))}</td></tr>"
+            for _, c in my_checks.iterrows()
+        )
+
+    def status(value: Any, yes: str, no: str) -> str:
+        return "unknown" if is_missing(value) else yes if truthy(value) else no
+
     dsit = "".join(
-        f"<tr><td>{esc(label)}</td><td>{_badge('unknown' if is_missing(r.get(col)) else 'pass' if truthy(r.get(col)) else 'fail')}</td></tr>"
-        for col, label in DSIT_FIELDS if col in assessment.columns)
+        f"<tr><td>{esc(label)}</td><td>{_badge(status(r.get(col), 'pass', 'fail'))}</td></tr>"
+        for col, label in DSIT_FIELDS
+        if col in assessment.columns
+    )
     dsit += "".join(
-        f"<tr><td>{esc(col[len('evidence_'):].replace('_', ' ').capitalize())} evidence</td>"
-        f"<td>{_badge('unknown' if is_missing(r.get(col)) else 'present' if truthy(r.get(col)) else 'absent')}</td></tr>"
-        for col in assessment.columns if col.startswith("evidence_"))
+        f"<tr><td>{esc(col[len('evidence_') :].replace('_', ' ').capitalize())} evidence</td>"
+        f"<td>{_badge(status(r.get(col), 'present', 'absent'))}</td></tr>"
+        for col in assessment.columns
+        if col.startswith("evidence_")
+    )
     fact_rows = "".join(
         f"<tr><th>{esc(label)}</th><td class='num'>{fmt_num(r.get(col), unit)}</td></tr>"
-        for col, label, unit in SITE_FACTS if col in assessment.columns)
+        for col, label, unit in SITE_FACTS
+        if col in assessment.columns
+    )
     rank_s = "not ranked" if is_missing(rank) else f"{int(rank)} of {n_ranked}"
     sidebar = (
         '<p class="gz-note"><a href="../index.html">&larr; All applications</a></p>'
         f"<h1>{esc(nm)}</h1>"
         f"<div class='gz-meta'>Application <b>{esc(app_id)}</b>"
-        + (f" &#183; {esc(text(r.get('applicant')))}" if text(r.get("applicant")) else "") + "</div>"
+        + (f" &#183; {esc(text(r.get('applicant')))}" if text(r.get("applicant")) else "")
+        + "</div>"
         + f"<div class='gz-meta'>{esc(text(r.get('la_name')))} {esc(text(r.get('nation')))}</div>"
         + f"<div class='gz-meta'>Requested capacity <b>{fmt_num(r.get('mw'), 'MW')}</b> by "
-          f"<b>{esc(text(r.get('target_year')) or '—')}</b></div>"
-        + (f"<div class='gz-meta'>Scoring profile: <b>{esc(profile_title)}</b></div>" if profile_title else "")
+        f"<b>{esc(text(r.get('target_year')) or '—')}</b></div>"
+        + (
+            f"<div class='gz-meta'>Scoring profile: <b>{esc(profile_title)}</b></div>"
+            if profile_title
+            else ""
+        )
         + f"<div class='gz-meta'>Generated: <b>{esc(generated_at)}</b></div>"
         + notice
         + f"<div class='gz-big' style='font-size:17px;margin:8px 0'>Score <b>{fmt_num(r.get('score'), digits=3)}</b>"
-          f" &#183; rank <b>{esc(rank_s)}</b></div>"
+        f" &#183; rank <b>{esc(rank_s)}</b></div>"
         + f"<div class='{'gz-note' if truthy(r.get('eligible', True)) else 'gz-excl'}'>{esc(_eligible_text(r))}</div>"
-        + (f"<div class='gz-note'>Missing data: {esc(text(r.get('missing')))}</div>" if text(r.get("missing")) else "")
+        + (
+            f"<div class='gz-note'>Missing data: {esc(text(r.get('missing')))}</div>"
+            if text(r.get("missing"))
+            else ""
+        )
         + "<h2>Nearest infrastructure</h2>"
-        + ("<table class='gz-top'>" + "".join(facts) + "</table>" if facts else "<p class='gz-note'>None located.</p>")
+        + (
+            "<table class='gz-top'>" + "".join(facts) + "</table>"
+            if facts
+            else "<p class='gz-note'>None located.</p>"
+        )
         + "<h2>DSIT criteria</h2>"
         + ("<table class='gz-top'>" + dsit + "</table>" if dsit else "<p class='gz-note'>No DSIT fields.</p>")
-        + "<h2>Scores and contributions</h2><div class='gz-pop'>" + criteria_table(r, criteria, assessment.columns)
-        + "</div><h2>Site facts</h2><table class='gz-top'>" + fact_rows + "</table>"
+        + "<h2>Scores and contributions</h2><div class='gz-pop'>"
+        + criteria_table(r, criteria, assessment.columns)
+        + "</div><h2>Site facts</h2><table class='gz-top'>"
+        + fact_rows
+        + "</table>"
         + "<h2>Checks</h2>"
-        + ("<table class='gz-top'><thead><tr><th>Check</th><th>Status</th><th>Detail</th></tr></thead><tbody>"
-           + check_rows + "</tbody></table>" if check_rows else "<p class='gz-note'>No checks recorded.</p>")
-        + "<h2>Legend</h2>" + score_legend_html(
-            [(f'<span class="gz-sw gz-sw-line" style="background:{c}"></span>', lbl) for _, lbl, _, c in NEAREST]
-            + legend_rows, title="Site score")
-        + "<footer class='gz-footer'><h2>Data sources and licences</h2>" + sources + "</footer>"
+        + (
+            "<table class='gz-top'><thead><tr><th>Check</th><th>Status</th><th>Detail</th></tr></thead><tbody>"
+            + check_rows
+            + "</tbody></table>"
+            if check_rows
+            else "<p class='gz-note'>No checks recorded.</p>"
+        )
+        + "<h2>Legend</h2>"
+        + score_legend_html(
+            [
+                (f'<span class="gz-sw gz-sw-line" style="background:{c}"></span>', lbl)
+                for _, lbl, _, c in NEAREST
+            ]
+            + legend_rows,
+            title="Site score",
+        )
+        + "<footer class='gz-footer'><h2>Data sources and licences</h2>"
+        + sources
+        + "</footer>"
     )
     return finish_page(m, title=title, sidebar_html=sidebar, assets=assets)
 
 
-def render_assessment_report(assessment: Any, *, out_dir: Path, checks: Any, rejected: Any,
-                             criteria: list[dict[str, Any]], overlays: dict[str, Any] | None = None,
-                             provenance: list[dict[str, Any]] | None = None, profile_title: str = "",
-                             generated_at: str | None = None, assets: str | Path | None = "cdn") -> Path:
+def render_assessment_report(
+    assessment: Any,
+    *,
+    out_dir: Path,
+    checks: Any,
+    rejected: Any,
+    criteria: list[dict[str, Any]],
+    overlays: dict[str, Any] | None = None,
+    provenance: list[dict[str, Any]] | None = None,
+    profile_title: str = "",
+    generated_at: str | None = None,
+    assets: str | Path | None = "cdn",
+) -> Path:
     """Write ``out_dir/index.html`` and ``out_dir/sites/<safe_id>.html``; return the index path."""
     import folium
 
     out_dir = Path(out_dir)
     sites_dir = out_dir / "sites"
     sites_dir.mkdir(parents=True, exist_ok=True)
-    generated_at = generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated_at = generated_at or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     notice, sources = provenance_html(provenance)
     ids = [text(i) for i in assessment.index]
     taken: set[str] = set()
@@ -312,58 +441,99 @@ def render_assessment_report(assessment: Any, *, out_dir: Path, checks: Any, rej
     # site pages
     by_id = assessment.set_axis(ids)
     seen = set()
-    for app_id, (_, r) in zip(ids, assessment.iterrows()):
+    for app_id, (_, r) in zip(ids, assessment.iterrows(), strict=True):
         if app_id in seen:
             continue
         seen.add(app_id)
-        html = _site_page(app_id, r, by_id, checks=checks, criteria=criteria, overlays=overlays,
-                          notice=notice, sources=sources, profile_title=profile_title, generated_at=generated_at,
-                          assets=assets, n_ranked=n_ranked)
-        path = (sites_dir / f"{slugs[app_id]}.html")
+        html = _site_page(
+            app_id,
+            r,
+            by_id,
+            checks=checks,
+            criteria=criteria,
+            overlays=overlays,
+            notice=notice,
+            sources=sources,
+            profile_title=profile_title,
+            generated_at=generated_at,
+            assets=assets,
+            n_ranked=n_ranked,
+        )
+        path = sites_dir / f"{slugs[app_id]}.html"
         assert path.resolve().parent == sites_dir.resolve()
         path.write_text(html, encoding="utf-8")
 
     # index
     m = new_map(bounds_of(assessment))
-    legend_rows = add_overlays(m, {k: v for k, v in (overlays or {}).items() if k != "applications"},
-                               show={"tec_sites": False})
-    layer(_site_features(assessment.set_axis(ids), slugs, "sites/"),
-          '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Site boundaries',
-          highlight=True).add_to(m)
-    add_applications(m, _apps_points(assessment), links={i: f"sites/{s}.html" for i, s in slugs.items()},
-                     name="Candidate sites (markers)")
+    legend_rows = add_overlays(
+        m, {k: v for k, v in (overlays or {}).items() if k != "applications"}, show={"tec_sites": False}
+    )
+    layer(
+        _site_features(assessment.set_axis(ids), slugs, "sites/"),
+        '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Site boundaries',
+        highlight=True,
+    ).add_to(m)
+    add_applications(
+        m,
+        _apps_points(assessment),
+        links={i: f"sites/{s}.html" for i, s in slugs.items()},
+        name="Candidate sites (markers)",
+    )
     n = len(assessment)
     n_elig = int(assessment["eligible"].map(truthy).sum()) if "eligible" in assessment else n
     n_rej = 0 if rejected is None else len(rejected)
-    order = assessment.assign(_id=ids).sort_values("rank", na_position="last") if "rank" in assessment else \
-        assessment.assign(_id=ids)
+    order = (
+        assessment.assign(_id=ids).sort_values("rank", na_position="last")
+        if "rank" in assessment
+        else assessment.assign(_id=ids)
+    )
     rows = []
     for _, r in order.iterrows():
         app_id = r["_id"]
         rank, score = r.get("rank"), r.get("score")
-        dot = f'<span class="gz-dot" style="background:{score_colour(score)}"></span>' if not is_missing(score) else ""
+        dot = (
+            f'<span class="gz-dot" style="background:{score_colour(score)}"></span>'
+            if not is_missing(score)
+            else ""
+        )
         rows.append(
-            f"<tr><td class='num' data-sort='{_num_attr(rank)}'>{fmt_num(int(rank)) if not is_missing(rank) else '—'}</td>"
+            f"<tr><td class='num' data-sort='{_num_attr(rank)}'>"
+            f"{fmt_num(int(rank)) if not is_missing(rank) else '—'}</td>"
             f"<td><a href='sites/{esc(slugs[app_id])}.html'>{esc(app_id)}</a></td>"
             f"<td>{esc(text(r.get('name')))}</td><td>{esc(text(r.get('applicant')))}</td>"
             f"<td>{esc(text(r.get('la_name')))}</td>"
             f"<td class='num' data-sort='{_num_attr(r.get('mw'))}'>{fmt_num(r.get('mw'), 'MW')}</td>"
             f"<td class='num'>{esc(text(r.get('target_year')))}</td>"
             f"<td class='num' data-sort='{_num_attr(score)}'>{dot}{fmt_num(score, digits=3)}</td>"
-            f"<td>{esc(_eligible_text(r))}</td></tr>")
-    heads = [("Rank", "num"), ("ID", ""), ("Name", ""), ("Applicant", ""), ("Local authority", ""),
-             ("Capacity", "num"), ("Target year", "num"), ("Score", "num"), ("Eligibility", "")]
+            f"<td>{esc(_eligible_text(r))}</td></tr>"
+        )
+    heads = [
+        ("Rank", "num"),
+        ("ID", ""),
+        ("Name", ""),
+        ("Applicant", ""),
+        ("Local authority", ""),
+        ("Capacity", "num"),
+        ("Target year", "num"),
+        ("Score", "num"),
+        ("Eligibility", ""),
+    ]
     thead = "".join(f"<th class='{c}' scope='col'><button type='button'>{h}</button></th>" for h, c in heads)
     rej_rows = ""
     if rejected is not None and len(rejected):
         rej_rows = "".join(
             f"<tr><td class='num'>{esc(text(r.get('row')))}</td><td>{esc(text(r.get('id')))}</td>"
             f"<td>{esc(text(r.get('name')))}</td><td>{esc(text(r.get('reason')))}</td></tr>"
-            for _, r in rejected.iterrows())
+            for _, r in rejected.iterrows()
+        )
     title = "AI Growth Zones: assessment of applications"
     head = (
         f"<header class='gz-page gz-head'><h1>{esc(title)}</h1>"
-        + (f"<div class='gz-meta'>Scoring profile: <b>{esc(profile_title)}</b></div>" if profile_title else "")
+        + (
+            f"<div class='gz-meta'>Scoring profile: <b>{esc(profile_title)}</b></div>"
+            if profile_title
+            else ""
+        )
         + f"<div class='gz-meta'>Generated: <b>{esc(generated_at)}</b></div>"
         + notice
         + "<div class='gz-cards'>"
@@ -375,25 +545,39 @@ def render_assessment_report(assessment: Any, *, out_dir: Path, checks: Any, rej
     )
     body = (
         "<section class='gz-page'><div class='gz-legend-inline'>"
-        + score_legend_html([(swatch("#21918c", border="#000"), "Candidate site (fill = score)")] + legend_rows,
-                            title="Site score") + "</div>"
+        + score_legend_html(
+            [(swatch("#21918c", border="#000"), "Candidate site (fill = score)")] + legend_rows,
+            title="Site score",
+        )
+        + "</div>"
         "<h2 id='applications'>Applications</h2>"
         "<p class='gz-note'>Select a column heading to sort.</p>"
         f"<table class='gz-table gz-sortable'><thead><tr>{thead}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         "<h2 id='rejected'>Rejected input rows</h2>"
-        + ("<table class='gz-table'><thead><tr><th class='num'>Row</th><th>ID</th><th>Name</th><th>Reason</th>"
-           f"</tr></thead><tbody>{rej_rows}</tbody></table>" if rej_rows else "<p>None.</p>")
-        + "<footer class='gz-footer'><h2>Data sources and licences</h2>" + sources + "</footer></section>"
+        + (
+            "<table class='gz-table'><thead><tr><th class='num'>Row</th><th>ID</th><th>Name</th><th>Reason</th>"
+            f"</tr></thead><tbody>{rej_rows}</tbody></table>"
+            if rej_rows
+            else "<p>None.</p>"
+        )
+        + "<footer class='gz-footer'><h2>Data sources and licences</h2>"
+        + sources
+        + "</footer></section>"
     )
     root = m.get_root()
     root.html.add_child(folium.Element(head), name="gz_head")
-    html = finish_page(m, title=title, sidebar_html="", assets=assets,
-                       extra_css=PAGE_CSS + ".gz-side{display:none}"
-                       " body{display:flex;flex-direction:column;overflow:auto} .gz-head{order:-2}"
-                       " .gz-page .folium-map, body > .folium-map {position:relative !important;left:0 !important;"
-                       "width:calc(100% - 40px) !important;max-width:1160px;margin:0 auto;height:58vh !important;"
-                       "flex:none;order:-1}",
-                       tail_html=body + SORT_JS)
+    html = finish_page(
+        m,
+        title=title,
+        sidebar_html="",
+        assets=assets,
+        extra_css=PAGE_CSS + ".gz-side{display:none}"
+        " body{display:flex;flex-direction:column;overflow:auto} .gz-head{order:-2}"
+        " .gz-page .folium-map, body > .folium-map {position:relative !important;left:0 !important;"
+        "width:calc(100% - 40px) !important;max-width:1160px;margin:0 auto;height:58vh !important;"
+        "flex:none;order:-1}",
+        tail_html=body + SORT_JS,
+    )
     index = out_dir / "index.html"
     index.write_text(html, encoding="utf-8")
     return index

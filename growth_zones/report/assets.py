@@ -20,8 +20,14 @@ from typing import Any
 
 ENV_VAR = "GROWTH_ZONES_MAP_ASSETS"
 _MAX_IMAGE_BYTES = 24_000
-_MIME = {".png": "image/png", ".gif": "image/gif", ".svg": "image/svg+xml", ".woff2": "font/woff2",
-         ".woff": "font/woff", ".jpg": "image/jpeg"}
+_MIME = {
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".jpg": "image/jpeg",
+}
 
 
 class AssetsError(RuntimeError):
@@ -40,12 +46,13 @@ class LocalAssets:
     files: dict[str, str]
 
     @classmethod
-    def load(cls, root: Path) -> "LocalAssets":
+    def load(cls, root: Path) -> LocalAssets:
         root = Path(root)
         manifest = root / "manifest.json"
         if not manifest.is_file():
             raise AssetsError(
-                f"{manifest} not found: install the map assets with `tools/fetch_map_assets.sh {root}`")
+                f"{manifest} not found: install the map assets with `tools/fetch_map_assets.sh {root}`"
+            )
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
@@ -122,10 +129,12 @@ def _inline_css_urls(css: str, base: Path, root: Path) -> str:
             uri = data_uri(ref)
             if uri is not None:
                 embedded_fonts.add(ref)
-                kept.append(f'url("{uri}") format("woff2")' if uri.startswith("data:font/woff2") else f'url("{uri}")')
+                kept.append(
+                    f'url("{uri}") format("woff2")' if uri.startswith("data:font/woff2") else f'url("{uri}")'
+                )
         if not kept:
             return ""  # no loadable source: drop the face, glyphs fall back silently
-        return block[: src.start()] + "src:" + ",".join(kept) + block[src.end():]
+        return block[: src.start()] + "src:" + ",".join(kept) + block[src.end() :]
 
     css = _FONT_FACE_RE.sub(font_face, css)
 
@@ -136,7 +145,7 @@ def _inline_css_urls(css: str, base: Path, root: Path) -> str:
     # url() outside @font-face: images (a 'none' keeps the declaration valid for background-image)
     out, pos = [], 0
     for ff in re.finditer(r"@font-face\s*{[^}]*}", css, re.IGNORECASE):
-        out.append(_URL_RE.sub(other, css[pos: ff.start()]))
+        out.append(_URL_RE.sub(other, css[pos : ff.start()]))
         out.append(ff.group(0))
         pos = ff.end()
     out.append(_URL_RE.sub(other, css[pos:]))

@@ -8,8 +8,17 @@ from typing import Any
 
 from ._geo import display_geometries, feature_collection
 from ._html import NODATA_FILL, esc, fmt_num, is_missing, score_colour, text, truthy
-from ._map import (HATCH_ID, add_overlays, bounds_of, finish_page, layer, new_map, provenance_html,
-                   score_legend_html, score_range)
+from ._map import (
+    HATCH_ID,
+    add_overlays,
+    bounds_of,
+    finish_page,
+    layer,
+    new_map,
+    provenance_html,
+    score_legend_html,
+    score_range,
+)
 
 SIZE_BUDGET_BYTES = 5_000_000
 
@@ -40,14 +49,19 @@ def criteria_table(r: Any, criteria: list[dict[str, Any]], columns: Any) -> str:
         else:
             frac = float(contrib) / share if share > 0 else 0.0
             frac = min(max(frac, 0.0), 1.0)
-            bar = (f'<span class="gz-barbox" title="{100 * frac:.0f}% of this criterion\'s maximum">'
-                   f'<span class="gz-bar" style="width:{60 * frac:.0f}px"></span></span> ')
+            bar = (
+                f'<span class="gz-barbox" title="{100 * frac:.0f}% of this criterion\'s maximum">'
+                f'<span class="gz-bar" style="width:{60 * frac:.0f}px"></span></span> '
+            )
             cstr = f"{float(contrib):+.3f}"
         rows.append(
             f"<tr><td>{esc(c.get('label') or name)}<br><span class='gz-note'>weight {100 * share:.0f}%</span></td>"
-            f"<td class='num'>{fmt_num(raw, text(c.get('unit', '')))}</td><td class='num'>{bar}{esc(cstr)}</td></tr>")
-    return ("<table><thead><tr><th>Criterion</th><th class='num'>Value</th>"
-            "<th class='num'>Contribution</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+            f"<td class='num'>{fmt_num(raw, text(c.get('unit', '')))}</td><td class='num'>{bar}{esc(cstr)}</td></tr>"
+        )
+    return (
+        "<table><thead><tr><th>Criterion</th><th class='num'>Value</th>"
+        "<th class='num'>Contribution</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
 
 
 def _rank_text(r: Any, n: int) -> str:
@@ -63,20 +77,26 @@ def _rank_text(r: Any, n: int) -> str:
 
 def region_popup(r: Any, criteria: list[dict[str, Any]], columns: Any, n_ranked: int) -> str:
     eligible = truthy(r.get("eligible", True))
-    parts = [f"<div class='gz-pop'><h4>{esc(text(r.get('name')))}</h4>",
-             f"<div class='gz-sub'>{esc(text(r.get('nation')))} &#183; {esc(text(r.get('code')))}</div>",
-             f"<div class='gz-big'>Score <b>{fmt_num(r.get('score'), digits=3)}</b> &#183; "
-             f"{_rank_text(r, n_ranked)}</div>"]
+    parts = [
+        f"<div class='gz-pop'><h4>{esc(text(r.get('name')))}</h4>",
+        f"<div class='gz-sub'>{esc(text(r.get('nation')))} &#183; {esc(text(r.get('code')))}</div>",
+        f"<div class='gz-big'>Score <b>{fmt_num(r.get('score'), digits=3)}</b> &#183; "
+        f"{_rank_text(r, n_ranked)}</div>",
+    ]
     if "p_top10" in columns and not is_missing(r.get("p_top10")):
-        parts.append(f"<div class='gz-note'>Chance of ranking in the top 10 under weight uncertainty: "
-                     f"<b>{100 * float(r.get('p_top10')):.0f}%</b></div>")
+        parts.append(
+            f"<div class='gz-note'>Chance of ranking in the top 10 under weight uncertainty: "
+            f"<b>{100 * float(r.get('p_top10')):.0f}%</b></div>"
+        )
     if not eligible or text(r.get("excluded_by")):
         reason = text(r.get("excluded_by")) or "fails an eligibility constraint"
         parts.append(f"<div class='gz-excl'>Excluded: {esc(reason)}</div>")
     parts.append(criteria_table(r, criteria, columns))
     if text(r.get("missing")):
-        parts.append(f"<div class='gz-note'>Missing data (handled by the profile's missing-data rule): "
-                     f"{esc(text(r.get('missing')))}</div>")
+        parts.append(
+            f"<div class='gz-note'>Missing data (handled by the profile's missing-data rule): "
+            f"{esc(text(r.get('missing')))}</div>"
+        )
     parts.append("</div>")
     return "".join(parts)
 
@@ -96,19 +116,31 @@ def region_features(ranking: Any, criteria: list[dict[str, Any]], tolerance_m: f
         else:
             fill, opacity = score_colour((float(score) - lo) / (hi - lo)), 0.82
         rank = r.get("rank")
-        tip = (f"{esc(text(r.get('name')))} &#8212; rank {int(rank)}" if not is_missing(rank) and eligible
-               else f"{esc(text(r.get('name')))} &#8212; excluded" if not eligible
-               else f"{esc(text(r.get('name')))} &#8212; not ranked")
-        props.append({
-            "code": esc(text(r.get("code"))),
-            "name": esc(text(r.get("name"))),
-            "score": None if is_missing(score) else round(float(score), 4),
-            "rank": None if is_missing(rank) else int(rank),
-            "eligible": eligible,
-            "_s": {"color": "#ffffff", "weight": 0.7, "opacity": 1, "fillColor": fill, "fillOpacity": opacity},
-            "tooltip": tip,
-            "popup": region_popup(r, criteria, ranking.columns, n_ranked),
-        })
+        tip = (
+            f"{esc(text(r.get('name')))} &#8212; rank {int(rank)}"
+            if not is_missing(rank) and eligible
+            else f"{esc(text(r.get('name')))} &#8212; excluded"
+            if not eligible
+            else f"{esc(text(r.get('name')))} &#8212; not ranked"
+        )
+        props.append(
+            {
+                "code": esc(text(r.get("code"))),
+                "name": esc(text(r.get("name"))),
+                "score": None if is_missing(score) else round(float(score), 4),
+                "rank": None if is_missing(rank) else int(rank),
+                "eligible": eligible,
+                "_s": {
+                    "color": "#ffffff",
+                    "weight": 0.7,
+                    "opacity": 1,
+                    "fillColor": fill,
+                    "fillOpacity": opacity,
+                },
+                "tooltip": tip,
+                "popup": region_popup(r, criteria, ranking.columns, n_ranked),
+            }
+        )
     fc = feature_collection(geoms, props)
     fc["gz_layer"] = "regions"
     return fc
@@ -124,25 +156,41 @@ def _top_table(ranking: Any, n: int = 10) -> str:
     rows = "".join(
         f"<tr><td class='num'>{int(r['rank'])}</td><td>{esc(text(r.get('name')))}"
         f"<span class='gz-n'> {esc(text(r.get('nation')))}</span></td>"
-        f"<td class='num'>{fmt_num(r.get('score'), digits=3)}</td></tr>" for _, r in top.iterrows())
-    return ("<table class='gz-top'><thead><tr><th class='num'>Rank</th><th>Local authority</th>"
-            "<th class='num'>Score</th></tr></thead><tbody>" + rows + "</tbody></table>")
+        f"<td class='num'>{fmt_num(r.get('score'), digits=3)}</td></tr>"
+        for _, r in top.iterrows()
+    )
+    return (
+        "<table class='gz-top'><thead><tr><th class='num'>Rank</th><th>Local authority</th>"
+        "<th class='num'>Score</th></tr></thead><tbody>" + rows + "</tbody></table>"
+    )
 
 
 def _criteria_list(criteria: list[dict[str, Any]]) -> str:
     shares = _weights(criteria)
     rows = "".join(
         f"<tr><td>{esc(c.get('label') or c['name'])}</td><td>{esc(text(c.get('unit', '')))}</td>"
-        f"<td class='num'>{100 * shares.get(c['name'], 0):.0f}%</td></tr>" for c in criteria)
-    return ("<table class='gz-top'><thead><tr><th>Criterion</th><th>Unit</th><th class='num'>Weight</th></tr>"
-            "</thead><tbody>" + rows + "</tbody></table>")
+        f"<td class='num'>{100 * shares.get(c['name'], 0):.0f}%</td></tr>"
+        for c in criteria
+    )
+    return (
+        "<table class='gz-top'><thead><tr><th>Criterion</th><th>Unit</th><th class='num'>Weight</th></tr>"
+        "</thead><tbody>" + rows + "</tbody></table>"
+    )
 
 
-def render_national_map(ranking: Any, *, out_path: Path, criteria: list[dict[str, Any]],
-                        overlays: dict[str, Any] | None = None, provenance: list[dict[str, Any]] | None = None,
-                        title: str = "AI Growth Zones: national ranking", profile_title: str = "",
-                        generated_at: str | None = None, assets: str | Path | None = "cdn",
-                        tolerance_m: float = 200.0) -> Path:
+def render_national_map(
+    ranking: Any,
+    *,
+    out_path: Path,
+    criteria: list[dict[str, Any]],
+    overlays: dict[str, Any] | None = None,
+    provenance: list[dict[str, Any]] | None = None,
+    title: str = "AI Growth Zones: national ranking",
+    profile_title: str = "",
+    generated_at: str | None = None,
+    assets: str | Path | None = "cdn",
+    tolerance_m: float = 200.0,
+) -> Path:
     """Write the national ranking map to ``out_path`` (one self-contained HTML file); return it.
 
     ``ranking`` and every overlay are EPSG:27700 GeoDataFrames. Geometries are simplified with
@@ -152,21 +200,28 @@ def render_national_map(ranking: Any, *, out_path: Path, criteria: list[dict[str
     import folium
 
     out_path = Path(out_path)
-    generated_at = generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated_at = generated_at or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     n = len(ranking)
     eligible = ranking["eligible"].map(truthy) if "eligible" in ranking else None
     n_excl = int((~eligible).sum()) if eligible is not None else 0
 
     html = ""
     for attempt in range(4):
-        tol = tolerance_m * (2 ** attempt)
+        tol = tolerance_m * (2**attempt)
         m = new_map(bounds_of(ranking))
-        layer(region_features(ranking, criteria, tol),
-              '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Local authorities (score)',
-              show=True, highlight=True,
-              attribution="Data: see &#8220;Data sources and licences&#8221; in the side panel").add_to(m)
-        legend_rows = add_overlays(m, overlays, tolerance_m=tol,  # the choropleth first: grid layers on demand
-                                  show={"substations_400": False, "substations_275": False})
+        layer(
+            region_features(ranking, criteria, tol),
+            '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Local authorities (score)',
+            show=True,
+            highlight=True,
+            attribution="Data: see &#8220;Data sources and licences&#8221; in the side panel",
+        ).add_to(m)
+        legend_rows = add_overlays(
+            m,
+            overlays,
+            tolerance_m=tol,  # the choropleth first: grid layers on demand
+            show={"substations_400": False, "substations_275": False},
+        )
         if "rank" in ranking and n:
             fg = folium.FeatureGroup(name="Top 10 rank labels", show=True)
             ok = ranking[ranking["rank"].notna()]
@@ -176,28 +231,46 @@ def render_national_map(ranking: Any, *, out_path: Path, criteria: list[dict[str
             if len(top):
                 pts = top.copy()
                 pts["geometry"] = top.geometry.representative_point()
-                for (_, r), g in zip(top.iterrows(), display_geometries(pts, "ranking", 0).values):
+                for (_, r), g in zip(
+                    top.iterrows(), display_geometries(pts, "ranking", 0).values, strict=True
+                ):
                     folium.Marker(
-                        [g.y, g.x], interactive=False, keyboard=False,
-                        icon=folium.DivIcon(html=f'<div class="gz-rank">{int(r["rank"])}</div>',
-                                            icon_size=(22, 22), icon_anchor=(11, 11), class_name="gz-rank-icon"),
+                        [g.y, g.x],
+                        interactive=False,
+                        keyboard=False,
+                        icon=folium.DivIcon(
+                            html=f'<div class="gz-rank">{int(r["rank"])}</div>',
+                            icon_size=(22, 22),
+                            icon_anchor=(11, 11),
+                            class_name="gz-rank-icon",
+                        ),
                     ).add_to(fg)
                 fg.add_to(m)
         notice, sources = provenance_html(provenance)
         sidebar = (
             f"<h1>{esc(title)}</h1>"
-            + (f"<div class='gz-meta'>Scoring profile: <b>{esc(profile_title)}</b></div>" if profile_title else "")
+            + (
+                f"<div class='gz-meta'>Scoring profile: <b>{esc(profile_title)}</b></div>"
+                if profile_title
+                else ""
+            )
             + f"<div class='gz-meta'>Generated: <b>{esc(generated_at)}</b></div>"
             + f"<div class='gz-meta'>{n} local authorities &#183; {n - n_excl} ranked &#183; {n_excl} excluded</div>"
             + notice
             + "<p class='gz-note'>Each local authority is shaded by its overall suitability score for an AI "
-              "Growth Zone (AI data-centre campus). Hover for the rank; click an area for the breakdown by "
-              "criterion. Use the layer list (top right) to show grid and connectivity infrastructure.</p>"
-            + "<h2>Legend</h2>" + score_legend_html(
-                legend_rows, vrange=score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0))
-            + "<h2>Top 10 local authorities</h2>" + _top_table(ranking)
-            + "<h2>Criteria and weights</h2>" + _criteria_list(criteria)
-            + "<footer class='gz-footer'><h2>Data sources and licences</h2>" + sources + "</footer>"
+            "Growth Zone (AI data-centre campus). Hover for the rank; click an area for the breakdown by "
+            "criterion. Use the layer list (top right) to show grid and connectivity infrastructure.</p>"
+            + "<h2>Legend</h2>"
+            + score_legend_html(
+                legend_rows, vrange=score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0)
+            )
+            + "<h2>Top 10 local authorities</h2>"
+            + _top_table(ranking)
+            + "<h2>Criteria and weights</h2>"
+            + _criteria_list(criteria)
+            + "<footer class='gz-footer'><h2>Data sources and licences</h2>"
+            + sources
+            + "</footer>"
         )
         html = finish_page(m, title=title, sidebar_html=sidebar, assets=assets, extra_css=RANK_CSS)
         if len(html.encode("utf-8")) <= SIZE_BUDGET_BYTES:

@@ -9,7 +9,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -52,16 +52,27 @@ def _cog_available() -> bool:
         return "COG" in env.drivers()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compression(requested: str) -> str:
     """ZSTD when this GDAL build has it, else DEFLATE."""
     req = requested.upper()
     if req == "ZSTD":
         try:
-            with tempfile.TemporaryDirectory() as d, rasterio.open(
-                Path(d) / "z.tif", "w", driver="GTiff", width=16, height=16, count=1, dtype="uint8",
-                compress="zstd", crs=CRS, transform=rasterio.transform.from_origin(0, 16, 1, 1),
-            ) as ds:
+            with (
+                tempfile.TemporaryDirectory() as d,
+                rasterio.open(
+                    Path(d) / "z.tif",
+                    "w",
+                    driver="GTiff",
+                    width=16,
+                    height=16,
+                    count=1,
+                    dtype="uint8",
+                    compress="zstd",
+                    crs=CRS,
+                    transform=rasterio.transform.from_origin(0, 16, 1, 1),
+                ) as ds,
+            ):
                 ds.write(np.zeros((1, 16, 16), np.uint8))
         except Exception:  # pragma: no cover - depends on the GDAL build
             return "DEFLATE"
@@ -75,8 +86,11 @@ def reference_values(inputs: SurfaceInputs, spec: SurfaceSpec) -> dict[str, np.n
 
     ref_grid = Grid.from_bounds(inputs.grid.bounds, spec.reference_resolution_m)
     plan = inputs.plan
-    need = tuple(dict.fromkeys(c.indicator for c in plan.criteria
-                               if is_data_dependent(c.value_function) or c.missing == "median"))
+    need = tuple(
+        dict.fromkeys(
+            c.indicator for c in plan.criteria if is_data_dependent(c.value_function) or c.missing == "median"
+        )
+    )
     ref_inputs = replace(inputs, needed=need, _cache=inputs._cache)
     out: dict[str, list[np.ndarray]] = {}
     for win in ref_grid.tiles(512):
@@ -97,8 +111,9 @@ def prepare(
 ) -> tuple[SurfaceInputs, dict[str, str]]:
     """Plan the criteria, gather global inputs and the national reference distribution."""
     plan = plan or load_plan(spec.profile, spec.extra_exclusions)
-    inputs, notes = prepare_inputs(layers, spec, plan, discount_areas=discount_areas,
-                                   grid=surface_grid(layers, spec))
+    inputs, notes = prepare_inputs(
+        layers, spec, plan, discount_areas=discount_areas, grid=surface_grid(layers, spec)
+    )
     if plan.needs_reference:
         plan.set_reference(reference_values(inputs, spec))
     return inputs, notes
@@ -110,14 +125,14 @@ def _tags(spec: SurfaceSpec, inputs: SurfaceInputs, notes: dict[str, str]) -> di
         "resolution_m": f"{spec.resolution_m:g}",
         "crs": CRS,
         "score_band": "weighted sum of value functions in [0,1]; excluded cells = "
-                      f"{spec.excluded_value:g}; sea/outside GB = nodata (NaN)",
+        f"{spec.excluded_value:g}; sea/outside GB = nodata (NaN)",
         "exclusion_state_band": "0 clear, 1 excluded, 2 unknown (some exclusion not checked here)",
         "mask_rule": "rasterio.features.rasterize all_touched=False (cell-centre rule)",
         "distance_method": "exact Euclidean from cell centres (cKDTree candidates + brute force); "
-                           f"lines densified at <= {spec.resolution_m * spec.line_spacing_fraction:g} m "
-                           f"(error <= {spec.resolution_m * spec.line_spacing_fraction / 2:g} m)",
+        f"lines densified at <= {spec.resolution_m * spec.line_spacing_fraction:g} m "
+        f"(error <= {spec.resolution_m * spec.line_spacing_fraction / 2:g} m)",
         "population_method": "1 km grid convolved with a disc (fftconvolve), sampled at the 1 km cell "
-                             "containing the cell centre",
+        "containing the cell centre",
         "reference_lattice_m": f"{spec.reference_resolution_m:g}",
         "rtt_model": f"2 x km to nearest London IX x {spec.route_factor:g} / {spec.fibre_km_per_ms:g} km/ms",
         "protected_designations": ",".join(spec.protected_designations),
@@ -145,9 +160,13 @@ def _run_local(inputs: SurfaceInputs, wins: list[Window]) -> Iterator[tuple[Wind
         yield compute_tile(inputs, w)
 
 
-def _run_dask(inputs: SurfaceInputs, wins: list[Window], dask: bool | str | Any,
-              max_in_flight: int | None = None,
-              timings: dict[str, float] | None = None) -> Iterator[tuple[Window, np.ndarray | None]]:
+def _run_dask(
+    inputs: SurfaceInputs,
+    wins: list[Window],
+    dask: bool | str | Any,
+    max_in_flight: int | None = None,
+    timings: dict[str, float] | None = None,
+) -> Iterator[tuple[Window, np.ndarray | None]]:
     """Submit the same per-tile function as Dask tasks (inputs scattered once); yield tiles as they
     complete, keeping at most ``max_in_flight`` results outstanding so driver memory stays bounded."""
     from distributed import Client, LocalCluster, as_completed
@@ -155,8 +174,7 @@ def _run_dask(inputs: SurfaceInputs, wins: list[Window], dask: bool | str | Any,
     own_cluster = None
     t0 = time.perf_counter()
     if dask is True:
-        own_cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+        own_cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(own_cluster)
     elif isinstance(dask, str):
         client = Client(dask)
@@ -187,9 +205,19 @@ def _run_dask(inputs: SurfaceInputs, wins: list[Window], dask: bool | str | Any,
             client.close()
 
 
-def write_cog(tiles: Iterable[tuple[Window, np.ndarray | None]], grid: Grid, band_names: tuple[str, ...],
-              out_path: Path, tags: dict[str, str], *, compress: str = "ZSTD", level: int = 1,
-              progress: bool = False, n_tiles: int | None = None, nodata: float = float("nan")) -> dict[str, float]:
+def write_cog(
+    tiles: Iterable[tuple[Window, np.ndarray | None]],
+    grid: Grid,
+    band_names: tuple[str, ...],
+    out_path: Path,
+    tags: dict[str, str],
+    *,
+    compress: str = "ZSTD",
+    level: int = 1,
+    progress: bool = False,
+    n_tiles: int | None = None,
+    nodata: float = float("nan"),
+) -> dict[str, float]:
     """Write tiles into a sparse tiled GeoTIFF, then copy it to a COG with overviews."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,9 +231,21 @@ def write_cog(tiles: Iterable[tuple[Window, np.ndarray | None]], grid: Grid, ban
     if raw_bytes >= 4 * 2**30:
         tmp_comp = {"compress": comp, ("zstd_level" if comp == "ZSTD" else "zlevel"): 1}
     profile = dict(
-        driver="GTiff", width=grid.width, height=grid.height, count=len(band_names), dtype="float32",
-        crs=CRS, transform=grid.transform, nodata=nodata, tiled=True, blockxsize=block,
-        blockysize=block, sparse_ok=True, bigtiff="IF_SAFER", interleave="band", **tmp_comp,
+        driver="GTiff",
+        width=grid.width,
+        height=grid.height,
+        count=len(band_names),
+        dtype="float32",
+        crs=CRS,
+        transform=grid.transform,
+        nodata=nodata,
+        tiled=True,
+        blockxsize=block,
+        blockysize=block,
+        sparse_ok=True,
+        bigtiff="IF_SAFER",
+        interleave="band",
+        **tmp_comp,
     )
     t0 = time.perf_counter()
     tmp = out_path.with_name(out_path.name + ".tmp.tif")
@@ -231,8 +271,15 @@ def write_cog(tiles: Iterable[tuple[Window, np.ndarray | None]], grid: Grid, ban
         with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=256), atomic_path(out_path) as cog:
             if _cog_available():
                 rasterio.shutil.copy(
-                    tmp, cog, driver="COG", compress=comp, level=level, blocksize=512,
-                    overview_resampling="NEAREST", num_threads="ALL_CPUS", bigtiff="IF_SAFER",
+                    tmp,
+                    cog,
+                    driver="COG",
+                    compress=comp,
+                    level=level,
+                    blocksize=512,
+                    overview_resampling="NEAREST",
+                    num_threads="ALL_CPUS",
+                    bigtiff="IF_SAFER",
                 )
             else:  # pragma: no cover - every rasterio wheel since GDAL 3.1 has COG
                 from rasterio.enums import Resampling
@@ -240,8 +287,17 @@ def write_cog(tiles: Iterable[tuple[Window, np.ndarray | None]], grid: Grid, ban
                 with rasterio.open(tmp, "r+") as ds:
                     factors = [f for f in (2, 4, 8, 16, 32, 64) if min(grid.width, grid.height) // f >= 256]
                     ds.build_overviews(factors or [2], Resampling.nearest)
-                rasterio.shutil.copy(tmp, cog, driver="GTiff", copy_src_overviews=True, tiled=True,
-                                     blockxsize=512, blockysize=512, compress=comp, num_threads="ALL_CPUS")
+                rasterio.shutil.copy(
+                    tmp,
+                    cog,
+                    driver="GTiff",
+                    copy_src_overviews=True,
+                    tiled=True,
+                    blockxsize=512,
+                    blockysize=512,
+                    compress=comp,
+                    num_threads="ALL_CPUS",
+                )
         # band descriptions and dataset tags are carried over by CreateCopy (checked in the tests)
     finally:
         if tmp.exists():
@@ -290,9 +346,18 @@ def build_surface(
         tiles = _run_dask(inputs, wins, dask, timings=extra)
     else:
         tiles = _run_local(inputs, wins)
-    timings = write_cog(tiles, inputs.grid, inputs.band_names, Path(out_path), tags,
-                        compress=spec.compress, level=spec.compress_level, progress=progress,
-                        n_tiles=len(wins), nodata=spec.nodata)
+    timings = write_cog(
+        tiles,
+        inputs.grid,
+        inputs.band_names,
+        Path(out_path),
+        tags,
+        compress=spec.compress,
+        level=spec.compress_level,
+        progress=progress,
+        n_tiles=len(wins),
+        nodata=spec.nodata,
+    )
     timings["prepare_s"] = t_prep
     timings.update(extra)
     timings["total_s"] = time.perf_counter() - t0
@@ -304,8 +369,13 @@ def build_surface(
         criteria_used={c.name: c.weight for c in plan_.criteria},
         criteria_dropped=plan_.dropped,
         timings=timings,
-        stats={"tiles_total": n_all, "tiles_computed": len(wins), "tiles_skipped_sea": n_all - len(wins),
-               "width": inputs.grid.width, "height": inputs.grid.height},
+        stats={
+            "tiles_total": n_all,
+            "tiles_computed": len(wins),
+            "tiles_skipped_sea": n_all - len(wins),
+            "width": inputs.grid.width,
+            "height": inputs.grid.height,
+        },
         tags=tags,
     )
 
@@ -318,5 +388,5 @@ def compute_array(inputs: SurfaceInputs, tile_size: int) -> np.ndarray:
         _, arr = compute_tile(inputs, win)
         if arr is not None:
             r, c = int(win.row_off), int(win.col_off)
-            out[:, r:r + int(win.height), c:c + int(win.width)] = arr
+            out[:, r : r + int(win.height), c : c + int(win.width)] = arr
     return out

@@ -20,6 +20,7 @@ from .tile import POINT_INDICATORS, SurfaceInputs
 TRANSMISSION_KINDS = ("transmission", "gsp")
 POP_RADII = {"population_30km": 30_000.0, "population_50km": 50_000.0}
 
+
 def layer(layers: Any, name: str) -> Any:
     """A layer from a LayerSet-like object or a mapping; ``None`` if absent."""
     if isinstance(layers, dict):
@@ -139,7 +140,9 @@ def prepare_inputs(
 
     countries = layer(layers, "countries")
     if countries is None:
-        raise DataSourceError("the surface needs the countries layer (its land mask); run `growth-zones data pull`")
+        raise DataSourceError(
+            "the surface needs the countries layer (its land mask); run `growth-zones data pull`"
+        )
     land = gb_land(countries)
     notes["land"] = _datasets(land)
 

@@ -7,8 +7,8 @@ multiples of the resolution (so 250 m and 1 km grids nest). Rows count from the 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 from affine import Affine
@@ -113,8 +113,9 @@ class Grid:
 
     def window_transform(self, win: Window) -> Affine:
         # computed directly (rasterio.windows.transform uses the deprecated Affine `*` product)
-        return Affine(self.res, 0.0, self.x0 + win.col_off * self.res, 0.0, -self.res,
-                      self.y0 - win.row_off * self.res)
+        return Affine(
+            self.res, 0.0, self.x0 + win.col_off * self.res, 0.0, -self.res, self.y0 - win.row_off * self.res
+        )
 
     def window_bounds(self, win: Window) -> tuple[float, float, float, float]:
         x0 = self.x0 + win.col_off * self.res

@@ -17,8 +17,13 @@ from scipy import ndimage
 
 from .spec import STATE_EXCLUDED, STATE_UNKNOWN
 
-ZONAL_COLUMNS = ("surface_suitable_share", "surface_best_score", "surface_mean_score",
-                 "surface_excluded_share", "surface_unknown_share")
+ZONAL_COLUMNS = (
+    "surface_suitable_share",
+    "surface_best_score",
+    "surface_mean_score",
+    "surface_excluded_share",
+    "surface_unknown_share",
+)
 
 
 def _window_transform(t: Affine, win: Window) -> Affine:
@@ -78,7 +83,9 @@ def zonal_stats(
         b_score = _band_index(ds, "score", 1)
         b_state = _band_index(ds, "exclusion_state", 2)
         # reversed order so that, where polygons overlap, the first region wins (later burns overwrite)
-        shapes_ids = [(g, i + 1) for i, g in reversed(list(enumerate(geoms))) if g is not None and not g.is_empty]
+        shapes_ids = [
+            (g, i + 1) for i, g in reversed(list(enumerate(geoms))) if g is not None and not g.is_empty
+        ]
         tree = shapely.STRtree(geoms)
         for r0 in range(0, ds.height, chunk):
             for c0 in range(0, ds.width, chunk):
@@ -93,8 +100,14 @@ def zonal_stats(
                 if not is_land.any():
                     continue
                 state = _nan_nodata(ds.read(b_state, window=win), ds.nodata)
-                ids = rasterize([s for s in shapes_ids if s[1] - 1 in hit], out_shape=score.shape,
-                                transform=wt, fill=0, all_touched=False, dtype="int32")
+                ids = rasterize(
+                    [s for s in shapes_ids if s[1] - 1 in hit],
+                    out_shape=score.shape,
+                    transform=wt,
+                    fill=0,
+                    all_touched=False,
+                    dtype="int32",
+                )
                 sel = is_land & (ids > 0)
                 rid, sc, st = ids[sel], score[sel].astype(np.float64), state[sel]
                 land += np.bincount(rid, minlength=n + 1)
@@ -115,7 +128,9 @@ def zonal_stats(
             {
                 "surface_suitable_share": np.where(lc > 0, suitable[1:] / lc, np.nan),
                 "surface_best_score": np.where(np.isfinite(best[1:]), best[1:], np.nan),
-                "surface_mean_score": np.where(ok_count[1:] > 0, ok_sum[1:] / np.maximum(ok_count[1:], 1), np.nan),
+                "surface_mean_score": np.where(
+                    ok_count[1:] > 0, ok_sum[1:] / np.maximum(ok_count[1:], 1), np.nan
+                ),
                 "surface_excluded_share": np.where(lc > 0, excluded[1:] / lc, np.nan),
                 "surface_unknown_share": np.where(lc > 0, unknown[1:] / lc, np.nan),
                 "surface_land_cells": land[1:],
@@ -173,7 +188,9 @@ def candidate_zones(
     polys: dict[int, list] = {}
     for geom, val in shapes(kept_labels, mask=kept_labels > 0, connectivity=4, transform=transform):
         polys.setdefault(int(val), []).append(shapely.geometry.shape(geom))
-    geometry = [shapely.union_all(polys[i]) if len(polys[i]) > 1 else polys[i][0] for i in range(1, keep.size + 1)]
+    geometry = [
+        shapely.union_all(polys[i]) if len(polys[i]) > 1 else polys[i][0] for i in range(1, keep.size + 1)
+    ]
     gdf = gpd.GeoDataFrame(
         {
             "area_ha": counts[keep - 1] * cell_ha,
@@ -186,9 +203,15 @@ def candidate_zones(
         crs=crs,
     )
     if regions is not None and len(regions):
-        reg = regions.to_crs(crs) if regions.crs is not None and crs is not None and regions.crs != crs else regions
+        reg = (
+            regions.to_crs(crs)
+            if regions.crs is not None and crs is not None and regions.crs != crs
+            else regions
+        )
         pts = gpd.GeoDataFrame(geometry=gdf.geometry.representative_point(), crs=crs)
         j = gpd.sjoin(pts, reg[[code_column, "geometry"]], how="left", predicate="within")
         j = j[~j.index.duplicated(keep="first")]
         gdf["la_code"] = j[code_column].reindex(gdf.index).astype(object).where(j[code_column].notna(), None)
-    return gdf.sort_values(["max_score", "area_ha"], ascending=[False, False], kind="stable").reset_index(drop=True)
+    return gdf.sort_values(["max_score", "area_ha"], ascending=[False, False], kind="stable").reset_index(
+        drop=True
+    )

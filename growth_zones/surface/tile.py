@@ -147,13 +147,23 @@ def burn(geoms: np.ndarray | None, tree: shapely.STRtree | None, grid: Grid, win
     return out
 
 
-def _burn_into(out: np.ndarray, orig: np.ndarray, parts: np.ndarray, grid: Grid, row0: int, col0: int,
-               r: int, c: int, h: int, w: int) -> None:
+def _burn_into(
+    out: np.ndarray,
+    orig: np.ndarray,
+    parts: np.ndarray,
+    grid: Grid,
+    row0: int,
+    col0: int,
+    r: int,
+    c: int,
+    h: int,
+    w: int,
+) -> None:
     sub = Window(col0 + c, row0 + r, w, h)
     x0, y0, x1, y1 = grid.window_bounds(sub)
     wbox = shapely.box(x0, y0, x1, y1)
     if shapely.contains(orig, wbox).any():  # prepared originals: cheap and robust
-        out[r:r + h, c:c + w] = True
+        out[r : r + h, c : c + w] = True
         return
     m = grid.res
     clipped = shapely.clip_by_rect(parts, x0 - m, y0 - m, x1 + m, y1 + m)
@@ -167,7 +177,7 @@ def _burn_into(out: np.ndarray, orig: np.ndarray, parts: np.ndarray, grid: Grid,
             for cc, ww in ((c, w2), (c + w2, w - w2)):
                 _burn_into(out, orig, clipped, grid, row0, col0, rr, cc, hh, ww)
         return
-    out[r:r + h, c:c + w] = rasterize(
+    out[r : r + h, c : c + w] = rasterize(
         ((g, 1) for g in clipped),
         out_shape=(h, w),
         transform=grid.window_transform(sub),
@@ -200,8 +210,8 @@ def nearest_distance(
     out = np.full((h, w), np.nan, dtype=np.float64)
     for r0 in range(0, h, block):
         for c0 in range(0, w, block):
-            by, bx = ys[r0:r0 + block], xs[c0:c0 + block]
-            m = None if mask is None else mask[r0:r0 + block, c0:c0 + block]
+            by, bx = ys[r0 : r0 + block], xs[c0 : c0 + block]
+            m = None if mask is None else mask[r0 : r0 + block, c0 : c0 + block]
             if m is not None and not m.any():
                 continue
             cx, cy = 0.5 * (bx[0] + bx[-1]), 0.5 * (by[0] + by[-1])
@@ -209,7 +219,7 @@ def nearest_distance(
             d0, _ = tree.query((cx, cy))
             r = d0 + 2.0 * half
             cand = tree.query_ball_point((cx, cy), r * (1 + 1e-9) + 1e-6)
-            sub = out[r0:r0 + block, c0:c0 + block]
+            sub = out[r0 : r0 + block, c0 : c0 + block]
             if len(cand) <= max_candidates:
                 p = pts[np.sort(np.asarray(cand, dtype=np.int64))]
                 dx2 = (bx[None, :] - p[:, 0:1]) ** 2
@@ -232,7 +242,9 @@ def nearest_distance(
 
 
 # -------------------------------------------------------------------------- population
-def sample_grid(arr: np.ndarray, x0: float, y0: float, res: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def sample_grid(
+    arr: np.ndarray, x0: float, y0: float, res: float, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
     """Value of the raster cell containing each point (x, y); NaN outside the raster."""
     col = np.floor((x - x0) / res).astype(np.int64)
     row = np.floor((y0 - y) / res).astype(np.int64)

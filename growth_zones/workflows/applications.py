@@ -20,9 +20,10 @@ import logging
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -30,15 +31,24 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from ..data.validate import _polygonal
 from ..data.crs import to_bng
+from ..data.validate import _polygonal
 from ..errors import InvalidInputError
 from ..settings import BNG, WGS84
 
 log = logging.getLogger(__name__)
 
-__all__ = ["APPLICATION_SCHEMA", "SITE_COLUMNS", "ApplicationBatch", "FieldSpec", "circle_of_area", "clean_text",
-           "land_parts", "parse_evidence", "read_applications"]
+__all__ = [
+    "APPLICATION_SCHEMA",
+    "SITE_COLUMNS",
+    "ApplicationBatch",
+    "FieldSpec",
+    "circle_of_area",
+    "clean_text",
+    "land_parts",
+    "parse_evidence",
+    "read_applications",
+]
 
 
 @dataclass(frozen=True)
@@ -58,23 +68,35 @@ APPLICATION_SCHEMA: dict[str, FieldSpec] = {
     "name": FieldSpec("str", False, "Site name.", ("site_name",)),
     "applicant": FieldSpec("str", False, "Applicant or consortium."),
     "geometry": FieldSpec(
-        "Polygon | MultiPolygon", True,
+        "Polygon | MultiPolygon",
+        True,
         "Site boundary. A Point (or CSV latitude/longitude or easting/northing) is accepted only with "
         "site_area_ha, and is then approximated by a circle of that area (with a warning).",
     ),
     "mw": FieldSpec("float", True, "Claimed IT/import capacity in MW; > 0 and <= 10,000.", ("capacity_mw",)),
-    "target_year": FieldSpec("Int64", False, "Year the capacity is claimed to be available (2024..2060).",
-                             ("target_yea", "year")),
+    "target_year": FieldSpec(
+        "Int64", False, "Year the capacity is claimed to be available (2024..2060).", ("target_yea", "year")
+    ),
     "evidence_grid": FieldSpec(
-        "float", False, "Grid connection letter (National Grid/NESO/TO) or a credible behind-the-meter "
-        "plan: yes/no/unknown -> 1.0/0.0/NaN.", ("evidence_g",)),
+        "float",
+        False,
+        "Grid connection letter (National Grid/NESO/TO) or a credible behind-the-meter "
+        "plan: yes/no/unknown -> 1.0/0.0/NaN.",
+        ("evidence_g",),
+    ),
     "evidence_water": FieldSpec("float", False, "Water company letter: yes/no/unknown.", ("evidence_w",)),
-    "evidence_land_control": FieldSpec("float", False, "Land control (ownership/option): yes/no/unknown.",
-                                       ("evidence_l",)),
-    "evidence_planning": FieldSpec("float", False, "Planning consent or allocation: yes/no/unknown.",
-                                   ("evidence_p",)),
-    "site_area_ha": FieldSpec("float", False, "Site area in hectares as stated; required for point input.",
-                              ("site_area_", "area_ha")),
+    "evidence_land_control": FieldSpec(
+        "float", False, "Land control (ownership/option): yes/no/unknown.", ("evidence_l",)
+    ),
+    "evidence_planning": FieldSpec(
+        "float", False, "Planning consent or allocation: yes/no/unknown.", ("evidence_p",)
+    ),
+    "site_area_ha": FieldSpec(
+        "float",
+        False,
+        "Site area in hectares as stated; required for point input.",
+        ("site_area_", "area_ha"),
+    ),
     "notes": FieldSpec("str", False, "Free text."),
 }
 """Documented fields. Names are matched case-insensitively; ``aliases`` include the 10-character
@@ -89,8 +111,17 @@ SEA_KM = 20.0
 LONLAT_BOUNDS = (-9.0, 49.0, 2.5, 61.0)
 BNG_BOUNDS = (0.0, 0.0, 700_000.0, 1_300_000.0)
 
-SITE_COLUMNS = ["row", "name", "applicant", "mw", "target_year", *EVIDENCE_FIELDS, "site_area_ha", "area_ha",
-                "notes"]
+SITE_COLUMNS = [
+    "row",
+    "name",
+    "applicant",
+    "mw",
+    "target_year",
+    *EVIDENCE_FIELDS,
+    "site_area_ha",
+    "area_ha",
+    "notes",
+]
 
 _TRUE = {"true", "1", "yes", "y", "1.0", "t"}
 _FALSE = {"false", "0", "no", "n", "0.0", "f"}
@@ -144,8 +175,10 @@ class ApplicationBatch:
 
     def summary(self) -> str:
         """One line for the CLI."""
-        return (f"{self.input_count} rows read: {len(self.sites)} accepted, {len(self.rejected)} rejected, "
-                f"{len(self.warnings)} warnings")
+        return (
+            f"{self.input_count} rows read: {len(self.sites)} accepted, {len(self.rejected)} rejected, "
+            f"{len(self.warnings)} warnings"
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -162,8 +195,9 @@ def clean_text(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value)
-    text = "".join(" " if ch in "\t\n\r" else ch for ch in text
-                   if ch in "\t\n\r" or unicodedata.category(ch) != "Cc")
+    text = "".join(
+        " " if ch in "\t\n\r" else ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc"
+    )
     text = text.strip()
     return text or None
 
@@ -234,8 +268,9 @@ def _norm_col(name: Any) -> str:
     return re.sub(r"\s+", "_", str(name).strip().lower())
 
 
-def _canonical_records(rows: Iterable[dict[str, Any]], columns: list[str]
-                       ) -> tuple[list[dict[str, Any]], list[str]]:
+def _canonical_records(
+    rows: Iterable[dict[str, Any]], columns: list[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Map columns to canonical names; returns records and the ignored column names."""
     mapping: dict[str, str] = {}
     for col in columns:
@@ -250,20 +285,27 @@ def _crs_from_user(value: Any, path: Path) -> CRS:
     try:
         return CRS.from_user_input(value)
     except Exception as err:  # pyproj raises CRSError; keep the message
-        raise InvalidInputError(f"{path}: cannot understand the CRS {value!r} ({err}); "
-                                "give it as e.g. 'EPSG:27700' or 'EPSG:4326'") from err
+        raise InvalidInputError(
+            f"{path}: cannot understand the CRS {value!r} ({err}); "
+            "give it as e.g. 'EPSG:27700' or 'EPSG:4326'"
+        ) from err
 
 
 def _read_geojson(path: Path) -> _Raw:
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InvalidInputError(f"{path} is not valid GeoJSON ({err}); save it as UTF-8 GeoJSON "
-                                "(RFC 7946) or use a GeoPackage/Shapefile/CSV") from err
+        raise InvalidInputError(
+            f"{path} is not valid GeoJSON ({err}); save it as UTF-8 GeoJSON "
+            "(RFC 7946) or use a GeoPackage/Shapefile/CSV"
+        ) from err
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         features = [doc]
-    elif (isinstance(doc, dict) and doc.get("type") == "FeatureCollection"
-          and isinstance(doc.get("features"), list)):
+    elif (
+        isinstance(doc, dict)
+        and doc.get("type") == "FeatureCollection"
+        and isinstance(doc.get("features"), list)
+    ):
         features = doc["features"]
     else:
         raise InvalidInputError(f"{path}: expected a GeoJSON FeatureCollection with a 'features' list")
@@ -309,12 +351,15 @@ def _read_ogr(path: Path, layer: str | None) -> _Raw:
     try:
         layers = pyogrio.list_layers(path)
     except Exception as err:
-        raise InvalidInputError(f"cannot open {path} as a vector file ({err}); supported: GeoJSON, "
-                                "GeoPackage, Shapefile (.shp or .zip) and CSV") from err
+        raise InvalidInputError(
+            f"cannot open {path} as a vector file ({err}); supported: GeoJSON, "
+            "GeoPackage, Shapefile (.shp or .zip) and CSV"
+        ) from err
     if layer is None and len(layers) > 1:
         names = ", ".join(str(n) for n in layers[:, 0])
-        raise InvalidInputError(f"{path} has {len(layers)} layers ({names}); "
-                                "choose one with layer=... (--layer)")
+        raise InvalidInputError(
+            f"{path} has {len(layers)} layers ({names}); choose one with layer=... (--layer)"
+        )
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore")
     except Exception as err:
@@ -333,8 +378,9 @@ def _decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "file is UTF-16 (read as such)"
     if b"\x00" in data[:8192]:
-        raise InvalidInputError(f"{path} does not look like a text CSV file (it contains NUL bytes); "
-                                "export it as 'CSV UTF-8'")
+        raise InvalidInputError(
+            f"{path} does not look like a text CSV file (it contains NUL bytes); export it as 'CSV UTF-8'"
+        )
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
@@ -357,8 +403,11 @@ def _floats(values: list[Any]) -> tuple[list[float | None], list[str | None]]:
 def _read_csv(path: Path, input_crs: str | None) -> _Raw:
     text, enc_note = _decode_text(path, path.read_bytes())
     first = text.split("\n", 1)[0]
-    delim = "\t" if path.suffix.lower() == ".tsv" or ("\t" in first and "," not in first) else (
-        ";" if ";" in first and "," not in first else ",")
+    delim = (
+        "\t"
+        if path.suffix.lower() == ".tsv" or ("\t" in first and "," not in first)
+        else (";" if ";" in first and "," not in first else ",")
+    )
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as err:
@@ -375,9 +424,10 @@ def _read_csv(path: Path, input_crs: str | None) -> _Raw:
     for r in body:
         reasons = []
         if len(r) != len(header):
-            reasons.append(f"row has {len(r)} fields but the header has {len(header)} "
-                           "(check quoting of commas)")
-        raw_rows.append(dict(zip(header, r + [""] * (len(header) - len(r)))))
+            reasons.append(
+                f"row has {len(r)} fields but the header has {len(header)} (check quoting of commas)"
+            )
+        raw_rows.append(dict(zip(header, r + [""] * (len(header) - len(r)), strict=True)))
         pre.append(reasons)
     wkt_col = next((c for c in _WKT if c in header), None)
     lat_col = next((c for c in _LAT if c in header), None)
@@ -392,7 +442,7 @@ def _read_csv(path: Path, input_crs: str | None) -> _Raw:
     failed: set[int] = set()
     if wkt_col:
         geometry_cols = {wkt_col}
-        for rec, reasons in zip(raw_rows, pre):
+        for rec, reasons in zip(raw_rows, pre, strict=True):
             w = (rec.get(wkt_col) or "").strip()
             w = re.sub(r"(?i)^srid=\d+;", "", w)
             if not w:
@@ -419,10 +469,10 @@ def _read_csv(path: Path, input_crs: str | None) -> _Raw:
         if input_crs:
             why = "latitude/longitude are EPSG:4326" if latlon else "easting/northing are EPSG:27700"
             notes.append(f"input_crs={input_crs!r} ignored: {why}")
-        for x, y, xb, yb, reasons in zip(xs, ys, xbad, ybad, pre):
+        for x, y, xb, yb, reasons in zip(xs, ys, xbad, ybad, pre, strict=True):
             if xb is not None or yb is not None:
                 labels = ("longitude", "latitude") if latlon else ("easting", "northing")
-                for label, b in zip(labels, (xb, yb)):
+                for label, b in zip(labels, (xb, yb), strict=True):
                     if b is not None:
                         reasons.append(f"{label} {b!r} is not a number")
                 failed.add(len(geoms))
@@ -434,8 +484,10 @@ def _read_csv(path: Path, input_crs: str | None) -> _Raw:
             if latlon:
                 problems = _lonlat_column_problems(x, y)
             elif _within(LONLAT_BOUNDS, (x, y, x, y)):
-                problems = ["coordinates look like longitude/latitude but the file declares EPSG:27700 "
-                            "(British National Grid): use latitude/longitude columns"]
+                problems = [
+                    "coordinates look like longitude/latitude but the file declares EPSG:27700 "
+                    "(British National Grid): use latitude/longitude columns"
+                ]
             else:
                 problems = []
             if problems:
@@ -446,14 +498,17 @@ def _read_csv(path: Path, input_crs: str | None) -> _Raw:
         raise InvalidInputError(
             f"{path}: no geometry or coordinate columns found (columns: {', '.join(header) or 'none'}). "
             "Add a 'wkt' column with the site boundary, or 'latitude'/'longitude' (or 'easting'/'northing') "
-            "plus 'site_area_ha'")
+            "plus 'site_area_ha'"
+        )
     columns = [c for c in header if c not in geometry_cols]
-    records, ignored = _canonical_records([{k: v for k, v in r.items() if k in columns} for r in raw_rows],
-                                          columns)
+    records, ignored = _canonical_records(
+        [{k: v for k, v in r.items() if k in columns} for r in raw_rows], columns
+    )
     if ignored:
         notes.append(f"ignored columns: {', '.join(ignored)}")
-    return _Raw(records, geoms, pre, crs, declared, notes, columns, check_crs_rows=check_rows,
-                geom_failed=failed)
+    return _Raw(
+        records, geoms, pre, crs, declared, notes, columns, check_crs_rows=check_rows, geom_failed=failed
+    )
 
 
 def _lonlat_column_problems(lon: float, lat: float) -> list[str]:
@@ -461,8 +516,10 @@ def _lonlat_column_problems(lon: float, lat: float) -> list[str]:
         return ["latitude and longitude look swapped"]
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         if _within(BNG_BOUNDS, (lon, lat, lon, lat)) or _within(BNG_BOUNDS, (lat, lon, lat, lon)):
-            return ["coordinates look like British National Grid metres but the columns are "
-                    "latitude/longitude: use easting/northing columns"]
+            return [
+                "coordinates look like British National Grid metres but the columns are "
+                "latitude/longitude: use easting/northing columns"
+            ]
         return [f"latitude {lat} / longitude {lon} out of range"]
     return []
 
@@ -497,8 +554,13 @@ def _crs_label(crs: CRS) -> str:
 # the shared pipeline
 
 
-def read_applications(path: str | Path, *, land: gpd.GeoDataFrame | None = None, input_crs: str | None = None,
-                      layer: str | None = None) -> ApplicationBatch:
+def read_applications(
+    path: str | Path,
+    *,
+    land: gpd.GeoDataFrame | None = None,
+    input_crs: str | None = None,
+    layer: str | None = None,
+) -> ApplicationBatch:
     """Read and check an applications file.
 
     Parameters
@@ -529,8 +591,9 @@ def read_applications(path: str | Path, *, land: gpd.GeoDataFrame | None = None,
     """
     path = Path(path)
     if not path.exists():
-        raise InvalidInputError(f"applications file not found: {path} (relative to {Path.cwd()}); "
-                                "check the path")
+        raise InvalidInputError(
+            f"applications file not found: {path} (relative to {Path.cwd()}); check the path"
+        )
     if path.is_dir():
         raise InvalidInputError(f"{path} is a directory; give the applications file itself")
     suffix = path.suffix.lower()
@@ -541,8 +604,10 @@ def read_applications(path: str | Path, *, land: gpd.GeoDataFrame | None = None,
     elif suffix in _VECTOR_SUFFIXES:
         raw = _read_ogr(path, layer)
     else:
-        raise InvalidInputError(f"{path}: unsupported file type '{suffix}'. Use GeoJSON, GeoPackage, "
-                                "Shapefile (.shp or .zip) or CSV (for Excel: 'Save as CSV UTF-8')")
+        raise InvalidInputError(
+            f"{path}: unsupported file type '{suffix}'. Use GeoJSON, GeoPackage, "
+            "Shapefile (.shp or .zip) or CSV (for Excel: 'Save as CSV UTF-8')"
+        )
     if not raw.records:
         raise InvalidInputError(f"{path} contains no applications (no data rows/features)")
     if input_crs and suffix not in _CSV_SUFFIXES:
@@ -573,18 +638,20 @@ def _check(raw: _Raw, path: Path, land: gpd.GeoDataFrame | None) -> ApplicationB
     for i, a in area_ha.items():
         stated = attrs["site_area_ha"][i]
         if a < AREA_MIN_HA:
-            reasons[i].append(f"site area {_fmt(a)} ha is implausibly small for a data-centre campus "
-                              "(< 1 ha)")
+            reasons[i].append(
+                f"site area {_fmt(a)} ha is implausibly small for a data-centre campus (< 1 ha)"
+            )
         elif a > AREA_MAX_HA:
-            reasons[i].append(f"site area {_fmt(a)} ha is implausibly large for a data-centre campus "
-                              "(> 5,000 ha)")
+            reasons[i].append(
+                f"site area {_fmt(a)} ha is implausibly large for a data-centre campus (> 5,000 ha)"
+            )
         elif not is_point[i] and not math.isnan(stated) and abs(stated - a) > 0.2 * a:
             warns[i].append(f"stated site_area_ha {_fmt(stated)} differs from the boundary area {_fmt(a)} ha")
     if land is None:
         notes.append("no GB land layer given: the outside-Great-Britain and in-the-sea checks were skipped")
     else:
         keys = list(sites_bng)
-        for i, why in zip(keys, _land_problems([sites_bng[i] for i in keys], land)):
+        for i, why in zip(keys, _land_problems([sites_bng[i] for i in keys], land), strict=True):
             if why:
                 reasons[i].append(why)
     for i in range(n):  # belt and braces for the invariant: nothing is accepted without a geometry
@@ -595,12 +662,14 @@ def _check(raw: _Raw, path: Path, land: gpd.GeoDataFrame | None) -> ApplicationB
     return batch
 
 
-def _parse_attributes(records: list[dict[str, Any]], reasons: list[list[str]], warns: list[list[str]]
-                      ) -> tuple[list[str | None], dict[str, list[Any]]]:
+def _parse_attributes(
+    records: list[dict[str, Any]], reasons: list[list[str]], warns: list[list[str]]
+) -> tuple[list[str | None], dict[str, list[Any]]]:
     """ids and parsed attribute columns; problems go to ``reasons``/``warns`` row by row."""
     ids: list[str | None] = []
-    out: dict[str, list[Any]] = {k: [] for k in ("name", "applicant", "notes", "mw", "target_year",
-                                                 "site_area_ha", *EVIDENCE_FIELDS)}
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("name", "applicant", "notes", "mw", "target_year", "site_area_ha", *EVIDENCE_FIELDS)
+    }
     first_seen: dict[str, int] = {}
     for i, rec in enumerate(records):
         rid = clean_text(rec.get("id"))
@@ -641,14 +710,17 @@ def _parse_attributes(records: list[dict[str, Any]], reasons: list[list[str]], w
         for ev in EVIDENCE_FIELDS:
             value, understood = parse_evidence(rec.get(ev))
             if not understood:
-                warns[i].append(f"{ev} value {clean_text(rec.get(ev))!r} not understood "
-                                "(expected yes/no/unknown); treated as unknown")
+                warns[i].append(
+                    f"{ev} value {clean_text(rec.get(ev))!r} not understood "
+                    "(expected yes/no/unknown); treated as unknown"
+                )
             out[ev].append(value)
     return ids, out
 
 
-def _source_geometries(raw: _Raw, site_area_ha: list[float], reasons: list[list[str]], warns: list[list[str]]
-                       ) -> tuple[list[shapely.Geometry | None], list[bool]]:
+def _source_geometries(
+    raw: _Raw, site_area_ha: list[float], reasons: list[list[str]], warns: list[list[str]]
+) -> tuple[list[shapely.Geometry | None], list[bool]]:
     """2-D polygonal geometries (or points with an area) in the source CRS; None where rejected."""
     geoms: list[shapely.Geometry | None] = [None] * len(raw.geoms)
     is_point = [False] * len(raw.geoms)
@@ -667,13 +739,16 @@ def _source_geometries(raw: _Raw, site_area_ha: list[float], reasons: list[list[
             g, gtype = g.geoms[0], "Point"
         if gtype == "Point":
             if math.isnan(site_area_ha[i]):
-                reasons[i].append("a point location needs site_area_ha "
-                                  "(or give the site boundary as a polygon)")
+                reasons[i].append(
+                    "a point location needs site_area_ha (or give the site boundary as a polygon)"
+                )
                 continue
             is_point[i] = True
         elif gtype not in ("Polygon", "MultiPolygon", "GeometryCollection"):
-            reasons[i].append(f"geometry type {gtype} is not a site boundary (expected Polygon or "
-                              "MultiPolygon, or a Point with site_area_ha)")
+            reasons[i].append(
+                f"geometry type {gtype} is not a site boundary (expected Polygon or "
+                "MultiPolygon, or a Point with site_area_ha)"
+            )
             continue
         elif not g.is_valid or gtype == "GeometryCollection":
             why = shapely.is_valid_reason(g)
@@ -701,18 +776,22 @@ def _resolve_crs(raw: _Raw, geoms: list[shapely.Geometry | None], path: Path, no
         raise InvalidInputError(
             f"{path} declares no CRS and its coordinates ({b[0]:.6g}..{b[2]:.6g}, {b[1]:.6g}..{b[3]:.6g}) "
             "look like neither longitude/latitude in GB nor British National Grid metres; "
-            "pass input_crs (--crs), e.g. 'EPSG:4326' or 'EPSG:27700'")
+            "pass input_crs (--crs), e.g. 'EPSG:4326' or 'EPSG:27700'"
+        )
     if n_lonlat >= n_bng:
-        notes.append("no CRS declared; coordinates look like longitude/latitude, so EPSG:4326 (WGS84) "
-                     "was assumed")
+        notes.append(
+            "no CRS declared; coordinates look like longitude/latitude, so EPSG:4326 (WGS84) was assumed"
+        )
         return CRS.from_user_input(WGS84)
-    notes.append("no CRS declared; coordinates look like British National Grid metres, so EPSG:27700 "
-                 "was assumed")
+    notes.append(
+        "no CRS declared; coordinates look like British National Grid metres, so EPSG:27700 was assumed"
+    )
     return CRS.from_user_input(BNG)
 
 
-def _reject_wrong_crs_rows(geoms: list[shapely.Geometry | None], crs: CRS, declared: bool,
-                           reasons: list[list[str]]) -> None:
+def _reject_wrong_crs_rows(
+    geoms: list[shapely.Geometry | None], crs: CRS, declared: bool, reasons: list[list[str]]
+) -> None:
     """Reject rows whose coordinates belong to the other CRS (lon/lat in a BNG file and vice versa)."""
     label = _crs_label(crs)
     how = "the file declares" if declared else "the file's CRS was taken as"
@@ -724,8 +803,11 @@ def _reject_wrong_crs_rows(geoms: list[shapely.Geometry | None], crs: CRS, decla
         kind = _coord_kind(b)
         why = None
         if crs.is_geographic and not (-180 <= b[0] and b[2] <= 180 and -90 <= b[1] and b[3] <= 90):
-            why = (f"coordinates look like British National Grid metres but {how} {label}" if kind == "bng"
-                   else f"coordinates are out of range for {label} (longitude/latitude)")
+            why = (
+                f"coordinates look like British National Grid metres but {how} {label}"
+                if kind == "bng"
+                else f"coordinates are out of range for {label} (longitude/latitude)"
+            )
         elif is_bng and kind == "lonlat":
             why = f"coordinates look like longitude/latitude but {how} EPSG:27700 (British National Grid)"
         elif is_bng and not _within((-50_000, -50_000, 750_000, 1_350_000), b):
@@ -735,8 +817,14 @@ def _reject_wrong_crs_rows(geoms: list[shapely.Geometry | None], crs: CRS, decla
             geoms[i] = None
 
 
-def _sites_in_bng(geoms: list[shapely.Geometry | None], is_point: list[bool], site_area_ha: list[float],
-                  crs: CRS, reasons: list[list[str]], warns: list[list[str]]) -> dict[int, shapely.Geometry]:
+def _sites_in_bng(
+    geoms: list[shapely.Geometry | None],
+    is_point: list[bool],
+    site_area_ha: list[float],
+    crs: CRS,
+    reasons: list[list[str]],
+    warns: list[list[str]],
+) -> dict[int, shapely.Geometry]:
     """Row position -> site polygon in EPSG:27700 (OSTN15); points become circles of their area."""
     todo = [i for i, g in enumerate(geoms) if g is not None]
     if not todo:
@@ -745,7 +833,7 @@ def _sites_in_bng(geoms: list[shapely.Geometry | None], is_point: list[bool], si
     with np.errstate(invalid="ignore"):
         moved, _record = to_bng(src)
     out: dict[int, shapely.Geometry] = {}
-    for i, g in zip(todo, moved.geometry.values):
+    for i, g in zip(todo, moved.geometry.values, strict=True):
         if g is None or g.is_empty or not np.isfinite(shapely.get_coordinates(g)).all():
             reasons[i].append(f"coordinates could not be transformed from {crs.to_string()} to EPSG:27700")
             continue
@@ -756,9 +844,16 @@ def _sites_in_bng(geoms: list[shapely.Geometry | None], is_point: list[bool], si
     return out
 
 
-def _assemble(ids: list[str | None], attrs: dict[str, list[Any]], sites_bng: dict[int, shapely.Geometry],
-              area_ha: dict[int, float], reasons: list[list[str]], warns: list[list[str]], notes: list[str],
-              path: Path) -> ApplicationBatch:
+def _assemble(
+    ids: list[str | None],
+    attrs: dict[str, list[Any]],
+    sites_bng: dict[int, shapely.Geometry],
+    area_ha: dict[int, float],
+    reasons: list[list[str]],
+    warns: list[list[str]],
+    notes: list[str],
+    path: Path,
+) -> ApplicationBatch:
     n = len(ids)
     acc = [i for i in range(n) if not reasons[i]]
     rej = [i for i in range(n) if reasons[i]]
@@ -778,18 +873,22 @@ def _assemble(ids: list[str | None], attrs: dict[str, list[Any]], sites_bng: dic
     index = pd.Index([ids[i] for i in acc], name="id", dtype="str")
     geometry = gpd.GeoSeries([sites_bng[i] for i in acc], index=index, crs=BNG)
     sites = gpd.GeoDataFrame(pd.DataFrame(data, index=index), geometry=geometry, crs=BNG)
-    rejected = pd.DataFrame({
-        "row": col([i + 1 for i in rej], "int64"),
-        "id": col([ids[i] for i in rej], "str"),
-        "name": col([attrs["name"][i] for i in rej], "str"),
-        "reason": col(["; ".join(reasons[i]) for i in rej], "str"),
-    })
+    rejected = pd.DataFrame(
+        {
+            "row": col([i + 1 for i in rej], "int64"),
+            "id": col([ids[i] for i in rej], "str"),
+            "name": col([attrs["name"][i] for i in rej], "str"),
+            "reason": col(["; ".join(reasons[i]) for i in rej], "str"),
+        }
+    )
     wrows = [(i, w) for i in range(n) for w in warns[i]]
-    warnings_df = pd.DataFrame({
-        "row": col([i + 1 for i, _ in wrows], "int64"),
-        "id": col([ids[i] for i, _ in wrows], "str"),
-        "warning": col([w for _, w in wrows], "str"),
-    })
+    warnings_df = pd.DataFrame(
+        {
+            "row": col([i + 1 for i, _ in wrows], "int64"),
+            "id": col([ids[i] for i, _ in wrows], "str"),
+            "warning": col([w for _, w in wrows], "str"),
+        }
+    )
     batch = ApplicationBatch(sites, rejected, warnings_df, n, notes, str(path))
     assert len(batch.sites) + len(batch.rejected) == batch.input_count
     return batch
@@ -828,8 +927,11 @@ def _land_problems(geoms: list[shapely.Geometry], land: gpd.GeoDataFrame) -> lis
     miss = np.flatnonzero(~hit)
     if len(miss):
         (src, _), dist = tree.query_nearest(arr[miss], return_distance=True, all_matches=False)
-        for j, d in zip(src, dist):
+        for j, d in zip(src, dist, strict=True):
             km = d / 1000
-            result[miss[j]] = (f"in the sea, {km:.1f} km offshore" if km < SEA_KM
-                               else f"outside Great Britain (nearest GB land is {km:,.0f} km away)")
+            result[miss[j]] = (
+                f"in the sea, {km:.1f} km offshore"
+                if km < SEA_KM
+                else f"outside Great Britain (nearest GB land is {km:,.0f} km away)"
+            )
     return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError
-from .ranking import REGION_LAYERS, criteria_table, load_layers, national_percentile, rank_regions
-from .ranking import region_profile as load_region_profile
 from ..policy import DESIGNATION_LABELS
 from ..settings import Settings
+from .ranking import REGION_LAYERS, criteria_table, load_layers, national_percentile, rank_regions
+from .ranking import region_profile as load_region_profile
 
 EVIDENCE = {
     "evidence_grid": "Grid connection letter (NG/NESO/TO) or behind-the-meter plan",
@@ -42,7 +42,7 @@ class AssessmentResult:
     provenance: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
     layers: Any = None  # the LayerSet used (for map overlays)
-    generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+    generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
 
     OUTPUTS: ClassVar[dict[str, str]] = {
         "csv": "assessment.csv",
@@ -62,8 +62,14 @@ class AssessmentResult:
     def criteria(self) -> list[dict[str, Any]]:
         return criteria_table(self.profile)
 
-    def write(self, out: str | Path, *, formats: Iterable[str] = DEFAULT_FORMATS, overwrite: bool = False,
-              assets: Any = None) -> dict[str, Path]:
+    def write(
+        self,
+        out: str | Path,
+        *,
+        formats: Iterable[str] = DEFAULT_FORMATS,
+        overwrite: bool = False,
+        assets: Any = None,
+    ) -> dict[str, Path]:
         """Write the assessment into ``out``: ``assessment.csv``, ``checks.csv``, ``rejected.csv``,
         ``warnings.csv`` and the provenance sidecar always, plus any of ``formats`` (``gpkg``,
         ``parquet`` (GeoParquet), ``html`` (``report/index.html`` and one page per site)).
@@ -79,10 +85,16 @@ class AssessmentResult:
         table = self.table.reset_index()
         with OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
             sidecar = provenance_record(
-                kind="assessment", profile=self.profile, provenance=self.provenance,
+                kind="assessment",
+                profile=self.profile,
+                provenance=self.provenance,
                 generated_at=self.generated_at,
-                extra={"input_count": self.input_count, "assessed": len(table), "rejected": len(self.rejected),
-                       "notes": self.notes},
+                extra={
+                    "input_count": self.input_count,
+                    "assessed": len(table),
+                    "rejected": len(self.rejected),
+                    "notes": self.notes,
+                },
             )
             write_csv(table, stage / names["csv"])
             write_csv(self.checks, stage / names["checks"])
@@ -98,12 +110,26 @@ class AssessmentResult:
                 from ..report import render_assessment_report
                 from .render import report_overlays
 
-                overlays = report_overlays(self.layers, applications=self.table) if self.layers is not None else {}
+                overlays = (
+                    report_overlays(self.layers, applications=self.table) if self.layers is not None else {}
+                )
                 render_assessment_report(
-                    self.table, out_dir=stage / names["html"], checks=self.checks, rejected=self.rejected,
-                    criteria=self.criteria(), overlays=overlays, provenance=self.provenance,
-                    profile_title=self.profile.title, generated_at=self.generated_at, assets=assets)
-        paths = {fmt: Path(out) / name for fmt, name in names.items() if fmt in wanted and (Path(out) / name).exists()}
+                    self.table,
+                    out_dir=stage / names["html"],
+                    checks=self.checks,
+                    rejected=self.rejected,
+                    criteria=self.criteria(),
+                    overlays=overlays,
+                    provenance=self.provenance,
+                    profile_title=self.profile.title,
+                    generated_at=self.generated_at,
+                    assets=assets,
+                )
+        paths = {
+            fmt: Path(out) / name
+            for fmt, name in names.items()
+            if fmt in wanted and (Path(out) / name).exists()
+        }
         if "html" in paths:
             paths["html"] = paths["html"] / "index.html"
         return paths
@@ -138,8 +164,11 @@ def assess(
     from .applications import read_applications
 
     # everything the user typed is checked before any data is touched
-    prof = profile if isinstance(profile, scoring.Profile) else scoring.load_profile(
-        str(profile), indicators=list(_site_indicator_names()))
+    prof = (
+        profile
+        if isinstance(profile, scoring.Profile)
+        else scoring.load_profile(str(profile), indicators=list(_site_indicator_names()))
+    )
     regional = load_region_profile(region_profile)
     path = Path(applications)
     if not path.exists():
@@ -161,8 +190,17 @@ def assess(
         table = gpd.GeoDataFrame(sites.copy())
         checks = pd.DataFrame(columns=["id", "check", "status", "detail"])
     provenance = store.provenance_for_layers(REGION_LAYERS) if store is not None else []
-    return AssessmentResult(table, checks, batch.rejected, batch.warnings, batch.input_count, prof, provenance,
-                            list(batch.notes), layers)
+    return AssessmentResult(
+        table,
+        checks,
+        batch.rejected,
+        batch.warnings,
+        batch.input_count,
+        prof,
+        provenance,
+        list(batch.notes),
+        layers,
+    )
 
 
 def _site_indicator_names() -> list[str]:
@@ -193,16 +231,32 @@ def _checks(table: gpd.GeoDataFrame, designation: pd.DataFrame, ind_settings: An
     rows: list[dict[str, Any]] = []
     ha = getattr(ind_settings, "ha_per_100mw", 10.0)
     for app_id, r in table.iterrows():  # one row per application: small, and it is text assembly
-        rows.append({"id": app_id, "check": "Power: at least 500 MW by 2030 (DSIT)",
-                     "status": _status(r.get("meets_500mw_by_2030")),
-                     "detail": f"claims {r.get('mw', np.nan):,.0f} MW by {r.get('target_year', '?')}"})
+        rows.append(
+            {
+                "id": app_id,
+                "check": "Power: at least 500 MW by 2030 (DSIT)",
+                "status": _status(r.get("meets_500mw_by_2030")),
+                "detail": f"claims {r.get('mw', np.nan):,.0f} MW by {r.get('target_year', '?')}",
+            }
+        )
         need = float(r.get("mw", np.nan)) / 100.0 * ha
-        rows.append({"id": app_id, "check": f"Land: enough for the claimed capacity at {ha:g} ha per 100 MW",
-                     "status": _status(r.get("land_sufficient")),
-                     "detail": f"site {r.get('site_area_ha', np.nan):,.1f} ha; needs about {need:,.1f} ha"})
+        rows.append(
+            {
+                "id": app_id,
+                "check": f"Land: enough for the claimed capacity at {ha:g} ha per 100 MW",
+                "status": _status(r.get("land_sufficient")),
+                "detail": f"site {r.get('site_area_ha', np.nan):,.1f} ha; needs about {need:,.1f} ha",
+            }
+        )
         for col, label in EVIDENCE.items():
-            rows.append({"id": app_id, "check": f"Evidence: {label}",
-                         "status": _status(r.get(col), "present", "missing", "unknown"), "detail": ""})
+            rows.append(
+                {
+                    "id": app_id,
+                    "check": f"Evidence: {label}",
+                    "status": _status(r.get(col), "present", "missing", "unknown"),
+                    "detail": "",
+                }
+            )
     out = pd.DataFrame(rows, columns=["id", "check", "status", "detail"])
     if len(designation):
         d = designation.rename(columns={"site_id": "id"})

@@ -33,7 +33,7 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
         dtype = out[col].dtype
         if str(dtype) in ("boolean", "Int64", "Int32"):
             out[col] = out[col].astype("float64")
-        elif dtype == object or str(dtype).startswith("str"):
+        elif pd.api.types.is_object_dtype(dtype) or str(dtype).startswith("str"):
             out[col] = out[col].astype("string").fillna("").astype(str)
     return out
 
@@ -68,8 +68,14 @@ def write_json(obj: Any, dest: Path) -> Path:
     return _write_json(dest, obj)
 
 
-def provenance_record(*, kind: str, profile: Any, provenance: list[dict[str, Any]], generated_at: str,
-                      extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def provenance_record(
+    *,
+    kind: str,
+    profile: Any,
+    provenance: list[dict[str, Any]],
+    generated_at: str,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The sidecar: what went in (datasets with vintage, licence, hash) and how it was scored."""
     return {
         "kind": kind,
@@ -77,9 +83,23 @@ def provenance_record(*, kind: str, profile: Any, provenance: list[dict[str, Any
         "package_version": package_version(),
         "profile": profile.to_dict() if hasattr(profile, "to_dict") else str(profile),
         "datasets": [
-            {k: p.get(k) for k in ("key", "title", "publisher", "vintage", "licence", "licence_url", "attribution",
-                                   "non_commercial", "source_urls", "raw_sha256", "retrieved_at",
-                                   "crs_transformation")}
+            {
+                k: p.get(k)
+                for k in (
+                    "key",
+                    "title",
+                    "publisher",
+                    "vintage",
+                    "licence",
+                    "licence_url",
+                    "attribution",
+                    "non_commercial",
+                    "source_urls",
+                    "raw_sha256",
+                    "retrieved_at",
+                    "crs_transformation",
+                )
+            }
             for p in provenance
         ],
         "non_commercial_datasets": [p["key"] for p in provenance if p.get("non_commercial")],
@@ -111,7 +131,9 @@ class OutputSet:
     def check(self) -> None:
         """Raise :class:`InvalidInputError` if the set cannot be written (before any work)."""
         if self.out.exists() and not self.out.is_dir():
-            raise InvalidInputError(f"--out {self.out} is a file, not a folder: choose a folder for the outputs")
+            raise InvalidInputError(
+                f"--out {self.out} is a file, not a folder: choose a folder for the outputs"
+            )
         clash = self.existing()
         if clash and not self.overwrite:
             raise InvalidInputError(
@@ -127,7 +149,9 @@ class OutputSet:
             raise InvalidInputError(f"cannot write outputs to {self.out}: {err.strerror or err}") from err
         return self.staging
 
-    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None
+    ) -> None:
         assert self.staging is not None
         try:
             if kind is None:

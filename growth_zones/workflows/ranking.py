@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,8 +23,18 @@ from ..settings import Settings
 log = logging.getLogger(__name__)
 
 REGION_LAYERS = (
-    "regions", "countries", "substations", "circuits", "tec_projects", "renewables", "landing_points",
-    "internet_exchanges", "protected_areas", "coverage_areas", "population_by_region", "broadband_by_region",
+    "regions",
+    "countries",
+    "substations",
+    "circuits",
+    "tec_projects",
+    "renewables",
+    "landing_points",
+    "internet_exchanges",
+    "protected_areas",
+    "coverage_areas",
+    "population_by_region",
+    "broadband_by_region",
     "population_grid",
 )
 """Canonical layers the national ranking reads (their provenance goes into every output)."""
@@ -42,7 +52,7 @@ class RankingResult:
     sensitivity: pd.DataFrame | None
     provenance: list[dict[str, Any]]
     layers: Any = None  # the LayerSet used (for map overlays)
-    generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+    generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
 
     OUTPUTS: ClassVar[dict[str, str]] = {
         "csv": "ranking.csv",
@@ -58,8 +68,14 @@ class RankingResult:
         """Criteria in display order with label, unit and effective weight (for reports)."""
         return criteria_table(self.profile)
 
-    def write(self, out: str | Path, *, formats: Iterable[str] = DEFAULT_FORMATS, overwrite: bool = False,
-              assets: Any = None) -> dict[str, Path]:
+    def write(
+        self,
+        out: str | Path,
+        *,
+        formats: Iterable[str] = DEFAULT_FORMATS,
+        overwrite: bool = False,
+        assets: Any = None,
+    ) -> dict[str, Path]:
         """Write the ranking into ``out``: ``ranking.csv`` and the provenance sidecar always, plus
         any of ``formats`` (``csv``, ``gpkg``, ``parquet`` (GeoParquet), ``html`` (the national map)).
 
@@ -74,9 +90,16 @@ class RankingResult:
         table = self.table
         with OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
             sidecar = provenance_record(
-                kind="ranking", profile=self.profile, provenance=self.provenance, generated_at=self.generated_at,
-                extra={"regions": len(table), "indicators": {k: vars(v) for k, v in self.indicators.specs.items()},
-                       "sensitivity": self.sensitivity is not None, "notes": list(self.scores.notes)},
+                kind="ranking",
+                profile=self.profile,
+                provenance=self.provenance,
+                generated_at=self.generated_at,
+                extra={
+                    "regions": len(table),
+                    "indicators": {k: vars(v) for k, v in self.indicators.specs.items()},
+                    "sensitivity": self.sensitivity is not None,
+                    "notes": list(self.scores.notes),
+                },
             )
             write_csv(table, stage / names["csv"])
             write_json(sidecar, stage / names["provenance"])
@@ -90,11 +113,20 @@ class RankingResult:
 
                 overlays = report_overlays(self.layers) if self.layers is not None else {}
                 render_national_map(
-                    table, out_path=stage / names["html"], criteria=self.criteria(), overlays=overlays,
-                    provenance=self.provenance, profile_title=self.profile.title, generated_at=self.generated_at,
-                    assets=assets)
-        return {fmt: Path(out) / name for fmt, name in names.items() if (Path(out) / name).exists()
-                and (fmt in wanted or fmt in ("csv", "provenance"))}
+                    table,
+                    out_path=stage / names["html"],
+                    criteria=self.criteria(),
+                    overlays=overlays,
+                    provenance=self.provenance,
+                    profile_title=self.profile.title,
+                    generated_at=self.generated_at,
+                    assets=assets,
+                )
+        return {
+            fmt: Path(out) / name
+            for fmt, name in names.items()
+            if (Path(out) / name).exists() and (fmt in wanted or fmt in ("csv", "provenance"))
+        }
 
 
 def check_formats(formats: Iterable[str], outputs: dict[str, str]) -> set[str]:
@@ -102,20 +134,30 @@ def check_formats(formats: Iterable[str], outputs: dict[str, str]) -> set[str]:
     wanted = set(formats)
     unknown = wanted - set(outputs)
     if unknown:
-        raise InvalidInputError(f"unknown output format(s) {sorted(unknown)}; choose from {', '.join(outputs)}")
+        raise InvalidInputError(
+            f"unknown output format(s) {sorted(unknown)}; choose from {', '.join(outputs)}"
+        )
     return wanted
 
 
 def criteria_table(profile: Any) -> list[dict[str, Any]]:
     weights = profile.weights
     return [
-        {"name": c.name, "label": c.label or c.name, "unit": c.unit, "indicator": c.indicator,
-         "section": c.section, "weight": float(weights.get(c.name, 0.0))}
+        {
+            "name": c.name,
+            "label": c.label or c.name,
+            "unit": c.unit,
+            "indicator": c.indicator,
+            "section": c.section,
+            "weight": float(weights.get(c.name, 0.0)),
+        }
         for c in profile.criteria
     ]
 
 
-def load_layers(settings: Settings | None = None, *, layer_names: tuple[str, ...] = REGION_LAYERS) -> tuple[Any, Any]:
+def load_layers(
+    settings: Settings | None = None, *, layer_names: tuple[str, ...] = REGION_LAYERS
+) -> tuple[Any, Any]:
     """Ensure the layers are stored (pulling on first use) and return ``(LayerSet, Store)``."""
     from ..data.layers import LayerSet
     from ..data.pull import ensure_layers
@@ -166,11 +208,18 @@ def region_indicator_table(layers: Any, store: Any = None, settings: Any = None)
     settings = settings or IndicatorSettings()
     if store is None:
         return region_indicators(layers, settings)
-    path = store.settings.cache_dir / "derived" / f"region_indicators-{_indicator_cache_key(store, settings)}.parquet"
+    path = (
+        store.settings.cache_dir
+        / "derived"
+        / f"region_indicators-{_indicator_cache_key(store, settings)}.parquet"
+    )
     if path.exists():
         frame = pd.read_parquet(path)
-        pick = lambda prefix: frame[[c for c in frame.columns if c.startswith(prefix)]].rename(  # noqa: E731
-            columns=lambda c: c[len(prefix):])
+
+        def pick(prefix: str) -> pd.DataFrame:
+            part = frame[[c for c in frame.columns if c.startswith(prefix)]]
+            return part.rename(columns=lambda c: c[len(prefix) :])
+
         values = pick("v:")
         for col in values.columns:
             if str(values[col].dtype) == "boolean" or values[col].dtype == bool:
@@ -178,8 +227,9 @@ def region_indicator_table(layers: Any, store: Any = None, settings: Any = None)
         reasons = pick("r:").astype(object)  # as region_indicators builds them
         return IndicatorTable(values, reasons, dict(REGION_INDICATORS), pick("x:"), settings)
     table = region_indicators(layers, settings)
-    frame = pd.concat([table.values.add_prefix("v:"), table.reasons.add_prefix("r:"),
-                       table.extra.add_prefix("x:")], axis=1)
+    frame = pd.concat(
+        [table.values.add_prefix("v:"), table.reasons.add_prefix("r:"), table.extra.add_prefix("x:")], axis=1
+    )
     from .outputs import write_parquet
 
     write_parquet(frame, path)
@@ -222,15 +272,18 @@ def rank_regions(
     result = scoring.score(ind.values, prof, reasons=ind.reasons)
     sens = None
     if sensitivity_draws > 0:
-        sens = scoring.sensitivity(ind.values, prof, n_draws=sensitivity_draws, seed=seed, top_n=top_n,
-                                   reasons=ind.reasons)
+        sens = scoring.sensitivity(
+            ind.values, prof, n_draws=sensitivity_draws, seed=seed, top_n=top_n, reasons=ind.reasons
+        )
     regions = layers.regions.set_index("code")
     table = _assemble(regions, ind, result.table, sens)
     provenance = store.provenance_for_layers(REGION_LAYERS) if store is not None else []
     return RankingResult(table, result, ind, prof, sens, provenance, layers)
 
 
-def _assemble(regions: gpd.GeoDataFrame, ind: Any, scores: pd.DataFrame, sens: pd.DataFrame | None) -> gpd.GeoDataFrame:
+def _assemble(
+    regions: gpd.GeoDataFrame, ind: Any, scores: pd.DataFrame, sens: pd.DataFrame | None
+) -> gpd.GeoDataFrame:
     head = ["score", "rank", "eligible", "excluded_by", "missing"]
     contrib = [c for c in scores.columns if c.startswith(("contrib_", "value_"))]
     parts = [regions[["name", "nation"]], scores[head]]

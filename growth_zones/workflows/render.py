@@ -18,17 +18,29 @@ from .ranking import criteria_table
 log = logging.getLogger(__name__)
 
 DISPLAY_SUBSTATION_KINDS = ("gsp", "transmission")
-OVERLAY_LAYERS = ("regions", "countries", "substations", "circuits", "tec_projects", "landing_points",
-                  "internet_exchanges", "protected_areas")
+OVERLAY_LAYERS = (
+    "regions",
+    "countries",
+    "substations",
+    "circuits",
+    "tec_projects",
+    "landing_points",
+    "internet_exchanges",
+    "protected_areas",
+)
 """The stored layers a re-rendered map draws as context."""
 
 
-def report_overlays(layers: Any, *, applications: gpd.GeoDataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
+def report_overlays(
+    layers: Any, *, applications: gpd.GeoDataFrame | None = None
+) -> dict[str, gpd.GeoDataFrame]:
     """The context layers drawn on the maps (display subsets: transmission sites, GSPs, ...)."""
     out: dict[str, gpd.GeoDataFrame] = {}
     subs = getattr(layers, "substations", None)
     if subs is not None and len(subs):
-        out["substations"] = subs[subs["kind"].isin(DISPLAY_SUBSTATION_KINDS)][["name", "voltage_kv", "kind", "geometry"]]
+        out["substations"] = subs[subs["kind"].isin(DISPLAY_SUBSTATION_KINDS)][
+            ["name", "voltage_kv", "kind", "geometry"]
+        ]
         tec = getattr(layers, "tec_projects", None)
         if tec is not None and len(tec):
             from ..indicators import match_connection_sites
@@ -37,16 +49,23 @@ def report_overlays(layers: Any, *, applications: gpd.GeoDataFrame | None = None
             matched = matched.dropna(subset=["x", "y"])
             if len(matched):
                 agg = matched.groupby("substation_id").agg(
-                    connection_site=("substation_name", "first"), mw=("mw", "sum"), projects=("mw", "size"),
-                    x=("x", "first"), y=("y", "first"))
+                    connection_site=("substation_name", "first"),
+                    mw=("mw", "sum"),
+                    projects=("mw", "size"),
+                    x=("x", "first"),
+                    y=("y", "first"),
+                )
                 out["tec_sites"] = gpd.GeoDataFrame(
                     agg.reset_index(drop=True), geometry=gpd.points_from_xy(agg["x"], agg["y"]), crs=subs.crs
                 ).drop(columns=["x", "y"])
     circuits = getattr(layers, "circuits", None)
     if circuits is not None and len(circuits):
         out["circuits"] = circuits[circuits["voltage_kv"] >= 275][["voltage_kv", "geometry"]]
-    for name, cols in (("landing_points", ["name"]), ("internet_exchanges", ["name", "metro"]),
-                       ("protected_areas", ["designation", "name"])):
+    for name, cols in (
+        ("landing_points", ["name"]),
+        ("internet_exchanges", ["name", "metro"]),
+        ("protected_areas", ["designation", "name"]),
+    ):
         frame = getattr(layers, name, None)
         if frame is not None and len(frame):
             out[name] = frame[cols + ["geometry"]]
@@ -70,8 +89,9 @@ def _stored_overlays(settings: Any = None) -> dict[str, gpd.GeoDataFrame]:
     return report_overlays(layers)
 
 
-def render_outputs(folder: str | Path, *, overwrite: bool = False, assets: Any = None,
-                   settings: Any = None) -> list[Path]:
+def render_outputs(
+    folder: str | Path, *, overwrite: bool = False, assets: Any = None, settings: Any = None
+) -> list[Path]:
     """Re-render ``ranking.html`` and ``report/`` from the tables in ``folder`` (reads only the
     outputs and the cache); when both a ranking and an assessment are there, the national map also
     shows the applications. Refuses to replace existing pages unless ``overwrite``."""
@@ -82,7 +102,8 @@ def render_outputs(folder: str | Path, *, overwrite: bool = False, assets: Any =
     members = (["ranking.html"] if ranking.exists() else []) + (["report"] if assessment.exists() else [])
     if not members:
         raise InvalidInputError(
-            f"no ranking.gpkg or assessment.gpkg in {folder}: run `growth-zones rank` or `assess` first")
+            f"no ranking.gpkg or assessment.gpkg in {folder}: run `growth-zones rank` or `assess` first"
+        )
     written: list[Path] = []
     with OutputSet(folder, members, overwrite=overwrite) as stage:
         written = _render_into(stage, folder, assets=assets, settings=settings)
@@ -110,11 +131,21 @@ def _render_into(stage: Path, folder: Path, *, assets: Any, settings: Any) -> li
         national = dict(overlays)
         if sites is not None and len(sites):  # the applications assessed in the same folder
             apps = sites.reset_index()
-            national["applications"] = apps[[c for c in ("id", "name", "score", "rank") if c in apps] + ["geometry"]]
-        written.append(render_national_map(
-            table, out_path=stage / "ranking.html", criteria=criteria_table(prof), overlays=national,
-            provenance=sidecar["datasets"], profile_title=prof.title, generated_at=sidecar["generated_at"],
-            assets=assets))
+            national["applications"] = apps[
+                [c for c in ("id", "name", "score", "rank") if c in apps] + ["geometry"]
+            ]
+        written.append(
+            render_national_map(
+                table,
+                out_path=stage / "ranking.html",
+                criteria=criteria_table(prof),
+                overlays=national,
+                provenance=sidecar["datasets"],
+                profile_title=prof.title,
+                generated_at=sidecar["generated_at"],
+                assets=assets,
+            )
+        )
     if sites is not None:
         from ..report import render_assessment_report
 
@@ -122,10 +153,20 @@ def _render_into(stage: Path, folder: Path, *, assets: Any, settings: Any) -> li
         prof = scoring.profile_from_dict(sidecar["profile"])
         checks = pd.read_csv(folder / "checks.csv", dtype={"id": str}, keep_default_na=False)
         rejected = pd.read_csv(folder / "rejected.csv", dtype={"id": str}, keep_default_na=False)
-        written.append(render_assessment_report(
-            sites, out_dir=stage / "report", checks=checks, rejected=rejected, criteria=criteria_table(prof),
-            overlays=overlays, provenance=sidecar["datasets"], profile_title=prof.title,
-            generated_at=sidecar["generated_at"], assets=assets))
+        written.append(
+            render_assessment_report(
+                sites,
+                out_dir=stage / "report",
+                checks=checks,
+                rejected=rejected,
+                criteria=criteria_table(prof),
+                overlays=overlays,
+                provenance=sidecar["datasets"],
+                profile_title=prof.title,
+                generated_at=sidecar["generated_at"],
+                assets=assets,
+            )
+        )
     return written
 
 

@@ -15,8 +15,17 @@ from typing import Any, ClassVar
 
 from ..errors import InvalidInputError
 
-SURFACE_LAYERS = ("regions", "countries", "substations", "circuits", "landing_points", "internet_exchanges",
-                  "protected_areas", "coverage_areas", "population_grid")
+SURFACE_LAYERS = (
+    "regions",
+    "countries",
+    "substations",
+    "circuits",
+    "landing_points",
+    "internet_exchanges",
+    "protected_areas",
+    "coverage_areas",
+    "population_grid",
+)
 """The canonical layers the surface reads."""
 
 
@@ -34,7 +43,10 @@ class SurfaceRun:
     provenance: list[dict[str, Any]] | None = None
 
     SUFFIXES: ClassVar[dict[str, str]] = {
-        "surface": ".tif", "zonal": "_zonal.csv", "zones": "_zones.gpkg", "record": ".json",
+        "surface": ".tif",
+        "zonal": "_zonal.csv",
+        "zones": "_zones.gpkg",
+        "record": ".json",
     }
     """The files :meth:`write` produces, as suffixes of ``surface_<resolution>m``."""
 
@@ -56,14 +68,21 @@ class SurfaceRun:
 
         names = self.outputs
         with OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
-            res = build_surface(self.layers, self.spec, stage / names["surface"], dask=self.dask,
-                                progress=self.progress, plan=self.plan)
+            res = build_surface(
+                self.layers,
+                self.spec,
+                stage / names["surface"],
+                dask=self.dask,
+                progress=self.progress,
+                plan=self.plan,
+            )
             regions = getattr(self.layers, "regions", None)
             if regions is not None:
                 z = zonal_stats(res.path, regions, threshold=self.threshold)
                 write_csv(z.reset_index(), stage / names["zonal"])
-            zones = candidate_zones(res.path, threshold=self.threshold, min_area_ha=self.min_area_ha,
-                                    regions=regions)
+            zones = candidate_zones(
+                res.path, threshold=self.threshold, min_area_ha=self.min_area_ha, regions=regions
+            )
             write_gpkg(zones, stage / names["zones"], layer="candidate_zones")
             record = {
                 "spec": {k: v for k, v in asdict(self.spec).items() if k != "meta"},
@@ -103,8 +122,11 @@ def plan_surface(
     if min_area_ha < 0:
         raise InvalidInputError(f"min_area_ha must be >= 0 (got {min_area_ha})")
     try:
-        spec = SurfaceSpec(resolution_m=float(resolution), tile_size=int(tile_size),
-                           profile=profile if isinstance(profile, str) else profile.name)
+        spec = SurfaceSpec(
+            resolution_m=float(resolution),
+            tile_size=int(tile_size),
+            profile=profile if isinstance(profile, str) else profile.name,
+        )
     except ValueError as err:
         raise InvalidInputError(f"surface options: {err}") from err
     prof = profile if isinstance(profile, scoring.Profile) else scoring.load_profile(str(profile))
@@ -120,5 +142,13 @@ def plan_surface(
 
         layers, store = load_layers(settings, layer_names=SURFACE_LAYERS)
     provenance = store.provenance_for_layers(SURFACE_LAYERS) if store is not None else None
-    return SurfaceRun(spec, plan, layers, threshold=threshold, min_area_ha=min_area_ha, dask=dask,
-                      progress=progress, provenance=provenance)
+    return SurfaceRun(
+        spec,
+        plan,
+        layers,
+        threshold=threshold,
+        min_area_ha=min_area_ha,
+        dask=dask,
+        progress=progress,
+        provenance=provenance,
+    )

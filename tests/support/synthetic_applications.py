@@ -19,9 +19,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from growth_zones.workflows.applications import EVIDENCE_FIELDS, circle_of_area, land_parts
 from growth_zones.data.crs import bng_to_lonlat, lonlat_to_bng, to_bng
 from growth_zones.settings import WGS84
+from growth_zones.workflows.applications import EVIDENCE_FIELDS, circle_of_area, land_parts
 
 REJECTED_KINDS: dict[str, str] = {
     "missing_id": "missing id",
@@ -47,8 +47,9 @@ MALFORMED_KINDS: tuple[str, ...] = (*REJECTED_KINDS, *WARNED_KINDS)
 FOREIGN_LONLAT = {"Dublin": (-6.26, 53.35), "Paris": (2.35, 48.86), "Belfast": (-5.93, 54.60)}
 
 
-def _sample_on_land(rng: np.random.Generator, union: shapely.Geometry, n: int, area_ha: np.ndarray,
-                    max_rounds: int = 200) -> np.ndarray:
+def _sample_on_land(
+    rng: np.random.Generator, union: shapely.Geometry, n: int, area_ha: np.ndarray, max_rounds: int = 200
+) -> np.ndarray:
     """``n`` site polygons (BNG) lying wholly on land: squares (rotated) or circles of ``area_ha``."""
     minx, miny, maxx, maxy = union.bounds
     found: list[shapely.Geometry] = []
@@ -61,7 +62,7 @@ def _sample_on_land(rng: np.random.Generator, union: shapely.Geometry, n: int, a
         y = rng.uniform(miny, maxy, k)
         keep = shapely.contains_xy(union, x, y)
         x, y = x[keep], y[keep]
-        a = area_ha[len(found):len(found) + len(x)]
+        a = area_ha[len(found) : len(found) + len(x)]
         x, y = x[: len(a)], y[: len(a)]
         polys = _shapes(rng, x, y, a)
         ok = shapely.contains(union, polys)
@@ -102,15 +103,16 @@ def _sea_sites(rng: np.random.Generator, union: shapely.Geometry, n: int) -> lis
         pts = shapely.points(x, y)
         d = shapely.distance(union, pts)
         good = (d > 2_000) & (d < 15_000)
-        for px, py in zip(x[good], y[good]):
+        for px, py in zip(x[good], y[good], strict=True):
             found.append(shapely.box(px - 224, py - 224, px + 224, py + 224))
     if len(found) < n:
         raise ValueError("could not place sea sites around the land layer")
     return found[:n]
 
 
-def generate_applications(n: int, *, land: gpd.GeoDataFrame, seed: int = 0, malformed_fraction: float = 0.0,
-                          crs: str = WGS84) -> gpd.GeoDataFrame:
+def generate_applications(
+    n: int, *, land: gpd.GeoDataFrame, seed: int = 0, malformed_fraction: float = 0.0, crs: str = WGS84
+) -> gpd.GeoDataFrame:
     """Random, realistic applications on GB land, optionally mixed with malformed rows.
 
     Parameters
@@ -173,15 +175,18 @@ def generate_applications(n: int, *, land: gpd.GeoDataFrame, seed: int = 0, malf
         elif kind == "empty_geometry":
             geoms[i] = None if i % 2 else shapely.Polygon()
         elif kind == "invalid_geometry":  # a ring that retraces itself: repairs to a line, not a polygon
-            geoms[i] = shapely.Polygon([(cx, cy), (cx + 500, cy + 300), (cx + 1000, cy), (cx + 500, cy + 300),
-                                        (cx, cy)])
+            geoms[i] = shapely.Polygon(
+                [(cx, cy), (cx + 500, cy + 300), (cx + 1000, cy), (cx + 500, cy + 300), (cx, cy)]
+            )
         elif kind == "repairable_geometry":  # bow-tie: two 25 ha triangles
             s = 500.0
-            geoms[i] = shapely.Polygon([(cx - s, cy - s), (cx + s, cy + s), (cx + s, cy - s),
-                                        (cx - s, cy + s)])
+            geoms[i] = shapely.Polygon(
+                [(cx - s, cy - s), (cx + s, cy + s), (cx + s, cy - s), (cx - s, cy + s)]
+            )
             if not union.contains(geoms[i]):
-                geoms[i] = shapely.Polygon([(cx - 150, cy - 150), (cx + 150, cy + 150), (cx + 150, cy - 150),
-                                            (cx - 150, cy + 150)])  # 4.5 ha: still over the 1 ha floor
+                geoms[i] = shapely.Polygon(
+                    [(cx - 150, cy - 150), (cx + 150, cy + 150), (cx + 150, cy - 150), (cx - 150, cy + 150)]
+                )  # 4.5 ha: still over the 1 ha floor
         elif kind == "wrong_crs":
             other_crs[i] = True
         elif kind == "sea":
@@ -202,17 +207,21 @@ def generate_applications(n: int, *, land: gpd.GeoDataFrame, seed: int = 0, malf
         elif kind == "unknown_evidence":
             evidence["evidence_water"][i] = "pending"
 
-    frame = pd.DataFrame({
-        "id": ids,
-        "name": [f"Synthetic site {i + 1}" for i in range(n)],
-        "applicant": "Synthetic Ltd",
-        "mw": pd.Series(mw, dtype=object if any(isinstance(v, str) for v in mw) else "float64"),
-        "target_year": pd.Series(year, dtype=object if any(isinstance(v, str) for v in year) else "Int64"),
-        **evidence,
-        "site_area_ha": np.nan,
-        "notes": "synthetic",
-        "synthetic_kind": kinds,
-    })
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "name": [f"Synthetic site {i + 1}" for i in range(n)],
+            "applicant": "Synthetic Ltd",
+            "mw": pd.Series(mw, dtype=object if any(isinstance(v, str) for v in mw) else "float64"),
+            "target_year": pd.Series(
+                year, dtype=object if any(isinstance(v, str) for v in year) else "Int64"
+            ),
+            **evidence,
+            "site_area_ha": np.nan,
+            "notes": "synthetic",
+            "synthetic_kind": kinds,
+        }
+    )
     geo = np.asarray(geoms, dtype=object)
     normal = ~other_crs & ~lonlat_given & ~shapely.is_missing(geo)
     if not out_bng:  # BNG -> lon/lat for ordinary rows; wrong-CRS rows keep their BNG numbers
@@ -233,8 +242,9 @@ def _to_bng_xy(coords: np.ndarray) -> np.ndarray:
     return np.column_stack([x, y])
 
 
-def write_mixed_batch(path: str | Path, n: int, *, land: gpd.GeoDataFrame, seed: int = 0,
-                      malformed_fraction: float = 0.1) -> dict[str, int]:
+def write_mixed_batch(
+    path: str | Path, n: int, *, land: gpd.GeoDataFrame, seed: int = 0, malformed_fraction: float = 0.1
+) -> dict[str, int]:
     """Write ``n`` synthetic rows with malformed ones mixed in; return the count of each kind.
 
     ``.geojson``: an EPSG:4326 (CRS84) FeatureCollection written verbatim (so bow-ties and
@@ -256,19 +266,23 @@ def write_mixed_batch(path: str | Path, n: int, *, land: gpd.GeoDataFrame, seed:
 
     if path.suffix.lower() in (".geojson", ".json"):
         features = []
-        for rec, g in zip(gdf[cols].astype(object).to_dict("records"), gdf.geometry.values):
+        for rec, g in zip(gdf[cols].astype(object).to_dict("records"), gdf.geometry.values, strict=True):
             geom = None if g is None else json.loads(shapely.to_geojson(g))
-            features.append({"type": "Feature", "properties": {k: plain(v) for k, v in rec.items()},
-                             "geometry": geom})
-        doc = {"type": "FeatureCollection", "name": "synthetic_applications",
-               "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
-               "features": features}
+            features.append(
+                {"type": "Feature", "properties": {k: plain(v) for k, v in rec.items()}, "geometry": geom}
+            )
+        doc = {
+            "type": "FeatureCollection",
+            "name": "synthetic_applications",
+            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+            "features": features,
+        }
         path.write_text(json.dumps(doc), encoding="utf-8")
     elif path.suffix.lower() == ".csv":
         with path.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
             w.writerow([*cols, "wkt"])
-            for rec, g in zip(gdf[cols].astype(object).to_dict("records"), gdf.geometry.values):
+            for rec, g in zip(gdf[cols].astype(object).to_dict("records"), gdf.geometry.values, strict=True):
                 vals = ["" if plain(rec[c]) is None else plain(rec[c]) for c in cols]
                 w.writerow([*vals, "" if g is None else shapely.to_wkt(g, rounding_precision=-1)])
     else:

@@ -10,17 +10,18 @@ format fails with a message naming the dataset, what was expected and what was f
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ...errors import CatalogueError
 from ..catalogue import Dataset
 from ..crs import TransformRecord
-from ...errors import CatalogueError
 
 
 @dataclass

@@ -12,10 +12,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..validate import check_layer, repair_geometries, require_crs
-from ..crs import TransformRecord
 from ...errors import SchemaError
+from ..crs import TransformRecord
 from ..schemas import LAYERS
+from ..validate import check_layer, repair_geometries, require_crs
 from . import Normalised, RawInput
 
 NATION_BY_PREFIX = {"E": "England", "W": "Wales", "S": "Scotland", "N": "Northern Ireland"}

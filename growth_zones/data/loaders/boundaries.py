@@ -11,9 +11,9 @@ import re
 
 import geopandas as gpd
 
-from ..validate import require_columns
-from ..crs import to_bng
 from ...errors import SchemaError
+from ..crs import to_bng
+from ..validate import require_columns
 from . import Normalised, RawInput
 from ._common import finish, nation_from_code, read_vector, repair, text
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..validate import require_columns
 from ..crs import to_bng
+from ..validate import require_columns
 from . import Normalised, RawInput
 from ._common import finish, number, read_csv, read_vector, text
 
@@ -37,10 +37,17 @@ def normalise_landing_points(raw: RawInput) -> Normalised:
     dup = gdf["id"].duplicated()
     gdf = gdf[~dup]
     gdf, record = to_bng(gdf)
-    return finish(gdf, raw, rows_in=rows_in, transform=record,
-                  dropped={"not in the United Kingdom": int((~uk).sum()), "duplicate id": int(dup.sum())},
-                  notes={"filter": "name ends ', United Kingdom' (includes NI/IoM/CI: "
-                                   "filter to GB with the countries layer)"})
+    return finish(
+        gdf,
+        raw,
+        rows_in=rows_in,
+        transform=record,
+        dropped={"not in the United Kingdom": int((~uk).sum()), "duplicate id": int(dup.sum())},
+        notes={
+            "filter": "name ends ', United Kingdom' (includes NI/IoM/CI: "
+            "filter to GB with the countries layer)"
+        },
+    )
 
 
 def normalise_cables(raw: RawInput) -> Normalised:
@@ -52,20 +59,30 @@ def normalise_cables(raw: RawInput) -> Normalised:
     clipped = shapely.clip_by_rect(gdf.geometry.values, *CABLE_BOX)
     keep = ~shapely.is_empty(clipped) & ~shapely.is_missing(clipped)
     # clipping can leave GeometryCollections of lines and points: keep the line parts
-    lines = [shapely.line_merge(shapely.MultiLineString(
-        [p for p in shapely.get_parts(g) if p.geom_type == "LineString"]))
-        if g.geom_type not in ("LineString", "MultiLineString") else g for g in clipped[keep]]
+    lines = [
+        shapely.line_merge(
+            shapely.MultiLineString([p for p in shapely.get_parts(g) if p.geom_type == "LineString"])
+        )
+        if g.geom_type not in ("LineString", "MultiLineString")
+        else g
+        for g in clipped[keep]
+    ]
     slug = text(gdf["slug"])[keep]
     dup_no = slug.groupby(slug).cumcount()
     kept = gdf[keep]
     out = kept.set_geometry(gpd.GeoSeries(lines, index=kept.index, crs=gdf.crs)).assign(
-        id=slug.where(dup_no == 0, slug + "#" + (dup_no + 1).astype("str")), name=slug)
+        id=slug.where(dup_no == 0, slug + "#" + (dup_no + 1).astype("str")), name=slug
+    )
     out = out[~out.geometry.is_empty]
     out, record = to_bng(out)
-    return finish(out, raw, rows_in=rows_in, transform=record,
-                  dropped={"outside the GB display box": int((~keep).sum())},
-                  notes={"filter": f"intersects lon/lat box {list(CABLE_BOX)}, clipped to it "
-                                   "(display filter)"})
+    return finish(
+        out,
+        raw,
+        rows_in=rows_in,
+        transform=record,
+        dropped={"outside the GB display box": int((~keep).sum())},
+        notes={"filter": f"intersects lon/lat box {list(CABLE_BOX)}, clipped to it (display filter)"},
+    )
 
 
 def _exchange_names(value: object) -> str:
@@ -104,18 +121,23 @@ def normalise_ix_buildings(raw: RawInput) -> Normalised:
         exchanges=[_exchange_names(v) for v in gdf["exchanges"]],
     )
     gdf, record = to_bng(gdf)
-    return finish(gdf, raw, rows_in=rows_in, transform=record,
-                  dropped={"not in the United Kingdom": int((~uk).sum())})
+    return finish(
+        gdf, raw, rows_in=rows_in, transform=record, dropped={"not in the United Kingdom": int((~uk).sum())}
+    )
 
 
 def normalise_ofcom_laua(raw: RawInput) -> Normalised:
     """Ofcom Connected Nations fixed coverage by local authority (codes of the file's vintage)."""
     df = read_csv(raw.path)
     require_columns(df, raw.dataset.key, raw.dataset.columns)
-    out = pd.DataFrame({
-        "code": text(df["laua"]), "name": text(df["laua_name"]), "premises": number(df["All Premises"]),
-        "full_fibre_pct": number(df["Full Fibre availability (% premises)"]),
-        "gigabit_pct": number(df["Gigabit availability (% premises)"]),
-        "sfbb_pct": number(df["SFBB availability (% premises)"]),
-    })
+    out = pd.DataFrame(
+        {
+            "code": text(df["laua"]),
+            "name": text(df["laua_name"]),
+            "premises": number(df["All Premises"]),
+            "full_fibre_pct": number(df["Full Fibre availability (% premises)"]),
+            "gigabit_pct": number(df["Gigabit availability (% premises)"]),
+            "sfbb_pct": number(df["SFBB availability (% premises)"]),
+        }
+    )
     return finish(out, raw, rows_in=len(df), extra=("name",))

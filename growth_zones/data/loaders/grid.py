@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..validate import require_columns
-from ..crs import TransformRecord, points_from_lonlat, to_bng
 from ...errors import SchemaError
 from ...settings import BNG, WGS84
+from ..crs import TransformRecord, points_from_lonlat, to_bng
+from ..validate import require_columns
 from . import Normalised, RawInput
 from ._common import (
     already_bng,
@@ -80,13 +80,23 @@ def normalise_fes_gsp(raw: RawInput) -> Normalised:
     df = df[ok]
     group = text(df["GSP Group"]) if "GSP Group" in df else pd.Series("", index=df.index)
     gdf, record = points_from_lonlat(
-        df["Longitude"].to_numpy(), df["Latitude"].to_numpy(),
-        id=text(df["GSP ID"]).to_numpy(), name=text(df["Name"]).to_numpy(),
-        voltage_kv=np.full(len(df), np.nan), operator=group.map(GSP_GROUP_DNO).fillna("").to_numpy(),
-        kind=np.full(len(df), "gsp", dtype=object), gsp_group=group.to_numpy(),
+        df["Longitude"].to_numpy(),
+        df["Latitude"].to_numpy(),
+        id=text(df["GSP ID"]).to_numpy(),
+        name=text(df["Name"]).to_numpy(),
+        voltage_kv=np.full(len(df), np.nan),
+        operator=group.map(GSP_GROUP_DNO).fillna("").to_numpy(),
+        kind=np.full(len(df), "gsp", dtype=object),
+        gsp_group=group.to_numpy(),
     )
-    return finish(gdf, raw, rows_in=rows_in, dropped={"no coordinates": int((~ok).sum())},
-                  transform=record, extra=("gsp_group",))
+    return finish(
+        gdf,
+        raw,
+        rows_in=rows_in,
+        dropped={"no coordinates": int((~ok).sum())},
+        transform=record,
+        extra=("gsp_group",),
+    )
 
 
 def normalise_site_coordinates(raw: RawInput) -> Normalised:
@@ -94,27 +104,38 @@ def normalise_site_coordinates(raw: RawInput) -> Normalised:
     df = read_csv(raw.path)
     require_columns(df, raw.dataset.key, raw.dataset.columns)
     rows_in = len(df)
-    out = pd.DataFrame({
-        "site_code": text(df["site_code"]).str.upper(), "site_name": text(df["site_name"]),
-        "lon": number(df["lon"]), "lat": number(df["lat"]),
-        "geocode_source": text(df["source"]) if "source" in df else "",
-    })
+    out = pd.DataFrame(
+        {
+            "site_code": text(df["site_code"]).str.upper(),
+            "site_name": text(df["site_name"]),
+            "lon": number(df["lon"]),
+            "lat": number(df["lat"]),
+            "geocode_source": text(df["source"]) if "source" in df else "",
+        }
+    )
     ok = out["lon"].notna() & out["lat"].notna()
     out = out[ok]
     dup = out["site_code"].duplicated()
     out = out[~dup]
-    return finish(out, raw, rows_in=rows_in, extra=("geocode_source",),
-                  dropped={"no coordinates": int((~ok).sum()), "duplicate site_code": int(dup.sum())})
+    return finish(
+        out,
+        raw,
+        rows_in=rows_in,
+        extra=("geocode_source",),
+        dropped={"no coordinates": int((~ok).sum()), "duplicate site_code": int(dup.sum())},
+    )
 
 
 def _site_points(coords: pd.DataFrame) -> tuple[pd.DataFrame, TransformRecord]:
     """Site code -> BNG x/y (OSTN15), plus the TransformRecord."""
     coords = coords.assign(site_code=coords["site_code"].astype("str").str.strip().str.upper())
     coords = coords.drop_duplicates("site_code").dropna(subset=["lon", "lat"])
-    gdf, record = points_from_lonlat(coords["lon"].to_numpy(), coords["lat"].to_numpy(),
-                                     site_code=coords["site_code"].to_numpy())
-    xy = pd.DataFrame({"x": gdf.geometry.x.to_numpy(), "y": gdf.geometry.y.to_numpy()},
-                      index=gdf["site_code"].to_numpy())
+    gdf, record = points_from_lonlat(
+        coords["lon"].to_numpy(), coords["lat"].to_numpy(), site_code=coords["site_code"].to_numpy()
+    )
+    xy = pd.DataFrame(
+        {"x": gdf.geometry.x.to_numpy(), "y": gdf.geometry.y.to_numpy()}, index=gdf["site_code"].to_numpy()
+    )
     return xy, record
 
 
@@ -129,27 +150,46 @@ def normalise_etys_substations(raw: RawInput) -> Normalised:
     require_columns(df, key, raw.dataset.columns)
     coords = require_dep(raw, SITE_COORDS)
     rows_in = len(df)
-    df = pd.DataFrame({
-        "site_code": text(df["Site Code"]).str.upper(), "name": text(df["Site Name"]),
-        "operator": text(df["TO"]), "kv": number(df["Voltage (kV)"]),
-    })
+    df = pd.DataFrame(
+        {
+            "site_code": text(df["Site Code"]).str.upper(),
+            "name": text(df["Site Name"]),
+            "operator": text(df["TO"]),
+            "kv": number(df["Voltage (kV)"]),
+        }
+    )
     df["is_tx"] = (df["kv"] >= 275) | (df["operator"].isin(SCOTTISH_TOS) & (df["kv"] >= 132))
     df = df.sort_values(["site_code", "kv"], ascending=[True, False], na_position="last")
     sites = df.groupby("site_code", sort=False).agg(
-        name=("name", "first"), operator=("operator", "first"), voltage_kv=("kv", "max"),
-        is_tx=("is_tx", "any"))
+        name=("name", "first"),
+        operator=("operator", "first"),
+        voltage_kv=("kv", "max"),
+        is_tx=("is_tx", "any"),
+    )
     sites["kind"] = np.where(sites["is_tx"], "transmission", "other")
     xy, record = _site_points(coords)
     placed = sites.index.isin(xy.index)
     sites = sites[placed]
     sites["id"] = sites.index.to_numpy()
     sites["site_code"] = sites.index.to_numpy()
-    gdf = bng_points(xy.loc[sites.index, "x"].to_numpy(), xy.loc[sites.index, "y"].to_numpy(),
-                     sites.reset_index(drop=True).to_dict("series"))
+    gdf = bng_points(
+        xy.loc[sites.index, "x"].to_numpy(),
+        xy.loc[sites.index, "y"].to_numpy(),
+        sites.reset_index(drop=True).to_dict("series"),
+    )
     notes = {"sites": int(len(placed)), "voltage_unknown_sites": int(gdf["voltage_kv"].isna().sum())}
-    return finish(gdf, raw, rows_in=rows_in, transform=record, extra=("site_code",), notes=notes,
-                  dropped={"repeat voltage rows of a site": rows_in - len(placed),
-                           "no coordinates": int((~placed).sum())})
+    return finish(
+        gdf,
+        raw,
+        rows_in=rows_in,
+        transform=record,
+        extra=("site_code",),
+        notes=notes,
+        dropped={
+            "repeat voltage rows of a site": rows_in - len(placed),
+            "no coordinates": int((~placed).sum()),
+        },
+    )
 
 
 def normalise_nged_substations(raw: RawInput) -> Normalised:
@@ -165,14 +205,28 @@ def normalise_nged_substations(raw: RawInput) -> Normalised:
     kind = stype.str.lower().map(NGED_KIND)
     unknown = stype[kind.isna()].value_counts()
     name = text(df["Substation Name"])
-    gdf = bng_points(x.to_numpy(), y.to_numpy(), {
-        "id": text(df["Substation Number"]).to_numpy(), "name": name.to_numpy(),
-        "voltage_kv": max_kv_from_name(name).to_numpy(), "operator": "NGED",
-        "kind": kind.fillna("other").to_numpy(), "substation_type": stype.to_numpy(),
-    })
+    gdf = bng_points(
+        x.to_numpy(),
+        y.to_numpy(),
+        {
+            "id": text(df["Substation Number"]).to_numpy(),
+            "name": name.to_numpy(),
+            "voltage_kv": max_kv_from_name(name).to_numpy(),
+            "operator": "NGED",
+            "kind": kind.fillna("other").to_numpy(),
+            "substation_type": stype.to_numpy(),
+        },
+    )
     notes = {"unknown_types_as_other": {str(k): int(v) for k, v in unknown.items()}}
-    return finish(gdf, raw, rows_in=rows_in, transform=already_bng(), extra=("substation_type",),
-                  notes=notes, dropped={"no coordinates": int((~ok).sum())})
+    return finish(
+        gdf,
+        raw,
+        rows_in=rows_in,
+        transform=already_bng(),
+        extra=("substation_type",),
+        notes=notes,
+        dropped={"no coordinates": int((~ok).sum())},
+    )
 
 
 def _osm_frame(raw: RawInput) -> pd.DataFrame:
@@ -194,8 +248,11 @@ def normalise_osm_vertices(raw: RawInput) -> Normalised:
     df = df[keep]
     kv = max_kv_from_volts(df["voltage"])
     gdf, record = points_from_lonlat(
-        number(df["lon"]).to_numpy(), number(df["lat"]).to_numpy(),
-        id=text(df["v_id"]).to_numpy(), name=text(df["name"]).to_numpy(), voltage_kv=kv.to_numpy(),
+        number(df["lon"]).to_numpy(),
+        number(df["lat"]).to_numpy(),
+        id=text(df["v_id"]).to_numpy(),
+        name=text(df["name"]).to_numpy(),
+        voltage_kv=kv.to_numpy(),
         operator=text(df["operator"]).to_numpy(),
         kind=np.where(kv.to_numpy() >= 275, "transmission", "other"),
     )
@@ -216,15 +273,27 @@ def normalise_osm_links(raw: RawInput) -> Normalised:
     wkt = df["wkt_srid_4326"].astype("str").str.replace(r"^SRID=\d+;", "", regex=True)
     geoms = shapely.from_wkt(wkt.where(df["wkt_srid_4326"].notna()).to_numpy(), on_invalid="ignore")
     ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    gdf = gpd.GeoDataFrame({
-        "id": text(df["l_id"]).to_numpy(), "voltage_kv": max_kv_from_volts(df["voltage"]).to_numpy(),
-        "rating_mva": np.nan, "operator": text(df["operator"]).to_numpy(),
-        "name": text(df["name"]).to_numpy(),
-    }, geometry=geoms, crs=WGS84)[ok]
+    gdf = gpd.GeoDataFrame(
+        {
+            "id": text(df["l_id"]).to_numpy(),
+            "voltage_kv": max_kv_from_volts(df["voltage"]).to_numpy(),
+            "rating_mva": np.nan,
+            "operator": text(df["operator"]).to_numpy(),
+            "name": text(df["name"]).to_numpy(),
+        },
+        geometry=geoms,
+        crs=WGS84,
+    )[ok]
     gdf, record = to_bng(gdf)
     gdf["length_km"] = gdf.geometry.length / 1000.0
-    return finish(gdf, raw, rows_in=rows_in, dropped={"no geometry": int((~ok).sum())},
-                  transform=record, extra=("name",))
+    return finish(
+        gdf,
+        raw,
+        rows_in=rows_in,
+        dropped={"no geometry": int((~ok).sum())},
+        transform=record,
+        extra=("name",),
+    )
 
 
 def _node_kv(nodes: pd.Series) -> pd.Series:
@@ -262,14 +331,21 @@ def normalise_etys_circuits(raw: RawInput) -> Normalised:
         stated = number(text(df["Voltage (kV)"]).str.lstrip("±+-"))
         kv = stated.mask(stated >= PLACEHOLDER_MVA).fillna(kv)
     published_km = number(df.get("OHL Length (km)", pd.Series(np.nan, index=df.index))).fillna(0) + number(
-        df.get("Cable Length (km)", pd.Series(np.nan, index=df.index))).fillna(0)
+        df.get("Cable Length (km)", pd.Series(np.nan, index=df.index))
+    ).fillna(0)
     base_id = n1 + "-" + n2
     dup_no = base_id.groupby(base_id).cumcount()
-    frame = pd.DataFrame({
-        "id": base_id.where(dup_no == 0, base_id + "#" + (dup_no + 1).astype("str")),
-        "voltage_kv": kv, "rating_mva": rating, "operator": operator.astype("str"),
-        "published_km": published_km, "site_1": s1, "site_2": s2,
-    })
+    frame = pd.DataFrame(
+        {
+            "id": base_id.where(dup_no == 0, base_id + "#" + (dup_no + 1).astype("str")),
+            "voltage_kv": kv,
+            "rating_mva": rating,
+            "operator": operator.astype("str"),
+            "published_km": published_km,
+            "site_1": s1,
+            "site_2": s2,
+        }
+    )
     same = s1 == s2
     xy, record = _site_points(coords)
     placed = s1.isin(xy.index) & s2.isin(xy.index)
@@ -280,11 +356,22 @@ def normalise_etys_circuits(raw: RawInput) -> Normalised:
     gdf = gpd.GeoDataFrame(frame, geometry=lines, crs=BNG)
     straight_km = gdf.geometry.length / 1000.0
     gdf["length_km"] = gdf["published_km"].where(gdf["published_km"] > 0, straight_km)
-    notes = {"rating_9999_as_nan": int(placeholder[~same & placed].sum()),
-             "length_from_straight_line": int((gdf["published_km"] <= 0).sum())}
-    return finish(gdf, raw, rows_in=rows_in, transform=record, extra=("site_1", "site_2"), notes=notes,
-                  dropped={"same site (transformer/coupler)": int(same.sum()),
-                           "no coordinates": int((~same & ~placed).sum())})
+    notes = {
+        "rating_9999_as_nan": int(placeholder[~same & placed].sum()),
+        "length_from_straight_line": int((gdf["published_km"] <= 0).sum()),
+    }
+    return finish(
+        gdf,
+        raw,
+        rows_in=rows_in,
+        transform=record,
+        extra=("site_1", "site_2"),
+        notes=notes,
+        dropped={
+            "same site (transformer/coupler)": int(same.sum()),
+            "no coordinates": int((~same & ~placed).sum()),
+        },
+    )
 
 
 def normalise_etys_boundaries(raw: RawInput) -> Normalised:
@@ -308,16 +395,29 @@ def normalise_tec_register(raw: RawInput) -> Normalised:
     pid = text(df["Project ID"]) if "Project ID" in df else pd.Series("", index=df.index)
     pnum = text(df["Project Number"]) if "Project Number" in df else pd.Series("", index=df.index)
     dates = pd.to_datetime(text(df["MW Effective From"]), format="%Y/%m/%d", errors="coerce")
-    out = pd.DataFrame({
-        "project_id": pid.where(pid != "", pnum), "project": text(df["Project Name"]),
-        "customer": text(df["Customer Name"]), "connection_site": text(df["Connection Site"]),
-        "mw": number(df["Cumulative Total Capacity (MW)"]), "mw_connected": number(df["MW Connected"]),
-        "status": text(df["Project Status"]), "effective_from": dates, "plant_type": text(df["Plant Type"]),
-        "host_to": text(df["HOST TO"]), "project_number": pnum,
-        "stage": number(df["Stage"]) if "Stage" in df else np.nan,
-    })
-    return finish(out, raw, rows_in=len(df), extra=("project_number", "stage"),
-                  notes={"effective_from_unparsed": int(dates.isna().sum())})
+    out = pd.DataFrame(
+        {
+            "project_id": pid.where(pid != "", pnum),
+            "project": text(df["Project Name"]),
+            "customer": text(df["Customer Name"]),
+            "connection_site": text(df["Connection Site"]),
+            "mw": number(df["Cumulative Total Capacity (MW)"]),
+            "mw_connected": number(df["MW Connected"]),
+            "status": text(df["Project Status"]),
+            "effective_from": dates,
+            "plant_type": text(df["Plant Type"]),
+            "host_to": text(df["HOST TO"]),
+            "project_number": pnum,
+            "stage": number(df["Stage"]) if "Stage" in df else np.nan,
+        }
+    )
+    return finish(
+        out,
+        raw,
+        rows_in=len(df),
+        extra=("project_number", "stage"),
+        notes={"effective_from_unparsed": int(dates.isna().sum())},
+    )
 
 
 def normalise_interconnector_register(raw: RawInput) -> Normalised:
@@ -325,22 +425,41 @@ def normalise_interconnector_register(raw: RawInput) -> Normalised:
     df = read_csv(raw.path)
     require_columns(df, raw.dataset.key, raw.dataset.columns)
     pnum = text(df["Project Number"]) if "Project Number" in df else pd.Series("", index=df.index)
-    dates = pd.to_datetime(text(df["MW Effective From"]), format="%d/%m/%Y", errors="coerce") \
-        if "MW Effective From" in df else pd.Series(pd.NaT, index=df.index)
-    connected = pd.concat([number(df[c]) for c in ("MW Import - Current", "MW Export - Current") if c in df]
-                          or [pd.Series(np.nan, index=df.index)], axis=1).max(axis=1)
-    out = pd.DataFrame({
-        "project_id": pnum, "project": text(df["Project Name"]),
-        "customer": text(df["Customer Name"]) if "Customer Name" in df else "",
-        "connection_site": text(df["Connection Site"]),
-        "mw": pd.concat([number(df["MW Import - Total"]), number(df["MW Export - Total"])],
-                        axis=1).max(axis=1),
-        "mw_connected": connected.astype("float64"), "status": text(df["Project Status"]),
-        "effective_from": dates, "plant_type": "Interconnector", "host_to": text(df["HOST TO"]),
-        "project_number": pnum, "stage": number(df["Stage"]) if "Stage" in df else np.nan,
-    })
-    return finish(out, raw, rows_in=len(df), extra=("project_number", "stage"),
-                  notes={"effective_from_unparsed": int(dates.isna().sum())})
+    dates = (
+        pd.to_datetime(text(df["MW Effective From"]), format="%d/%m/%Y", errors="coerce")
+        if "MW Effective From" in df
+        else pd.Series(pd.NaT, index=df.index)
+    )
+    connected = pd.concat(
+        [number(df[c]) for c in ("MW Import - Current", "MW Export - Current") if c in df]
+        or [pd.Series(np.nan, index=df.index)],
+        axis=1,
+    ).max(axis=1)
+    out = pd.DataFrame(
+        {
+            "project_id": pnum,
+            "project": text(df["Project Name"]),
+            "customer": text(df["Customer Name"]) if "Customer Name" in df else "",
+            "connection_site": text(df["Connection Site"]),
+            "mw": pd.concat([number(df["MW Import - Total"]), number(df["MW Export - Total"])], axis=1).max(
+                axis=1
+            ),
+            "mw_connected": connected.astype("float64"),
+            "status": text(df["Project Status"]),
+            "effective_from": dates,
+            "plant_type": "Interconnector",
+            "host_to": text(df["HOST TO"]),
+            "project_number": pnum,
+            "stage": number(df["Stage"]) if "Stage" in df else np.nan,
+        }
+    )
+    return finish(
+        out,
+        raw,
+        rows_in=len(df),
+        extra=("project_number", "stage"),
+        notes={"effective_from_unparsed": int(dates.isna().sum())},
+    )
 
 
 def normalise_repd(raw: RawInput) -> Normalised:
@@ -352,13 +471,23 @@ def normalise_repd(raw: RawInput) -> Normalised:
     x, y = number(df["X-coordinate"]), number(df["Y-coordinate"])
     ok = x.notna() & y.notna()
     df, x, y = df[ok], x[ok], y[ok]
-    gdf = bng_points(x.to_numpy(), y.to_numpy(), {
-        "id": text(df["Ref ID"]).to_numpy(), "name": text(df["Site Name"]).to_numpy(),
-        "technology": text(df["Technology Type"]).to_numpy(),
-        "capacity_mw": number(df["Installed Capacity (MWelec)"]).to_numpy(),
-        "status": text(df["Development Status (short)"]).to_numpy(),
-        "country": text(df["Country"]).to_numpy(),
-    })
-    return finish(gdf, raw, rows_in=rows_in, transform=already_bng(),
-                  dropped={"unparseable coordinates": int((~ok).sum())},
-                  notes={"capacity_missing": int(gdf["capacity_mw"].isna().sum())})
+    gdf = bng_points(
+        x.to_numpy(),
+        y.to_numpy(),
+        {
+            "id": text(df["Ref ID"]).to_numpy(),
+            "name": text(df["Site Name"]).to_numpy(),
+            "technology": text(df["Technology Type"]).to_numpy(),
+            "capacity_mw": number(df["Installed Capacity (MWelec)"]).to_numpy(),
+            "status": text(df["Development Status (short)"]).to_numpy(),
+            "country": text(df["Country"]).to_numpy(),
+        },
+    )
+    return finish(
+        gdf,
+        raw,
+        rows_in=rows_in,
+        transform=already_bng(),
+        dropped={"unparseable coordinates": int((~ok).sum())},
+        notes={"capacity_missing": int(gdf["capacity_mw"].isna().sum())},
+    )

@@ -11,38 +11,61 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from ..validate import require_columns
-from ..crs import TransformRecord, to_bng
 from ...errors import SchemaError
+from ..crs import TransformRecord, to_bng
 from ..schemas import DESIGNATIONS
+from ..validate import require_columns
 from . import Normalised, RawInput
 from ._common import finish, number, read_csv, read_vector, repair, text
 
 # ONS National Parks Dec 2021 names (the file strips "National Park"/"The"). No countries layer is
 # available to a normaliser, so the nation comes from this list; an unknown park fails loudly.
 NATIONAL_PARK_NATION = {
-    "Dartmoor": "England", "Exmoor": "England", "Northumberland": "England", "North York Moors": "England",
-    "Peak District": "England", "Broads": "England", "The Broads": "England", "New Forest": "England",
-    "South Downs": "England", "Lake District": "England", "Yorkshire Dales": "England",
-    "Loch Lomond and the Trossachs": "Scotland", "Loch Lomond and The Trossachs": "Scotland",
+    "Dartmoor": "England",
+    "Exmoor": "England",
+    "Northumberland": "England",
+    "North York Moors": "England",
+    "Peak District": "England",
+    "Broads": "England",
+    "The Broads": "England",
+    "New Forest": "England",
+    "South Downs": "England",
+    "Lake District": "England",
+    "Yorkshire Dales": "England",
+    "Loch Lomond and the Trossachs": "Scotland",
+    "Loch Lomond and The Trossachs": "Scotland",
     "Cairngorms": "Scotland",
-    "Brecon Beacons": "Wales", "Bannau Brycheiniog": "Wales", "Pembrokeshire Coast": "Wales",
-    "Snowdonia": "Wales", "Eryri": "Wales",
+    "Brecon Beacons": "Wales",
+    "Bannau Brycheiniog": "Wales",
+    "Pembrokeshire Coast": "Wales",
+    "Snowdonia": "Wales",
+    "Eryri": "Wales",
 }
 
 ALC_GRADES = {
-    "grade 1": "1", "grade 2": "2", "grade 3": "3", "grade 4": "4", "grade 5": "5",
-    "1": "1", "2": "2", "3": "3", "4": "4", "5": "5",
-    "non agricultural": "non_agricultural", "non-agricultural": "non_agricultural",
-    "non_agricultural": "non_agricultural", "urban": "urban",
+    "grade 1": "1",
+    "grade 2": "2",
+    "grade 3": "3",
+    "grade 4": "4",
+    "grade 5": "5",
+    "1": "1",
+    "2": "2",
+    "3": "3",
+    "4": "4",
+    "5": "5",
+    "non agricultural": "non_agricultural",
+    "non-agricultural": "non_agricultural",
+    "non_agricultural": "non_agricultural",
+    "urban": "urban",
 }
 
 
 def _designation(raw: RawInput) -> str:
     d = raw.dataset.designation
     if d not in DESIGNATIONS:
-        raise SchemaError(f"dataset {raw.dataset.key}: catalogue designation {d!r} "
-                          f"is not one of {DESIGNATIONS}")
+        raise SchemaError(
+            f"dataset {raw.dataset.key}: catalogue designation {d!r} is not one of {DESIGNATIONS}"
+        )
     return d
 
 
@@ -66,8 +89,15 @@ def _polygons(raw: RawInput, notes: dict) -> tuple[gpd.GeoDataFrame, int, Transf
     return gdf, rows_in, record
 
 
-def _finish_protected(raw: RawInput, gdf: gpd.GeoDataFrame, rows_in: int, record: TransformRecord,
-                      notes: dict, name: object, nation: object) -> Normalised:
+def _finish_protected(
+    raw: RawInput,
+    gdf: gpd.GeoDataFrame,
+    rows_in: int,
+    record: TransformRecord,
+    notes: dict,
+    name: object,
+    nation: object,
+) -> Normalised:
     gdf = gdf.assign(designation=_designation(raw), name=name, nation=nation)
     dropped = notes.pop("dropped", {})
     return finish(gdf, raw, rows_in=rows_in, transform=record, notes=notes, dropped=dropped)
@@ -80,8 +110,10 @@ def normalise_national_parks(raw: RawInput) -> Normalised:
     name = text(gdf["name"])
     nation = name.map(NATIONAL_PARK_NATION)
     if nation.isna().any():
-        raise SchemaError(f"dataset {raw.dataset.key}: national parks with no known nation: "
-                          f"{sorted(name[nation.isna()].unique())}; add them to NATIONAL_PARK_NATION")
+        raise SchemaError(
+            f"dataset {raw.dataset.key}: national parks with no known nation: "
+            f"{sorted(name[nation.isna()].unique())}; add them to NATIONAL_PARK_NATION"
+        )
     return _finish_protected(raw, gdf, rows_in, record, notes, name, nation)
 
 

@@ -23,5 +23,6 @@ def normalise_ons_mye(raw: RawInput) -> Normalised:
     code = text(df["Code"])
     lad = code.str[:3].isin(LAD_PREFIXES)
     out = pd.DataFrame({"code": code, "name": text(df["Name"]), "population": number(df["Population"])})[lad]
-    return finish(out, raw, rows_in=len(df),
-                  dropped={"not a LAD (UK/nation/region/county)": int((~lad).sum())})
+    return finish(
+        out, raw, rows_in=len(df), dropped={"not a LAD (UK/nation/region/county)": int((~lad).sum())}
+    )

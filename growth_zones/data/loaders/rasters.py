@@ -12,9 +12,9 @@ import numpy as np
 import rasterio
 from pyproj import CRS
 
-from ..crs import TransformRecord
 from ...errors import SchemaError
 from ...settings import BNG
+from ..crs import TransformRecord
 from . import Normalised, RasterData, RawInput
 
 _BNG_PARAMS = {
@@ -40,8 +40,10 @@ def _is_bng_equivalent(crs: CRS) -> bool:
     if abs(crs.ellipsoid.semi_major_metre - _AIRY_A) > 0.01:
         return False
     params = {p.name: p.value for p in op.params}
-    return all(name in params and abs(params[name] - want) <= 1e-9 * max(1.0, abs(want))
-               for name, want in _BNG_PARAMS.items())
+    return all(
+        name in params and abs(params[name] - want) <= 1e-9 * max(1.0, abs(want))
+        for name, want in _BNG_PARAMS.items()
+    )
 
 
 def normalise_bng_raster(raw: RawInput) -> Normalised:
@@ -52,8 +54,10 @@ def normalise_bng_raster(raw: RawInput) -> Normalised:
             raise SchemaError(f"dataset {key}: expected CRS {raw.dataset.source_crs or BNG}, found none")
         crs = CRS.from_wkt(src.crs.to_wkt())
         if not _is_bng_equivalent(crs):
-            raise SchemaError(f"dataset {key}: expected a British National Grid raster (EPSG:27700), "
-                              f"found {crs.name} ({src.crs.to_string()[:120]})")
+            raise SchemaError(
+                f"dataset {key}: expected a British National Grid raster (EPSG:27700), "
+                f"found {crs.name} ({src.crs.to_string()[:120]})"
+            )
         array = src.read(1).astype("float32")
         nodata = src.nodata
         transform, width, height = src.transform, src.width, src.height
@@ -64,18 +68,30 @@ def normalise_bng_raster(raw: RawInput) -> Normalised:
         invalid |= array == np.float32(nodata)
     array[invalid] = np.nan
     profile = {
-        "driver": "GTiff", "dtype": "float32", "crs": BNG, "transform": transform,
-        "width": width, "height": height, "count": 1, "nodata": float("nan"),
+        "driver": "GTiff",
+        "dtype": "float32",
+        "crs": BNG,
+        "transform": transform,
+        "width": width,
+        "height": height,
+        "count": 1,
+        "nodata": float("nan"),
     }
     valid = ~invalid
     notes = {
-        "rows_in": int(array.size), "rows_out": int(valid.sum()), "dropped": {},
-        "valid_cells": int(valid.sum()), "sum": float(np.nansum(array, dtype="float64")),
+        "rows_in": int(array.size),
+        "rows_out": int(valid.sum()),
+        "dropped": {},
+        "valid_cells": int(valid.sum()),
+        "sum": float(np.nansum(array, dtype="float64")),
         "min": float(np.nanmin(array)) if valid.any() else None,
         "max": float(np.nanmax(array)) if valid.any() else None,
         "raw_crs": raw_crs,
     }
     record = TransformRecord(
-        src_crs_text, "EPSG:27700 assigned (BNG-equivalent TM; cells not resampled)" if assigned
-        else "none (already EPSG:27700)")
+        src_crs_text,
+        "EPSG:27700 assigned (BNG-equivalent TM; cells not resampled)"
+        if assigned
+        else "none (already EPSG:27700)",
+    )
     return Normalised(raster=RasterData(array=array, profile=profile), transform=record, notes=notes)
