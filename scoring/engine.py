@@ -70,8 +70,10 @@ class ScoreResult:
             contrib = row[f"contrib_{c.name}"]
             if pd.isna(v) or pd.isna(contrib):
                 continue
-            w_used = float(self.row_weights.at[id, c.name]) if self.row_weights is not None else float(
-                self.weights[c.name]
+            w_used = (
+                float(self.row_weights.at[id, c.name])
+                if self.row_weights is not None
+                else float(self.weights[c.name])
             )
             raw = None
             if self.indicators is not None and c.indicator in self.indicators.columns:
@@ -281,12 +283,16 @@ def _prepare(indicators: pd.DataFrame, profile: Profile, reasons: pd.DataFrame |
             excluded_by[i].append(e.reason)
         for i in np.flatnonzero(unchecked):
             why = reason_of(e.indicator, i)
-            missing[i].append(f"exclusion {e.name} not checked: {e.indicator} missing{f' ({why})' if why else ''}")
+            missing[i].append(
+                f"exclusion {e.name} not checked: {e.indicator} missing{f' ({why})' if why else ''}"
+            )
         nh, nu = int(hit.sum()), int(unchecked.sum())
         if nh:
             notes.append(f"{nh} row{'s' if nh != 1 else ''} excluded by {e.name}: {e.reason}")
         if nu:
-            notes.append(f"exclusion {e.name} not checked for {nu} row{'s' if nu != 1 else ''}: {e.indicator} missing")
+            notes.append(
+                f"exclusion {e.name} not checked for {nu} row{'s' if nu != 1 else ''}: {e.indicator} missing"
+            )
     return _Prepared(index, values, available, eligible, excluded_by, missing, notes, indicators)
 
 
@@ -355,9 +361,7 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
     )
 
 
-def score(
-    indicators: pd.DataFrame, profile: Profile, *, reasons: pd.DataFrame | None = None
-) -> ScoreResult:
+def score(indicators: pd.DataFrame, profile: Profile, *, reasons: pd.DataFrame | None = None) -> ScoreResult:
     """Score and rank every row of ``indicators`` under ``profile``.
 
     ``indicators``: unique index (region code / application id), one numeric or boolean column per

@@ -211,7 +211,8 @@ class Boolean(_Base):
 ValueFunction = Union[Linear, Percentile, Steps, Decay, Boolean]
 
 VALUE_FUNCTION_TYPES: dict[str, type] = {
-    c.type: c for c in (Linear, Percentile, Steps, Decay, Boolean)  # type: ignore[attr-defined]
+    c.type: c
+    for c in (Linear, Percentile, Steps, Decay, Boolean)  # type: ignore[attr-defined]
 }
 
 # parameter name -> (kind, required)
@@ -231,7 +232,7 @@ def parse_value_function(spec: Any, where: str) -> tuple[ValueFunction | None, l
     ``"aigz.toml: criteria.dist_gsp_km.value_function"``.
     """
     if not isinstance(spec, Mapping):
-        return None, [f"{where}: must be a table like {{ type = \"linear\", ... }} (got {spec!r})"]
+        return None, [f'{where}: must be a table like {{ type = "linear", ... }} (got {spec!r})']
     vtype = spec.get("type")
     if vtype is None:
         return None, [f"{where}.type: missing; one of {', '.join(_PARAMS)}"]
@@ -275,7 +276,10 @@ def parse_value_function(spec: Any, where: str) -> tuple[ValueFunction | None, l
         cls = VALUE_FUNCTION_TYPES[vtype]
         full = {k: params.get(k, getattr(cls, k, None)) for k in allowed}
         if vtype == "boolean":
-            full = {"true_score": params.get("true_score", 1.0), "false_score": params.get("false_score", 0.0)}
+            full = {
+                "true_score": params.get("true_score", 1.0),
+                "false_score": params.get("false_score", 0.0),
+            }
         problems.extend(cls._semantic_problems(full, where))
     if problems:
         return None, problems
@@ -295,9 +299,7 @@ def _finite(a: np.ndarray) -> np.ndarray:
     return a[np.isfinite(a)]
 
 
-def apply_value_function(
-    vf: ValueFunction, values: Any, reference: Any | None = None
-) -> np.ndarray:
+def apply_value_function(vf: ValueFunction, values: Any, reference: Any | None = None) -> np.ndarray:
     """Map raw ``values`` (NaN = missing) to [0, 1] with ``vf``; NaN stays NaN.
 
     ``reference`` (optional) is the distribution used by ``linear`` without explicit bounds and by

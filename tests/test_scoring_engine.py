@@ -149,8 +149,14 @@ def ref_score(rows: dict, criteria: dict, sections: dict, rules: dict, exclusion
             if math.isnan(x):
                 continue
             val_f = float(val)
-            hit = {"<": x < val_f, "<=": x <= val_f, ">": x > val_f, ">=": x >= val_f, "==": x == val_f,
-                   "!=": x != val_f}[op]
+            hit = {
+                "<": x < val_f,
+                "<=": x <= val_f,
+                ">": x > val_f,
+                ">=": x >= val_f,
+                "==": x == val_f,
+                "!=": x != val_f,
+            }[op]
             if hit:
                 eligible[i] = False
     scores = {}
@@ -179,8 +185,10 @@ def ref_score(rows: dict, criteria: dict, sections: dict, rules: dict, exclusion
 def random_rows(rng: random.Random, n: int, p_nan: float) -> dict:
     rows = {}
     for k in range(n):
+
         def m(v):
             return NAN if rng.random() < p_nan else v
+
         rows[f"r{k:03d}"] = {
             "a": m(rng.uniform(-2, 12)),
             "b": m(round(rng.uniform(0, 50), 1)),
@@ -229,7 +237,9 @@ def test_matches_reference_implementation(rule, seed):
         n_miss = sum(1 for r in rows.values() if math.isnan(r[c]))
         if n_miss:
             assert any(
-                n.startswith(f"{n_miss} row{'s' if n_miss != 1 else ''} missing {c}: scored by rule '{rules[c]}'")
+                n.startswith(
+                    f"{n_miss} row{'s' if n_miss != 1 else ''} missing {c}: scored by rule '{rules[c]}'"
+                )
                 for n in res.notes
             ), res.notes
 

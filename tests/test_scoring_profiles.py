@@ -15,17 +15,46 @@ import scoring
 from scoring import ScoringConfigError, list_profiles, load_profile, parse_profile, profile_from_dict
 
 REGION_INDICATORS = [
-    "dist_gsp_km", "dist_transmission_km", "share_within_10km_transmission", "tx_capacity_mva_30km", "tx_line_km_30km",
-    "tec_contracted_mw_30km", "in_discount_area", "protected_share", "area_km2", "dist_ix_km",
-    "dist_landing_km", "rtt_london_ms", "full_fibre_pct", "population", "population_50km",
-    "renewables_operational_mw_30km", "national_park_share",
+    "dist_gsp_km",
+    "dist_transmission_km",
+    "share_within_10km_transmission",
+    "tx_capacity_mva_30km",
+    "tx_line_km_30km",
+    "tec_contracted_mw_30km",
+    "in_discount_area",
+    "protected_share",
+    "area_km2",
+    "dist_ix_km",
+    "dist_landing_km",
+    "rtt_london_ms",
+    "full_fibre_pct",
+    "population",
+    "population_50km",
+    "renewables_operational_mw_30km",
+    "national_park_share",
 ]
 SITE_INDICATORS = [
-    "site_area_ha", "dist_substation_km", "substation_voltage_kv", "tec_contracted_mw_node",
-    "headroom_share_mw", "claimed_mw", "meets_500mw_by_2030", "land_sufficient", "evidence_grid",
-    "evidence_water", "evidence_land_control", "evidence_planning", "protected_share", "in_flood_zone_3",
-    "dist_ix_km", "dist_landing_km", "rtt_london_ms", "population_30km", "population_50km",
-    "in_discount_area", "la_percentile",
+    "site_area_ha",
+    "dist_substation_km",
+    "substation_voltage_kv",
+    "tec_contracted_mw_node",
+    "headroom_share_mw",
+    "claimed_mw",
+    "meets_500mw_by_2030",
+    "land_sufficient",
+    "evidence_grid",
+    "evidence_water",
+    "evidence_land_control",
+    "evidence_planning",
+    "protected_share",
+    "in_flood_zone_3",
+    "dist_ix_km",
+    "dist_landing_km",
+    "rtt_london_ms",
+    "population_30km",
+    "population_50km",
+    "in_discount_area",
+    "la_percentile",
 ]
 
 GOOD = """
@@ -86,7 +115,9 @@ def test_parse_good_profile_and_effective_weights():
 def test_with_weights_and_round_trip():
     p = parse_profile(GOOD)
     q = p.with_weights({"a": 1, "sections.land": 0.6})
-    np.testing.assert_allclose(q.weights[["a", "b", "c"]].to_numpy(), [0.25, 0.25, 0.5])  # sections 0.6:0.6, a:b = 1:1
+    np.testing.assert_allclose(
+        q.weights[["a", "b", "c"]].to_numpy(), [0.25, 0.25, 0.5]
+    )  # sections 0.6:0.6, a:b = 1:1
     assert p.weights["a"] == pytest.approx(0.45)  # original untouched
     with pytest.raises(ScoringConfigError) as ei:
         p.with_weights({"nope": 1, "a": -2})
@@ -103,7 +134,9 @@ def test_example_message_format():
     )
     with pytest.raises(ScoringConfigError) as ei:
         parse_profile(text, source="aigz.toml")
-    assert ei.value.problems == ["aigz.toml: criteria.a.value_function.max: must be > min (got min=50, max=10)"]
+    assert ei.value.problems == [
+        "aigz.toml: criteria.a.value_function.max: must be > min (got min=50, max=10)"
+    ]
     assert "aigz.toml: criteria.a.value_function.max: must be > min (got min=50, max=10)" in str(ei.value)
     assert isinstance(ei.value, ValueError)
 
@@ -186,14 +219,18 @@ def test_each_problem_kind_alone():
         "p.toml: criteria.b.indicator: unknown indicator 'b_raw'; known: a, c"
     ]
     # negative weight only
-    assert problems(GOOD.replace("weight = 3", "weight = -3")) == ["p.toml: criteria.a.weight: must be >= 0 (got -3)"]
+    assert problems(GOOD.replace("weight = 3", "weight = -3")) == [
+        "p.toml: criteria.a.weight: must be >= 0 (got -3)"
+    ]
     # non-numeric weight
     assert problems(GOOD.replace("weight = 3", 'weight = "3"')) == [
         "p.toml: criteria.a.weight: must be a finite number >= 0 (got '3')"
     ]
     # all weights zero
-    zero = GOOD.replace("weight = 3", "weight = 0").replace("weight = 1\n", "weight = 0\n").replace(
-        "weight = 2", "weight = 0"
+    zero = (
+        GOOD.replace("weight = 3", "weight = 0")
+        .replace("weight = 1\n", "weight = 0\n")
+        .replace("weight = 2", "weight = 0")
     )
     got = problems(zero)
     assert any("all effective weights are zero" in p for p in got)
@@ -202,14 +239,17 @@ def test_each_problem_kind_alone():
         "p.toml: sections.water.weight: a section with no criteria must have weight 0 (got 0.3)"
     ]
     # unknown criterion key and unknown value-function key
-    assert problems(GOOD.replace("missing = \"renormalise\"", "missing = \"renormalise\"\nweigth = 2")) == [
-        "p.toml: criteria.b.weigth: unknown key; allowed: " + ", ".join(
+    assert problems(GOOD.replace('missing = "renormalise"', 'missing = "renormalise"\nweigth = 2')) == [
+        "p.toml: criteria.b.weigth: unknown key; allowed: "
+        + ", ".join(
             ("indicator", "section", "weight", "label", "unit", "description", "value_function", "missing")
         )
     ]
     # exclusion: bool value with an ordering op
     got = problems(GOOD.replace('op = ">="\nvalue = 100', 'op = ">="\nvalue = true'))
-    assert got == ["p.toml: exclusions[0] (too_far).op: '>=' needs a numeric value; booleans/strings allow only == and !="]
+    assert got == [
+        "p.toml: exclusions[0] (too_far).op: '>=' needs a numeric value; booleans/strings allow only == and !="
+    ]
 
 
 def test_toml_syntax_error_has_line_and_column():
@@ -243,8 +283,11 @@ def test_bundled_profile_names():
 
 @pytest.mark.parametrize(
     "name, level, indicators",
-    [("aigz", "region", REGION_INDICATORS), ("power_first", "region", REGION_INDICATORS),
-     ("aigz_sites", "site", SITE_INDICATORS)],
+    [
+        ("aigz", "region", REGION_INDICATORS),
+        ("power_first", "region", REGION_INDICATORS),
+        ("aigz_sites", "site", SITE_INDICATORS),
+    ],
 )
 def test_bundled_profiles_validate_against_indicator_lists(name, level, indicators):
     p = load_profile(name, indicators=indicators)
@@ -273,10 +316,16 @@ def test_bundled_profile_intent():
     sites = load_profile("aigz_sites")
     ex = {e.name: e for e in sites.exclusions}
     assert (ex["mostly_protected"].indicator, ex["mostly_protected"].op, ex["mostly_protected"].value) == (
-        "protected_share", ">", 0.5)
+        "protected_share",
+        ">",
+        0.5,
+    )
     assert "protected designations" in ex["mostly_protected"].reason
     assert (ex["flood_zone_3"].indicator, ex["flood_zone_3"].op, ex["flood_zone_3"].value) == (
-        "in_flood_zone_3", "==", True)
+        "in_flood_zone_3",
+        "==",
+        True,
+    )
     # the 500 MW test is a heavily weighted boolean, not an exclusion
     c = sites.criterion("meets_500mw_by_2030")
     assert c.value_function.type == "boolean"
@@ -289,7 +338,9 @@ def test_bundled_profiles_score_synthetic_data(name):
     p = load_profile(name)
     rng = np.random.default_rng(1)
     n = 40
-    df = pd.DataFrame({ind: rng.gamma(2.0, 10.0, n) for ind in p.indicators}, index=[f"id{i}" for i in range(n)])
+    df = pd.DataFrame(
+        {ind: rng.gamma(2.0, 10.0, n) for ind in p.indicators}, index=[f"id{i}" for i in range(n)]
+    )
     for col in ("protected_share", "share_within_10km_transmission", "la_percentile"):
         if col in df:
             df[col] = rng.random(n)
@@ -305,7 +356,17 @@ def test_bundled_profiles_score_synthetic_data(name):
 
 # ------------------------------------------------------------------ purity
 ALLOWED_THIRD_PARTY = {"numpy", "pandas"}
-FORBIDDEN = {"growth_zones", "requests", "urllib", "http", "socket", "subprocess", "shutil", "folium", "jinja2"}
+FORBIDDEN = {
+    "growth_zones",
+    "requests",
+    "urllib",
+    "http",
+    "socket",
+    "subprocess",
+    "shutil",
+    "folium",
+    "jinja2",
+}
 
 
 def test_scoring_package_is_pure():
@@ -323,7 +384,13 @@ def test_scoring_package_is_pure():
                 mods = [node.module or ""]
             else:
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                    assert node.func.attr not in {"to_csv", "to_parquet", "write_text", "write_bytes", "to_html"}, f
+                    assert node.func.attr not in {
+                        "to_csv",
+                        "to_parquet",
+                        "write_text",
+                        "write_bytes",
+                        "to_html",
+                    }, f
                 continue
             for m in mods:
                 top = m.split(".")[0]
@@ -347,8 +414,12 @@ def test_bundled_profiles_load_from_a_zipped_package(tmp_path):
         "names = scoring.list_profiles(); [scoring.load_profile(n) for n in names]; print(','.join(names))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
-        env={"PYTHONPATH": str(z), "PATH": "/usr/bin:/bin"}, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(z), "PATH": "/usr/bin:/bin"},
+        check=True,
     )
     assert set(out.stdout.strip().split(",")) >= {"aigz", "power_first", "aigz_sites"}
 

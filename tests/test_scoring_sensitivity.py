@@ -114,7 +114,7 @@ def test_low_concentration_spreads_ranks(profile):
 
 def test_single_weighted_criterion_is_certain():
     text = PROFILE.replace("[sections.q]\nweight = 0.5", "[sections.q]\nweight = 0").replace(
-        "section = \"p\"\nweight = 2", "section = \"p\"\nweight = 0"
+        'section = "p"\nweight = 2', 'section = "p"\nweight = 0'
     )
     p = parse_profile(text)
     assert (p.weights > 0).sum() == 1

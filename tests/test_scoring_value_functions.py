@@ -30,7 +30,9 @@ def test_linear_explicit_bounds_clip_and_keep_nan():
 
 def test_linear_observed_range_and_degenerate():
     f = vf(type="linear", direction="higher")
-    np.testing.assert_allclose(apply_value_function(f, np.array([2.0, 4.0, NAN, 6.0]))[[0, 1, 3]], [0, 0.5, 1])
+    np.testing.assert_allclose(
+        apply_value_function(f, np.array([2.0, 4.0, NAN, 6.0]))[[0, 1, 3]], [0, 0.5, 1]
+    )
     # all equal -> 1.0 for both directions (documented)
     for d in ("higher", "lower"):
         out = apply_value_function(vf(type="linear", direction=d), np.array([3.0, 3.0, NAN]))
@@ -60,7 +62,9 @@ def test_percentile_average_rank():
     np.testing.assert_allclose(apply_value_function(g, np.array([10.0, 20.0, 30.0])), [1.0, 0.5, 0.0])
     assert apply_value_function(f, np.array([NAN, 7.0]))[1] == 1.0  # single value
     # against a reference: value equal to a reference member gets that member's percentile
-    np.testing.assert_allclose(apply_value_function(f, np.array([20.0]), reference=np.array([10, 20, 30.0])), [0.5])
+    np.testing.assert_allclose(
+        apply_value_function(f, np.array([20.0]), reference=np.array([10, 20, 30.0])), [0.5]
+    )
 
 
 def test_steps_searchsorted_right():
@@ -82,29 +86,53 @@ def test_decay_and_boolean():
 
 
 def test_dataclass_constructors_validate_and_round_trip():
-    assert Linear(direction="lower", min=0, max=1).to_dict() == {"type": "linear", "direction": "lower", "min": 0, "max": 1}
-    assert value_function_from_dict(Steps((1.0, 2.0), (0, 0.5, 1)).to_dict()) == Steps((1.0, 2.0), (0, 0.5, 1))
+    assert Linear(direction="lower", min=0, max=1).to_dict() == {
+        "type": "linear",
+        "direction": "lower",
+        "min": 0,
+        "max": 1,
+    }
+    assert value_function_from_dict(Steps((1.0, 2.0), (0, 0.5, 1)).to_dict()) == Steps(
+        (1.0, 2.0), (0, 0.5, 1)
+    )
     with pytest.raises(ScoringConfigError):
         Decay(half_distance=0)
     with pytest.raises(ScoringConfigError):
         Linear(direction="up")
     with pytest.raises(ScoringConfigError):
         Steps(breaks=(2.0, 1.0), scores=(0, 0.5, 1))
-    assert Boolean().better == "higher" and Decay(1).better == "lower" and Percentile("lower").better == "lower"
+    assert (
+        Boolean().better == "higher" and Decay(1).better == "lower" and Percentile("lower").better == "lower"
+    )
 
 
 @pytest.mark.parametrize(
     "spec, expected",
     [
-        ({"type": "linear", "min": 50, "max": 10, "direction": "lower"}, ["W.max: must be > min (got min=50, max=10)"]),
+        (
+            {"type": "linear", "min": 50, "max": 10, "direction": "lower"},
+            ["W.max: must be > min (got min=50, max=10)"],
+        ),
         ({"type": "linear", "min": 0, "max": 1}, ["W.direction: required"]),
         ({"type": "linear", "direction": "sideways"}, ["W.direction: must be 'higher' or 'lower'"]),
         ({"type": "linear", "direction": "higher", "mn": 0}, ["W.mn: unknown parameter"]),
         ({"type": "percentile", "direction": "higher", "min": 0}, ["W.min: unknown parameter"]),
-        ({"type": "steps", "breaks": [1, 3, 2], "scores": [0, 0.5, 0.7, 1]}, ["W.breaks: must be strictly increasing"]),
-        ({"type": "steps", "breaks": [1, 2], "scores": [0, 1]}, ["W.scores: must have len(breaks) + 1 = 3 values (got 2)"]),
-        ({"type": "steps", "breaks": [1], "scores": [0, 1.5]}, ["W.scores: every score must be a number in [0, 1]"]),
-        ({"type": "steps", "breaks": "1,2", "scores": [0, 1]}, ["W.breaks: must be a list of finite numbers"]),
+        (
+            {"type": "steps", "breaks": [1, 3, 2], "scores": [0, 0.5, 0.7, 1]},
+            ["W.breaks: must be strictly increasing"],
+        ),
+        (
+            {"type": "steps", "breaks": [1, 2], "scores": [0, 1]},
+            ["W.scores: must have len(breaks) + 1 = 3 values (got 2)"],
+        ),
+        (
+            {"type": "steps", "breaks": [1], "scores": [0, 1.5]},
+            ["W.scores: every score must be a number in [0, 1]"],
+        ),
+        (
+            {"type": "steps", "breaks": "1,2", "scores": [0, 1]},
+            ["W.breaks: must be a list of finite numbers"],
+        ),
         ({"type": "decay", "half_distance": -1}, ["W.half_distance: must be a number > 0 (got -1)"]),
         ({"type": "decay", "half_distance": "10"}, ["W.half_distance: must be a finite number"]),
         ({"type": "boolean", "true_score": 2}, ["W.true_score: must be a number in [0, 1] (got 2)"]),

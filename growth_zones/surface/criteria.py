@@ -35,8 +35,14 @@ CELL_INDICATORS: dict[str, str] = {
     "in_flood_zone_3": "1 in Flood Zone 3, 0 checked and clear, NaN not checked",
 }
 
-_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
-        "!=": operator.ne}
+_OPS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 def apply_vf(vf: Any, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
@@ -98,7 +104,11 @@ class CriteriaPlan:
         for c in self.criteria:
             if c.missing == "median":
                 ref = self.reference.get(c.indicator)
-                vals = apply_vf(c.value_function, ref, self._ref_for(c)) if ref is not None and ref.size else None
+                vals = (
+                    apply_vf(c.value_function, ref, self._ref_for(c))
+                    if ref is not None and ref.size
+                    else None
+                )
                 self.medians[c.name] = float(np.median(vals)) if vals is not None and vals.size else 0.5
 
     def _ref_for(self, c: CellCriterion) -> np.ndarray | None:
@@ -122,7 +132,9 @@ class CriteriaPlan:
         }
 
 
-def plan_from_profile(profile: Any, extra_exclusions: tuple[tuple[str, str, float], ...] = ()) -> CriteriaPlan:
+def plan_from_profile(
+    profile: Any, extra_exclusions: tuple[tuple[str, str, float], ...] = ()
+) -> CriteriaPlan:
     """Keep the criteria whose indicator is a cell indicator, renormalise their effective weights.
 
     ``profile`` is a ``scoring.Profile`` (``.name``, ``.criteria``, ``.weights``, ``.exclusions``).
@@ -154,7 +166,9 @@ def plan_from_profile(profile: Any, extra_exclusions: tuple[tuple[str, str, floa
         if (ind, op, float(val)) not in seen:
             excl.append(CellExclusion(f"extra_{ind}", ind, op, float(val)))
             seen.add((ind, op, float(val)))
-    return CriteriaPlan(profile.name, criteria, tuple(excl), tuple(c.name for c in dropped), tuple(excl_dropped))
+    return CriteriaPlan(
+        profile.name, criteria, tuple(excl), tuple(c.name for c in dropped), tuple(excl_dropped)
+    )
 
 
 def load_plan(profile_name: str, extra_exclusions: tuple[tuple[str, str, float], ...] = ()) -> CriteriaPlan:
