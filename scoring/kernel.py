@@ -61,6 +61,9 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
+# Rows per block of the weighted sum: per-row results do not depend on it.
+_BLOCK = 16384
+
 #: Comparison operators allowed in exclusion conditions (``indicator <op> value``).
 OPS: Final[Mapping[str, Callable[[Any, Any], Any]]] = MappingProxyType(
     {
@@ -340,26 +343,36 @@ def score_arrays(
                     med = _median_or_neutral(vals[~miss])
                 vals[miss] = med
                 med_used[j] = med
-            elif rule == "exclude":
-                available[miss, j] = False
-                missing_exclude |= miss
-            elif rule == "renormalise":
-                available[miss, j] = False
+            elif rule in ("exclude", "renormalise"):
+                available[:, j] = ~miss  # the value stays NaN
+                if rule == "exclude":
+                    missing_exclude |= miss
             else:
                 raise ScoringConfigError(
                     [f"criteria.{c.name}.missing: unknown rule {rule!r}; known: {', '.join(MISSING_RULES)}"]
                 )
-        vals[~available[:, j]] = np.nan
         values[:, j] = vals
 
     w = np.array([float(c.weight) for c in criteria], dtype=np.float64)
-    wa = np.where(available, w[None, :], 0.0)
-    den = wa.sum(axis=1)
-    scorable = den > 0
-    row_w = np.divide(wa, den[:, None], out=np.zeros_like(wa), where=scorable[:, None])
-    contrib = row_w * np.where(available, values, 0.0)
-    contrib[~scorable] = np.nan
-    score = np.where(scorable, np.clip(contrib.sum(axis=1), 0.0, 1.0), np.nan)
+    row_w = np.zeros((n, k), dtype=np.float64)
+    contrib = np.empty((n, k), dtype=np.float64)
+    score = np.empty(n, dtype=np.float64)
+    scorable = np.empty(n, dtype=bool)
+    for start in range(0, n, _BLOCK):  # row blocks keep the (rows, k) temporaries in cache
+        rows = slice(start, min(start + _BLOCK, n))
+        avail = available[rows]
+        wa = np.where(avail, w, 0.0)
+        den = wa.sum(axis=1)
+        ok = den > 0
+        np.divide(wa, den[:, None], out=row_w[rows], where=ok[:, None])
+        np.multiply(row_w[rows], np.where(avail, values[rows], 0.0), out=contrib[rows])
+        total = contrib[rows].sum(axis=1)
+        np.clip(total, 0.0, 1.0, out=total)
+        if not ok.all():
+            contrib[rows][~ok] = np.nan
+            total[~ok] = np.nan
+        score[rows] = total
+        scorable[rows] = ok
 
     for e in exclusions:
         if not isinstance(e.value, str):

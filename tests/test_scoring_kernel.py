@@ -391,3 +391,23 @@ def test_weighted_criteria_keeps_profile_weights():
     sub = weighted_criteria(p, ["c", "a"])
     assert [(c.name, c.weight) for c in sub] == [("a", p.weights["a"]), ("c", p.weights["c"])]
     assert all(c.value_function == p.criterion(c.name).value_function for c in sub)
+
+
+def test_rows_are_scored_independently_of_block_size():
+    """Large inputs are summed in row blocks; each row's result is bit-identical to scoring it alone."""
+    rng = np.random.default_rng(0)
+    n = 40_000
+    vfs = [VF_POOL[0], VF_POOL[6], VF_POOL[7], VF_POOL[8]]
+    crit = [
+        WeightedCriterion(f"c{j}", f"i{j}", w, value_function_from_dict(vf), rule)
+        for j, (vf, w, rule) in enumerate(
+            zip(vfs, [0.1, 0.2, 0.3, 0.4], ["worst", "renormalise", "exclude", "median"], strict=True)
+        )
+    ]
+    data = {f"i{j}": np.where(rng.random(n) < 0.3, NAN, rng.uniform(-1, 11, n)) for j in range(4)}
+    whole = score_arrays(crit, data, medians={"c3": 0.25})
+    for lo, hi in [(0, 7), (16_380, 16_390), (n - 5, n)]:
+        part = score_arrays(crit, {k: v[lo:hi] for k, v in data.items()}, medians={"c3": 0.25})
+        np.testing.assert_array_equal(part.score, whole.score[lo:hi])
+        np.testing.assert_array_equal(part.contributions, whole.contributions[lo:hi])
+        np.testing.assert_array_equal(part.weights, whole.weights[lo:hi])
