@@ -174,8 +174,10 @@ class _Reasons:
         """The stripped reason text for each of ``rows`` ("" where none is given)."""
         if col not in self._columns:
             frame = self._frame
-            has = frame is not None and col in frame.columns
-            self._columns[col] = frame[col].to_numpy(dtype=object) if has else None
+            if frame is not None and col in frame.columns:
+                self._columns[col] = frame[col].to_numpy(dtype=object)
+            else:
+                self._columns[col] = None
         arr = self._columns[col]
         if arr is None:
             return [""] * len(rows)

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +268,8 @@ def profile_from_dict(
     missing_default = meta.get("missing_default", "worst")
     if missing_default not in MISSING_RULES:
         problems.append(
-            f"{src}meta.missing_default: unknown missing rule {missing_default!r}; known: {', '.join(MISSING_RULES)}"
+            f"{src}meta.missing_default: unknown missing rule {missing_default!r}; "
+            f"known: {', '.join(MISSING_RULES)}"
         )
         missing_default = "worst"
 
@@ -365,7 +367,8 @@ def profile_from_dict(
             sec = sections[sname]
             if not cs and sec.weight > 0:
                 problems.append(
-                    f"{src}sections.{sname}.weight: a section with no criteria must have weight 0 (got {sec.weight:g})"
+                    f"{src}sections.{sname}.weight: a section with no criteria must have weight 0 "
+                    f"(got {sec.weight:g})"
                 )
             elif cs and sec.weight > 0 and all(c.weight == 0 for c in cs):
                 problems.append(
@@ -432,7 +435,14 @@ def profile_from_dict(
         if not isinstance(reason, str) or not reason.strip():
             problems.append(f"{where}.reason: required (plain-English reason shown to users)")
             ok = False
-        if ok:
+        if (
+            ok
+            and isinstance(ename, str)
+            and isinstance(indicator, str)
+            and isinstance(op, str)
+            and isinstance(value, (bool, str, float))
+            and isinstance(reason, str)
+        ):
             exclusions.append(Exclusion(name=ename, indicator=indicator, op=op, value=value, reason=reason))
 
     if problems:
@@ -459,7 +469,7 @@ def parse_profile(text: str, *, source: str = "<string>", indicators: Iterable[s
     return profile_from_dict(data, source=source, indicators=indicators)
 
 
-def _bundled_dir():
+def _bundled_dir() -> Traversable:
     return resources.files("scoring").joinpath("profiles")
 
 
