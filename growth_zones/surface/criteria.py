@@ -43,7 +43,8 @@ CELL_INDICATORS: dict[str, str] = {
 
 
 def apply_vf(vf: Any, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-    """Adapter to ``scoring.value_functions.apply_value_function`` (the one place it is called)."""
+    """Adapter to ``scoring.value_functions.apply_value_function`` (public name kept; scoring itself
+    goes through ``scoring.kernel``)."""
     from scoring.value_functions import apply_value_function
 
     return apply_value_function(vf, values, reference)
