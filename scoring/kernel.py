@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -60,9 +61,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-# Rows per block of the weighted sum: per-row results do not depend on it.
-_BLOCK = 16384
 
 #: Comparison operators allowed in exclusion conditions (``indicator <op> value``).
 OPS: Final[Mapping[str, Callable[[Any, Any], Any]]] = MappingProxyType(
@@ -134,25 +132,18 @@ def weighted_criteria(profile: Profile, names: Iterable[str] | None = None) -> t
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KernelResult:
-    """Arrays computed by :func:`score_arrays` for ``n`` rows, ``k`` criteria and ``e`` exclusions.
+    """What :func:`score_arrays` computed for ``n`` rows, ``k`` criteria and ``e`` exclusions.
 
-    Columns of the ``(n, k)`` arrays follow ``criteria`` and of the ``(n, e)`` arrays ``exclusions``.
+    Columns of the ``(n, k)`` arrays follow ``criteria``, of the ``(n, e)`` arrays ``exclusions``.
+    The ``(n, k)`` arrays (``values``, ``available``, ``missing``, ``weights``, ``contributions``)
+    are assembled from per-criterion columns when first read: a caller that only needs the score
+    (the surface, millions of cells per tile) never pays for them.
     """
 
     criteria: tuple[str, ...]
     exclusions: tuple[str, ...]
-    #: (n, k) value-function values after the missing rule; NaN where the criterion is dropped.
-    values: FloatArray
-    #: (n, k) the criterion counts in this row (False where ``renormalise``/``exclude`` dropped it).
-    available: BoolArray
-    #: (n, k) the raw indicator value is missing (NaN), whatever the rule did with it.
-    missing: BoolArray
-    #: (n, k) weights renormalised over the available criteria of each row (0 elsewhere).
-    weights: FloatArray
-    #: (n, k) weights x values (0 for dropped criteria); NaN in rows that are not ``scorable``.
-    contributions: FloatArray
     #: (n,) sum of the contributions clipped to [0, 1]; NaN where not ``scorable``.
     score: FloatArray
     #: (n,) at least one positively weighted criterion is available.
@@ -165,6 +156,57 @@ class KernelResult:
     hit: BoolArray
     #: (n, e) the exclusion's indicator is missing, so the condition was not checked.
     unchecked: BoolArray
+    #: per criterion: value column (None if not kept), availability column, raw-missing column, weight.
+    value_columns: tuple[FloatArray, ...] | None = field(repr=False)
+    available_columns: tuple[BoolArray, ...] = field(repr=False)
+    missing_columns: tuple[BoolArray, ...] = field(repr=False)
+    criterion_weights: tuple[float, ...] = field(repr=False)
+    #: (n,) sum of the weights of the available criteria (what each row's weights are divided by).
+    weight_total: FloatArray = field(repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.score)
+
+    @cached_property
+    def values(self) -> FloatArray:
+        """(n, k) value-function values after the missing rule; NaN where the criterion is dropped."""
+        return _stack(self._values(), self.n, np.float64)
+
+    @cached_property
+    def available(self) -> BoolArray:
+        """(n, k) the criterion counts in this row (False where ``renormalise``/``exclude`` dropped it)."""
+        return _stack(self.available_columns, self.n, np.bool_)
+
+    @cached_property
+    def missing(self) -> BoolArray:
+        """(n, k) the raw indicator value is missing (NaN), whatever the rule did with it."""
+        return _stack(self.missing_columns, self.n, np.bool_)
+
+    @cached_property
+    def weights(self) -> FloatArray:
+        """(n, k) weights renormalised over the available criteria of each row (0 elsewhere)."""
+        return _stack([self._weight_column(j) for j in range(len(self.criteria))], self.n, np.float64)
+
+    @cached_property
+    def contributions(self) -> FloatArray:
+        """(n, k) weights x values (0 for dropped criteria); NaN in rows that are not ``scorable``."""
+        cols = []
+        for j in range(len(self.criteria)):
+            col = self._weight_column(j)
+            _contribution_in_place(col, self._values()[j], self.available_columns[j], self.scorable)
+            cols.append(col)
+        return _stack(cols, self.n, np.float64)
+
+    def _values(self) -> tuple[FloatArray, ...]:
+        if self.value_columns is None:
+            raise ValueError("values were not kept: score_arrays(..., keep_values=False)")
+        return self.value_columns
+
+    def _weight_column(self, j: int) -> FloatArray:
+        return _weight_column(
+            self.available_columns[j], self.criterion_weights[j], self.weight_total, self.scorable
+        )
 
     @property
     def excluded(self) -> BoolArray:
@@ -175,6 +217,40 @@ class KernelResult:
     def any_unchecked(self) -> BoolArray:
         """(n,) some exclusion could not be checked."""
         return np.asarray(self.unchecked.any(axis=1), dtype=bool)
+
+
+_T = TypeVar("_T", bound=np.generic)
+
+
+def _stack(columns: Sequence[npt.NDArray[_T]], n: int, dtype: type[_T]) -> npt.NDArray[_T]:
+    if not columns:
+        return np.empty((n, 0), dtype=dtype)
+    return np.stack(columns, axis=1)
+
+
+def _weight_column(avail: BoolArray, weight: float, total: FloatArray, scorable: BoolArray) -> FloatArray:
+    """One criterion's weight where it is available, 0 elsewhere, divided by the row's total weight
+    (0 in rows that are not scorable). A new array."""
+    if scorable.all():
+        col = np.divide(weight, total)
+    else:
+        col = np.zeros_like(total)
+        np.divide(weight, total, out=col, where=scorable)
+    if not avail.all():
+        col[~avail] = 0.0
+    return col
+
+
+def _contribution_in_place(
+    col: FloatArray, values: FloatArray, avail: BoolArray, scorable: BoolArray
+) -> None:
+    """Turn a weight column into contributions: weight x value, 0 where the criterion is dropped (its
+    value is NaN there), NaN in rows that are not scorable."""
+    np.multiply(col, values, out=col)
+    if not avail.all():
+        col[~avail] = 0.0
+    if not scorable.all():
+        col[~scorable] = np.nan
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -256,8 +332,8 @@ def evaluate_conditions(
     ``numeric``: indicator -> float64 column already converted from ``data``, reused by the
     conditions with a numeric value.
     """
-    hit = np.zeros((n, len(conditions)), dtype=bool)
-    unknown = np.zeros((n, len(conditions)), dtype=bool)
+    hit = np.zeros((n, len(conditions)), dtype=bool, order="F")
+    unknown = np.zeros((n, len(conditions)), dtype=bool, order="F")
     for m, e in enumerate(conditions):
         if numeric is not None and not isinstance(e.value, str) and e.indicator in numeric:
             src: npt.ArrayLike = numeric[e.indicator]
@@ -291,6 +367,79 @@ def _n_rows(
     return 0
 
 
+class _PairwiseSum:
+    """Row sums of an (n, k) matrix fed one column at a time, added in numpy's pairwise order, so the
+    result is bit-identical to ``np.stack(columns, axis=1).sum(axis=1)`` without forming the matrix
+    (numpy sums short rows slowly; k column additions are fast) and with at most eight partial sums
+    alive. A column may have shape (1,) for a value shared by every row.
+
+    numpy's order (``pairwise_sum`` in its loops): fewer than 8 terms in order; up to 128 terms as
+    eight interleaved partial sums combined as a tree, then the remainder in order; more than 128
+    terms as two halves (the first a multiple of 8) summed separately.
+    """
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.seen = 0
+        self.split: tuple[_PairwiseSum, _PairwiseSum] | None = None
+        if k > 128:
+            half = k // 2 - (k // 2) % 8
+            self.split = (_PairwiseSum(half), _PairwiseSum(k - half))
+        self.blocks_end = k - k % 8 if k >= 8 else 0  # columns [0, blocks_end) go to the partial sums
+        self.parts: list[tuple[FloatArray, bool]] = []  # (partial sum, owned: may be updated in place)
+        self.out: tuple[FloatArray, bool] | None = None
+
+    def add(self, col: FloatArray, *, owned: bool = False) -> None:
+        """Add the next column; ``owned``: the caller gives it up (it may be modified in place)."""
+        i, self.seen = self.seen, self.seen + 1
+        if self.split is not None:
+            first, second = self.split
+            (first if i < first.k else second).add(col, owned=owned)
+        elif i < self.blocks_end:
+            if i < 8:
+                self.parts.append((col, owned))
+            else:
+                self.parts[i % 8] = _plus(self.parts[i % 8], col)
+            if i + 1 == self.blocks_end:
+                p = [part for part, _ in self.parts]
+                self.out = (((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7])), True)
+                self.parts = []
+        elif self.out is None:
+            self.out = (col, owned)
+        else:
+            self.out = _plus(self.out, col)
+
+    def result(self, n: int) -> FloatArray:
+        """The (n,) sums, a new array (never one of the columns added without ``owned``)."""
+        if self.seen != self.k:
+            raise ValueError(f"pairwise sum of {self.k} columns got {self.seen}")
+        if self.split is not None:
+            out, owned = self.split[0].result(n) + self.split[1].result(n), True
+        elif self.out is None:
+            return np.zeros(n, dtype=np.float64)
+        else:
+            out, owned = self.out
+        if out.shape != (n,):
+            return np.full(n, out[0], dtype=np.float64)
+        return out if owned else out.copy()
+
+
+def _plus(acc: tuple[FloatArray, bool], col: FloatArray) -> tuple[FloatArray, bool]:
+    total, owned = acc
+    if owned and total.shape == np.broadcast_shapes(total.shape, col.shape):
+        total += col
+        return total, True
+    return total + col, True
+
+
+def _row_sums(columns: Sequence[FloatArray], n: int) -> FloatArray:
+    """``np.stack(columns, axis=1).sum(axis=1)``, bit for bit, via :class:`_PairwiseSum`."""
+    acc = _PairwiseSum(len(columns))
+    for col in columns:
+        acc.add(col)
+    return acc.result(n)
+
+
 # ------------------------------------------------------------------------------------- kernel
 def score_arrays(
     criteria: Sequence[CriterionSpec],
@@ -299,6 +448,7 @@ def score_arrays(
     exclusions: Sequence[ConditionSpec] = (),
     reference: Mapping[str, npt.ArrayLike] | None = None,
     medians: Mapping[str, float] | None = None,
+    keep_values: bool = True,
 ) -> KernelResult:
     """Score ``n`` rows given as 1-D indicator arrays.
 
@@ -308,7 +458,9 @@ def score_arrays(
     ``exclusions``: name, indicator, op and value of each exclusion condition.
     ``reference``: indicator -> distribution used by data-dependent value functions (default: the
     values being scored). ``medians``: criterion name -> value filled in by the ``median`` rule
-    (default: the median value over the rows that have one).
+    (default: the median value over the rows that have one). ``keep_values``: keep each criterion's
+    value column for ``values`` and ``contributions``; a caller that needs only the score and masks
+    (the surface) passes False and saves k values per row.
     """
     n = _n_rows(criteria, exclusions, data)
     k = len(criteria)
@@ -319,60 +471,67 @@ def score_arrays(
             floats[indicator] = as_float_array(_column(data, indicator, n))
         return floats[indicator]
 
-    values = np.empty((n, k), dtype=np.float64)
-    available = np.ones((n, k), dtype=bool)
-    missing = np.zeros((n, k), dtype=bool)
-    med_used = np.full(k, np.nan)
+    # 1. which criteria count in which rows (rules "exclude" and "renormalise" drop missing values)
+    available_cols: list[BoolArray] = []
+    missing_cols: list[BoolArray] = []
+    everywhere = np.ones(n, dtype=bool)  # shared by the criteria that keep every row
     missing_exclude = np.zeros(n, dtype=bool)
+    for c in criteria:
+        miss = np.isnan(column(c.indicator))
+        avail = everywhere
+        if miss.any():
+            if c.missing in ("exclude", "renormalise"):
+                avail = ~miss
+                if c.missing == "exclude":
+                    missing_exclude |= miss
+            elif c.missing not in MISSING_RULES:
+                known = ", ".join(MISSING_RULES)
+                raise ScoringConfigError(
+                    [f"criteria.{c.name}.missing: unknown rule {c.missing!r}; known: {known}"]
+                )
+        available_cols.append(avail)
+        missing_cols.append(miss)
+
+    # 2. each row's total weight over its available criteria. Row sums add in the order
+    # ndarray.sum(axis=1) would (see _PairwiseSum) without forming (n, k) matrices.
+    weights = tuple(float(c.weight) for c in criteria)
+    acc = _PairwiseSum(k)
+    for avail, w in zip(available_cols, weights, strict=True):
+        acc.add(np.array([w]) if avail.all() else np.where(avail, w, 0.0), owned=True)
+    total = acc.result(n)
+    scorable = total > 0
+
+    # 3. values (value function, then the missing rule) and contributions, one criterion at a time
+    value_cols: list[FloatArray] = []
+    med_used = np.full(k, np.nan)
+    acc = _PairwiseSum(k)
     for j, c in enumerate(criteria):
         raw = column(c.indicator)
         ref = None if reference is None else reference.get(c.indicator)
         vals = apply_value_function(c.value_function, raw, ref)
-        miss = np.isnan(raw)
-        missing[:, j] = miss
-        if miss.any():
-            rule = c.missing
-            if rule == "worst":
-                vals[miss] = 0.0
-            elif rule == "neutral":
-                vals[miss] = 0.5
-            elif rule == "median":
-                if medians is not None and c.name in medians:
-                    med = float(medians[c.name])
-                else:
-                    med = _median_or_neutral(vals[~miss])
-                vals[miss] = med
-                med_used[j] = med
-            elif rule in ("exclude", "renormalise"):
-                available[:, j] = ~miss  # the value stays NaN
-                if rule == "exclude":
-                    missing_exclude |= miss
+        miss = missing_cols[j]
+        if c.missing in ("worst", "neutral", "median") and miss.any():
+            if c.missing == "worst":
+                fill = 0.0
+            elif c.missing == "neutral":
+                fill = 0.5
             else:
-                raise ScoringConfigError(
-                    [f"criteria.{c.name}.missing: unknown rule {rule!r}; known: {', '.join(MISSING_RULES)}"]
-                )
-        values[:, j] = vals
-
-    w = np.array([float(c.weight) for c in criteria], dtype=np.float64)
-    row_w = np.zeros((n, k), dtype=np.float64)
-    contrib = np.empty((n, k), dtype=np.float64)
-    score = np.empty(n, dtype=np.float64)
-    scorable = np.empty(n, dtype=bool)
-    for start in range(0, n, _BLOCK):  # row blocks keep the (rows, k) temporaries in cache
-        rows = slice(start, min(start + _BLOCK, n))
-        avail = available[rows]
-        wa = np.where(avail, w, 0.0)
-        den = wa.sum(axis=1)
-        ok = den > 0
-        np.divide(wa, den[:, None], out=row_w[rows], where=ok[:, None])
-        np.multiply(row_w[rows], np.where(avail, values[rows], 0.0), out=contrib[rows])
-        total = contrib[rows].sum(axis=1)
-        np.clip(total, 0.0, 1.0, out=total)
-        if not ok.all():
-            contrib[rows][~ok] = np.nan
-            total[~ok] = np.nan
-        score[rows] = total
-        scorable[rows] = ok
+                if medians is not None and c.name in medians:
+                    fill = float(medians[c.name])
+                else:
+                    fill = _median_or_neutral(vals[~miss])
+                med_used[j] = fill
+            vals[miss] = fill
+        # (dropped values stay NaN: the value function keeps NaN)
+        col = _weight_column(available_cols[j], weights[j], total, scorable)
+        _contribution_in_place(col, vals, available_cols[j], scorable)
+        acc.add(col, owned=True)
+        if keep_values:
+            value_cols.append(vals)
+        del vals, col
+    score = acc.result(n)
+    np.clip(score, 0.0, 1.0, out=score)
+    score[~scorable] = np.nan
 
     for e in exclusions:
         if not isinstance(e.value, str):
@@ -381,15 +540,15 @@ def score_arrays(
     return KernelResult(
         criteria=tuple(c.name for c in criteria),
         exclusions=tuple(e.name for e in exclusions),
-        values=values,
-        available=available,
-        missing=missing,
-        weights=row_w,
-        contributions=contrib,
         score=score,
         scorable=scorable,
         medians=med_used,
         missing_exclude=missing_exclude,
         hit=hit,
         unchecked=unchecked,
+        value_columns=tuple(value_cols) if keep_values else None,
+        available_columns=tuple(available_cols),
+        missing_columns=tuple(missing_cols),
+        criterion_weights=weights,
+        weight_total=total,
     )

@@ -411,3 +411,50 @@ def test_rows_are_scored_independently_of_block_size():
         np.testing.assert_array_equal(part.score, whole.score[lo:hi])
         np.testing.assert_array_equal(part.contributions, whole.contributions[lo:hi])
         np.testing.assert_array_equal(part.weights, whole.weights[lo:hi])
+
+
+@pytest.mark.parametrize("k", [*range(1, 20), 31, 64, 127, 128, 129, 200, 300])
+def test_row_sums_add_in_numpy_order(k):
+    """The kernel adds a row's terms column by column in the order ndarray.sum(axis=1) uses, so
+    scores are bit-identical to summing the (n, k) matrix (as the engine did before the kernel)."""
+    from scoring.kernel import _row_sums
+
+    rng = np.random.default_rng(k)
+    a = rng.random((500, k)) * rng.choice([1e-6, 1e-3, 1.0, 1e3], (500, k))
+    a[rng.random(a.shape) < 0.2] = 0.0
+    np.testing.assert_array_equal(_row_sums([a[:, j] for j in range(k)], 500), a.sum(axis=1))
+
+
+def test_row_sums_accept_shared_columns():
+    from scoring.kernel import _row_sums
+
+    rng = np.random.default_rng(1)
+    for k in (1, 3, 8, 9, 17):
+        a = rng.random((50, k))
+        shared = rng.random(k) < 0.5
+        a[:, shared] = rng.random(int(shared.sum()))  # same value in every row
+        cols = [a[:1, j].copy() if shared[j] else a[:, j] for j in range(k)]
+        got = _row_sums(cols, 50)
+        np.testing.assert_array_equal(got, a.sum(axis=1))
+        assert got.shape == (50,) and not any(np.shares_memory(got, c) for c in cols)
+
+
+def test_keep_values_false_gives_the_same_score_without_value_columns():
+    rng = random.Random(11)
+    criteria, data, exclusions, reference, medians = random_case(rng)
+    specs = [
+        WeightedCriterion(name, ind, w, value_function_from_dict(vf), rule)
+        for name, ind, w, vf, rule in criteria
+    ]
+    full = score_arrays(specs, data, exclusions=exclusions, reference=reference, medians=medians)
+    lean = score_arrays(
+        specs, data, exclusions=exclusions, reference=reference, medians=medians, keep_values=False
+    )
+    np.testing.assert_array_equal(lean.score, full.score)
+    np.testing.assert_array_equal(lean.weights, full.weights)
+    np.testing.assert_array_equal(lean.hit, full.hit)
+    np.testing.assert_array_equal(lean.missing_exclude, full.missing_exclude)
+    with pytest.raises(ValueError, match="not kept"):
+        lean.values  # noqa: B018
+    with pytest.raises(ValueError, match="not kept"):
+        lean.contributions  # noqa: B018

@@ -208,7 +208,9 @@ def score_cells(plan: CriteriaPlan, ind: dict[str, np.ndarray]) -> tuple[np.ndar
         if ref is not None:
             reference[c.indicator] = ref
     medians = {c.name: plan.medians.get(c.name, 0.5) for c in plan.criteria if c.missing == "median"}
-    res = score_arrays(criteria, ind, exclusions=plan.exclusions, reference=reference, medians=medians)
+    res = score_arrays(
+        criteria, ind, exclusions=plan.exclusions, reference=reference, medians=medians, keep_values=False
+    )
     excluded = res.excluded
     unknown = (res.any_unchecked | res.missing_exclude) & ~excluded
     return res.score, excluded, unknown
