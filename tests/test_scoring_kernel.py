@@ -393,8 +393,8 @@ def test_weighted_criteria_keeps_profile_weights():
     assert all(c.value_function == p.criterion(c.name).value_function for c in sub)
 
 
-def test_rows_are_scored_independently_of_block_size():
-    """Large inputs are summed in row blocks; each row's result is bit-identical to scoring it alone."""
+def test_rows_are_scored_independently_of_each_other():
+    """Without data-dependent functions, each row's numbers are bit-identical to scoring it alone."""
     rng = np.random.default_rng(0)
     n = 40_000
     vfs = [VF_POOL[0], VF_POOL[6], VF_POOL[7], VF_POOL[8]]
