@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .errors import ScoringConfigError
-from .profile import Criterion, Exclusion, Profile
-from .value_functions import apply_value_function
+from .kernel import BoolArray, FloatArray, KernelResult, as_float_array, score_arrays, weighted_criteria
+from .profile import Criterion, Profile
+from .value_functions import Linear
 
 __all__ = ["ScoreResult", "score"]
 
@@ -21,15 +22,6 @@ _RANK_DECIMALS = 12
 # Ineligible rows are ranked on (score - _INELIGIBLE_OFFSET) so they fall after every eligible row.
 _INELIGIBLE_OFFSET = 10.0
 _NAN_KEY = -100.0
-
-_OPS = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 @dataclass
@@ -70,8 +62,10 @@ class ScoreResult:
             contrib = row[f"contrib_{c.name}"]
             if pd.isna(v) or pd.isna(contrib):
                 continue
-            w_used = float(self.row_weights.at[id, c.name]) if self.row_weights is not None else float(
-                self.weights[c.name]
+            w_used = (
+                float(self.row_weights.at[id, c.name])
+                if self.row_weights is not None
+                else float(self.weights[c.name])
             )
             raw = None
             if self.indicators is not None and c.indicator in self.indicators.columns:
@@ -105,24 +99,17 @@ class ScoreResult:
         return "\n".join(lines)
 
 
-def _as_float(s: pd.Series) -> np.ndarray:
+def _as_float(s: pd.Series) -> FloatArray:
     """A numeric/boolean indicator column as float64 with NaN for missing; ValueError otherwise."""
     if s.dtype == object:
-        out = np.empty(len(s), dtype=np.float64)
-        for i, v in enumerate(s.to_numpy()):
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                out[i] = np.nan
-            elif isinstance(v, str):
-                raise ValueError(f"text value {v!r}")
-            else:
-                out[i] = float(v)
-        return out
+        return as_float_array(s.to_numpy())
     if isinstance(s.dtype, pd.StringDtype) or pd.api.types.is_string_dtype(s.dtype):
         raise ValueError("text column")
-    return s.to_numpy(dtype=np.float64, na_value=np.nan)
+    out: FloatArray = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
 
 
-def _competition_rank(key: np.ndarray) -> np.ndarray:
+def _competition_rank(key: FloatArray) -> npt.NDArray[np.int32]:
     """Row-wise competition ("min") ranks, 1 = highest key; works on (m, n) arrays (NaN-free)."""
     key = np.atleast_2d(key)
     m, n = key.shape
@@ -143,7 +130,7 @@ def _competition_rank(key: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _rank_key(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+def _rank_key(scores: FloatArray, eligible: BoolArray) -> FloatArray:
     """Ranking key: eligible rows by score, then ineligible rows by score, NaN last (new array)."""
     key = np.round(scores, _RANK_DECIMALS)
     eligible = np.broadcast_to(eligible, key.shape)
@@ -158,29 +145,86 @@ def _rank_key(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
 @dataclass
 class _Prepared:
     index: pd.Index
-    values: np.ndarray  # (n, k) value-function outputs after the missing rule; NaN where dropped
-    available: np.ndarray  # (n, k) bool: criterion counts for this row
-    eligible: np.ndarray  # (n,) bool, before the "nothing to score" check
+    kernel: KernelResult
+    eligible: BoolArray  # (n,) bool, before the "nothing to score" check
     excluded_by: list[list[str]]
     missing: list[list[str]]
     notes: list[str]
     frame: pd.DataFrame
 
+    @property
+    def values(self) -> FloatArray:
+        """(n, k) value-function outputs after the missing rule; NaN where dropped."""
+        return self.kernel.values
 
-def _reason_lookup(reasons: pd.DataFrame | None, index: pd.Index):
-    if reasons is None:
-        return lambda col, i: ""
-    r = reasons.reindex(index)
+    @property
+    def available(self) -> BoolArray:
+        """(n, k) bool: criterion counts for this row."""
+        return self.kernel.available
 
-    def get(col: str, i: int) -> str:
-        if col not in r.columns:
-            return ""
-        v = r[col].iloc[i]
-        if v is None or (not isinstance(v, str) and pd.isna(v)):
-            return ""
-        return str(v).strip()
 
-    return get
+class _Reasons:
+    """Why values are missing: each reasons column is read once, as an object array."""
+
+    def __init__(self, reasons: pd.DataFrame | None, index: pd.Index) -> None:
+        self._frame = None if reasons is None else reasons.reindex(index)
+        self._columns: dict[str, npt.NDArray[np.object_] | None] = {}
+
+    def texts(self, col: str, rows: npt.NDArray[np.intp]) -> list[str]:
+        """The stripped reason text for each of ``rows`` ("" where none is given)."""
+        if col not in self._columns:
+            frame = self._frame
+            if frame is not None and col in frame.columns:
+                self._columns[col] = frame[col].to_numpy(dtype=object)
+            else:
+                self._columns[col] = None
+        arr = self._columns[col]
+        if arr is None:
+            return [""] * len(rows)
+        vals = arr[rows]
+        na = np.asarray(pd.isna(vals), dtype=bool)
+        return ["" if m else str(v).strip() for v, m in zip(vals, na, strict=True)]
+
+
+def _columns(indicators: pd.DataFrame, profile: Profile) -> dict[str, npt.ArrayLike]:
+    """The kernel's input: float64 columns for criteria and numeric exclusions (NaN = missing) and
+    object columns for string-valued exclusions. Raises ScoringConfigError if the table does not fit."""
+    problems = []
+    for c in profile.criteria:
+        if c.indicator not in indicators.columns:
+            problems.append(f"indicators: no column {c.indicator!r} (needed by criteria.{c.name})")
+    for e in profile.exclusions:
+        if e.indicator not in indicators.columns:
+            problems.append(f"indicators: no column {e.indicator!r} (needed by exclusion {e.name})")
+    floats: dict[str, FloatArray] = {}
+    for c in profile.criteria:
+        if c.indicator in indicators.columns and c.indicator not in floats:
+            try:
+                floats[c.indicator] = _as_float(indicators[c.indicator])
+            except (TypeError, ValueError) as exc:
+                problems.append(
+                    f"indicators: column {c.indicator!r} must be numeric or boolean "
+                    f"(dtype {indicators[c.indicator].dtype}; {exc})"
+                )
+    if problems:
+        raise ScoringConfigError(problems, header=f"indicator table does not fit profile '{profile.name}'")
+    texts: dict[str, npt.NDArray[np.object_]] = {}
+    for e in profile.exclusions:
+        if isinstance(e.value, str):
+            texts[e.indicator] = indicators[e.indicator].to_numpy(dtype=object)
+        elif e.indicator not in floats:
+            try:
+                floats[e.indicator] = _as_float(indicators[e.indicator])
+            except (TypeError, ValueError) as exc:
+                raise ScoringConfigError(
+                    [
+                        f"indicators: column {e.indicator!r} must be numeric or boolean for exclusion "
+                        f"{e.name} ({exc})"
+                    ]
+                ) from None
+    # A column compared both as text and as numbers is passed as objects: the kernel converts it to
+    # the same floats, and the string comparison sees the table's own values.
+    return {**floats, **texts}
 
 
 def _prepare(indicators: pd.DataFrame, profile: Profile, reasons: pd.DataFrame | None) -> _Prepared:
@@ -195,132 +239,77 @@ def _prepare(indicators: pd.DataFrame, profile: Profile, reasons: pd.DataFrame |
     if reasons is not None and not isinstance(reasons, pd.DataFrame):
         raise TypeError("reasons must be a DataFrame indexed like indicators")
 
-    problems = []
-    for c in profile.criteria:
-        if c.indicator not in indicators.columns:
-            problems.append(f"indicators: no column {c.indicator!r} (needed by criteria.{c.name})")
-    for e in profile.exclusions:
-        if e.indicator not in indicators.columns:
-            problems.append(f"indicators: no column {e.indicator!r} (needed by exclusion {e.name})")
-    cols: dict[str, np.ndarray] = {}
-    for c in profile.criteria:
-        if c.indicator in indicators.columns and c.indicator not in cols:
-            try:
-                cols[c.indicator] = _as_float(indicators[c.indicator])
-            except (TypeError, ValueError) as exc:
-                problems.append(
-                    f"indicators: column {c.indicator!r} must be numeric or boolean "
-                    f"(dtype {indicators[c.indicator].dtype}; {exc})"
-                )
-    if problems:
-        raise ScoringConfigError(problems, header=f"indicator table does not fit profile '{profile.name}'")
+    data = _columns(indicators, profile)
+    k = score_arrays(weighted_criteria(profile), data, exclusions=profile.exclusions)
 
-    n, k = len(index), len(profile.criteria)
-    reason_of = _reason_lookup(reasons, index)
-    values = np.empty((n, k), dtype=np.float64)
-    available = np.ones((n, k), dtype=bool)
-    eligible = np.ones(n, dtype=bool)
+    n = len(index)
+    why = _Reasons(reasons, index)
     excluded_by: list[list[str]] = [[] for _ in range(n)]
     missing: list[list[str]] = [[] for _ in range(n)]
     notes: list[str] = []
 
     for j, c in enumerate(profile.criteria):
-        raw = cols[c.indicator]
-        vals = apply_value_function(c.value_function, raw)
-        miss = np.isnan(raw)
+        miss = k.missing[:, j]
         nm = int(miss.sum())
         vf = c.value_function
-        if getattr(vf, "type", "") == "linear" and (vf.min is None or vf.max is None) and nm < n:
+        if isinstance(vf, Linear) and (vf.min is None or vf.max is None) and nm < n:
+            raw = as_float_array(data[c.indicator])
             fin = raw[np.isfinite(raw)]
             if fin.size:
                 lo = vf.min if vf.min is not None else float(fin.min())
                 hi = vf.max if vf.max is not None else float(fin.max())
                 notes.append(f"{c.name}: linear range [{lo:.6g}, {hi:.6g}] taken from the observed data")
-        if nm:
-            rule = c.missing
-            what = c.indicator if c.indicator == c.name else f"{c.indicator} (criterion {c.name})"
-            detail = ""
-            if rule == "worst":
-                vals[miss] = 0.0
-                treat = "scored worst (0)"
-            elif rule == "neutral":
-                vals[miss] = 0.5
-                treat = "scored neutral (0.5)"
-            elif rule == "median":
-                present = vals[~miss]
-                if present.size:
-                    med = float(np.median(present))
-                    detail = f" (median value {med:.3f})"
-                else:
-                    med = 0.5
-                    detail = " (no row has a value, so the median rule fell back to neutral 0.5)"
-                vals[miss] = med
-                treat = f"scored median ({med:.3f})"
-            elif rule == "exclude":
-                available[miss, j] = False
-                eligible[miss] = False
-                treat = "row excluded"
-            elif rule == "renormalise":
-                available[miss, j] = False
-                treat = "dropped; remaining weights renormalised"
-            else:  # pragma: no cover - validated at load time
-                raise ScoringConfigError([f"criteria.{c.name}.missing: unknown rule {rule!r}"])
-            for i in np.flatnonzero(miss):
-                why = reason_of(c.indicator, i)
-                missing[i].append(f"{c.name} missing{f' ({why})' if why else ''}: {treat}")
-                if rule == "exclude":
-                    excluded_by[i].append(f"{c.name}: missing ({why or 'no value'})")
-            notes.append(f"{nm} row{'s' if nm != 1 else ''} missing {what}: scored by rule '{rule}'{detail}")
-        vals[~available[:, j]] = np.nan
-        values[:, j] = vals
+        if not nm:
+            continue
+        rule = c.missing
+        what = c.indicator if c.indicator == c.name else f"{c.indicator} (criterion {c.name})"
+        detail = ""
+        if rule == "worst":
+            treat = "scored worst (0)"
+        elif rule == "neutral":
+            treat = "scored neutral (0.5)"
+        elif rule == "median":
+            med = float(k.medians[j])
+            if nm < n:
+                detail = f" (median value {med:.3f})"
+            else:
+                detail = " (no row has a value, so the median rule fell back to neutral 0.5)"
+            treat = f"scored median ({med:.3f})"
+        elif rule == "exclude":
+            treat = "row excluded"
+        else:  # "renormalise"; the kernel has rejected unknown rules
+            treat = "dropped; remaining weights renormalised"
+        rows = np.flatnonzero(miss)
+        for i, reason in zip(rows, why.texts(c.indicator, rows), strict=True):
+            missing[i].append(f"{c.name} missing{f' ({reason})' if reason else ''}: {treat}")
+            if rule == "exclude":
+                excluded_by[i].append(f"{c.name}: missing ({reason or 'no value'})")
+        notes.append(f"{nm} row{'s' if nm != 1 else ''} missing {what}: scored by rule '{rule}'{detail}")
 
-    for e in profile.exclusions:
-        hit, unchecked = _evaluate_exclusion(indicators[e.indicator], e)
-        eligible &= ~hit
+    for m, e in enumerate(profile.exclusions):
+        hit, unchecked = k.hit[:, m], k.unchecked[:, m]
         for i in np.flatnonzero(hit):
             excluded_by[i].append(e.reason)
-        for i in np.flatnonzero(unchecked):
-            why = reason_of(e.indicator, i)
-            missing[i].append(f"exclusion {e.name} not checked: {e.indicator} missing{f' ({why})' if why else ''}")
-        nh, nu = int(hit.sum()), int(unchecked.sum())
+        rows = np.flatnonzero(unchecked)
+        for i, reason in zip(rows, why.texts(e.indicator, rows), strict=True):
+            missing[i].append(
+                f"exclusion {e.name} not checked: {e.indicator} missing{f' ({reason})' if reason else ''}"
+            )
+        nh, nu = int(hit.sum()), len(rows)
         if nh:
             notes.append(f"{nh} row{'s' if nh != 1 else ''} excluded by {e.name}: {e.reason}")
         if nu:
-            notes.append(f"exclusion {e.name} not checked for {nu} row{'s' if nu != 1 else ''}: {e.indicator} missing")
-    return _Prepared(index, values, available, eligible, excluded_by, missing, notes, indicators)
-
-
-def _evaluate_exclusion(col: pd.Series, e: Exclusion) -> tuple[np.ndarray, np.ndarray]:
-    """(excluded, not_checked) boolean arrays for one exclusion rule."""
-    op = _OPS[e.op]
-    if isinstance(e.value, str):
-        arr = col.to_numpy(dtype=object)
-        unchecked = np.asarray(pd.isna(col), dtype=bool)
-        hit = np.array([(not u) and bool(op(str(v), e.value)) for v, u in zip(arr, unchecked)], dtype=bool)
-        return hit, unchecked
-    try:
-        x = _as_float(col)
-    except (TypeError, ValueError) as exc:
-        raise ScoringConfigError(
-            [f"indicators: column {e.indicator!r} must be numeric or boolean for exclusion {e.name} ({exc})"]
-        ) from None
-    unchecked = np.isnan(x)
-    with np.errstate(invalid="ignore"):
-        hit = op(x, float(e.value)) & ~unchecked
-    return np.asarray(hit, dtype=bool), unchecked
+            notes.append(
+                f"exclusion {e.name} not checked for {nu} row{'s' if nu != 1 else ''}: {e.indicator} missing"
+            )
+    eligible = ~k.missing_exclude & ~k.excluded
+    return _Prepared(index, k, eligible, excluded_by, missing, notes, indicators)
 
 
 def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
-    w = profile.weights.to_numpy(dtype=np.float64)
+    k = p.kernel
     n = len(p.index)
-    wa = np.where(p.available, w[None, :], 0.0)
-    den = wa.sum(axis=1)
-    scorable = den > 0
-    row_w = np.divide(wa, den[:, None], out=np.zeros_like(wa), where=scorable[:, None])
-    contrib = row_w * np.where(p.available, p.values, 0.0)
-    contrib[~scorable] = np.nan
-    scores = contrib.sum(axis=1)
-    scores = np.where(scorable, np.clip(scores, 0.0, 1.0), np.nan)
+    scorable = k.scorable
     eligible = p.eligible & scorable
     notes = list(p.notes)
     n_unscorable = int((~scorable).sum())
@@ -328,18 +317,18 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
         p.excluded_by[i].append("no positively weighted criterion has a value (all dropped by missing rules)")
     if n_unscorable:
         notes.append(f"{n_unscorable} row(s) could not be scored: every weighted criterion was dropped")
-    ranks = _competition_rank(_rank_key(scores, eligible))[0]
+    ranks = _competition_rank(_rank_key(k.score, eligible))[0]
 
     data: dict[str, Any] = {
-        "score": scores,
+        "score": k.score,
         "rank": ranks.astype(np.int64),
         "eligible": eligible,
         "excluded_by": ["; ".join(x) for x in p.excluded_by],
         "missing": ["; ".join(x) for x in p.missing],
     }
     for j, c in enumerate(profile.criteria):
-        data[f"value_{c.name}"] = p.values[:, j]
-        data[f"contrib_{c.name}"] = contrib[:, j]
+        data[f"value_{c.name}"] = k.values[:, j]
+        data[f"contrib_{c.name}"] = k.contributions[:, j]
     table = pd.DataFrame(data, index=p.index)
     n_ex = int((~eligible).sum())
     if n_ex:
@@ -351,13 +340,11 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
         profile=profile,
         notes=notes,
         indicators=p.frame[[c for c in cols if c in p.frame.columns]],
-        row_weights=pd.DataFrame(row_w, index=p.index, columns=[c.name for c in profile.criteria]),
+        row_weights=pd.DataFrame(k.weights, index=p.index, columns=[c.name for c in profile.criteria]),
     )
 
 
-def score(
-    indicators: pd.DataFrame, profile: Profile, *, reasons: pd.DataFrame | None = None
-) -> ScoreResult:
+def score(indicators: pd.DataFrame, profile: Profile, *, reasons: pd.DataFrame | None = None) -> ScoreResult:
     """Score and rank every row of ``indicators`` under ``profile``.
 
     ``indicators``: unique index (region code / application id), one numeric or boolean column per

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,16 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOP_KEYS = ("meta", "sections", "criteria", "exclusions")
 _META_KEYS = ("name", "title", "level", "description", "missing_default")
 _SECTION_KEYS = ("label", "weight", "description")
-_CRITERION_KEYS = ("indicator", "section", "weight", "label", "unit", "description", "value_function", "missing")
+_CRITERION_KEYS = (
+    "indicator",
+    "section",
+    "weight",
+    "label",
+    "unit",
+    "description",
+    "value_function",
+    "missing",
+)
 _EXCLUSION_KEYS = ("name", "indicator", "op", "value", "reason")
 
 
@@ -132,7 +142,9 @@ class Profile:
             if key.startswith("sections."):
                 sname = key.split(".", 1)[1]
                 if sname not in data["sections"]:
-                    problems.append(f"with_weights: unknown section {sname!r}; known: {', '.join(data['sections'])}")
+                    problems.append(
+                        f"with_weights: unknown section {sname!r}; known: {', '.join(data['sections'])}"
+                    )
                     continue
                 data["sections"][sname]["weight"] = w
             elif key in data["criteria"]:
@@ -188,7 +200,9 @@ def _effective_weights(sections: Mapping[str, Section], criteria: Iterable[Crite
         raw.append(sections[c.section].weight * c.weight / s if s > 0 else 0.0)
     total = math.fsum(raw)
     vals = [r / total if total > 0 else 0.0 for r in raw]
-    return pd.Series(vals, index=pd.Index([c.name for c in criteria], dtype=object), name="weight", dtype="float64")
+    return pd.Series(
+        vals, index=pd.Index([c.name for c in criteria], dtype=object), name="weight", dtype="float64"
+    )
 
 
 # ---------------------------------------------------------------------- parsing
@@ -217,7 +231,9 @@ def _check_str(v: Any, where: str, problems: list[str], *, required: bool = Fals
     return v
 
 
-def _unknown_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str, problems: list[str]) -> None:
+def _unknown_keys(
+    table: Mapping[str, Any], allowed: tuple[str, ...], where: str, problems: list[str]
+) -> None:
     for k in table:
         if k not in allowed:
             problems.append(f"{where}{k}: unknown key; allowed: {', '.join(allowed)}")
@@ -252,7 +268,8 @@ def profile_from_dict(
     missing_default = meta.get("missing_default", "worst")
     if missing_default not in MISSING_RULES:
         problems.append(
-            f"{src}meta.missing_default: unknown missing rule {missing_default!r}; known: {', '.join(MISSING_RULES)}"
+            f"{src}meta.missing_default: unknown missing rule {missing_default!r}; "
+            f"known: {', '.join(MISSING_RULES)}"
         )
         missing_default = "worst"
 
@@ -300,23 +317,31 @@ def profile_from_dict(
         _unknown_keys(ct, _CRITERION_KEYS, f"{where}.", problems)
         indicator = _check_str(ct.get("indicator"), f"{where}.indicator", problems, default=cname) or cname
         if known_ind is not None and indicator not in known_ind:
-            problems.append(f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}")
+            problems.append(
+                f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}"
+            )
         section = ct.get("section")
         if section is None:
             problems.append(f"{where}.section: required; known sections: {', '.join(sections) or 'none'}")
         elif section not in sections:
-            problems.append(f"{where}.section: unknown section {section!r}; known: {', '.join(sections) or 'none'}")
+            problems.append(
+                f"{where}.section: unknown section {section!r}; known: {', '.join(sections) or 'none'}"
+            )
             section = None
         w = _check_weight(ct.get("weight", 1.0), f"{where}.weight", problems)
         if w is None:
             weights_ok = False
         vf, vf_problems = parse_value_function(ct.get("value_function"), f"{where}.value_function")
         if "value_function" not in ct:
-            vf_problems = [f"{where}.value_function: required, e.g. {{ type = \"linear\", direction = \"higher\" }}"]
+            vf_problems = [
+                f'{where}.value_function: required, e.g. {{ type = "linear", direction = "higher" }}'
+            ]
         problems.extend(vf_problems)
         missing = ct.get("missing", missing_default)
         if missing not in MISSING_RULES:
-            problems.append(f"{where}.missing: unknown missing rule {missing!r}; known: {', '.join(MISSING_RULES)}")
+            problems.append(
+                f"{where}.missing: unknown missing rule {missing!r}; known: {', '.join(MISSING_RULES)}"
+            )
         if section is None or w is None or vf is None or missing not in MISSING_RULES:
             continue
         criteria.append(
@@ -342,14 +367,17 @@ def profile_from_dict(
             sec = sections[sname]
             if not cs and sec.weight > 0:
                 problems.append(
-                    f"{src}sections.{sname}.weight: a section with no criteria must have weight 0 (got {sec.weight:g})"
+                    f"{src}sections.{sname}.weight: a section with no criteria must have weight 0 "
+                    f"(got {sec.weight:g})"
                 )
             elif cs and sec.weight > 0 and all(c.weight == 0 for c in cs):
                 problems.append(
                     f"{src}sections.{sname}: weight {sec.weight:g} but all its criteria have weight 0"
                 )
         if _effective_weights(sections, criteria).sum() <= 0:
-            problems.append(f"{src}weights: all effective weights are zero; at least one criterion needs weight > 0")
+            problems.append(
+                f"{src}weights: all effective weights are zero; at least one criterion needs weight > 0"
+            )
 
     # ---- exclusions
     exclusions: list[Exclusion] = []
@@ -381,7 +409,9 @@ def profile_from_dict(
             problems.append(f"{where}.indicator: must be a string (got {indicator!r})")
             ok = False
         elif known_ind is not None and indicator not in known_ind:
-            problems.append(f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}")
+            problems.append(
+                f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}"
+            )
         op = et.get("op")
         if op not in OPS:
             problems.append(f"{where}.op: must be one of {' '.join(OPS)} (got {op!r})")
@@ -392,7 +422,9 @@ def profile_from_dict(
             ok = False
         elif isinstance(value, (bool, str)):
             if op in OPS and op not in ("==", "!="):
-                problems.append(f"{where}.op: {op!r} needs a numeric value; booleans/strings allow only == and !=")
+                problems.append(
+                    f"{where}.op: {op!r} needs a numeric value; booleans/strings allow only == and !="
+                )
                 ok = False
         elif isinstance(value, (int, float)) and math.isfinite(value):
             value = float(value)
@@ -403,7 +435,14 @@ def profile_from_dict(
         if not isinstance(reason, str) or not reason.strip():
             problems.append(f"{where}.reason: required (plain-English reason shown to users)")
             ok = False
-        if ok:
+        if (
+            ok
+            and isinstance(ename, str)
+            and isinstance(indicator, str)
+            and isinstance(op, str)
+            and isinstance(value, (bool, str, float))
+            and isinstance(reason, str)
+        ):
             exclusions.append(Exclusion(name=ename, indicator=indicator, op=op, value=value, reason=reason))
 
     if problems:
@@ -421,9 +460,7 @@ def profile_from_dict(
     )
 
 
-def parse_profile(
-    text: str, *, source: str = "<string>", indicators: Iterable[str] | None = None
-) -> Profile:
+def parse_profile(text: str, *, source: str = "<string>", indicators: Iterable[str] | None = None) -> Profile:
     """Parse and validate a TOML profile from text. Raises :class:`ScoringConfigError`."""
     try:
         data = tomllib.loads(text)
@@ -432,7 +469,7 @@ def parse_profile(
     return profile_from_dict(data, source=source, indicators=indicators)
 
 
-def _bundled_dir():
+def _bundled_dir() -> Traversable:
     return resources.files("scoring").joinpath("profiles")
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .engine import _competition_rank, _finish, _prepare, _rank_key
@@ -13,7 +16,7 @@ __all__ = ["sensitivity"]
 _CHUNK = 2048  # draws per matrix product (fixed so results do not depend on memory)
 
 
-def _rank_quantiles(counts: np.ndarray, qs) -> np.ndarray:
+def _rank_quantiles(counts: npt.NDArray[np.int64], qs: Sequence[float]) -> npt.NDArray[np.intp]:
     """Inverted-CDF quantiles (numpy ``method="inverted_cdf"``) of each row's rank histogram.
 
     ``counts[i, r]`` = draws in which row i had rank r. The q-quantile is the smallest rank r with

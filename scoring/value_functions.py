@@ -29,9 +29,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Union
+from itertools import pairwise
+from typing import Any, ClassVar, TypeAlias, TypeGuard
 
 import numpy as np
+import numpy.typing as npt
 
 from .errors import ScoringConfigError
 
@@ -57,7 +59,7 @@ def _fmt(v: Any) -> str:
     return repr(v) if isinstance(v, str) else str(v)
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
@@ -150,7 +152,7 @@ class Steps(_Base):
             out.append(f"{where}.breaks: must be a non-empty list of numbers")
         if any(not _is_number(b) for b in breaks):
             out.append(f"{where}.breaks: every break must be a finite number (got {breaks!r})")
-        elif any(b2 <= b1 for b1, b2 in zip(breaks, breaks[1:])):
+        elif any(b2 <= b1 for b1, b2 in pairwise(breaks)):
             out.append(f"{where}.breaks: must be strictly increasing (got {[_fmt(b) for b in breaks]})")
         if len(scores) != len(breaks) + 1:
             out.append(
@@ -164,9 +166,9 @@ class Steps(_Base):
     @property
     def better(self) -> str:
         s = self.scores
-        if all(b >= a for a, b in zip(s, s[1:])):
+        if all(b >= a for a, b in pairwise(s)):
             return "higher"
-        if all(b <= a for a, b in zip(s, s[1:])):
+        if all(b <= a for a, b in pairwise(s)):
             return "lower"
         return "mixed"
 
@@ -208,11 +210,10 @@ class Boolean(_Base):
         return "higher" if self.true_score >= self.false_score else "lower"
 
 
-ValueFunction = Union[Linear, Percentile, Steps, Decay, Boolean]
+ValueFunction: TypeAlias = Linear | Percentile | Steps | Decay | Boolean
 
-VALUE_FUNCTION_TYPES: dict[str, type] = {
-    c.type: c for c in (Linear, Percentile, Steps, Decay, Boolean)  # type: ignore[attr-defined]
-}
+_CLASSES: tuple[type[ValueFunction], ...] = (Linear, Percentile, Steps, Decay, Boolean)
+VALUE_FUNCTION_TYPES: dict[str, type[ValueFunction]] = {c.type: c for c in _CLASSES}
 
 # parameter name -> (kind, required)
 _PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -231,7 +232,7 @@ def parse_value_function(spec: Any, where: str) -> tuple[ValueFunction | None, l
     ``"aigz.toml: criteria.dist_gsp_km.value_function"``.
     """
     if not isinstance(spec, Mapping):
-        return None, [f"{where}: must be a table like {{ type = \"linear\", ... }} (got {spec!r})"]
+        return None, [f'{where}: must be a table like {{ type = "linear", ... }} (got {spec!r})']
     vtype = spec.get("type")
     if vtype is None:
         return None, [f"{where}.type: missing; one of {', '.join(_PARAMS)}"]
@@ -243,7 +244,8 @@ def parse_value_function(spec: Any, where: str) -> tuple[ValueFunction | None, l
     for key in spec:
         if key != "type" and key not in allowed:
             problems.append(
-                f"{where}.{key}: unknown parameter for type {vtype!r}; allowed: {', '.join(allowed) or 'none'}"
+                f"{where}.{key}: unknown parameter for type {vtype!r}; "
+                f"allowed: {', '.join(allowed) or 'none'}"
             )
     type_ok = True
     for key, (kind, required) in allowed.items():
@@ -275,7 +277,10 @@ def parse_value_function(spec: Any, where: str) -> tuple[ValueFunction | None, l
         cls = VALUE_FUNCTION_TYPES[vtype]
         full = {k: params.get(k, getattr(cls, k, None)) for k in allowed}
         if vtype == "boolean":
-            full = {"true_score": params.get("true_score", 1.0), "false_score": params.get("false_score", 0.0)}
+            full = {
+                "true_score": params.get("true_score", 1.0),
+                "false_score": params.get("false_score", 0.0),
+            }
         problems.extend(cls._semantic_problems(full, where))
     if problems:
         return None, problems
@@ -291,13 +296,14 @@ def value_function_from_dict(spec: Mapping[str, Any], where: str = "value_functi
     return vf
 
 
-def _finite(a: np.ndarray) -> np.ndarray:
-    return a[np.isfinite(a)]
+def _finite(a: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    out: npt.NDArray[np.float64] = a[np.isfinite(a)]
+    return out
 
 
 def apply_value_function(
-    vf: ValueFunction, values: Any, reference: Any | None = None
-) -> np.ndarray:
+    vf: ValueFunction, values: npt.ArrayLike, reference: npt.ArrayLike | None = None
+) -> npt.NDArray[np.float64]:
     """Map raw ``values`` (NaN = missing) to [0, 1] with ``vf``; NaN stays NaN.
 
     ``reference`` (optional) is the distribution used by ``linear`` without explicit bounds and by
@@ -329,12 +335,13 @@ def apply_value_function(
             with np.errstate(invalid="ignore"):
                 t = (xv - lo) / (hi - lo) if vf.direction == "higher" else (hi - xv) / (hi - lo)
             out[ok] = np.clip(t, 0.0, 1.0)
-        elif vf.min is None and vf.max is None:
-            out[ok] = 1.0  # degenerate observed range: nothing distinguishes the rows
         else:
             bound = vf.min if vf.min is not None else vf.max
-            hit = xv >= bound if vf.direction == "higher" else xv <= bound
-            out[ok] = hit.astype(np.float64)
+            if bound is None:
+                out[ok] = 1.0  # degenerate observed range: nothing distinguishes the rows
+            else:
+                hit = xv >= bound if vf.direction == "higher" else xv <= bound
+                out[ok] = hit.astype(np.float64)
     elif isinstance(vf, Percentile):
         ref = x if reference is None else np.asarray(reference, dtype=np.float64)
         r = np.sort(ref[~np.isnan(ref)].ravel())

@@ -164,3 +164,71 @@ def test_tiled_equals_whole():
     whole = compute_array(inputs, 1000)
     np.testing.assert_array_equal(small, whole)
     assert np.isfinite(whole[0]).sum() > 900
+
+
+CROSS_PROFILE = {
+    "meta": {"name": "cross", "level": "site"},
+    "sections": {"power": {"weight": 0.3}, "other": {"weight": 0.7}},
+    "criteria": {
+        "dist_substation_km": {"section": "power", "weight": 3, "missing": "worst",
+                               "value_function": {"type": "decay", "half_distance": 4}},
+        "dist_circuit_km": {"section": "power", "weight": 1, "missing": "median",
+                            "value_function": {"type": "linear", "direction": "lower"}},
+        "rtt_london_ms": {"section": "other", "weight": 1, "missing": "neutral",
+                          "value_function": {"type": "percentile", "direction": "lower"}},
+        "population_30km": {"section": "other", "weight": 2, "missing": "renormalise",
+                            "value_function": {"type": "percentile", "direction": "higher"}},
+        "dist_ix_km": {"section": "other", "weight": 1, "missing": "median",
+                       "value_function": {"type": "steps", "breaks": [5, 15], "scores": [1.0, 0.6, 0.2]}},
+        "in_discount_area": {"section": "other", "weight": 1, "value_function": {"type": "boolean"}},
+        "protected_share": {"section": "other", "weight": 1, "missing": "exclude",
+                            "value_function": {"type": "linear", "min": 0, "max": 0.5, "direction": "lower"}},
+    },
+    "exclusions": [
+        {"name": "mostly_protected", "indicator": "protected_share", "op": ">", "value": 0.5,
+         "reason": "protected"},
+        {"name": "fz3", "indicator": "in_flood_zone_3", "op": "==", "value": True, "reason": "flood"},
+    ],
+}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_table_engine_and_surface_give_identical_scores(seed):
+    """One kernel: the same indicator values score identically as table rows and as cells."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n = 15
+    df = pd.DataFrame(
+        {
+            "dist_substation_km": rng.gamma(2.0, 5.0, n),
+            "dist_circuit_km": rng.gamma(2.0, 8.0, n),
+            "rtt_london_ms": np.round(rng.uniform(0.5, 9.0, n), 1),
+            "population_30km": rng.lognormal(13, 1, n),
+            "dist_ix_km": rng.gamma(2.0, 10.0, n),
+            "in_discount_area": (rng.random(n) < 0.3).astype(float),
+            "protected_share": rng.choice([0.0, 0.2, 1.0], n),
+            "in_flood_zone_3": (rng.random(n) < 0.2).astype(float),
+        },
+        index=[f"cell{i}" for i in range(n)],
+    )
+    for col in df.columns:
+        df.loc[rng.random(n) < 0.25, col] = np.nan
+    profile = scoring.profile_from_dict(CROSS_PROFILE)
+    table = scoring.score(df, profile).table
+
+    plan = plan_from_profile(profile)
+    assert not plan.dropped and not plan.dropped_exclusions
+    cells = {c: df[c].to_numpy() for c in df.columns}
+    plan.set_reference(cells)  # the table engine's reference is the scored rows themselves
+    score, excluded, unknown = score_cells(plan, cells)
+
+    np.testing.assert_array_equal(score, table["score"].to_numpy())  # bit for bit, NaN where unscorable
+    reasons = table["excluded_by"]
+    hit = np.array([bool({"protected", "flood"} & set(r.split("; "))) for r in reasons])
+    np.testing.assert_array_equal(excluded, hit)
+    missing_exclude = df["protected_share"].isna().to_numpy()
+    unchecked = df[["protected_share", "in_flood_zone_3"]].isna().any(axis=1).to_numpy()
+    np.testing.assert_array_equal(unknown, (unchecked | missing_exclude) & ~hit)
+    eligible = table["eligible"].to_numpy()
+    np.testing.assert_array_equal(eligible, ~hit & ~missing_exclude & np.isfinite(score))

@@ -1,21 +1,27 @@
 """Map a scoring profile onto cell indicators: which criteria a cell can be scored on, their
 renormalised weights, missing rules, and which exclusions apply per cell.
 
-The scoring engine (``scoring``) works on a table of rows; a surface works on arrays of cells. This
-module keeps the per-cell arithmetic close to ``scoring.engine`` (same value functions, same
-missing rules) but vectorised over a tile:
+The scoring engine (``scoring``) works on a table of rows; a surface works on arrays of cells. Both
+go through the same kernel, ``scoring.kernel.score_arrays`` (value functions, missing rules, per-row
+weights, exclusion operators); this module only decides what the surface feeds it and how it reads
+the result:
 
-* ``worst`` -> 0, ``neutral`` -> 0.5, ``median`` -> the median of the value function over the fixed
-  national reference lattice (see ``SurfaceSpec.reference_resolution_m``),
+* data-dependent value functions (percentile, linear without bounds) and the ``median`` rule use the
+  fixed national reference lattice (see ``SurfaceSpec.reference_resolution_m``), not the tile, so
+  every tile is scored against the same distribution,
+* ``worst`` -> 0, ``neutral`` -> 0.5, ``median`` -> the median of the value function over that
+  reference,
 * ``renormalise`` -> the criterion is dropped for that cell and the remaining weights of the cell are
   renormalised to sum to 1,
 * ``exclude`` -> dropped as for ``renormalise`` and the cell's exclusion state becomes UNKNOWN (a
   missing value is not evidence that the cell is ruled out).
+
+The kernel gets the profile's effective weights (``CellCriterion.profile_weight``); it renormalises
+them per cell, so a cell scores exactly as a table row with the same indicator values would.
 """
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,12 +41,10 @@ CELL_INDICATORS: dict[str, str] = {
     "in_flood_zone_3": "1 in Flood Zone 3, 0 checked and clear, NaN not checked",
 }
 
-_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
-        "!=": operator.ne}
-
 
 def apply_vf(vf: Any, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-    """Adapter to ``scoring.value_functions.apply_value_function`` (the one place it is called)."""
+    """Adapter to ``scoring.value_functions.apply_value_function`` (public name kept; scoring itself
+    goes through ``scoring.kernel``)."""
     from scoring.value_functions import apply_value_function
 
     return apply_value_function(vf, values, reference)
@@ -48,17 +52,24 @@ def apply_vf(vf: Any, values: np.ndarray, reference: np.ndarray | None = None) -
 
 def is_data_dependent(vf: Any) -> bool:
     """True for value functions whose output depends on a reference distribution."""
-    t = getattr(vf, "type", "")
-    return t == "percentile" or (t == "linear" and (vf.min is None or vf.max is None))
+    from scoring.kernel import is_data_dependent as data_dependent
+
+    return data_dependent(vf)
 
 
 @dataclass(frozen=True)
 class CellCriterion:
     name: str
     indicator: str
-    weight: float  # renormalised over the kept criteria (sums to 1)
+    weight: float  # renormalised over the kept criteria (sums to 1); what the tags report
     value_function: Any
     missing: str
+    # the profile's effective weight, given to the kernel (None: use ``weight``)
+    profile_weight: float | None = None
+
+    @property
+    def kernel_weight(self) -> float:
+        return self.weight if self.profile_weight is None else self.profile_weight
 
 
 @dataclass(frozen=True)
@@ -92,14 +103,16 @@ class CriteriaPlan:
         return any(is_data_dependent(c.value_function) or c.missing == "median" for c in self.criteria)
 
     def set_reference(self, values: dict[str, np.ndarray]) -> None:
-        """Store the national reference distribution (finite values per indicator)."""
+        """Store the national reference distribution (finite values per indicator) and the value the
+        ``median`` rule fills in for each criterion (its median over the reference; 0.5 without one)."""
+        from scoring.kernel import median_value
+
         self.reference = {k: np.asarray(v, dtype=np.float64)[np.isfinite(v)] for k, v in values.items()}
         self.medians = {}
         for c in self.criteria:
             if c.missing == "median":
                 ref = self.reference.get(c.indicator)
-                vals = apply_vf(c.value_function, ref, self._ref_for(c)) if ref is not None and ref.size else None
-                self.medians[c.name] = float(np.median(vals)) if vals is not None and vals.size else 0.5
+                self.medians[c.name] = median_value(c.value_function, ref, ref) if ref is not None else 0.5
 
     def _ref_for(self, c: CellCriterion) -> np.ndarray | None:
         if is_data_dependent(c.value_function):
@@ -122,11 +135,15 @@ class CriteriaPlan:
         }
 
 
-def plan_from_profile(profile: Any, extra_exclusions: tuple[tuple[str, str, float], ...] = ()) -> CriteriaPlan:
+def plan_from_profile(
+    profile: Any, extra_exclusions: tuple[tuple[str, str, float], ...] = ()
+) -> CriteriaPlan:
     """Keep the criteria whose indicator is a cell indicator, renormalise their effective weights.
 
     ``profile`` is a ``scoring.Profile`` (``.name``, ``.criteria``, ``.weights``, ``.exclusions``).
     """
+    from scoring.kernel import OPS
+
     weights = profile.weights
     kept, dropped = [], []
     for c in profile.criteria:
@@ -138,7 +155,14 @@ def plan_from_profile(profile: Any, extra_exclusions: tuple[tuple[str, str, floa
             f"(cell indicators: {', '.join(CELL_INDICATORS)})"
         )
     criteria = tuple(
-        CellCriterion(c.name, c.indicator, float(weights[c.name]) / total, c.value_function, c.missing)
+        CellCriterion(
+            c.name,
+            c.indicator,
+            float(weights[c.name]) / total,
+            c.value_function,
+            c.missing,
+            float(weights[c.name]),
+        )
         for c in kept
     )
     excl, excl_dropped = [], []
@@ -149,12 +173,14 @@ def plan_from_profile(profile: Any, extra_exclusions: tuple[tuple[str, str, floa
             excl_dropped.append(e.name)
     seen = {(e.indicator, e.op, e.value) for e in excl}
     for ind, op, val in extra_exclusions:
-        if ind not in CELL_INDICATORS or op not in _OPS:
+        if ind not in CELL_INDICATORS or op not in OPS:
             raise ValueError(f"extra exclusion ({ind!r}, {op!r}, {val!r}): unknown indicator or operator")
         if (ind, op, float(val)) not in seen:
             excl.append(CellExclusion(f"extra_{ind}", ind, op, float(val)))
             seen.add((ind, op, float(val)))
-    return CriteriaPlan(profile.name, criteria, tuple(excl), tuple(c.name for c in dropped), tuple(excl_dropped))
+    return CriteriaPlan(
+        profile.name, criteria, tuple(excl), tuple(c.name for c in dropped), tuple(excl_dropped)
+    )
 
 
 def load_plan(profile_name: str, extra_exclusions: tuple[tuple[str, str, float], ...] = ()) -> CriteriaPlan:
@@ -164,46 +190,27 @@ def load_plan(profile_name: str, extra_exclusions: tuple[tuple[str, str, float],
 
 
 def score_cells(plan: CriteriaPlan, ind: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Score 1-D arrays of cell indicators.
+    """Score 1-D arrays of cell indicators with ``scoring.kernel.score_arrays``.
 
     Returns ``(score, excluded, unknown)``: score in [0, 1] before exclusions (NaN if no weighted
     criterion has a value), and boolean excluded / unknown (not excluded, but some exclusion could not
     be checked, or a criterion with missing rule ``exclude`` had no value).
     """
-    n = len(next(iter(ind.values()))) if ind else 0
-    num = np.zeros(n, dtype=np.float64)
-    den = np.zeros(n, dtype=np.float64)
-    unknown = np.zeros(n, dtype=bool)
+    from scoring.kernel import WeightedCriterion, score_arrays
+
+    criteria = [
+        WeightedCriterion(c.name, c.indicator, c.kernel_weight, c.value_function, c.missing)
+        for c in plan.criteria
+    ]
+    reference: dict[str, np.ndarray] = {}
     for c in plan.criteria:
-        raw = ind[c.indicator].astype(np.float64, copy=False)
-        v = apply_vf(c.value_function, raw, plan._ref_for(c))
-        miss = np.isnan(raw)
-        w_cell = np.full(n, c.weight)
-        if miss.any():
-            if c.missing == "worst":
-                v[miss] = 0.0
-            elif c.missing == "neutral":
-                v[miss] = 0.5
-            elif c.missing == "median":
-                v[miss] = plan.medians.get(c.name, 0.5)
-            elif c.missing in ("renormalise", "exclude"):
-                w_cell[miss] = 0.0
-                v[miss] = 0.0
-                if c.missing == "exclude":
-                    unknown |= miss
-            else:
-                raise ValueError(f"criterion {c.name}: unknown missing rule {c.missing!r}")
-        num += w_cell * v
-        den += w_cell
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(den > 0, np.clip(num / np.where(den > 0, den, 1.0), 0.0, 1.0), np.nan)
-    excluded = np.zeros(n, dtype=bool)
-    for e in plan.exclusions:
-        x = ind[e.indicator].astype(np.float64, copy=False)
-        nan = np.isnan(x)
-        with np.errstate(invalid="ignore"):
-            hit = _OPS[e.op](x, e.value) & ~nan
-        excluded |= hit
-        unknown |= nan
-    unknown &= ~excluded
-    return score, excluded, unknown
+        ref = plan._ref_for(c)
+        if ref is not None:
+            reference[c.indicator] = ref
+    medians = {c.name: plan.medians.get(c.name, 0.5) for c in plan.criteria if c.missing == "median"}
+    res = score_arrays(
+        criteria, ind, exclusions=plan.exclusions, reference=reference, medians=medians, keep_values=False
+    )
+    excluded = res.excluded
+    unknown = (res.any_unchecked | res.missing_exclude) & ~excluded
+    return res.score, excluded, unknown
