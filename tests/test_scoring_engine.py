@@ -106,7 +106,7 @@ def ref_score(rows: dict, criteria: dict, sections: dict, rules: dict, exclusion
     ids = list(rows)
     # effective weights
     sec_sum = {}
-    for name, (sec, w, _) in criteria.items():
+    for sec, w, _ in criteria.values():
         sec_sum[sec] = sec_sum.get(sec, 0.0) + w
     raw_w = {}
     for name, (sec, w, _) in criteria.items():
@@ -117,7 +117,7 @@ def ref_score(rows: dict, criteria: dict, sections: dict, rules: dict, exclusion
     values = {i: {} for i in ids}
     avail = {i: {} for i in ids}
     eligible = {i: True for i in ids}
-    for name, (sec, w, vf) in criteria.items():
+    for name, (_sec, _w, vf) in criteria.items():
         col = [rows[i][name] for i in ids]
         vals = ref_value(vf, col)
         present_vals = [v for v, x in zip(vals, col, strict=True) if not math.isnan(x)]

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InvalidInputError
+
 #: Cell indicators the surface can compute, with their units / meaning.
 CELL_INDICATORS: dict[str, str] = {
     "dist_substation_km": "km to the nearest transmission substation or GSP (exact Euclidean)",
@@ -150,7 +152,7 @@ def plan_from_profile(
         (kept if c.indicator in CELL_INDICATORS else dropped).append(c)
     total = float(sum(float(weights[c.name]) for c in kept))
     if not kept or total <= 0:
-        raise ValueError(
+        raise InvalidInputError(
             f"profile {profile.name!r} has no positively weighted criterion with a cell equivalent "
             f"(cell indicators: {', '.join(CELL_INDICATORS)})"
         )
@@ -174,7 +176,9 @@ def plan_from_profile(
     seen = {(e.indicator, e.op, e.value) for e in excl}
     for ind, op, val in extra_exclusions:
         if ind not in CELL_INDICATORS or op not in OPS:
-            raise ValueError(f"extra exclusion ({ind!r}, {op!r}, {val!r}): unknown indicator or operator")
+            raise InvalidInputError(
+                f"extra exclusion ({ind!r}, {op!r}, {val!r}): unknown indicator or operator"
+            )
         if (ind, op, float(val)) not in seen:
             excl.append(CellExclusion(f"extra_{ind}", ind, op, float(val)))
             seen.add((ind, op, float(val)))
