@@ -86,3 +86,106 @@ def test_toml_syntax_error_names_the_file():
 def test_unknown_key_suggests_near_matches():
     with pytest.raises(CatalogueError, match="did you mean ons_mye_mid2022_lad"):
         get_dataset("ons_mye_mid2022_ld")
+
+
+# ---- confined paths (issue 12, failure 7): keys and mirror paths cannot point outside their roots
+
+
+def _entry(key: str = "ok_key", mirror_path: object = "grid/x.csv", **extra: object) -> str:
+    import json
+
+    lines = [
+        "[[dataset]]",
+        f"key = {json.dumps(key)}",
+        'title = "T"',
+        'publisher = "P"',
+        'layer = "tec_projects"',
+        'normaliser = "grid:normalise_tec"',
+        'url = "https://example.org/x.csv"',
+        'format = "csv"',
+        f"mirror_path = {json.dumps(mirror_path)}",
+        'licence = "OGL"',
+        'attribution = "A"',
+        'vintage = "2024"',
+    ]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("key", ["../../victim", "Upper", "has space", "a/b", "", "dot.key", "é"])
+def test_keys_must_be_lowercase_letters_digits_underscores(key):
+    with pytest.raises(CatalogueError) as err:
+        parse_catalogue(_entry(key=key), source="cat.toml")
+    msg = str(err.value)
+    assert "cat.toml: dataset[0]" in msg
+    if key:
+        assert f"key {key!r} must match [a-z0-9_]+" in msg
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("../secret.csv", "no '..'"),
+        ("grid/../../secret.csv", "no '..'"),
+        ("/etc/passwd", "not absolute"),
+        ("C:/data/x.csv", "not absolute"),
+        ("~/x.csv", "not absolute"),
+        ("grid\\x.csv", "'/' separators"),
+        ("grid/", "must name a file"),
+        (["a/x.shp", "b/x.shp"], "share a file name"),
+    ],
+)
+def test_mirror_paths_must_stay_inside_the_mirror(path, why):
+    with pytest.raises(CatalogueError) as err:
+        parse_catalogue(_entry(key="victim_entry", mirror_path=path), source="cat.toml")
+    msg = str(err.value)
+    assert "dataset[0] (victim_entry)" in msg and why in msg
+
+
+def test_max_size_must_be_a_positive_number():
+    with pytest.raises(CatalogueError, match="max_size_mb must be a positive number"):
+        parse_catalogue(_entry(max_size_mb=-1), source="cat.toml")
+    ok = parse_catalogue(_entry(max_size_mb=50), source="cat.toml")
+    assert ok["ok_key"].max_size_mb == 50.0
+
+
+def test_a_bad_key_cannot_reach_outside_the_cache_even_if_built_in_code(tmp_path):
+    """Belt and braces below the catalogue check: ``--force`` on a key that escaped validation
+    deletes nothing outside the raw cache."""
+    import dataclasses
+
+    from growth_zones.data import fetch as _fetch
+    from growth_zones.errors import DataSourceError
+    from growth_zones.settings import Settings
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me")
+    settings = Settings(cache_dir=tmp_path / "cache" / "inner", mirror=None, offline=False)
+    ds = dataclasses.replace(get_dataset("neso_fes2024_gsp_info"), key="../../../victim")
+    with pytest.raises(DataSourceError, match="outside the cache"):
+        _fetch.clear_raw(ds, settings)
+    with pytest.raises(DataSourceError, match="outside the cache"):
+        _fetch.raw_paths(ds, settings)
+    assert (victim / "precious.txt").read_text() == "keep me"
+
+
+def test_a_symlink_in_the_mirror_pointing_outside_is_refused(tmp_path):
+    import dataclasses
+
+    from growth_zones.data import fetch as _fetch
+    from growth_zones.errors import DataSourceError
+    from growth_zones.settings import Settings
+
+    outside = tmp_path / "outside.csv"
+    outside.write_text("secret\n")
+    mirror = tmp_path / "mirror"
+    (mirror / "grid").mkdir(parents=True)
+    (mirror / "grid" / "link.csv").symlink_to(outside)
+    ds = dataclasses.replace(
+        get_dataset("neso_fes2024_gsp_info"), mirror_paths=("grid/link.csv",), sha256=(None,)
+    )
+    settings = Settings(cache_dir=tmp_path / "cache", mirror=str(mirror), offline=False)
+    with pytest.raises(DataSourceError, match="resolves outside the mirror"):
+        _fetch.fetch(ds, settings)
+    assert not (settings.raw_dir / ds.key / "link.csv").exists()

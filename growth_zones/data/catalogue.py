@@ -8,6 +8,8 @@ normaliser function, and the provenance of every output is read from here.
 from __future__ import annotations
 
 import os
+import posixpath
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,6 +45,7 @@ _FIELDS = {
     "requires",
     "designation",
     "coverage_area",
+    "max_size_mb",
 }
 _REQUIRED = (
     "key",
@@ -86,6 +89,9 @@ class Dataset:
     requires: tuple[str, ...] = ()
     designation: str | None = None
     coverage_area: str | None = None
+    max_size_mb: float | None = None
+    """Largest raw download accepted (MB); ``None`` = the global default
+    (``Settings.max_download_mb``, ``GROWTH_ZONES_MAX_DOWNLOAD_MB``)."""
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -125,6 +131,31 @@ def catalogue_path() -> Path:
     raise CatalogueError("dataset catalogue not found: set GROWTH_ZONES_CATALOGUE to a catalogue.toml")
 
 
+KEY_PATTERN = re.compile(r"[a-z0-9_]+")
+"""Catalogue keys name folders and files in the cache (``raw/<key>/``, ``layers/<key>.parquet``):
+lower-case letters, digits and underscores only, so a key can never point outside the cache."""
+
+
+def mirror_path_problem(path: Any) -> str | None:
+    """Why ``path`` is not a safe mirror path (relative, POSIX, inside the mirror), or ``None``.
+
+    Checked on the text when the catalogue is loaded; :mod:`growth_zones.data.fetch` checks again
+    on the resolved path (symbolic links) before reading a local mirror.
+    """
+    if not isinstance(path, str) or not path.strip():
+        return f"mirror_path {path!r} must be a non-empty relative path"
+    if "\\" in path or "\x00" in path:
+        return f"mirror_path {path!r} must use '/' separators and no NUL characters"
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or path.startswith("~"):
+        return f"mirror_path {path!r} must be relative to the mirror, not absolute"
+    parts = path.split("/")
+    if ".." in parts or posixpath.normpath(path).startswith(".."):
+        return f"mirror_path {path!r} must stay inside the mirror (no '..')"
+    if path.endswith("/") or parts[-1] in ("", "."):
+        return f"mirror_path {path!r} must name a file"
+    return None
+
+
 def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | None:
     unknown = set(raw) - _FIELDS
     if unknown:
@@ -132,6 +163,11 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
     missing = [f for f in _REQUIRED if not raw.get(f)]
     if missing:
         problems.append(f"{where}: missing required fields {missing}")
+        return None
+    if not isinstance(raw["key"], str) or not KEY_PATTERN.fullmatch(raw["key"]):
+        problems.append(
+            f"{where}: key {raw['key']!r} must match [a-z0-9_]+ (it names folders and files in the cache)"
+        )
         return None
     if raw["layer"] not in LAYERS:
         problems.append(f"{where}: layer {raw['layer']!r} is not a canonical layer ({', '.join(LAYERS)})")
@@ -142,6 +178,21 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
         problems.append(f"{where}: format {raw['format']!r} not one of {FORMATS}")
     paths = raw["mirror_path"]
     paths = (paths,) if isinstance(paths, str) else tuple(paths)
+    bad_paths = [why for why in map(mirror_path_problem, paths) if why]
+    problems.extend(f"{where}: {why}" for why in bad_paths)
+    names = [posixpath.basename(p) for p in paths if isinstance(p, str)]
+    if len(set(names)) != len(names):
+        problems.append(
+            f"{where}: mirror paths {list(paths)} share a file name (each is cached as raw/<key>/<name>)"
+        )
+    if bad_paths:
+        return None
+    max_mb = raw.get("max_size_mb")
+    if max_mb is not None and (
+        isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)) or not max_mb > 0
+    ):
+        problems.append(f"{where}: max_size_mb must be a positive number of megabytes, got {max_mb!r}")
+        max_mb = None
     sha = raw.get("sha256", ())
     sha = (sha,) if isinstance(sha, str) else tuple(sha)
     if sha and len(sha) != len(paths):
@@ -172,6 +223,7 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
         requires=tuple(raw.get("requires", ())),
         designation=raw.get("designation"),
         coverage_area=raw.get("coverage_area"),
+        max_size_mb=float(max_mb) if max_mb is not None else None,
     )
 
 
@@ -183,7 +235,13 @@ def parse_catalogue(text: str, *, source: str = "<string>") -> dict[str, Dataset
         raise CatalogueError(f"{source}: TOML syntax error: {err}") from err
     problems: list[str] = []
     out: dict[str, Dataset] = {}
-    for i, raw in enumerate(doc.get("dataset", [])):
+    entries = doc.get("dataset", [])
+    if not isinstance(entries, list):
+        raise CatalogueError(f"{source}: expected [[dataset]] tables, found {type(entries).__name__}")
+    for i, raw in enumerate(entries):
+        if not isinstance(raw, dict):
+            problems.append(f"{source}: dataset[{i}] is not a table")
+            continue
         where = f"{source}: dataset[{i}] ({raw.get('key', '?')})"
         entry = _entry(raw, where, problems)
         if entry is None:
