@@ -11,7 +11,18 @@ download without code changes:
 ``GROWTH_ZONES_OFFLINE``
     ``1``/``true``: use the cache only and fail naming every missing dataset.
 ``GROWTH_ZONES_TIMEOUT``
-    Per-request timeout in seconds (default 60).
+    Per-request timeout in seconds (default 60): how long one read may wait for the next bytes.
+``GROWTH_ZONES_DOWNLOAD_DEADLINE``
+    Overall deadline of one download in seconds, retries included (default 1800): a server that
+    drips a byte every few seconds cannot keep a pull running forever.
+``GROWTH_ZONES_MAX_DOWNLOAD_MB``
+    Largest raw download accepted, in MB (default 1024), unless the dataset's catalogue entry sets
+    its own ``max_size_mb``: a server sending an endless body cannot fill the disk.
+``GROWTH_ZONES_LOCK_TIMEOUT``
+    How long a pull waits for another process pulling the same dataset, in seconds (default 600).
+
+A value that is not a positive number is an :class:`~growth_zones.errors.InvalidInputError`
+naming the variable.
 """
 
 from __future__ import annotations
@@ -19,6 +30,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from .errors import InvalidInputError
 
 BNG = "EPSG:27700"
 """The one CRS every computation uses: OSGB36 / British National Grid, metres."""
@@ -35,6 +48,20 @@ def _default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("growth_zones"))
 
 
+def _env_seconds(name: str, default: float) -> float:
+    """A positive number from the environment variable ``name`` (else ``default``)."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise InvalidInputError(f"{name}={raw!r} is not a positive number; unset it or give e.g. {default:g}")
+    return value
+
+
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -46,7 +73,17 @@ class Settings:
     cache_dir: Path = field(default_factory=_default_cache_dir)
     mirror: str | None = field(default_factory=lambda: os.environ.get("GROWTH_ZONES_MIRROR") or None)
     offline: bool = field(default_factory=lambda: _truthy(os.environ.get("GROWTH_ZONES_OFFLINE")))
-    timeout: float = field(default_factory=lambda: float(os.environ.get("GROWTH_ZONES_TIMEOUT", "60")))
+    timeout: float = field(default_factory=lambda: _env_seconds("GROWTH_ZONES_TIMEOUT", 60.0))
+    download_deadline: float = field(
+        default_factory=lambda: _env_seconds("GROWTH_ZONES_DOWNLOAD_DEADLINE", 1800.0)
+    )
+    """Seconds one download may take in all (every read, retry and backoff included)."""
+    max_download_mb: float = field(
+        default_factory=lambda: _env_seconds("GROWTH_ZONES_MAX_DOWNLOAD_MB", 1024.0)
+    )
+    """Largest raw download (MB) for datasets whose catalogue entry sets no ``max_size_mb``."""
+    lock_timeout: float = field(default_factory=lambda: _env_seconds("GROWTH_ZONES_LOCK_TIMEOUT", 600.0))
+    """Seconds a pull waits for another process that holds the same dataset's lock."""
     retries: int = 3
     backoff: float = 0.5
     progress: bool = False
@@ -58,6 +95,11 @@ class Settings:
     def with_(self, **changes: object) -> Settings:
         """Return a copy with some fields changed (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+    @property
+    def locks_dir(self) -> Path:
+        """One lock file per dataset: concurrent pulls of the same dataset take turns."""
+        return self.cache_dir / "locks"
 
     @property
     def raw_dir(self) -> Path:

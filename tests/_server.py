@@ -1,5 +1,6 @@
 """A loopback HTTP server for download tests: serves real files from ../shared/data and can
-misbehave on purpose (cut connections, 500 then 200, corrupted bytes, HTML error pages), and
+misbehave on purpose (cut connections, 500 then 200, corrupted bytes, HTML error pages, an endless
+body, a body dripped one byte at a time, an announced size far beyond any limit), and
 emulates the two paged APIs the loaders speak (ArcGIS FeatureServer query, CKAN datastore_search).
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -22,6 +24,8 @@ class LoopbackServer:
         self.arcgis_max_page = 100
         self.ckan_file: Path | None = None
         self.ckan_max_page = 500
+        self.drip_interval = 0.2  # seconds between bytes of a "drip" reply
+        self.stop_event = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,6 +44,39 @@ class LoopbackServer:
                     return self._send(404, b"not found", "text/plain")
                 if fault == "html":
                     return self._send(200, b"<html><body>Sign in</body></html>", "text/html")
+                if fault == "endless":  # no Content-Length, bytes until the client hangs up
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.end_headers()
+                    block = b"x" * 65536
+                    try:
+                        while not server.stop_event.is_set():
+                            self.wfile.write(block)
+                    except OSError:
+                        pass
+                    self.close_connection = True
+                    return None
+                if fault == "drip":  # a plausible length, then one byte at a time, forever
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", "1000000")
+                    self.end_headers()
+                    try:
+                        while not server.stop_event.is_set():
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                            time.sleep(server.drip_interval)
+                    except OSError:
+                        pass
+                    self.close_connection = True
+                    return None
+                if fault == "huge":  # announces 50 GB
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(50 * 1024**3))
+                    self.end_headers()
+                    self.close_connection = True
+                    return None
                 if path == "/arcgis/query":
                     return self._arcgis(parse_qs(url.query))
                 if path == "/ckan/datastore_search":
@@ -104,5 +141,6 @@ class LoopbackServer:
         self.thread.start()
 
     def stop(self) -> None:
+        self.stop_event.set()
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -22,6 +22,35 @@ from typing import Any
 PART_GLOB = ".*.part*"
 """Pattern of unfinished temporary files (for cleaning up after a killed process)."""
 
+_CHUNK = 1 << 16
+_HASHES: dict[tuple[str, int, int, int], str] = {}
+"""sha256 of files already hashed in this process, by (path, size, mtime_ns, inode): re-verifying a
+cached file on every read costs one stat once it has been hashed."""
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file (hex), remembered for as long as its size, mtime and inode stay the same."""
+    st = os.stat(path)
+    sig = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    known = _HASHES.get(sig)
+    if known is not None:
+        return known
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(chunk)
+    digest = h.hexdigest()
+    _HASHES[sig] = digest
+    return digest
+
+
+def part_files(folder: Path, stem: str | None = None) -> list[Path]:
+    """Unfinished temporary files in ``folder`` (those of destination ``stem`` only, if given)."""
+    if not folder.is_dir():
+        return []
+    pattern = f".{stem}.*.part*" if stem else PART_GLOB
+    return [p for p in folder.glob(pattern) if p.is_file()]
+
 
 def _temp_name(dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)

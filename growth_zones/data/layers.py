@@ -39,6 +39,7 @@ class LayerSet:
     broadband_by_region: pd.DataFrame | None = None
     population_by_region: pd.DataFrame | None = None
     population_grid: RasterData | None = None
+    _unavailable: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
     _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Derived intermediates (transmission sets, TEC matches, raster convolutions, subdivided
     coverages). Cleared whenever a layer attribute is reassigned; after mutating a frame in place,
@@ -51,6 +52,17 @@ class LayerSet:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Datasets feeding the loaded layers that could not be had: catalogue key -> why.
+
+        Filled by :meth:`load` (a default dataset of a wanted layer that is not stored, or a layer
+        that could not be read); the workflows turn each into checks that could not run."""
+        return self._unavailable
+
+    def mark_unavailable(self, key: str, reason: str) -> None:
+        self._unavailable[key] = reason
 
     def __repr__(self) -> str:
         parts = []
@@ -82,6 +94,7 @@ class LayerSet:
         """
         wanted = set(cls.layer_names() if names is None else names)
         got: dict[str, Any] = {}
+        unavailable: dict[str, str] = {}
         for name in cls.layer_names():
             if name == "designation_coverage" or name not in wanted:
                 continue
@@ -90,13 +103,21 @@ class LayerSet:
             except DataSourceError as err:
                 log.warning("layer %s not available: %s", name, err)
                 got[name] = None
+                unavailable.update(_not_stored(store, name, str(err), everything=True))
+            else:
+                unavailable.update(_not_stored(store, name, ""))
         coverage_areas = None
         if "protected_areas" in wanted:
             try:
                 coverage_areas = store.read_layer("coverage_areas")
             except DataSourceError as err:
                 log.warning("layer coverage_areas not available: %s", err)
+                unavailable.update(_not_stored(store, "coverage_areas", str(err), everything=True))
+            else:
+                unavailable.update(_not_stored(store, "coverage_areas", ""))
         layers = cls(**got)
+        for key, why in unavailable.items():
+            layers.mark_unavailable(key, why)
         if not include_northern_ireland:
             layers = layers.gb_only()
         if layers.protected_areas is not None:
@@ -116,6 +137,23 @@ class LayerSet:
             if frame is not None and "nation" in frame:
                 setattr(self, name, frame[frame["nation"] != "Northern Ireland"])
         return self
+
+
+def _not_stored(store: Any, layer: str, error: str, *, everything: bool = False) -> dict[str, str]:
+    """Default datasets of ``layer`` the store lacks (all of them with ``everything``), with the
+    reason: what the pull in this run reported, the read error, or 'not in the cache'."""
+    catalogue = getattr(store, "catalogue", None)
+    has = getattr(store, "has", None)
+    if not isinstance(catalogue, dict) or has is None:
+        return {}
+    known = getattr(store, "unavailable", None) or {}
+    out: dict[str, str] = {}
+    for ds in datasets_for_layer(layer, catalogue):
+        if everything or not has(ds.key):
+            out[ds.key] = (
+                known.get(ds.key) or error or f"not in the cache (run `growth-zones data pull {ds.key}`)"
+            )
+    return out
 
 
 def _union(geoms: Any) -> shapely.Geometry:

@@ -1,7 +1,9 @@
 """Fetch + normalise + store, for one dataset or many, in dependency order.
 
 One dataset failing never stops the others: each outcome is reported, and the caller (the CLI)
-turns "anything failed" into a non-zero exit code.
+turns "anything failed" into a non-zero exit code. Each dataset is pulled under its file lock, so
+concurrent pulls into one cache take turns; a stored layer that fails its integrity check (size and
+sha256 recorded at store time) is rebuilt from the raw download, which is itself re-verified.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from ..errors import GrowthZonesError, OfflineError, UnreachableError
+from ..errors import DataSourceError, GrowthZonesError, OfflineError, UnreachableError
 from ..settings import Settings
 from . import fetch as _fetch
 from .catalogue import Dataset, get_dataset
@@ -81,25 +84,57 @@ def pull_one(
     """
     settings = store.settings
     t0 = time.perf_counter()
-    if not force and store.has(ds.key):
+    if not force and store.has(ds.key) and store.verify(ds.key) is None:
         return PullOutcome(ds.key, True, "already stored", store.provenance(ds.key).get("rows"), 0.0, "cache")
     host = _source_host(ds, settings)
-    if unreachable is not None and host and host in unreachable and _fetch.cached(ds, settings) is None:
+    if (
+        unreachable is not None
+        and host
+        and host in unreachable
+        and _fetch.cached(ds, settings, verify=False) is None
+    ):
         return PullOutcome(ds.key, False, f"skipped: {host} could not be reached earlier in this run")
     try:
-        if force:
-            _fetch.clear_raw(ds, settings)
-        fetched = _fetch.fetch(ds, settings, force=force)
-        deps = {dep: store.read_dataset(dep) for dep in ds.requires}
-        normalised = get_normaliser(ds.normaliser)(RawInput(ds, fetched.paths, deps))
-        prov = store.write(ds, normalised, fetched.to_dict())
+        with _fetch.dataset_lock(ds, settings):
+            if not force and store.has(ds.key):
+                problem = store.verify(ds.key)  # again: another process may have rebuilt it meanwhile
+                if problem is None:
+                    prov = store.provenance(ds.key)
+                    return PullOutcome(ds.key, True, "already stored", prov.get("rows"), 0.0, "cache")
+                log.warning("%s: %s; rebuilding it from the raw download", ds.key, problem)
+            if force:
+                _fetch.clear_raw(ds, settings)
+            fetched = _fetch.fetch(ds, settings, force=force)
+            deps = {dep: store.read_dataset(dep) for dep in ds.requires}
+            normalised = _normalise(ds, fetched, deps)
+            prov = store.write(ds, normalised, fetched.to_dict())
     except UnreachableError as err:
         if unreachable is not None:
             unreachable.add(err.host)
         return PullOutcome(ds.key, False, str(err), None, time.perf_counter() - t0)
     except GrowthZonesError as err:
         return PullOutcome(ds.key, False, str(err), None, time.perf_counter() - t0)
+    except OSError as err:  # a full disk, an unwritable cache folder
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        return PullOutcome(ds.key, False, f"{err.strerror or err}{where}", None, time.perf_counter() - t0)
     return PullOutcome(ds.key, True, "stored", prov["rows"], time.perf_counter() - t0, fetched.via)
+
+
+def _normalise(ds: Dataset, fetched: _fetch.FetchResult, deps: dict[str, Any]) -> Any:
+    """Run the dataset's normaliser; a raw file it cannot parse is a :class:`DataSourceError` that
+    names the dataset and the file (the raw bytes passed their hash, so the publisher's format is
+    not what the normaliser expects), never a traceback that stops the other datasets."""
+    try:
+        return get_normaliser(ds.normaliser)(RawInput(ds, fetched.paths, deps))
+    except GrowthZonesError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any parser failure (RecursionError too), named
+        log.debug("normaliser %s failed", ds.normaliser, exc_info=True)
+        files = ", ".join(p.name for p in fetched.paths)
+        raise DataSourceError(
+            f"dataset {ds.key}: the raw file(s) {files} could not be read by {ds.normaliser} "
+            f"({type(err).__name__}: {str(err)[:200]}); check the catalogue entry and the source format"
+        ) from err
 
 
 def pull(
@@ -118,7 +153,11 @@ def pull(
     wanted = list(keys) if keys else [k for k, d in catalogue.items() if d.default]
     plan = _with_requirements(wanted, catalogue)
     if store.settings.offline:
-        missing = [d.key for d in plan if not store.has(d.key) and _fetch.cached(d, store.settings) is None]
+        missing = [
+            d.key
+            for d in plan
+            if not store.has(d.key) and _fetch.cached(d, store.settings, verify=False) is None
+        ]
         if missing:
             raise OfflineError(missing)
     report = PullReport()
@@ -141,17 +180,25 @@ def pull(
 def ensure_layers(
     layers: Iterable[str], settings: Settings | None = None, *, required: Iterable[str] = ()
 ) -> Store:
-    """Make sure every default dataset feeding ``layers`` is stored, pulling on first use.
+    """Make sure every default dataset feeding ``layers`` is stored and intact, pulling (or
+    rebuilding a corrupt one) on first use.
 
-    A dataset that cannot be had is a warning when its layer is optional (the indicators that need
-    it become *missing, with the reason*) and an error when its layer is in ``required``.
+    A dataset that cannot be had is an error when its layer is in ``required``. When its layer is
+    optional the run goes on, and the dataset and why it could not be had are recorded in
+    ``store.unavailable``: :meth:`~growth_zones.data.layers.LayerSet.load` carries them into the
+    layer set, and the workflows turn them into checks that could not run (on stderr, in
+    ``checks.csv``, the report banner, the provenance sidecar and the exit code).
     """
-    import warnings
-
     store = Store(settings)
     wanted = set(layers)
     keys = [d.key for d in store.catalogue.values() if d.default and d.layer in wanted]
-    missing = [k for k in keys if not store.has(k)]
+    missing = []
+    for k in keys:
+        if not store.has(k):
+            missing.append(k)
+            continue
+        if store.verify(k):  # pull_one names the problem and rebuilds the layer
+            missing.append(k)
     if not missing:
         return store
     report = pull(missing, settings=store.settings)  # offline: raises OfflineError naming what is missing
@@ -159,10 +206,8 @@ def ensure_layers(
     fatal = [o for o in report.failed if store.catalogue[o.key].layer in must]
     if fatal:
         lines = "; ".join(f"{o.key}: {o.message}" for o in fatal)
-        raise GrowthZonesError(f"could not prepare the data: {lines}")
+        raise DataSourceError(f"could not prepare the data: {lines}")
     for o in report.failed:
-        warnings.warn(
-            f"dataset {o.key} unavailable ({o.message}); indicators that need it are reported missing",
-            stacklevel=2,
-        )
+        store.unavailable[o.key] = o.message
+        log.info("dataset %s unavailable (%s)", o.key, o.message)
     return store

@@ -2,7 +2,10 @@
 ``<key>.provenance.json`` sidecar.
 
 Writes are atomic (temp file + rename) and the provenance sidecar is written last, so a dataset
-counts as stored only when both its data and its provenance are complete.
+counts as stored only when both its data and its provenance are complete. The sidecar records the
+data file's size and sha256 (``stored_bytes``, ``stored_sha256``); :meth:`Store.verify` checks
+them (hashing once per process per file version), and every read goes through it, so a truncated
+or altered layer is named in one line and rebuilt by the next pull instead of crashing a run.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pandas as pd
 
 from ..errors import DataSourceError
 from ..settings import BNG, Settings
-from .atomic import atomic_path, write_json
+from .atomic import atomic_path, sha256_file, write_json
 from .catalogue import Dataset, datasets_for_layer, get_dataset, load_catalogue
 from .loaders import Normalised, RasterData
 from .schemas import LAYERS
@@ -42,6 +45,9 @@ class Store:
     def __init__(self, settings: Settings | None = None, catalogue: dict[str, Dataset] | None = None) -> None:
         self.settings = settings or Settings()
         self.catalogue = catalogue or load_catalogue()
+        self.unavailable: dict[str, str] = {}
+        """Datasets a pull in this run could not provide, with the reason (filled by
+        :func:`growth_zones.data.pull.ensure_layers`)."""
 
     # ------------------------------------------------------------------ paths
     def data_path(self, key: str) -> Path:
@@ -76,6 +82,8 @@ class Store:
                 rows = int(len(frame))
         prov = {
             **ds.provenance_fields(),
+            "stored_bytes": dest.stat().st_size,
+            "stored_sha256": sha256_file(dest),
             "source_urls": fetch_info.get("source_urls", []),
             "via": fetch_info.get("via"),
             "retrieved_at": fetch_info.get("retrieved_at"),
@@ -94,22 +102,73 @@ class Store:
         log.info("stored %s (%d rows) at %s", ds.key, rows, dest)
         return prov
 
+    # ------------------------------------------------------------------ verify
+    def verify(self, key: str) -> str | None:
+        """Why the stored dataset ``key`` cannot be trusted, in one line, or ``None`` when intact.
+
+        Checks that the provenance sidecar is a readable JSON record and that the data file has the
+        size and sha256 recorded at store time (older records without a hash: the Parquet footer or
+        the GeoTIFF opens).
+        """
+        path = self.data_path(key)
+        try:
+            prov = self.provenance(key)
+        except DataSourceError as err:
+            return str(err)
+        try:
+            size = path.stat().st_size
+            want_size, want_sha = prov.get("stored_bytes"), prov.get("stored_sha256")
+            if isinstance(want_size, int) and size != want_size:
+                return f"stored layer {path} is corrupt: {size:,} bytes, {want_size:,} were written"
+            if isinstance(want_sha, str):
+                got = sha256_file(path)
+                if got != want_sha:
+                    return (
+                        f"stored layer {path} is corrupt: sha256 {got[:12]}... "
+                        f"differs from the {want_sha[:12]}... written"
+                    )
+                return None
+            return _cheap_integrity(path)
+        except OSError as err:
+            return f"stored layer {path} cannot be read: {err.strerror or err}"
+
+    def _checked(self, key: str) -> Path:
+        if not self.has(key):
+            raise DataSourceError(f"dataset {key} is not stored; run `growth-zones data pull {key}`")
+        problem = self.verify(key)
+        if problem:
+            raise DataSourceError(f"{problem}; run `growth-zones data pull {key}` to rebuild it")
+        return self.data_path(key)
+
     # ------------------------------------------------------------------ read
     def provenance(self, key: str) -> dict[str, Any]:
         path = self.provenance_path(key)
         if not path.exists():
             raise DataSourceError(f"dataset {key} is not stored; run `growth-zones data pull {key}`")
-        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as err:
+            raise DataSourceError(
+                f"provenance record {path} is unreadable ({type(err).__name__}: {str(err)[:120]})"
+            ) from err
+        if not isinstance(record, dict):
+            raise DataSourceError(f"provenance record {path} is not a JSON object")
+        return record
 
     def read_dataset(self, key: str) -> pd.DataFrame:
-        if not self.has(key):
-            raise DataSourceError(f"dataset {key} is not stored; run `growth-zones data pull {key}`")
         ds = get_dataset(key, self.catalogue)
         if ds.kind == "raster":
             raise DataSourceError(f"dataset {key} is a raster: use read_raster")
-        if ds.kind == "vector":
-            return gpd.read_parquet(self.data_path(key))
-        return pd.read_parquet(self.data_path(key))
+        path = self._checked(key)
+        try:
+            if ds.kind == "vector":
+                return gpd.read_parquet(path)
+            return pd.read_parquet(path)
+        except Exception as err:  # noqa: BLE001 - pyarrow/geopandas errors on a damaged file, named
+            raise DataSourceError(
+                f"stored layer {path} cannot be read ({type(err).__name__}: {str(err)[:160]}); "
+                f"run `growth-zones data pull {key}` to rebuild it"
+            ) from err
 
     def layer_datasets(self, layer: str) -> list[Dataset]:
         """Default datasets of ``layer`` that are stored."""
@@ -141,8 +200,16 @@ class Store:
             raise DataSourceError(
                 f"raster layer {layer} is not stored; run `growth-zones data pull {' '.join(wanted)}`"
             )
-        with rasterio.open(self.data_path(chosen[0].key)) as src:
-            return RasterData(src.read(1), dict(src.profile))
+        key = chosen[0].key
+        path = self._checked(key)
+        try:
+            with rasterio.open(path) as src:
+                return RasterData(src.read(1), dict(src.profile))
+        except Exception as err:  # noqa: BLE001 - rasterio errors on a damaged file, named
+            raise DataSourceError(
+                f"stored raster {path} cannot be read ({type(err).__name__}: {str(err)[:160]}); "
+                f"run `growth-zones data pull {key}` to rebuild it"
+            ) from err
 
     def provenance_for_layers(self, layers: Iterable[str]) -> list[dict[str, Any]]:
         """Provenance of every stored default dataset feeding ``layers`` (for report footers)."""
@@ -154,6 +221,23 @@ class Store:
                     seen.add(ds.key)
                     out.append(self.provenance(ds.key))
         return out
+
+
+def _cheap_integrity(path: Path) -> str | None:
+    """For layers stored before hashes were recorded: does the file still open?"""
+    try:
+        if path.suffix == ".tif":
+            import rasterio
+
+            with rasterio.open(path) as src:
+                src.read(1, window=((src.height - 1, src.height), (0, src.width)))
+        else:
+            import pyarrow.parquet as pq
+
+            pq.read_metadata(path)
+    except Exception as err:  # noqa: BLE001 - any reader error means the file is damaged
+        return f"stored layer {path} is corrupt ({type(err).__name__}: {str(err)[:120]})"
+    return None
 
 
 def _write_raster(raster: RasterData, path: Path) -> None:

@@ -213,8 +213,8 @@ def region_indicator_table(layers: Any, store: Any = None, settings: Any = None)
         / "derived"
         / f"region_indicators-{_indicator_cache_key(store, settings)}.parquet"
     )
-    if path.exists():
-        frame = pd.read_parquet(path)
+    frame = _read_derived(path)
+    if frame is not None:
 
         def pick(prefix: str) -> pd.DataFrame:
             part = frame[[c for c in frame.columns if c.startswith(prefix)]]
@@ -234,6 +234,22 @@ def region_indicator_table(layers: Any, store: Any = None, settings: Any = None)
 
     write_parquet(frame, path)
     return table
+
+
+def _read_derived(path: Any) -> pd.DataFrame | None:
+    """A derived cache file, or ``None`` when absent or unreadable (then it is deleted, named in one
+    line, and the caller recomputes it: a derived file is never trusted over its inputs)."""
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_parquet(path)
+        if not all(isinstance(c, str) and c[:2] in ("v:", "r:", "x:") for c in frame.columns):
+            raise ValueError("unexpected columns")
+        return frame
+    except Exception as err:  # noqa: BLE001 - any reader error means a damaged cache file
+        log.warning("derived cache %s is unreadable (%s: %s); recomputing it", path, type(err).__name__, err)
+        path.unlink(missing_ok=True)
+        return None
 
 
 def national_percentile(ranking: pd.DataFrame) -> pd.Series:
