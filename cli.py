@@ -6,7 +6,10 @@ registry (:class:`Opt`) so each flag means the same on every command.
 
 Exit codes: 0 success; 1 failure (data could not be prepared, bad profile, unusable input file or
 output folder: one line on stderr says why; ``-vv`` adds the traceback); 2 bad command-line usage;
-3 (``assess`` only) the assessment ran but some applications were rejected (see ``rejected.csv``).
+3 (``assess`` only) the assessment ran but some applications were rejected (see ``rejected.csv``);
+4 (``rank``, ``assess``) the run finished and wrote its outputs, but some checks could not run
+because their data could not be had (each is named on stderr, in ``checks.csv``, the report banner
+and the sidecar); ``--allow-missing`` accepts that and exits 0 (or 3).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typer.core import TyperCommand
 
 EXIT_FAILURE = 1
 EXIT_REJECTED = 3
+EXIT_MISSING_CHECKS = 4
 
 app = typer.Typer(
     name="growth-zones",
@@ -34,7 +38,8 @@ app = typer.Typer(
     "is cached, and every output records the provenance (source, licence, vintage, hash) of what "
     "went in.\n\n"
     "Exit codes: 0 success; 1 failure (one line on stderr says why; -vv adds the traceback); "
-    "2 bad usage; 3 (assess) some rows were rejected.",
+    "2 bad usage; 3 (assess) some rows were rejected; 4 (rank, assess) some checks could not run "
+    "because their data could not be had (--allow-missing accepts that).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
@@ -179,6 +184,15 @@ class Opt:
             False,
             "--overwrite",
             help="Replace this command's earlier outputs in --out (the whole set, no stale files).",
+        )
+
+    @staticmethod
+    def allow_missing() -> Any:
+        return typer.Option(
+            False,
+            "--allow-missing",
+            help="Exit 0 (or 3) even when some checks could not run because their data could not be had "
+            "(they are still listed on stderr, in checks.csv, the report and the sidecar).",
         )
 
     @staticmethod
@@ -364,6 +378,7 @@ def rank(
     geoparquet: bool = typer.Option(False, "--geoparquet", help="Also write ranking.parquet (GeoParquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full ranking as JSON on stdout."),
     overwrite: bool = Opt.overwrite(),
+    allow_missing: bool = Opt.allow_missing(),
     assets: Path | None = Opt.assets(),
     mirror: str | None = Opt.mirror(),
     offline: bool = Opt.offline(),
@@ -397,6 +412,8 @@ def rank(
         f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "
         f"wrote {', '.join(str(p) for p in paths.values())}"
     )
+    if _say_missing_checks(result.missing_checks, "local authorities", len(table), allow_missing):
+        raise typer.Exit(EXIT_MISSING_CHECKS)
 
 
 # ---------------------------------------------------------------------------------------- assess
@@ -428,6 +445,7 @@ def assess(
         False, "--json", help="Print the assessment and rejections as JSON on stdout."
     ),
     overwrite: bool = Opt.overwrite(),
+    allow_missing: bool = Opt.allow_missing(),
     assets: Path | None = Opt.assets(),
     mirror: str | None = Opt.mirror(),
     offline: bool = Opt.offline(),
@@ -437,8 +455,9 @@ def assess(
 
     Writes OUT/assessment.csv, OUT/assessment.gpkg, OUT/checks.csv, OUT/rejected.csv,
     OUT/warnings.csv and OUT/assessment.provenance.json. Exit code 0: every row assessed; 3: some
-    rows were rejected (see rejected.csv; the others were still assessed); 1: nothing could be
-    assessed.
+    rows were rejected (see rejected.csv; the others were still assessed); 4: some checks could not
+    run because their data could not be had (named on stderr and in checks.csv; --allow-missing
+    accepts that); 1: nothing could be assessed.
     """
     from growth_zones import api
     from growth_zones.workflows.assessment import AssessmentResult
@@ -480,12 +499,41 @@ def assess(
         f"wrote {', '.join(str(p) for p in paths.values())}"
     )
     for _, r in result.rejected.iterrows():
-        cli.info(f"rejected row {r['row']} (id {r['id']!s}): {r['reason']}")
+        cli.info(f"rejected row {r['row']} ({_id_label(r['id'])}): {r['reason']}")
     if len(table) == 0:
         typer.echo("error: no application could be assessed (see rejected.csv)", err=True)
         raise typer.Exit(EXIT_FAILURE)
+    if _say_missing_checks(result.missing_checks, "sites", len(table), allow_missing):
+        raise typer.Exit(EXIT_MISSING_CHECKS)
     if len(result.rejected):
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _say_missing_checks(missing: list[Any], noun: str, total: int, allow_missing: bool) -> bool:
+    """Name every check that could not run on stderr (even with -q); True when that should end the
+    run with :data:`EXIT_MISSING_CHECKS`."""
+    if not missing:
+        return False
+    for m in missing:
+        typer.echo(f"warning: {m.line(noun, total)}", err=True)
+    n = len(missing)
+    if allow_missing:
+        typer.echo(f"warning: {n} check(s) could not run; accepted with --allow-missing", err=True)
+        return False
+    typer.echo(
+        f"error: {n} check(s) could not run because their data could not be had (listed above, in "
+        "checks.csv and the report); results were written but may look better than they are. Fix the "
+        "data (growth-zones data pull) or pass --allow-missing to accept this",
+        err=True,
+    )
+    return True
+
+
+def _id_label(value: Any) -> str:
+    """'id X' for a row's id, '(no id)' when it has none (never 'id nan')."""
+    if value is None or not isinstance(value, str) or not value.strip():
+        return "no id"
+    return f"id {value}"
 
 
 # ---------------------------------------------------------------------------------------- map

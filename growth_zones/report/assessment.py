@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ._banner import missing_checks_banner
 from ._geo import bng_point_to_lonlat, display_geometries, feature_collection
 from ._html import esc, fmt_num, is_missing, safe_id, score_colour, text, truthy
 from ._map import (
@@ -283,6 +284,7 @@ def _site_page(
     generated_at: str,
     assets: Any,
     n_ranked: int,
+    missing_checks: Any = None,
 ) -> str:
     one = (
         assessment.loc[[app_id]] if assessment.index.is_unique else assessment[assessment.index == app_id][:1]
@@ -363,6 +365,7 @@ def _site_page(
             else ""
         )
         + f"<div class='gz-meta'>Generated: <b>{esc(generated_at)}</b></div>"
+        + missing_checks_banner(missing_checks, row_id=app_id)
         + notice
         + f"<div class='gz-big' style='font-size:17px;margin:8px 0'>Score <b>{fmt_num(r.get('score'), digits=3)}</b>"
         f" &#183; rank <b>{esc(rank_s)}</b></div>"
@@ -421,8 +424,12 @@ def render_assessment_report(
     profile_title: str = "",
     generated_at: str | None = None,
     assets: str | Path | None = "cdn",
+    missing_checks: list[Any] | None = None,
 ) -> Path:
-    """Write ``out_dir/index.html`` and ``out_dir/sites/<safe_id>.html``; return the index path."""
+    """Write ``out_dir/index.html`` and ``out_dir/sites/<safe_id>.html``; return the index path.
+
+    ``missing_checks``: checks that could not run, shown in a banner on the index and on the page of
+    every site they affect."""
     import folium
 
     out_dir = Path(out_dir)
@@ -458,6 +465,7 @@ def render_assessment_report(
             generated_at=generated_at,
             assets=assets,
             n_ranked=n_ranked,
+            missing_checks=missing_checks,
         )
         path = sites_dir / f"{slugs[app_id]}.html"
         assert path.resolve().parent == sites_dir.resolve()
@@ -535,6 +543,7 @@ def render_assessment_report(
             else ""
         )
         + f"<div class='gz-meta'>Generated: <b>{esc(generated_at)}</b></div>"
+        + missing_checks_banner(missing_checks)
         + notice
         + "<div class='gz-cards'>"
         f"<div class='gz-card'><b>{n}</b>applications assessed</div>"

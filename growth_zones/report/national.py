@@ -6,6 +6,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any
 
+from ._banner import missing_checks_banner
 from ._geo import display_geometries, feature_collection
 from ._html import NODATA_FILL, esc, fmt_num, is_missing, score_colour, text, truthy
 from ._map import (
@@ -190,6 +191,7 @@ def render_national_map(
     generated_at: str | None = None,
     assets: str | Path | None = "cdn",
     tolerance_m: float = 200.0,
+    missing_checks: list[Any] | None = None,
 ) -> Path:
     """Write the national ranking map to ``out_path`` (one self-contained HTML file); return it.
 
@@ -256,6 +258,7 @@ def render_national_map(
             )
             + f"<div class='gz-meta'>Generated: <b>{esc(generated_at)}</b></div>"
             + f"<div class='gz-meta'>{n} local authorities &#183; {n - n_excl} ranked &#183; {n_excl} excluded</div>"
+            + missing_checks_banner(missing_checks, noun="local authorities")
             + notice
             + "<p class='gz-note'>Each local authority is shaded by its overall suitability score for an AI "
             "Growth Zone (AI data-centre campus). Hover for the rank; click an area for the breakdown by "

@@ -43,6 +43,9 @@ class AssessmentResult:
     notes: list[str] = field(default_factory=list)
     layers: Any = None  # the LayerSet used (for map overlays)
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
+    missing_checks: list[Any] = field(default_factory=list)
+    """Checks that could not run (:class:`~growth_zones.workflows.missing.MissingCheck`): already
+    marked on the affected rows of ``checks``; also in the sidecar and the report banner."""
 
     OUTPUTS: ClassVar[dict[str, str]] = {
         "csv": "assessment.csv",
@@ -94,6 +97,7 @@ class AssessmentResult:
                     "assessed": len(table),
                     "rejected": len(self.rejected),
                     "notes": self.notes,
+                    "missing_checks": [m.to_dict() for m in self.missing_checks],
                 },
             )
             write_csv(table, stage / names["csv"])
@@ -124,6 +128,7 @@ class AssessmentResult:
                     profile_title=self.profile.title,
                     generated_at=self.generated_at,
                     assets=assets,
+                    missing_checks=self.missing_checks,
                 )
         paths = {
             fmt: Path(out) / name
@@ -162,6 +167,7 @@ def assess(
 
     from ..indicators import IndicatorSettings, site_designation_checks, site_indicators
     from .applications import read_applications
+    from .missing import apply_to_checks, designation_inputs, missing_checks
 
     # everything the user typed is checked before any data is touched
     prof = (
@@ -186,9 +192,19 @@ def assess(
         designation = site_designation_checks(sites, layers)
         table = _assemble(sites, ind, result.table)
         checks = _checks(table, designation, ind_settings)
+        missing = missing_checks(
+            layers,
+            [str(i) for i in sites.index],
+            profile=prof,
+            indicators=ind,
+            catalogue=getattr(store, "catalogue", None),
+            designations_of=designation_inputs(ind_settings, "site"),
+        )
+        checks = apply_to_checks(checks, missing)
     else:
         table = gpd.GeoDataFrame(sites.copy())
         checks = pd.DataFrame(columns=["id", "check", "status", "detail"])
+        missing = []
     provenance = store.provenance_for_layers(REGION_LAYERS) if store is not None else []
     return AssessmentResult(
         table,
@@ -200,6 +216,7 @@ def assess(
         provenance,
         list(batch.notes),
         layers,
+        missing_checks=missing,
     )
 
 
@@ -220,6 +237,13 @@ def _assemble(sites: gpd.GeoDataFrame, ind: Any, scores: pd.DataFrame) -> gpd.Ge
     return out.sort_values(["rank"], kind="stable")
 
 
+def _year(value: Any) -> str:
+    """A target year as written in the application ('?' when not given)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return "?"
+    return str(int(value))
+
+
 def _status(value: Any, yes: str = "pass", no: str = "fail", unknown: str = "unknown") -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return unknown
@@ -236,7 +260,7 @@ def _checks(table: gpd.GeoDataFrame, designation: pd.DataFrame, ind_settings: An
                 "id": app_id,
                 "check": "Power: at least 500 MW by 2030 (DSIT)",
                 "status": _status(r.get("meets_500mw_by_2030")),
-                "detail": f"claims {r.get('mw', np.nan):,.0f} MW by {r.get('target_year', '?')}",
+                "detail": f"claims {r.get('mw', np.nan):,.0f} MW by {_year(r.get('target_year'))}",
             }
         )
         need = float(r.get("mw", np.nan)) / 100.0 * ha

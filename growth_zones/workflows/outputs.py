@@ -4,10 +4,19 @@ provenance sidecar naming every dataset (vintage, licence, hash) and the profile
 
 Every file goes through the one atomic writer (:mod:`growth_zones.data.atomic`), so an interrupted
 run never leaves a half file that looks finished.
+
+CSV files are spreadsheet-safe (OWASP, "CSV Injection",
+https://owasp.org/www-community/attacks/CSV_Injection): a text cell that begins with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return (and is not a plain number) is written with a leading
+``'``, so Excel or LibreOffice shows it as text instead of running it as a formula. A cell that
+already begins with ``'`` gets one more, so :func:`read_csv_output` restores every value exactly.
+The GeoPackage, GeoParquet and JSON outputs keep the raw text.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -25,24 +34,70 @@ from ..errors import InvalidInputError
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns GDAL/CSV can hold: nullable booleans and integers become floats, text stays text."""
+    """Columns GDAL/CSV can hold: nullable booleans become floats (1.0/0.0/empty), nullable
+    integers stay integers (a year is written ``2030``, never ``2030.0``), text stays text."""
     out = frame.copy()
     for col in out.columns:
         if col == "geometry":
             continue
         dtype = out[col].dtype
-        if str(dtype) in ("boolean", "Int64", "Int32"):
+        if str(dtype) == "boolean":
             out[col] = out[col].astype("float64")
+        elif str(dtype) in ("Int32", "Int16", "Int8"):
+            out[col] = out[col].astype("Int64")
         elif pd.api.types.is_object_dtype(dtype) or str(dtype).startswith("str"):
             out[col] = out[col].astype("string").fillna("").astype(str)
     return out
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a CSV cell as a formula (OWASP CSV injection)."""
+_TRIGGER_OR_QUOTE = re.compile(r"^[=+\-@\t\r']")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: a leading ``'`` before a formula
+    trigger (``= + - @``, tab, carriage return) unless the cell is a plain number such as ``-3.5``,
+    and before an existing leading ``'`` (so the escaping can be undone exactly)."""
+    if _TRIGGER_OR_QUOTE.match(value) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def unescape_spreadsheet(value: str) -> str:
+    """Undo :func:`spreadsheet_safe`."""
+    return value[1:] if value.startswith("'") else value
+
+
+def _safe_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.rename(columns=lambda c: spreadsheet_safe(str(c)))
+    for col in out.columns:
+        values = out[col]
+        if pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype):
+            text = values.astype(str)
+            risky = text.str.match(_TRIGGER_OR_QUOTE) & ~text.str.match(_PLAIN_NUMBER)
+            if risky.any():
+                out[col] = text.where(~risky, "'" + text)
+    return out
+
+
 def write_csv(frame: pd.DataFrame, dest: Path) -> Path:
+    """A spreadsheet-safe CSV (UTF-8, RFC 4180 CRLF line ends, so a cell holding a carriage return
+    is quoted): see the module docstring."""
     plain = frame.drop(columns=[frame.geometry.name]) if isinstance(frame, gpd.GeoDataFrame) else frame
     with atomic_path(dest) as tmp:
-        _flat(pd.DataFrame(plain)).to_csv(tmp, index=False)
+        _safe_text_columns(_flat(pd.DataFrame(plain))).to_csv(tmp, index=False, lineterminator="\r\n")
     return dest
+
+
+def read_csv_output(path: Path, **kwargs: Any) -> pd.DataFrame:
+    """Read a CSV this package wrote, every text cell (and header) back to its raw value."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, **kwargs)
+    frame = frame.rename(columns=lambda c: unescape_spreadsheet(str(c)))
+    for col in frame.columns:
+        frame[col] = frame[col].map(unescape_spreadsheet)
+    return frame
 
 
 def write_gpkg(frame: gpd.GeoDataFrame, dest: Path, layer: str) -> Path:
@@ -107,15 +162,34 @@ def provenance_record(
     }
 
 
+def _lock_for(path: Path) -> Any:
+    """A file lock named after ``path`` (in the system temp folder, so nothing is left in the
+    user's output folder): the same path gives the same lock in every process on this machine."""
+    import hashlib
+
+    from filelock import FileLock
+
+    folder = Path(tempfile.gettempdir()) / "growth-zones-locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(str(Path(path).resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return FileLock(str(folder / f"{digest}.lock"))
+
+
 class OutputSet:
     """The files (and folders) one command writes into ``out``, replaced as a whole.
 
     ``members`` names every file or folder the command can write, whichever formats are asked for
     this time. On entry it refuses when any member exists and ``overwrite`` is false, and yields a
-    staging folder inside ``out``; the command writes there. On a clean exit every previous member
-    is removed and the new files are moved into place, so ``--overwrite`` never leaves a stale
-    GeoPackage or report page from an earlier run; on an error the staging folder is deleted and
-    the previous outputs are untouched.
+    staging folder inside ``out`` (same filesystem, so publishing is a handful of renames); the
+    command writes there. On a clean exit the previous members are moved aside, the new files are
+    moved into place and the old ones deleted, so ``--overwrite`` never leaves a stale GeoPackage
+    or report page from an earlier run, and a failure half-way through publishing puts the old set
+    back. On an error the staging folder is deleted and the previous outputs are untouched.
+
+    Concurrent runs into one ``out`` publish one after the other (a lock per output folder), and a
+    run that finds outputs published meanwhile by another refuses unless ``overwrite``. Staging
+    folders of runs that were killed are removed by the next run (each live run holds a lock on
+    its own staging folder).
     """
 
     def __init__(self, out: Path, members: Iterable[str], *, overwrite: bool) -> None:
@@ -124,9 +198,10 @@ class OutputSet:
         self.overwrite = overwrite
         self.staging: Path | None = None
         self.written: dict[str, Path] = {}
+        self._stage_lock: Any = None
 
     def existing(self) -> list[str]:
-        return [m for m in self.members if (self.out / m).exists()]
+        return [m for m in self.members if (self.out / m).exists() or (self.out / m).is_symlink()]
 
     def check(self) -> None:
         """Raise :class:`InvalidInputError` if the set cannot be written (before any work)."""
@@ -134,6 +209,13 @@ class OutputSet:
             raise InvalidInputError(
                 f"--out {self.out} is a file, not a folder: choose a folder for the outputs"
             )
+        for parent in self.out.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise InvalidInputError(
+                        f"--out {self.out}: {parent} is a file, not a folder: choose a folder for the outputs"
+                    )
+                break
         clash = self.existing()
         if clash and not self.overwrite:
             raise InvalidInputError(
@@ -144,9 +226,12 @@ class OutputSet:
         self.check()
         try:
             self.out.mkdir(parents=True, exist_ok=True)
+            self._remove_abandoned()
             self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out))
         except OSError as err:
             raise InvalidInputError(f"cannot write outputs to {self.out}: {err.strerror or err}") from err
+        self._stage_lock = _lock_for(self.staging)
+        self._stage_lock.acquire()
         return self.staging
 
     def __exit__(
@@ -155,23 +240,71 @@ class OutputSet:
         assert self.staging is not None
         try:
             if kind is None:
-                self._publish(self.staging)
+                with _lock_for(self.out):
+                    clash = self.existing()
+                    if clash and not self.overwrite:
+                        raise InvalidInputError(
+                            f"another run wrote {', '.join(clash)} into {self.out} meanwhile; pass --overwrite "
+                            "to replace them or choose another --out"
+                        )
+                    self._publish(self.staging)
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
+            self._stage_lock.release()
+            Path(self._stage_lock.lock_file).unlink(missing_ok=True)
+
+    def _remove_abandoned(self) -> None:
+        """Delete staging folders of runs that died (their lock is free) and set-aside folders of a
+        publish that was killed half-way."""
+        from filelock import Timeout
+
+        for folder in self.out.glob(".staging-*"):
+            lock = _lock_for(folder)
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                continue  # a live run is writing there
+            try:
+                shutil.rmtree(folder, ignore_errors=True)
+            finally:
+                lock.release()
+                Path(lock.lock_file).unlink(missing_ok=True)
+        with _lock_for(self.out):
+            for folder in self.out.glob(".replaced-*"):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _publish(self, staging: Path) -> None:
         new = [p.name for p in staging.iterdir()]
         unknown = sorted(set(new) - set(self.members))
         if unknown:  # a programming error: the list of outputs must live in one place
             raise RuntimeError(f"outputs not declared in the output set: {unknown}")
-        for member in self.members:
-            old = self.out / member
-            if old.is_dir() and not old.is_symlink():
-                shutil.rmtree(old)
-            elif old.exists() or old.is_symlink():
-                old.unlink()
+        aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=self.out))
+        moved_old: list[str] = []
+        moved_new: list[str] = []
+        try:
+            for member in self.members:
+                old = self.out / member
+                if old.exists() or old.is_symlink():
+                    os.replace(old, aside / member)
+                    moved_old.append(member)
+            for name in new:
+                os.replace(staging / name, self.out / name)
+                moved_new.append(name)
+        except OSError as err:
+            for name in moved_new:  # put the previous set back: all or nothing
+                target = self.out / name
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target, ignore_errors=True)
+                else:
+                    target.unlink(missing_ok=True)
+            for member in moved_old:
+                os.replace(aside / member, self.out / member)
+            raise InvalidInputError(
+                f"cannot write outputs to {self.out}: {err.strerror or err}; the previous outputs were kept"
+            ) from err
+        finally:
+            shutil.rmtree(aside, ignore_errors=True)
         for name in new:
-            (staging / name).replace(self.out / name)
             self.written[name] = self.out / name
 
     def path(self, name: str) -> Path:

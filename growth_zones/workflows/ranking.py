@@ -53,6 +53,9 @@ class RankingResult:
     provenance: list[dict[str, Any]]
     layers: Any = None  # the LayerSet used (for map overlays)
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
+    missing_checks: list[Any] = field(default_factory=list)
+    """Checks that could not run (:class:`~growth_zones.workflows.missing.MissingCheck`), by LAD code;
+    in the sidecar and the map's banner."""
 
     OUTPUTS: ClassVar[dict[str, str]] = {
         "csv": "ranking.csv",
@@ -99,6 +102,7 @@ class RankingResult:
                     "indicators": {k: vars(v) for k, v in self.indicators.specs.items()},
                     "sensitivity": self.sensitivity is not None,
                     "notes": list(self.scores.notes),
+                    "missing_checks": [m.to_dict() for m in self.missing_checks],
                 },
             )
             write_csv(table, stage / names["csv"])
@@ -121,6 +125,7 @@ class RankingResult:
                     profile_title=self.profile.title,
                     generated_at=self.generated_at,
                     assets=assets,
+                    missing_checks=self.missing_checks,
                 )
         return {
             fmt: Path(out) / name
@@ -294,7 +299,17 @@ def rank_regions(
     regions = layers.regions.set_index("code")
     table = _assemble(regions, ind, result.table, sens)
     provenance = store.provenance_for_layers(REGION_LAYERS) if store is not None else []
-    return RankingResult(table, result, ind, prof, sens, provenance, layers)
+    from .missing import designation_inputs, missing_checks
+
+    missing = missing_checks(
+        layers,
+        [str(c) for c in table["code"]],
+        profile=prof,
+        indicators=ind,
+        catalogue=getattr(store, "catalogue", None),
+        designations_of=designation_inputs(ind.settings, "region"),
+    )
+    return RankingResult(table, result, ind, prof, sens, provenance, layers, missing_checks=missing)
 
 
 def _assemble(

@@ -119,15 +119,18 @@ def _render_into(stage: Path, folder: Path, *, assets: Any, settings: Any) -> li
     assessment = folder / "assessment.gpkg"
     sites = None
     if assessment.exists():
-        sites = gpd.read_file(assessment, layer="assessment").set_index("id")
+        sites = _read_gpkg(assessment, "assessment").set_index("id")
         sites.index = sites.index.astype(str)
+        if "target_year" in sites:  # GDAL reads an integer field with gaps as floats
+            sites["target_year"] = pd.to_numeric(sites["target_year"], errors="coerce").astype("Int64")
     ranking = folder / "ranking.gpkg"
     if ranking.exists():
         from ..report import render_national_map
+        from .missing import MissingCheck
 
         sidecar = _sidecar(folder / "ranking.provenance.json")
         prof = scoring.profile_from_dict(sidecar["profile"])
-        table = gpd.read_file(ranking, layer="ranking")
+        table = _read_gpkg(ranking, "ranking")
         national = dict(overlays)
         if sites is not None and len(sites):  # the applications assessed in the same folder
             apps = sites.reset_index()
@@ -144,15 +147,17 @@ def _render_into(stage: Path, folder: Path, *, assets: Any, settings: Any) -> li
                 profile_title=prof.title,
                 generated_at=sidecar["generated_at"],
                 assets=assets,
+                missing_checks=[MissingCheck.from_dict(d) for d in sidecar.get("missing_checks") or []],
             )
         )
     if sites is not None:
         from ..report import render_assessment_report
+        from .missing import MissingCheck
 
         sidecar = _sidecar(folder / "assessment.provenance.json")
         prof = scoring.profile_from_dict(sidecar["profile"])
-        checks = pd.read_csv(folder / "checks.csv", dtype={"id": str}, keep_default_na=False)
-        rejected = pd.read_csv(folder / "rejected.csv", dtype={"id": str}, keep_default_na=False)
+        checks = _table(folder / "checks.csv")
+        rejected = _table(folder / "rejected.csv")
         written.append(
             render_assessment_report(
                 sites,
@@ -165,12 +170,46 @@ def _render_into(stage: Path, folder: Path, *, assets: Any, settings: Any) -> li
                 profile_title=prof.title,
                 generated_at=sidecar["generated_at"],
                 assets=assets,
+                missing_checks=[MissingCheck.from_dict(d) for d in sidecar.get("missing_checks") or []],
             )
         )
     return written
 
 
+def _incomplete(path: Path, why: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"{path} {why}: the outputs folder is incomplete or damaged; run the command again"
+    )
+
+
 def _sidecar(path: Path) -> dict[str, Any]:
     if not path.exists():
-        raise InvalidInputError(f"{path} is missing: the outputs folder is incomplete; run the command again")
-    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        raise _incomplete(path, "is missing")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as err:
+        raise _incomplete(path, f"cannot be read ({type(err).__name__})") from err
+    if not isinstance(doc, dict) or "profile" not in doc or "datasets" not in doc:
+        raise _incomplete(path, "is not a provenance sidecar of this package")
+    return doc
+
+
+def _table(path: Path) -> pd.DataFrame:
+    from .outputs import read_csv_output
+
+    if not path.exists():
+        raise _incomplete(path, "is missing")
+    try:
+        return read_csv_output(path)
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise _incomplete(path, f"cannot be read ({type(err).__name__}: {str(err)[:120]})") from err
+
+
+def _read_gpkg(path: Path, layer: str) -> gpd.GeoDataFrame:
+    try:
+        frame = gpd.read_file(path, layer=layer)
+    except Exception as err:  # noqa: BLE001 - pyogrio/GDAL errors on a damaged file, named
+        raise _incomplete(path, f"cannot be read ({type(err).__name__}: {str(err)[:120]})") from err
+    if layer == "assessment" and "id" not in frame:
+        raise _incomplete(path, "has no id column")
+    return frame

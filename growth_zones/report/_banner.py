@@ -1,0 +1,37 @@
+"""The "checks that could not run" banner on report pages (a small, separate piece: the report
+package's layout may change, the banner's content should not)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ._html import esc
+
+_STYLE = (
+    "background:#fde8e8;border:2px solid #b30000;border-left:8px solid #b30000;"
+    "padding:8px 10px;margin:8px 0;color:#5c0000"
+)
+
+
+def missing_checks_banner(
+    missing: Iterable[Any] | None, *, row_id: str | None = None, noun: str = "sites"
+) -> str:
+    """HTML (every string escaped) listing the checks that could not run; ``row_id`` limits it to
+    the checks affecting one row (a site page). Empty when there are none."""
+    items = []
+    for m in missing or ():
+        ids = [str(i) for i in getattr(m, "ids", ())]
+        if row_id is not None and row_id not in ids:
+            continue
+        scope = "this site" if row_id is not None else f"{len(ids)} {noun}"
+        items.append(f"<li><b>{esc(m.check)}</b> ({esc(scope)}): {esc(m.reason)}</li>")
+    if not items:
+        return ""
+    what = "This site was" if row_id is not None else f"These {noun} were"
+    return (
+        f'<div class="gz-missing" role="alert" style="{_STYLE}">'
+        f"<b>Checks that could not run.</b> {what} not checked against the following, because the "
+        "data could not be had. A site or area may look eligible only because a check did not run."
+        f"<ul>{''.join(items)}</ul></div>"
+    )

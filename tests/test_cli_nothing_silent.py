@@ -1,0 +1,298 @@
+"""`growth-zones assess` / `rank` end to end on the real data, for the failures of issue 12 that used
+to give a wrong answer with exit 0: checks that could not run (4), formulas in the CSVs (2), stale
+outputs after --overwrite (5), output folders that are files or unwritable (9), "(id nan)" and
+"2030.0" (10)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from cli import EXIT_FAILURE, EXIT_MISSING_CHECKS, EXIT_REJECTED, app
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.data
+
+EXAMPLES = REPO / "data/examples/applications.geojson"
+PARKS = "ons_national_parks_dec2021_bgc"
+
+
+def _env(cache: Path, mirror: Path | str) -> dict[str, str]:
+    return {"GROWTH_ZONES_CACHE": str(cache), "GROWTH_ZONES_MIRROR": str(mirror)}
+
+
+@pytest.fixture(scope="module")
+def cache_without_parks(mirror_cache, tmp_path_factory):
+    """A copy of the session cache whose National Parks dataset cannot be had: it is not stored and
+    the (empty) mirror has no copy of it."""
+    root = tmp_path_factory.mktemp("no_parks")
+    cache = root / "cache"
+    shutil.copytree(mirror_cache.cache_dir / "layers", cache / "layers")
+    for p in (cache / "layers").glob(f"{PARKS}.*"):
+        p.unlink()
+    (root / "empty_mirror").mkdir()
+    return cache, root / "empty_mirror"
+
+
+@pytest.fixture(scope="module")
+def run_without_parks(cache_without_parks, tmp_path_factory):
+    from typer.testing import CliRunner
+
+    cache, mirror = cache_without_parks
+    out = tmp_path_factory.mktemp("assess_no_parks")
+    res = CliRunner().invoke(
+        app, ["assess", str(EXAMPLES), "--out", str(out), "--html", "-q"], env=_env(cache, mirror)
+    )
+    return out, res
+
+
+def test_missing_exclusion_layer_is_loud_and_a_new_exit_code(run_without_parks):
+    """Failure 4: the National Parks dataset cannot be had. It used to be a Python UserWarning and
+    exit 0, with the Peak District site eligible and only a 'missing' column saying so."""
+    out, res = run_without_parks
+    assert res.exit_code == EXIT_MISSING_CHECKS, res.output
+    err = res.stderr
+    assert "check not run: Designation: National Park, for all 13 sites" in err
+    assert PARKS in err and "mirror has no file" in err
+    assert "check not run: Exclusion: mostly_protected" in err
+    assert "flood_zone_3" not in err  # Flood Zone 3 does not read the National Parks: not blamed
+    assert "--allow-missing" in err and "Traceback" not in err and "UserWarning" not in err
+    checks = pd.read_csv(out / "checks.csv", dtype=str, keep_default_na=False)
+    park = checks[checks["check"] == "Designation: National Park"]
+    assert len(park) == 13 and set(park["status"]) == {"not checked"}
+    assert park["detail"].str.startswith("did not run: dataset " + PARKS).all()
+    hope = checks[(checks["id"] == "GZ-HOP") & (checks["check"] == "Exclusion: mostly_protected")]
+    assert (
+        list(hope["status"]) == ["not checked"]
+        and "protected_share could not be computed" in hope["detail"].iloc[0]
+    )
+    side = json.loads((out / "assessment.provenance.json").read_text())
+    kinds = {m["check"]: m for m in side["missing_checks"]}
+    assert kinds["Designation: National Park"]["datasets"] == [PARKS]
+    assert kinds["Designation: National Park"]["rows"] == 13
+    assert "GZ-HOP" in kinds["Exclusion: mostly_protected"]["ids"]
+
+
+def test_missing_checks_banner_on_the_report_pages(run_without_parks):
+    from lxml import html as lhtml
+
+    out, _ = run_without_parks
+    index = lhtml.fromstring((out / "report/index.html").read_text(encoding="utf-8"))
+    banner = index.xpath("//div[contains(@class,'gz-missing')]")
+    assert len(banner) == 1
+    text = banner[0].text_content()
+    assert "Checks that could not run" in text and "Designation: National Park" in text and PARKS in text
+    pages = list((out / "report/sites").glob("*.html"))
+    assert len(pages) == 13
+    for page in pages:
+        doc = lhtml.fromstring(page.read_text(encoding="utf-8"))
+        assert "Designation: National Park" in doc.xpath("string(//div[contains(@class,'gz-missing')])")
+
+
+def test_allow_missing_accepts_it_but_still_says_so(cache_without_parks, tmp_path, cli_runner):
+    cache, mirror = cache_without_parks
+    res = cli_runner.invoke(
+        app,
+        ["assess", str(EXAMPLES), "--out", str(tmp_path), "--allow-missing", "-q"],
+        env=_env(cache, mirror),
+    )
+    assert res.exit_code == 0, res.output
+    assert (
+        "check not run: Designation: National Park" in res.stderr
+        and "accepted with --allow-missing" in res.stderr
+    )
+    checks = pd.read_csv(tmp_path / "checks.csv", dtype=str, keep_default_na=False)
+    assert (checks["detail"].str.startswith("did not run:")).any()
+
+
+def test_rank_says_so_too(cache_without_parks, tmp_path, cli_runner):
+    cache, mirror = cache_without_parks
+    res = cli_runner.invoke(app, ["rank", "--out", str(tmp_path), "--html", "-q"], env=_env(cache, mirror))
+    assert res.exit_code == EXIT_MISSING_CHECKS, res.output
+    assert (
+        "check not run: Designation: National Park, for all" in res.stderr
+        and "local authorities" in res.stderr
+    )
+    side = json.loads((tmp_path / "ranking.provenance.json").read_text())
+    assert [m["check"] for m in side["missing_checks"]][0] == "Designation: National Park"
+    page = (tmp_path / "ranking.html").read_text(encoding="utf-8")
+    assert "gz-missing" in page and PARKS in page
+
+
+def test_complete_data_exits_zero_with_no_banner(mirror_cache, tmp_path, cli_runner):
+    res = cli_runner.invoke(
+        app,
+        ["assess", str(EXAMPLES), "--out", str(tmp_path), "--html", "-q"],
+        env=_env(mirror_cache.cache_dir, mirror_cache.mirror),
+    )
+    assert res.exit_code == 0, res.output
+    assert "check not run" not in res.stderr
+    assert json.loads((tmp_path / "assessment.provenance.json").read_text())["missing_checks"] == []
+    assert "gz-missing" not in (tmp_path / "report/index.html").read_text(encoding="utf-8")
+
+
+# ---- failure 5: --overwrite leaves nothing stale; failure 9: output folders that cannot be used
+
+
+def _one_site(tmp_path: Path) -> Path:
+    src = json.loads(EXAMPLES.read_text())
+    src["features"] = [f for f in src["features"] if f["properties"]["id"] == "GZ-COB"]
+    path = tmp_path / "one.geojson"
+    path.write_text(json.dumps(src))
+    return path
+
+
+def test_overwrite_replaces_the_whole_set(mirror_cache, tmp_path, cli_runner):
+    """A 13-site run with --html, then a 1-row run with --overwrite: the GeoPackage used to keep 13
+    rows and the report 13 old site pages."""
+    env = _env(mirror_cache.cache_dir, mirror_cache.mirror)
+    out = tmp_path / "out"
+    res = cli_runner.invoke(app, ["assess", str(EXAMPLES), "--out", str(out), "--html", "-q"], env=env)
+    assert res.exit_code == 0, res.output
+    assert (
+        len(gpd.read_file(out / "assessment.gpkg")) == 13
+        and len(list((out / "report/sites").iterdir())) == 13
+    )
+    one = _one_site(tmp_path)
+    res = cli_runner.invoke(app, ["assess", str(one), "--out", str(out), "-q"], env=env)
+    assert res.exit_code == EXIT_FAILURE and "--overwrite" in res.stderr  # refused, nothing touched
+    assert len(gpd.read_file(out / "assessment.gpkg")) == 13
+    res = cli_runner.invoke(
+        app, ["assess", str(one), "--out", str(out), "--html", "--overwrite", "-q"], env=env
+    )
+    assert res.exit_code == 0, res.output
+    assert list(gpd.read_file(out / "assessment.gpkg")["id"]) == ["GZ-COB"]
+    assert [p.name for p in (out / "report/sites").iterdir()] == ["GZ-COB.html"]
+    assert set(pd.read_csv(out / "checks.csv", dtype=str)["id"]) == {"GZ-COB"}
+    res = cli_runner.invoke(app, ["assess", str(one), "--out", str(out), "--overwrite", "-q"], env=env)
+    assert res.exit_code == 0 and not (out / "report").exists()  # not asked for this time: gone
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [
+            "assessment.csv",
+            "assessment.gpkg",
+            "checks.csv",
+            "rejected.csv",
+            "warnings.csv",
+            "assessment.provenance.json",
+        ]
+    )
+
+
+@pytest.mark.parametrize("command", [["assess", str(EXAMPLES)], ["rank"], ["surface", "-r", "5000"], ["map"]])
+def test_unusable_output_folders_are_one_line_errors(mirror_cache, tmp_path, cli_runner, command):
+    env = _env(mirror_cache.cache_dir, mirror_cache.mirror)
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    targets = [a_file, a_file / "sub", Path("/sys/kernel/growth-zones"), Path("/sys/kernel")]
+    for target in targets:
+        args = [*command, str(target)] if command == ["map"] else [*command, "--out", str(target)]
+        res = cli_runner.invoke(app, [*args, "-q"], env=env)
+        assert res.exit_code == EXIT_FAILURE, (target, res.output)
+        assert res.stderr.count("\n") == 1 and res.stderr.startswith("error: "), res.stderr
+        assert "internal error" not in res.stderr and "Traceback" not in res.output
+        assert str(target) in res.stderr
+    assert a_file.read_text() == "x"
+
+
+def test_concurrent_runs_into_one_folder_publish_whole_sets(tmp_path):
+    """Two processes replacing the same output set many times: every published set is whole (all
+    its files from one run), and no staging or set-aside folder is left behind."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    code = (
+        "import sys; from pathlib import Path; from growth_zones.workflows.outputs import OutputSet\n"
+        "tag = sys.argv[1]\n"
+        "for i in range(40):\n"
+        "    with OutputSet(Path(sys.argv[2]), ['a.csv', 'b.csv', 'report'], overwrite=True) as st:\n"
+        "        (st / 'a.csv').write_text(f'{tag}-{i}')\n"
+        "        (st / 'b.csv').write_text(f'{tag}-{i}')\n"
+        "        (st / 'report').mkdir(); (st / 'report' / f'{tag}-{i}.html').write_text('x')\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, tag, str(out)], cwd=REPO, stderr=subprocess.PIPE, text=True
+        )
+        for tag in ("A", "B")
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    a, b = (out / "a.csv").read_text(), (out / "b.csv").read_text()
+    assert a == b and [p.name for p in (out / "report").iterdir()] == [f"{a}.html"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.csv", "report"]
+
+
+def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
+    from growth_zones.workflows.outputs import OutputSet
+
+    out = tmp_path / "out"
+    (out / ".staging-dead1234").mkdir(parents=True)
+    (out / ".staging-dead1234" / "half.csv").write_text("half")
+    (out / ".replaced-dead5678").mkdir()
+    with OutputSet(out, ["a.csv"], overwrite=False) as st:
+        (st / "a.csv").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv"]
+
+
+# ---- failure 2 and 10 end to end: formulas, "(id nan)", "2030.0"
+
+
+def test_formulas_are_text_in_every_csv_and_raw_elsewhere(mirror_cache, tmp_path, cli_runner):
+    src = json.loads(EXAMPLES.read_text())
+    feats = src["features"][:3]
+    payloads = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)"]
+    for f, p in zip(feats, payloads, strict=True):
+        f["properties"]["name"] = p
+        f["properties"]["applicant"] = "-2+3+cmd|' /C calc'!A0"
+        f["properties"]["evidence_water"] = "=1+1"  # not understood: echoed in warnings.csv
+    bad = json.loads(json.dumps(feats[0]))
+    bad["properties"].update(id="=EVIL()", mw="@SUM(A1)")  # rejected: echoed in rejected.csv
+    missing_id = json.loads(json.dumps(feats[1]))
+    missing_id["properties"]["id"] = None
+    src["features"] = [*feats, bad, missing_id]
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps(src))
+    out = tmp_path / "out"
+    res = cli_runner.invoke(
+        app,
+        ["assess", str(path), "--out", str(out), "--json"],
+        env=_env(mirror_cache.cache_dir, mirror_cache.mirror),
+    )
+    assert res.exit_code == EXIT_REJECTED, res.output
+    assert "rejected row 5 (no id): missing id" in res.stderr and "id nan" not in res.stderr
+    import csv
+
+    for name in ("assessment.csv", "checks.csv", "rejected.csv", "warnings.csv"):
+        with open(out / name, newline="", encoding="utf-8") as fh:
+            cells = [c for row in csv.reader(fh) for c in row]
+        for c in cells:
+            if c[:1] in ("=", "+", "@", "\t", "\r") or (c[:1] == "-" and not c[1:2].isdigit()):
+                pytest.fail(f"{name}: formula cell {c!r}")
+    table = pd.read_csv(out / "assessment.csv", dtype=str, keep_default_na=False)
+    assert set(payloads) == {v[1:] for v in table["name"] if v.startswith("'")}
+    assert set(table["target_year"]) <= {"2027", "2028", "2029", "2030", "2031", "2032"}
+    rejected = pd.read_csv(out / "rejected.csv", dtype=str, keep_default_na=False)
+    assert "'=EVIL()" in set(rejected["id"]) and "" in set(rejected["id"])
+    gpkg = gpd.read_file(out / "assessment.gpkg")
+    assert set(payloads) <= set(gpkg["name"])  # the GeoPackage keeps the raw text
+    doc = json.loads(res.stdout)
+    assert {r["name"] for r in doc["assessed"]} >= set(payloads)  # so does the JSON
+    assert {r["id"] for r in doc["rejected"]} >= {"=EVIL()"}
+    import pyogrio
+
+    info = pyogrio.read_info(out / "assessment.gpkg")
+    assert dict(zip(info["fields"], info["dtypes"], strict=True))["target_year"] == "int64"
+    # the report, re-rendered from these files, shows the raw text (escaped as HTML)
+    res = cli_runner.invoke(
+        app, ["map", str(out), "--overwrite", "-q"], env=_env(mirror_cache.cache_dir, mirror_cache.mirror)
+    )
+    assert res.exit_code == 0, res.output
+    index = (out / "report/index.html").read_text(encoding="utf-8")
+    assert "=EVIL()" in index and "&#x27;=EVIL()" not in index and "'=EVIL()" not in index
