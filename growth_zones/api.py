@@ -118,6 +118,7 @@ def assess(
     input_crs: str | None = None,
     layer: str | None = None,
     layers: Any = None,
+    rules: Any = None,
 ) -> AssessmentResult:
     """Check, score and rank every application in a file; keep each rejected row with its reason.
 
@@ -138,12 +139,18 @@ def assess(
         GeoPackage layer to read.
     layers
         A ready ``LayerSet`` (skips loading).
+    rules
+        Limits of the row checks, a
+        :class:`~growth_zones.workflows.applications.ApplicationRules` (largest gap between the
+        parts of one site, default 5 km; smallest share on GB land, default 90%; longest text
+        field, default 10,000 characters; ...).
 
     Returns
     -------
     AssessmentResult
         ``table`` (assessed sites, index ``id``), ``checks``, ``rejected``, ``warnings``,
-        ``input_count``; ``len(table) + len(rejected) == input_count`` always. ``write(out, ...)``.
+        ``input_count``, ``missing_checks`` (checks that could not run because their data could not
+        be had); ``len(table) + len(rejected) == input_count`` always. ``write(out, ...)``.
     """
     from .workflows.assessment import assess as _assess
 
@@ -155,6 +162,7 @@ def assess(
         input_crs=input_crs,
         layer=layer,
         layers=layers,
+        rules=rules,
     )
 
 

@@ -8,7 +8,22 @@ be told) raises :class:`~growth_zones.errors.InvalidInputError`.
 
 The invariant ``len(sites) + len(rejected) == input_count`` always holds.
 
-Text is kept verbatim apart from control characters: escaping for HTML is the report's job.
+Text is kept verbatim apart from control characters: escaping for HTML is the report's job, and
+escaping formulas for spreadsheets is the CSV writer's. Ids are normalised (Unicode NFKC, invisible
+characters removed, outer space stripped, inner space collapsed) and compared without case, so
+``GZ-1``, ``gz-1`` and ``GZ\u200b-1`` are one id. A text field longer than
+:attr:`ApplicationRules.max_text_chars` rejects its row.
+
+Geometry sanity: a site whose parts lie more than :attr:`ApplicationRules.max_part_gap_km` apart
+is rejected (one application per site); so is a site with less than
+:attr:`ApplicationRules.min_land_share` of its area on GB land, and one between that and 100% is
+assessed with a warning giving the share. Every indicator is then taken for one site: distances and
+designation overlaps for the whole boundary, and local authority, nation, population and round-trip
+time at its representative point (:func:`shapely.point_on_surface`), which always lies inside it.
+
+CRS: every declared CRS is honoured by its datum (:func:`growth_zones.data.crs.to_bng`: OSGB36
+lon/lat, ETRS89, WGS84, BNG, ...); a vertical, geocentric or unknown CRS is an error naming it, and
+coordinates in the Irish Grid (or Irish Transverse Mercator) are rejected as outside Great Britain.
 """
 
 from __future__ import annotations
@@ -31,7 +46,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from ..data.crs import to_bng
+from ..data.crs import crs_problem, horizontal_crs, is_irish_grid, to_bng
 from ..data.validate import _polygonal
 from ..errors import InvalidInputError
 from ..settings import BNG, WGS84
@@ -42,6 +57,8 @@ __all__ = [
     "APPLICATION_SCHEMA",
     "SITE_COLUMNS",
     "ApplicationBatch",
+    "ApplicationRules",
+    "normalise_id",
     "FieldSpec",
     "circle_of_area",
     "clean_text",
@@ -101,6 +118,44 @@ APPLICATION_SCHEMA: dict[str, FieldSpec] = {
 }
 """Documented fields. Names are matched case-insensitively; ``aliases`` include the 10-character
 forms a Shapefile truncates names to. Evidence values accept true/false/1/0/yes/no/y/n/unknown/blank."""
+
+
+@dataclass(frozen=True)
+class ApplicationRules:
+    """Limits and thresholds of the row checks (pass your own to ``read_applications(rules=...)`` /
+    ``api.assess(rules=...)``).
+
+    Attributes
+    ----------
+    max_part_gap_km
+        Largest distance allowed between two parts of one site (MultiPolygon). A campus split by a
+        road or a river is one site; parts 534 km apart are two bids, and taking one council from
+        one part and a substation from the other would assess neither.
+    min_land_share
+        Smallest share of the site's area on GB land; a site between this and 100% is assessed
+        with a warning giving its share.
+    land_tolerance_m
+        GB land is the ONS ultra-generalised (500 m) country boundary: a site within this distance
+        of it counts as on land, so a quayside site is not "in the sea" because the generalised
+        coastline cuts the harbour.
+    max_text_chars
+        Longest text accepted in any field (id, name, applicant, notes, ...): a longer value rejects
+        the row (a 48 MB name once produced 1.3 GB of HTML).
+    max_vertices
+        Most vertices accepted in one site boundary.
+    max_geometry_chars
+        Longest WKT (CSV) site boundary read; longer is rejected before it is parsed.
+    """
+
+    max_part_gap_km: float = 5.0
+    min_land_share: float = 0.9
+    land_tolerance_m: float = 500.0
+    max_text_chars: int = 10_000
+    max_vertices: int = 100_000
+    max_geometry_chars: int = 5_000_000
+
+
+DEFAULT_RULES = ApplicationRules()
 
 MW_MAX = 10_000.0
 AREA_MIN_HA = 1.0
@@ -194,12 +249,47 @@ def clean_text(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value)
+    if isinstance(value, (dict, list)):  # JSON objects/arrays where text was expected: keep them readable
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            text = "<nested value>"
+    else:
+        text = str(value)
     text = "".join(
         " " if ch in "\t\n\r" else ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc"
     )
     text = text.strip()
     return text or None
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064"))
+
+
+def normalise_id(value: Any) -> str | None:
+    """An application id as compared and stored: Unicode NFKC (a non-breaking space becomes a space,
+    full-width letters plain ones), zero-width and other invisible characters removed, control
+    characters removed, outer space stripped and inner runs of space made one. Missing -> None."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = " ".join(text.split())
+    return text or None
+
+
+def _id_key(rid: str) -> str:
+    """What two ids must share to be the same application: the normalised id, ignoring case."""
+    return rid.casefold()
+
+
+def _echo(value: Any, limit: int = 60) -> str:
+    """A user value quoted inside a message, cut to ``limit`` characters (a message never carries a
+    multi-megabyte field)."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        return f"{text[:limit]!r}… ({len(text):,} characters)"
+    return repr(text)
 
 
 def parse_evidence(value: Any) -> tuple[float, bool]:
@@ -262,33 +352,127 @@ class _Raw:
     columns: list[str]
     check_crs_rows: bool = True  # False when the reader already checked coordinates (CSV lat/lon, E/N)
     geom_failed: set[int] = field(default_factory=set)  # rows whose geometry problem is in pre_reasons
+    pre_warnings: list[list[str]] = field(default_factory=list)
+    irish_grid: bool = False  # the declared CRS is the Irish Grid / ITM: every row is outside GB
 
 
 def _norm_col(name: Any) -> str:
-    return re.sub(r"\s+", "_", str(name).strip().lower())
+    return re.sub(r"\s+", "_", unicodedata.normalize("NFKC", str(name)).strip().lower())
+
+
+def _is_blank(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or (isinstance(value, str) and not value.strip())
+    )
 
 
 def _canonical_records(
     rows: Iterable[dict[str, Any]], columns: list[str]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Map columns to canonical names; returns records and the ignored column names."""
+) -> tuple[list[dict[str, Any]], list[str], list[list[str]]]:
+    """Map columns to canonical names, row by row.
+
+    Every column whose name (case-insensitive) is a field or an alias of one maps to it, so a file
+    mixing ``id`` and ``ID`` keys (GeoJSON features need not share keys) reads every row's id. When
+    one row fills two columns of the same field with different values, the first column wins and
+    the row gets a warning. Returns the records, the ignored column names and per-row warnings.
+    """
     mapping: dict[str, str] = {}
     for col in columns:
         canon = _ALIASES.get(_norm_col(col))
-        if canon and canon not in mapping.values():
+        if canon:
             mapping[col] = canon
     ignored = [c for c in columns if c not in mapping]
-    return [{mapping[k]: v for k, v in r.items() if k in mapping} for r in rows], ignored
+    multi = {c for c in set(mapping.values()) if list(mapping.values()).count(c) > 1}
+    records: list[dict[str, Any]] = []
+    warns: list[list[str]] = []
+    for r in rows:
+        rec: dict[str, Any] = {}
+        w: list[str] = []
+        source: dict[str, str] = {}
+        for k, v in r.items():
+            canon = mapping.get(k)
+            if canon is None:
+                continue
+            if canon not in multi:
+                rec[canon] = v
+                continue
+            if _is_blank(v):
+                rec.setdefault(canon, v)
+                continue
+            if canon in rec and not _is_blank(rec[canon]):
+                if clean_text(rec[canon]) != clean_text(v):
+                    w.append(
+                        f"both {_echo(source[canon], 30)} and {_echo(k, 30)} are given for {canon}: "
+                        f"used {_echo(source[canon], 30)} ({_echo(clean_text(rec[canon]) or '')})"
+                    )
+                continue
+            rec[canon] = v
+            source[canon] = str(k)
+        records.append(rec)
+        warns.append(w)
+    return records, ignored, warns
+
+
+def _ignored_note(ignored: list[Any]) -> list[str]:
+    """A note listing ignored columns (names cut to 40 characters, at most 20 listed)."""
+    if not ignored:
+        return []
+    names = [str(c) if len(str(c)) <= 40 else f"{str(c)[:40]}…" for c in ignored[:20]]
+    more = f" and {len(ignored) - 20} more" if len(ignored) > 20 else ""
+    return [f"ignored columns: {', '.join(names)}{more}"]
 
 
 def _crs_from_user(value: Any, path: Path) -> CRS:
     try:
-        return CRS.from_user_input(value)
+        crs = CRS.from_user_input(value)
     except Exception as err:  # pyproj raises CRSError; keep the message
         raise InvalidInputError(
-            f"{path}: cannot understand the CRS {value!r} ({err}); "
+            f"{path}: cannot understand the CRS {_echo(value, 80)} ({str(err)[:200]}); "
             "give it as e.g. 'EPSG:27700' or 'EPSG:4326'"
         ) from err
+    return _usable_crs(crs, path)
+
+
+def _usable_crs(crs: CRS, path: Path) -> CRS:
+    """The horizontal CRS of a file, or an :class:`InvalidInputError` naming a CRS that cannot place
+    sites (vertical such as EPSG:5701 heights, geocentric, engineering)."""
+    problem = crs_problem(crs)
+    if problem:
+        raise InvalidInputError(
+            f"{path}: the CRS {_crs_label(crs)} ({crs.name}) is a {problem}; declare the CRS of the site "
+            "coordinates instead, e.g. EPSG:27700 (British National Grid) or EPSG:4326 (longitude/latitude)"
+        )
+    return horizontal_crs(crs)  # type: ignore[no-any-return]
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "text", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+_CRS_MEMBER = 'give it as "crs": {"type": "name", "properties": {"name": "EPSG:27700"}} or leave it out'
+
+
+def _geojson_crs(doc: dict[str, Any], path: Path) -> CRS | None:
+    member = doc.get("crs")
+    if member is None:
+        return None
+    props = member.get("properties") if isinstance(member, dict) else None
+    if not isinstance(props, dict):
+        raise InvalidInputError(
+            f"{path}: the 'crs' member is {_json_kind(member)}"
+            + (f" whose 'properties' is {_json_kind(props)}" if isinstance(member, dict) else "")
+            + f"; {_CRS_MEMBER}"
+        )
+    name = props.get("name")
+    if name is None or (isinstance(name, str) and not name.strip()):
+        return None
+    if not isinstance(name, str):
+        raise InvalidInputError(f"{path}: the 'crs' name is {_json_kind(name)}, not text; {_CRS_MEMBER}")
+    return _crs_from_user(name, path)
 
 
 def _read_geojson(path: Path) -> _Raw:
@@ -296,8 +480,13 @@ def _read_geojson(path: Path) -> _Raw:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InvalidInputError(
-            f"{path} is not valid GeoJSON ({err}); save it as UTF-8 GeoJSON "
+            f"{path} is not valid GeoJSON ({str(err)[:200]}); save it as UTF-8 GeoJSON "
             "(RFC 7946) or use a GeoPackage/Shapefile/CSV"
+        ) from err
+    except RecursionError as err:
+        raise InvalidInputError(
+            f"{path} is not usable GeoJSON: its JSON is nested too deeply to read (a site boundary needs "
+            "at most 4 levels of arrays)"
         ) from err
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         features = [doc]
@@ -309,50 +498,124 @@ def _read_geojson(path: Path) -> _Raw:
         features = doc["features"]
     else:
         raise InvalidInputError(f"{path}: expected a GeoJSON FeatureCollection with a 'features' list")
-    crs: CRS | None = None
-    crs_member = doc.get("crs") if isinstance(doc, dict) else None
-    if isinstance(crs_member, dict):
-        name = (crs_member.get("properties") or {}).get("name")
-        if name:
-            crs = _crs_from_user(name, path)
+    crs = _geojson_crs(doc, path)
     records: list[dict[str, Any]] = []
     geoms: list[shapely.Geometry | None] = []
     pre: list[list[str]] = []
-    columns: list[str] = []
+    columns: dict[str, None] = {}
     failed: set[int] = set()
     for feat in features:
         reasons: list[str] = []
-        props = dict(feat.get("properties") or {}) if isinstance(feat, dict) else {}
-        has_id = "id" in {_norm_col(k) for k in props}
-        if isinstance(feat, dict) and not has_id and feat.get("id") is not None:
-            props["id"] = feat["id"]
-        for k in props:
-            if k not in columns:
-                columns.append(k)
         geom = None
-        gj = feat.get("geometry") if isinstance(feat, dict) else None
-        if gj is not None:
-            try:
-                geom = shapely.geometry.shape(gj)
-            except Exception as err:  # shapely/GEOS: malformed coordinates, short rings
-                reasons.append(f"invalid geometry that cannot be repaired: {err}")
-                failed.add(len(records))
+        if not isinstance(feat, dict):
+            reasons.append(f"feature is {_json_kind(feat)}, not a GeoJSON Feature object")
+            failed.add(len(records))
+            props: dict[str, Any] = {}
+        else:
+            raw_props = feat.get("properties")
+            if raw_props is None:
+                props = {}
+            elif isinstance(raw_props, dict):
+                props = dict(raw_props)
+            else:
+                props = {}
+                reasons.append(
+                    f"properties is {_json_kind(raw_props)}, not an object of fields (id, name, mw, ...)"
+                )
+            has_id = "id" in {_norm_col(k) for k in props}
+            if not has_id and feat.get("id") is not None:
+                props["id"] = feat["id"]
+            gj = feat.get("geometry")
+            if gj is not None:
+                try:
+                    geom = shapely.geometry.shape(gj)
+                except Exception as err:  # noqa: BLE001 - shapely/GEOS: malformed coordinates, short rings
+                    why = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+                    reasons.append(f"invalid geometry that cannot be repaired: {why}")
+                    failed.add(len(records))
+        for k in props:
+            columns.setdefault(k, None)
         records.append(props)
         geoms.append(geom)
         pre.append(reasons)
-    records, ignored = _canonical_records(records, columns)
-    notes = [f"ignored columns: {', '.join(map(str, ignored))}"] if ignored else []
-    return _Raw(records, geoms, pre, crs, crs is not None, notes, columns, geom_failed=failed)
+    cols = list(columns)
+    canon, ignored, warns = _canonical_records(records, cols)
+    return _Raw(
+        canon,
+        geoms,
+        pre,
+        crs,
+        crs is not None,
+        _ignored_note(ignored),
+        cols,
+        geom_failed=failed,
+        pre_warnings=warns,
+    )
+
+
+_SHP_PARTS = (".shp", ".shx", ".dbf")
+
+
+def _shapefile_source(path: Path, layer: str | None) -> str:
+    """What to hand GDAL for ``path``: a ``.shp`` whose ``.shx`` and ``.dbf`` are present, or the
+    ``.shp`` inside a zip (at any folder depth) as a ``/vsizip/`` path. A missing part or an
+    ambiguous zip is an :class:`InvalidInputError` naming what is missing."""
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        siblings = {p.name.lower() for p in path.parent.iterdir()} if path.parent.is_dir() else set()
+        missing = [ext for ext in _SHP_PARTS[1:] if f"{path.stem}{ext}".lower() not in siblings]
+        if missing:
+            raise InvalidInputError(
+                f"{path}: the shapefile has no {' or '.join(missing)} beside it ("
+                + ("the attribute table with id, mw, ..." if ".dbf" in missing else "the shape index")
+                + "); give all of .shp, .shx, .dbf (and .prj), or zip them together"
+            )
+        return str(path)
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if not n.startswith("__MACOSX/") and not n.endswith("/")]
+    except (zipfile.BadZipFile, OSError) as err:
+        raise InvalidInputError(f"{path} is not a readable zip file ({err})") from err
+    shps = [n for n in names if n.lower().endswith(".shp")]
+    if layer:
+        shps = [n for n in shps if Path(n).stem == layer or n == layer]
+    if not shps:
+        raise InvalidInputError(
+            f"{path}: no shapefile (.shp) inside the zip"
+            + (f" named {layer!r}" if layer else "")
+            + f" (it holds {', '.join(names[:10]) or 'nothing'}); zip the .shp, .shx, .dbf and .prj of the sites"
+        )
+    if len(shps) > 1:
+        raise InvalidInputError(
+            f"{path} holds {len(shps)} shapefiles ({', '.join(shps[:10])}); choose one with layer=... (--layer)"
+        )
+    shp = shps[0]
+    stem = shp[: -len(".shp")].lower()
+    lower = {n.lower() for n in names}
+    missing = [ext for ext in _SHP_PARTS[1:] if f"{stem}{ext}" not in lower]
+    if missing:
+        raise InvalidInputError(
+            f"{path}: {shp} has no {' or '.join(missing)} beside it in the zip ("
+            + ("the attribute table with id, mw, ..." if ".dbf" in missing else "the shape index")
+            + "); zip all of .shp, .shx, .dbf (and .prj) together"
+        )
+    return f"/vsizip/{path}/{shp}"
 
 
 def _read_ogr(path: Path, layer: str | None) -> _Raw:
     import pyogrio
 
+    source = str(path)
+    if path.suffix.lower() in (".shp", ".zip"):
+        source = _shapefile_source(path, layer)
+        layer = None
     try:
-        layers = pyogrio.list_layers(path)
-    except Exception as err:
+        layers = pyogrio.list_layers(source)
+    except Exception as err:  # noqa: BLE001 - GDAL errors on an unreadable file, named
         raise InvalidInputError(
-            f"cannot open {path} as a vector file ({err}); supported: GeoJSON, "
+            f"cannot open {path} as a vector file ({str(err)[:200]}); supported: GeoJSON, "
             "GeoPackage, Shapefile (.shp or .zip) and CSV"
         ) from err
     if layer is None and len(layers) > 1:
@@ -361,17 +624,28 @@ def _read_ogr(path: Path, layer: str | None) -> _Raw:
             f"{path} has {len(layers)} layers ({names}); choose one with layer=... (--layer)"
         )
     try:
-        gdf = pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore")
-    except Exception as err:
-        raise InvalidInputError(f"cannot read {path}{f' layer {layer!r}' if layer else ''}: {err}") from err
+        gdf = pyogrio.read_dataframe(source, layer=layer, on_invalid="ignore")
+    except Exception as err:  # noqa: BLE001 - GDAL errors, named
+        raise InvalidInputError(
+            f"cannot read {path}{f' layer {layer!r}' if layer else ''}: {str(err)[:200]}"
+        ) from err
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InvalidInputError(f"{path} has no geometry column: give site boundaries (polygons)")
+    crs = _usable_crs(gdf.crs, path) if gdf.crs is not None else None
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     rows = gdf[columns].astype(object).where(gdf[columns].notna(), None).to_dict("records")
-    records, ignored = _canonical_records(rows, columns)
-    notes = [f"ignored columns: {', '.join(map(str, ignored))}"] if ignored else []
+    records, ignored, warns = _canonical_records(rows, columns)
     geoms = list(gdf.geometry.values)
-    return _Raw(records, geoms, [[] for _ in geoms], gdf.crs, gdf.crs is not None, notes, columns)
+    return _Raw(
+        records,
+        geoms,
+        [[] for _ in geoms],
+        crs,
+        crs is not None,
+        _ignored_note(ignored),
+        columns,
+        pre_warnings=warns,
+    )
 
 
 def _decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
@@ -385,6 +659,8 @@ def _decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
         pass
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark on a file that is not UTF-8
+        data = data[3:]
     try:
         return data.decode("cp1252"), "file is not UTF-8; read as Windows-1252 (cp1252): check £ and accents"
     except UnicodeDecodeError:
@@ -400,7 +676,7 @@ def _floats(values: list[Any]) -> tuple[list[float | None], list[str | None]]:
     return nums, bad
 
 
-def _read_csv(path: Path, input_crs: str | None) -> _Raw:
+def _read_csv(path: Path, input_crs: str | None, rules: ApplicationRules = DEFAULT_RULES) -> _Raw:
     text, enc_note = _decode_text(path, path.read_bytes())
     first = text.split("\n", 1)[0]
     delim = (
@@ -408,13 +684,26 @@ def _read_csv(path: Path, input_crs: str | None) -> _Raw:
         if path.suffix.lower() == ".tsv" or ("\t" in first and "," not in first)
         else (";" if ";" in first and "," not in first else ",")
     )
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))  # one huge cell rejects its row, not the file
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as err:
         raise InvalidInputError(f"cannot parse {path} as CSV: {err}") from err
+    finally:
+        csv.field_size_limit(limit)
     if not rows:
         raise InvalidInputError(f"{path} is empty: expected a header row and one row per application")
-    header = [_norm_col(h) for h in rows[0]]
+    names: list[str] = []
+    for h in rows[0]:  # the header as written, made unique ("id", "ID" stay two columns of one field)
+        name, k = h, 2
+        while name in names:
+            name, k = f"{h} ({k})", k + 1
+        names.append(name)
+    first_of: dict[str, str] = {}
+    for name in names:
+        first_of.setdefault(_norm_col(name), name)
+    header = names
     body = [r for r in rows[1:] if any(c.strip() for c in r)]
     notes = [enc_note] if enc_note else []
     if len(rows) - 1 - len(body):
@@ -427,13 +716,13 @@ def _read_csv(path: Path, input_crs: str | None) -> _Raw:
             reasons.append(
                 f"row has {len(r)} fields but the header has {len(header)} (check quoting of commas)"
             )
-        raw_rows.append(dict(zip(header, r + [""] * (len(header) - len(r)), strict=True)))
+        raw_rows.append(dict(zip(header, (r + [""] * len(header))[: len(header)], strict=True)))
         pre.append(reasons)
-    wkt_col = next((c for c in _WKT if c in header), None)
-    lat_col = next((c for c in _LAT if c in header), None)
-    lon_col = next((c for c in _LON if c in header), None)
-    e_col = next((c for c in _EAST if c in header), None)
-    n_col = next((c for c in _NORTH if c in header), None)
+
+    def find(aliases: tuple[str, ...]) -> str | None:
+        return next((first_of[c] for c in aliases if c in first_of), None)
+
+    wkt_col, lat_col, lon_col, e_col, n_col = (find(a) for a in (_WKT, _LAT, _LON, _EAST, _NORTH))
     geoms: list[shapely.Geometry | None] = []
     crs: CRS | None = None
     declared = False
@@ -444,6 +733,14 @@ def _read_csv(path: Path, input_crs: str | None) -> _Raw:
         geometry_cols = {wkt_col}
         for rec, reasons in zip(raw_rows, pre, strict=True):
             w = (rec.get(wkt_col) or "").strip()
+            if len(w) > rules.max_geometry_chars:
+                reasons.append(
+                    f"site boundary is {len(w):,} characters of WKT (more than {rules.max_geometry_chars:,}): "
+                    "simplify the boundary"
+                )
+                failed.add(len(geoms))
+                geoms.append(None)
+                continue
             w = re.sub(r"(?i)^srid=\d+;", "", w)
             if not w:
                 geoms.append(None)
@@ -495,19 +792,28 @@ def _read_csv(path: Path, input_crs: str | None) -> _Raw:
                 failed.add(len(geoms))
             geoms.append(shapely.Point(x, y))
     else:
+        listed = ", ".join(h if len(h) <= 40 else f"{h[:40]}…" for h in header[:30])
         raise InvalidInputError(
-            f"{path}: no geometry or coordinate columns found (columns: {', '.join(header) or 'none'}). "
+            f"{path}: no geometry or coordinate columns found (columns: {listed or 'none'}). "
             "Add a 'wkt' column with the site boundary, or 'latitude'/'longitude' (or 'easting'/'northing') "
             "plus 'site_area_ha'"
         )
     columns = [c for c in header if c not in geometry_cols]
-    records, ignored = _canonical_records(
+    records, ignored, warns = _canonical_records(
         [{k: v for k, v in r.items() if k in columns} for r in raw_rows], columns
     )
-    if ignored:
-        notes.append(f"ignored columns: {', '.join(ignored)}")
+    notes.extend(_ignored_note(ignored))
     return _Raw(
-        records, geoms, pre, crs, declared, notes, columns, check_crs_rows=check_rows, geom_failed=failed
+        records,
+        geoms,
+        pre,
+        crs,
+        declared,
+        notes,
+        columns,
+        check_crs_rows=check_rows,
+        geom_failed=failed,
+        pre_warnings=warns,
     )
 
 
@@ -560,6 +866,7 @@ def read_applications(
     land: gpd.GeoDataFrame | None = None,
     input_crs: str | None = None,
     layer: str | None = None,
+    rules: ApplicationRules | None = None,
 ) -> ApplicationBatch:
     """Read and check an applications file.
 
@@ -572,12 +879,14 @@ def read_applications(
         ``site_area_ha``. See :data:`APPLICATION_SCHEMA`.
     land
         GB land polygons (England, Scotland, Wales) in EPSG:27700, for the outside-GB / in-the-sea
-        checks. When None those checks are skipped and a note says so.
+        and share-on-land checks. When None those checks are skipped and a note says so.
     input_crs
         CRS of the coordinates when the file carries none (CSV WKT) or to override the file's.
         Default: detected from the coordinate ranges (lon/lat or British National Grid), with a note.
     layer
-        Layer name for multi-layer files (GeoPackage).
+        Layer name for multi-layer files (GeoPackage; the shapefile's name inside a zip).
+    rules
+        Limits and thresholds (:class:`ApplicationRules`; default: the documented defaults).
 
     Returns
     -------
@@ -587,8 +896,10 @@ def read_applications(
     Raises
     ------
     InvalidInputError
-        Only when the file as a whole is unusable; bad rows are rejected, never raised.
+        Only when the file as a whole is unusable (it names the file and what was expected); bad
+        rows are rejected, never raised.
     """
+    rules = rules or DEFAULT_RULES
     path = Path(path)
     if not path.exists():
         raise InvalidInputError(
@@ -597,17 +908,22 @@ def read_applications(
     if path.is_dir():
         raise InvalidInputError(f"{path} is a directory; give the applications file itself")
     suffix = path.suffix.lower()
-    if suffix in _CSV_SUFFIXES:
-        raw = _read_csv(path, input_crs)
-    elif suffix in (".geojson", ".json"):
-        raw = _read_geojson(path)
-    elif suffix in _VECTOR_SUFFIXES:
-        raw = _read_ogr(path, layer)
-    else:
-        raise InvalidInputError(
-            f"{path}: unsupported file type '{suffix}'. Use GeoJSON, GeoPackage, "
-            "Shapefile (.shp or .zip) or CSV (for Excel: 'Save as CSV UTF-8')"
-        )
+    try:
+        if suffix in _CSV_SUFFIXES:
+            raw = _read_csv(path, input_crs, rules)
+        elif suffix in (".geojson", ".json"):
+            raw = _read_geojson(path)
+        elif suffix in _VECTOR_SUFFIXES:
+            raw = _read_ogr(path, layer)
+        else:
+            raise InvalidInputError(
+                f"{path}: unsupported file type '{suffix}'. Use GeoJSON, GeoPackage, "
+                "Shapefile (.shp or .zip) or CSV (for Excel: 'Save as CSV UTF-8')"
+            )
+    except OSError as err:
+        raise InvalidInputError(f"cannot read {path}: {err.strerror or err}") from err
+    except MemoryError as err:
+        raise InvalidInputError(f"{path} is too large to read into memory") from err
     if not raw.records:
         raise InvalidInputError(f"{path} contains no applications (no data rows/features)")
     if input_crs and suffix not in _CSV_SUFFIXES:
@@ -615,25 +931,35 @@ def read_applications(
         if raw.crs is not None and not raw.crs.equals(new):
             raw.notes.append(f"input_crs {input_crs} overrides the file's CRS {_crs_label(raw.crs)}")
         raw.crs, raw.crs_declared = new, True
-    return _check(raw, path, land)
+    return _check(raw, path, land, rules)
 
 
-def _check(raw: _Raw, path: Path, land: gpd.GeoDataFrame | None) -> ApplicationBatch:
+def _check(raw: _Raw, path: Path, land: gpd.GeoDataFrame | None, rules: ApplicationRules) -> ApplicationBatch:
     """Run every row check; each problem is appended to that row's reasons (reject) or warnings."""
     n = len(raw.records)
     notes = list(raw.notes)
     reasons = [list(r) for r in raw.pre_reasons]
-    warns: list[list[str]] = [[] for _ in range(n)]
+    warns: list[list[str]] = [list(w) for w in raw.pre_warnings] or [[] for _ in range(n)]
     cols = {c for r in raw.records for c in r}
     for required, label in (("id", "id"), ("mw", "mw (capacity)")):
         if required not in cols:
             notes.append(f"no '{label}' column: every row is rejected for it")
-    ids, attrs = _parse_attributes(raw.records, reasons, warns)
-    geoms, is_point = _source_geometries(raw, attrs["site_area_ha"], reasons, warns)
+    ids, attrs = _parse_attributes(raw.records, reasons, warns, rules)
+    geoms, is_point = _source_geometries(raw, attrs["site_area_ha"], reasons, warns, rules)
     crs = _resolve_crs(raw, geoms, path, notes)
+    if is_irish_grid(crs):
+        why = (
+            f"outside Great Britain: the coordinates are in {_crs_label(crs)} ({crs.name}), the grid of "
+            "Ireland and Northern Ireland"
+        )
+        for i, g in enumerate(geoms):
+            if g is not None:
+                reasons[i].append(why)
+                geoms[i] = None
     if raw.check_crs_rows:
         _reject_wrong_crs_rows(geoms, crs, raw.crs_declared, reasons)
     sites_bng = _sites_in_bng(geoms, is_point, attrs["site_area_ha"], crs, reasons, warns)
+    _check_parts(sites_bng, rules, reasons)
     area_ha = {i: g.area / 10_000 for i, g in sites_bng.items()}
     for i, a in area_ha.items():
         stated = attrs["site_area_ha"][i]
@@ -648,12 +974,17 @@ def _check(raw: _Raw, path: Path, land: gpd.GeoDataFrame | None) -> ApplicationB
         elif not is_point[i] and not math.isnan(stated) and abs(stated - a) > 0.2 * a:
             warns[i].append(f"stated site_area_ha {_fmt(stated)} differs from the boundary area {_fmt(a)} ha")
     if land is None:
-        notes.append("no GB land layer given: the outside-Great-Britain and in-the-sea checks were skipped")
+        notes.append(
+            "no GB land layer given: the outside-Great-Britain, in-the-sea and share-on-land checks were skipped"
+        )
     else:
         keys = list(sites_bng)
-        for i, why in zip(keys, _land_problems([sites_bng[i] for i in keys], land), strict=True):
+        problems = _land_problems([sites_bng[i] for i in keys], land, rules)
+        for i, (why, warning) in zip(keys, problems, strict=True):
             if why:
                 reasons[i].append(why)
+            if warning:
+                warns[i].append(warning)
     for i in range(n):  # belt and braces for the invariant: nothing is accepted without a geometry
         if not reasons[i] and i not in sites_bng:
             reasons[i].append("empty geometry")
@@ -662,29 +993,80 @@ def _check(raw: _Raw, path: Path, land: gpd.GeoDataFrame | None) -> ApplicationB
     return batch
 
 
+def _text_field(rec: dict[str, Any], key: str, reasons: list[str], rules: ApplicationRules) -> str | None:
+    """A text field, or ``None`` with a reason when it is longer than ``rules.max_text_chars``."""
+    value = rec.get(key)
+    if isinstance(value, str) and len(value) > rules.max_text_chars:  # before any per-character work
+        reasons.append(
+            f"{key} is {len(value):,} characters long (more than the {rules.max_text_chars:,} allowed)"
+        )
+        return None
+    text = normalise_id(value) if key == "id" else clean_text(value)
+    if text is not None and len(text) > rules.max_text_chars:
+        reasons.append(
+            f"{key} is {len(text):,} characters long (more than the {rules.max_text_chars:,} allowed)"
+        )
+        return None
+    return text
+
+
 def _parse_attributes(
-    records: list[dict[str, Any]], reasons: list[list[str]], warns: list[list[str]]
+    records: list[dict[str, Any]],
+    reasons: list[list[str]],
+    warns: list[list[str]],
+    rules: ApplicationRules = DEFAULT_RULES,
 ) -> tuple[list[str | None], dict[str, list[Any]]]:
-    """ids and parsed attribute columns; problems go to ``reasons``/``warns`` row by row."""
+    """ids and parsed attribute columns; problems go to ``reasons``/``warns`` row by row.
+
+    Ids are compared after :func:`normalise_id` and without case; every repeat names the row it
+    collides with. Every field's text is limited to ``rules.max_text_chars``.
+    """
     ids: list[str | None] = []
     out: dict[str, list[Any]] = {
         k: [] for k in ("name", "applicant", "notes", "mw", "target_year", "site_area_ha", *EVIDENCE_FIELDS)
     }
-    first_seen: dict[str, int] = {}
+    first_seen: dict[str, tuple[int, str]] = {}
     for i, rec in enumerate(records):
-        rid = clean_text(rec.get("id"))
-        ids.append(rid)
-        if rid is None:
-            reasons[i].append("missing id")
-        elif rid in first_seen:
-            reasons[i].append(f"duplicate id '{rid}' (first at row {first_seen[rid] + 1})")
+        raw_id = rec.get("id")
+        if isinstance(raw_id, (dict, list, bool)):
+            reasons[i].append(f"id is {_json_kind(raw_id)}: give text or a number")
+            rid = None
         else:
-            first_seen[rid] = i
+            too_long = len(reasons[i])
+            rid = _text_field(rec, "id", reasons[i], rules)
+            if rid is None and len(reasons[i]) == too_long:
+                reasons[i].append("missing id")
+            elif rid is not None and rid != clean_text(raw_id):
+                warns[i].append(
+                    f"id {_echo(clean_text(raw_id) or '')} read as {_echo(rid)} (invisible characters or "
+                    "unusual spaces removed)"
+                )
+        ids.append(rid)
+        if rid is not None:
+            key = _id_key(rid)
+            if key in first_seen:
+                row, seen = first_seen[key]
+                if seen == rid:
+                    reasons[i].append(f"duplicate id {_echo(rid)} (first at row {row + 1})")
+                else:
+                    reasons[i].append(
+                        f"duplicate id {_echo(rid)} (same as {_echo(seen)} at row {row + 1}, ignoring case, "
+                        "spacing and invisible characters)"
+                    )
+            else:
+                first_seen[key] = (i, rid)
         for k in ("name", "applicant", "notes"):
-            out[k].append(clean_text(rec.get(k)))
+            out[k].append(_text_field(rec, k, reasons[i], rules))
+        for k in ("mw", "target_year", "site_area_ha", *EVIDENCE_FIELDS):
+            text = rec.get(k)
+            if isinstance(text, str) and len(text) > rules.max_text_chars:
+                reasons[i].append(
+                    f"{k} is {len(text):,} characters long (more than the {rules.max_text_chars:,} allowed)"
+                )
+                rec = {**rec, k: None}
         mw, bad = _number(rec.get("mw"))
         if bad is not None:
-            reasons[i].append(f"capacity {bad!r} is not a number")
+            reasons[i].append(f"capacity {_echo(bad)} is not a number")
         elif mw is None:
             reasons[i].append("missing capacity (mw)")
         elif mw <= 0:
@@ -694,15 +1076,17 @@ def _parse_attributes(
         out["mw"].append(mw if mw is not None else math.nan)
         year, bad = _number(rec.get("target_year"))
         if bad is not None or (year is not None and not float(year).is_integer()):
-            reasons[i].append(f"target year {bad if bad is not None else year!r} is not a whole year")
+            shown = _echo(bad) if bad is not None else repr(year)
+            reasons[i].append(f"target year {shown} is not a whole year")
             year = None
         elif year is not None and not YEAR_MIN <= year <= YEAR_MAX:
-            reasons[i].append(f"target year {int(year)} is outside {YEAR_MIN}..{YEAR_MAX}")
+            shown = str(int(year)) if abs(year) < 1e6 else f"{year:.3g}"
+            reasons[i].append(f"target year {shown} is outside {YEAR_MIN}..{YEAR_MAX}")
             year = None
         out["target_year"].append(int(year) if year is not None else pd.NA)
         area, bad = _number(rec.get("site_area_ha"))
         if bad is not None:
-            reasons[i].append(f"site_area_ha {bad!r} is not a number")
+            reasons[i].append(f"site_area_ha {_echo(bad)} is not a number")
         elif area is not None and area <= 0:
             reasons[i].append(f"site_area_ha {_fmt(area)} must be greater than 0")
             area = None
@@ -711,7 +1095,7 @@ def _parse_attributes(
             value, understood = parse_evidence(rec.get(ev))
             if not understood:
                 warns[i].append(
-                    f"{ev} value {clean_text(rec.get(ev))!r} not understood "
+                    f"{ev} value {_echo(clean_text(rec.get(ev)) or '')} not understood "
                     "(expected yes/no/unknown); treated as unknown"
                 )
             out[ev].append(value)
@@ -719,7 +1103,11 @@ def _parse_attributes(
 
 
 def _source_geometries(
-    raw: _Raw, site_area_ha: list[float], reasons: list[list[str]], warns: list[list[str]]
+    raw: _Raw,
+    site_area_ha: list[float],
+    reasons: list[list[str]],
+    warns: list[list[str]],
+    rules: ApplicationRules = DEFAULT_RULES,
 ) -> tuple[list[shapely.Geometry | None], list[bool]]:
     """2-D polygonal geometries (or points with an area) in the source CRS; None where rejected."""
     geoms: list[shapely.Geometry | None] = [None] * len(raw.geoms)
@@ -729,6 +1117,12 @@ def _source_geometries(
             continue
         if g is None or g.is_empty:
             reasons[i].append("empty geometry")
+            continue
+        nv = int(shapely.get_num_coordinates(g))
+        if nv > rules.max_vertices:
+            reasons[i].append(
+                f"site boundary has {nv:,} vertices (more than {rules.max_vertices:,}): simplify the boundary"
+            )
             continue
         g = shapely.force_2d(g)
         if not np.isfinite(shapely.get_coordinates(g)).all():
@@ -911,27 +1305,103 @@ def land_parts(land: gpd.GeoDataFrame) -> np.ndarray:
     return parts[np.isin(shapely.get_type_id(parts), [3])]
 
 
-def _land_problems(geoms: list[shapely.Geometry], land: gpd.GeoDataFrame) -> list[str | None]:
-    """None for sites touching GB land, else 'in the sea, X km offshore' / 'outside Great Britain (...)'."""
+def _check_parts(
+    sites_bng: dict[int, shapely.Geometry], rules: ApplicationRules, reasons: list[list[str]]
+) -> None:
+    """Reject sites whose parts lie more than ``rules.max_part_gap_km`` apart.
+
+    The gap of a site is the largest distance between two of its polygons (0 for one polygon). Only
+    sites whose whole extent exceeds the limit can fail, so the pairwise distances are computed for
+    those few; for them it is ``k*(k-1)/2`` polygon distances (vectorised), ``k`` the part count.
+    """
+    limit = rules.max_part_gap_km * 1000.0
+    keys = [i for i, g in sites_bng.items() if g.geom_type == "MultiPolygon"]
+    if not keys:
+        return
+    geoms = np.asarray([sites_bng[i] for i in keys], dtype=object)
+    b = shapely.bounds(geoms)
+    wide = np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) > limit
+    for i, g in zip(np.asarray(keys)[wide], geoms[wide], strict=True):
+        parts = shapely.get_parts(g)
+        a, c = np.triu_indices(len(parts), k=1)
+        gap = float(shapely.distance(parts[a], parts[c]).max()) if len(a) else 0.0
+        if gap > limit:
+            reasons[int(i)].append(
+                f"parts {_fmt(gap / 1000)} km apart: submit one application per site "
+                f"(parts of one site may be at most {_fmt(rules.max_part_gap_km)} km apart)"
+            )
+
+
+def _land_problems(
+    geoms: list[shapely.Geometry], land: gpd.GeoDataFrame, rules: ApplicationRules = DEFAULT_RULES
+) -> list[tuple[str | None, str | None]]:
+    """(reason, warning) per site, from its share of area on GB land.
+
+    A site touching no land is "in the sea, X km offshore" or "outside Great Britain (nearest GB
+    land is X km away)". A site touching land is measured: the share of its area within
+    ``rules.land_tolerance_m`` of the land polygons (they are generalised at about that scale). Below
+    ``rules.min_land_share`` it is rejected with the share; between that and 100% it is accepted
+    with a warning giving the share. Sites wholly inside a land polygon skip the area computation.
+    """
     if not geoms:
         return []
     parts = land_parts(land)
     arr = np.asarray(geoms, dtype=object)
     if len(parts) == 0:
-        return ["outside Great Britain (the land layer is empty)"] * len(geoms)
+        return [("outside Great Britain (the land layer is empty)", None)] * len(geoms)
     tree = shapely.STRtree(parts)
+    near_parts = shapely.buffer(parts, rules.land_tolerance_m) if rules.land_tolerance_m > 0 else parts
+    near = shapely.STRtree(near_parts)
+    result: list[tuple[str | None, str | None]] = [(None, None)] * len(arr)
+    src, _ = near.query(arr, predicate="intersects")
     hit = np.zeros(len(arr), dtype=bool)
-    src, _ = tree.query(arr, predicate="intersects")
     hit[src] = True
-    result: list[str | None] = [None] * len(arr)
     miss = np.flatnonzero(~hit)
     if len(miss):
-        (src, _), dist = tree.query_nearest(arr[miss], return_distance=True, all_matches=False)
-        for j, d in zip(src, dist, strict=True):
+        (src_m, _), dist = tree.query_nearest(arr[miss], return_distance=True, all_matches=False)
+        for j, d in zip(src_m, dist, strict=True):
             km = d / 1000
             result[miss[j]] = (
                 f"in the sea, {km:.1f} km offshore"
                 if km < SEA_KM
-                else f"outside Great Britain (nearest GB land is {km:,.0f} km away)"
+                else f"outside Great Britain (nearest GB land is {km:,.0f} km away)",
+                None,
             )
+    inside = np.zeros(len(arr), dtype=bool)
+    src_in, _ = tree.query(arr, predicate="within")
+    inside[src_in] = True
+    todo = np.flatnonzero(hit & ~inside)
+    if len(todo):
+        s_idx, p_idx = near.query(arr[todo], predicate="intersects")
+        order = np.argsort(s_idx, kind="stable")
+        s_idx, p_idx = s_idx[order], p_idx[order]
+        pieces = shapely.intersection(arr[todo][s_idx], near_parts[p_idx])
+        starts = np.flatnonzero(np.r_[True, s_idx[1:] != s_idx[:-1]])
+        counts = np.diff(np.r_[starts, len(s_idx)])
+        on_land = np.zeros(len(todo))
+        single = counts == 1
+        on_land[s_idx[starts[single]]] = shapely.area(pieces[starts[single]])
+        for a, c in zip(starts[~single], counts[~single], strict=True):  # a site on a border or coast:
+            on_land[s_idx[a]] = shapely.area(shapely.union_all(pieces[a : a + c]))  # overlaps count once
+        share = np.clip(on_land / shapely.area(arr[todo]), 0.0, 1.0)
+        for j, sh in zip(todo, share, strict=True):
+            pct = _pct(sh)
+            if sh < rules.min_land_share:
+                result[j] = (
+                    f"only {pct} of the site is on GB land (at least {_pct(rules.min_land_share)} is needed; "
+                    "the rest is sea or another country)",
+                    None,
+                )
+            elif sh < 1.0 - 1e-9:
+                result[j] = (None, f"{pct} of the site is on GB land (the rest is sea or another country)")
     return result
+
+
+def _pct(share: float) -> str:
+    """0.999 -> '99.9%', 0.5 -> '50%', 0.0004 -> '0.04%'."""
+    pct = share * 100
+    if pct >= 99.95 and share < 1.0:
+        return f"{pct:.2f}%"
+    if pct < 1:
+        return f"{pct:.2g}%"
+    return f"{pct:.1f}%".replace(".0%", "%")

@@ -157,11 +157,13 @@ def assess(
     store: Any = None,
     input_crs: str | None = None,
     layer: str | None = None,
+    rules: Any = None,
 ) -> AssessmentResult:
     """Assess every application in ``applications`` (GeoJSON, GeoPackage, Shapefile or CSV).
 
     ``input_crs`` states the CRS of a file that has none (CSV WKT, GeoJSON without ``crs``);
-    ``layer`` picks a GeoPackage layer.
+    ``layer`` picks a GeoPackage layer; ``rules`` (:class:`~growth_zones.workflows.applications.
+    ApplicationRules`) sets the row checks' limits (part gap, share on land, text size).
     """
     import scoring
 
@@ -182,7 +184,7 @@ def assess(
     if layers is None:
         layers, store = load_layers(settings)
     ind_settings = indicator_settings or IndicatorSettings()
-    batch = read_applications(path, land=gb_land(layers), input_crs=input_crs, layer=layer)
+    batch = read_applications(path, land=gb_land(layers), input_crs=input_crs, layer=layer, rules=rules)
     national = rank_regions(profile=regional, layers=layers, store=store, indicator_settings=ind_settings)
     percentile = national_percentile(national.table.set_index("code"))
     sites = batch.sites
