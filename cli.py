@@ -7,7 +7,7 @@ registry (:class:`Opt`) so each flag means the same on every command.
 Exit codes: 0 success; 1 failure (data could not be prepared, bad profile, unusable input file or
 output folder: one line on stderr says why; ``-vv`` adds the traceback); 2 bad command-line usage;
 3 (``assess`` only) the assessment ran but some applications were rejected (see ``rejected.csv``);
-4 (``rank``, ``assess``) the run finished and wrote its outputs, but some checks could not run
+4 (``rank``, ``assess``, ``surface``) the run finished and wrote its outputs, but some checks could not run
 because their data could not be had (each is named on stderr, in ``checks.csv``, the report banner
 and the sidecar); ``--allow-missing`` accepts that and exits 0 (or 3).
 """
@@ -38,7 +38,7 @@ app = typer.Typer(
     "is cached, and every output records the provenance (source, licence, vintage, hash) of what "
     "went in.\n\n"
     "Exit codes: 0 success; 1 failure (one line on stderr says why; -vv adds the traceback); "
-    "2 bad usage; 3 (assess) some rows were rejected; 4 (rank, assess) some checks could not run "
+    "2 bad usage; 3 (assess) some rows were rejected; 4 (rank, assess, surface) some checks could not run "
     "because their data could not be had (--allow-missing accepts that).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -607,6 +607,7 @@ def surface(
         25.0, "--min-area-ha", min=0.0, help="Smallest candidate zone kept (hectares)."
     ),
     overwrite: bool = Opt.overwrite(),
+    allow_missing: bool = Opt.allow_missing(),
     mirror: str | None = Opt.mirror(),
     offline: bool = Opt.offline(),
     quiet: bool = Opt.quiet(),
@@ -636,3 +637,5 @@ def surface(
     )
     paths = run.write(out, overwrite=overwrite)
     cli.info("wrote " + ", ".join(str(p) for p in paths.values()))
+    if _say_missing_checks(run.missing_checks, "cell", None, allow_missing):
+        raise typer.Exit(EXIT_MISSING_CHECKS)

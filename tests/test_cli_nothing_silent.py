@@ -124,6 +124,23 @@ def test_rank_says_so_too(cache_without_parks, tmp_path, cli_runner):
     assert "gz-missing" in page and PARKS in page
 
 
+def test_surface_says_so_too(cache_without_parks, tmp_path, cli_runner):
+    cache, mirror = cache_without_parks
+    res = cli_runner.invoke(
+        app, ["surface", "-r", "5000", "--out", str(tmp_path), "-q"], env=_env(cache, mirror)
+    )
+    assert res.exit_code == EXIT_MISSING_CHECKS, res.output
+    assert "check not run: Designation: National Park, for every cell it applies to" in res.stderr
+    record = json.loads((tmp_path / "surface_5000m.json").read_text())
+    assert record["missing_checks"][0]["datasets"] == [PARKS]
+    res = cli_runner.invoke(
+        app,
+        ["surface", "-r", "5000", "--out", str(tmp_path), "--overwrite", "--allow-missing", "-q"],
+        env=_env(cache, mirror),
+    )
+    assert res.exit_code == 0, res.output
+
+
 def test_complete_data_exits_zero_with_no_banner(mirror_cache, tmp_path, cli_runner):
     res = cli_runner.invoke(
         app,
@@ -296,3 +313,47 @@ def test_formulas_are_text_in_every_csv_and_raw_elsewhere(mirror_cache, tmp_path
     assert res.exit_code == 0, res.output
     index = (out / "report/index.html").read_text(encoding="utf-8")
     assert "=EVIL()" in index and "&#x27;=EVIL()" not in index and "'=EVIL()" not in index
+
+
+# ---- failure 1 end to end: a site in two cities is rejected, not ranked first
+
+
+def test_site_split_between_london_and_edinburgh_is_rejected_not_ranked(mirror_cache, tmp_path, cli_runner):
+    import shapely
+    from shapely.geometry import mapping
+
+    from growth_zones.data.layers import LayerSet
+    from growth_zones.data.store import Store
+
+    src = json.loads(EXAMPLES.read_text())
+    feats = src["features"][:2]
+    london = shapely.box(-0.105, 51.495, -0.095, 51.505)
+    edinburgh = shapely.box(-3.205, 55.945, -3.195, 55.955)
+    split = json.loads(json.dumps(feats[0]))
+    split["properties"].update(id="LONEDI", name="Two cities")
+    split["geometry"] = mapping(shapely.MultiPolygon([london, edinburgh]))
+    src["features"] = [split, *feats]
+    path = tmp_path / "split.geojson"
+    path.write_text(json.dumps(src))
+    out = tmp_path / "out"
+    res = cli_runner.invoke(
+        app,
+        ["assess", str(path), "--out", str(out), "--html", "-q"],
+        env=_env(mirror_cache.cache_dir, mirror_cache.mirror),
+    )
+    assert res.exit_code == EXIT_REJECTED, res.output
+    rejected = pd.read_csv(out / "rejected.csv", dtype=str, keep_default_na=False).set_index("id")
+    why = rejected.loc["LONEDI", "reason"]
+    assert why.startswith("parts ") and " km apart: submit one application per site" in why
+    assert 520 < float(why.split()[1].replace(",", "")) < 545
+    # every point-based indicator is taken at the reference point, which lies inside the site and
+    # in the local authority the table names
+    table = gpd.read_file(out / "assessment.gpkg").set_index("id")
+    regions = LayerSet.load(Store(mirror_cache), names=["regions"]).regions
+    for app_id, r in table.iterrows():
+        ref = shapely.Point(r["ref_easting"], r["ref_northing"])
+        assert r.geometry.contains(ref), app_id
+        holder = regions[regions.geometry.contains(ref)]
+        assert list(holder["name"]) == [r["la_name"]], app_id
+        page = (out / "report/sites" / f"{app_id}.html").read_text(encoding="utf-8")
+        assert "Where each number is measured" in page and f"E {r['ref_easting']:,.0f}" in page

@@ -35,3 +35,21 @@ def missing_checks_banner(
         "data could not be had. A site or area may look eligible only because a check did not run."
         f"<ul>{''.join(items)}</ul></div>"
     )
+
+
+def measured_where_html(r: Any) -> str:
+    """Which point or polygon the site's indicators are taken for (escaped HTML)."""
+    import math
+
+    try:
+        e, n = float(r.get("ref_easting")), float(r.get("ref_northing"))
+        at = f" (E {e:,.0f}, N {n:,.0f}, EPSG:27700)" if math.isfinite(e) and math.isfinite(n) else ""
+    except (TypeError, ValueError):
+        at = ""
+    return (
+        "<p class='gz-note gz-where'><b>Where each number is measured.</b> Distances (grid node, internet "
+        "exchange, cable landing), the site area and the designation and flood checks are for the whole "
+        "site boundary. The local authority, nation, population within 30/50 km and round-trip time to "
+        f"London are taken at the site's reference point{esc(at)}, a point inside the boundary "
+        "(a site's parts are at most a few km apart, so one point stands for the site).</p>"
+    )

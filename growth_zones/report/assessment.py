@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ._banner import missing_checks_banner
+from ._banner import measured_where_html, missing_checks_banner
 from ._geo import bng_point_to_lonlat, display_geometries, feature_collection
 from ._html import esc, fmt_num, is_missing, safe_id, score_colour, text, truthy
 from ._map import (
@@ -388,6 +388,7 @@ def _site_page(
         + "</div><h2>Site facts</h2><table class='gz-top'>"
         + fact_rows
         + "</table>"
+        + measured_where_html(r)
         + "<h2>Checks</h2>"
         + (
             "<table class='gz-top'><thead><tr><th>Check</th><th>Status</th><th>Detail</th></tr></thead><tbody>"

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..errors import InvalidInputError
 from ..policy import DESIGNATION_LABELS
@@ -235,6 +236,13 @@ def _assemble(sites: gpd.GeoDataFrame, ind: Any, scores: pd.DataFrame) -> gpd.Ge
     base = base.drop(columns=[c for c in base.columns if c in ind.values.columns or c in ind.extra.columns])
     table = pd.concat([base, scores[head], ind.values, ind.extra, scores[contrib]], axis=1)
     table.index.name = "id"
+    # the point the point-based indicators (local authority, nation, population, round-trip time)
+    # are taken at: the same representative point the indicators use, inside the boundary
+    from ..indicators._geo import representative_points
+
+    ref = representative_points(np.asarray(sites.geometry.reindex(table.index).values, dtype=object))
+    table["ref_easting"] = shapely.get_x(ref)
+    table["ref_northing"] = shapely.get_y(ref)
     out = gpd.GeoDataFrame(table, geometry=sites.geometry.reindex(table.index).values, crs=sites.crs)
     return out.sort_values(["rank"], kind="stable")
 

@@ -76,6 +76,8 @@ class MissingCheck:
         """One plain sentence for stderr."""
         n = len(self.ids)
         who = f"all {n} {noun}" if total == n else (f"{n} of {total} {noun}" if total else f"{n} {noun}")
+        if n == 0:
+            who = f"every {noun} it applies to"
         return f"check not run: {self.check}, for {who}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,8 +117,6 @@ def designation_checks(
     A designation dataset whose coverage is a named area cannot be placed either when the
     ``coverage_areas`` dataset is unavailable: that designation did not run where it applies.
     """
-    if not ids:
-        return []
     by_designation: dict[str, list[tuple[str, str]]] = {}
     coverage_missing = [
         k for k in unavailable if getattr(catalogue.get(k), "layer", None) == "coverage_areas"

@@ -9,7 +9,7 @@ the profile and the options and gathers the layers.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +41,9 @@ class SurfaceRun:
     dask: bool | str = False
     progress: bool = False
     provenance: list[dict[str, Any]] | None = None
+    missing_checks: list[Any] = field(default_factory=list)
+    """Designations whose data could not be had (their cells are 'unknown', band 2 = 2): also in the
+    run record and, from the CLI, on stderr with exit code 4 unless ``--allow-missing``."""
 
     SUFFIXES: ClassVar[dict[str, str]] = {
         "surface": ".tif",
@@ -95,6 +98,7 @@ class SurfaceRun:
                 "zones": len(zones),
                 "tags": res.tags,
                 "datasets": self.provenance or [],
+                "missing_checks": [m.to_dict() for m in self.missing_checks],
             }
             write_json(json.loads(json.dumps(record, default=str)), stage / names["record"])
         return {k: Path(out) / v for k, v in names.items() if (Path(out) / v).exists()}
@@ -142,6 +146,9 @@ def plan_surface(
 
         layers, store = load_layers(settings, layer_names=SURFACE_LAYERS)
     provenance = store.provenance_for_layers(SURFACE_LAYERS) if store is not None else None
+    from .missing import missing_checks
+
+    missing = missing_checks(layers, [], catalogue=getattr(store, "catalogue", None))
     return SurfaceRun(
         spec,
         plan,
@@ -151,4 +158,5 @@ def plan_surface(
         dask=dask,
         progress=progress,
         provenance=provenance,
+        missing_checks=missing,
     )
