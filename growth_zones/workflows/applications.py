@@ -651,7 +651,8 @@ def _read_ogr(path: Path, layer: str | None) -> _Raw:
 def _decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "file is UTF-16 (read as such)"
-    if b"\x00" in data[:8192]:
+    head = data[:8192]
+    if head.count(b"\x00") > len(head) // 10:  # binary, or UTF-16 without its byte-order mark
         raise InvalidInputError(
             f"{path} does not look like a text CSV file (it contains NUL bytes); export it as 'CSV UTF-8'"
         )
@@ -771,7 +772,7 @@ def _read_csv(path: Path, input_crs: str | None, rules: ApplicationRules = DEFAU
                 labels = ("longitude", "latitude") if latlon else ("easting", "northing")
                 for label, b in zip(labels, (xb, yb), strict=True):
                     if b is not None:
-                        reasons.append(f"{label} {b!r} is not a number")
+                        reasons.append(f"{label} {_echo(b)} is not a number")
                 failed.add(len(geoms))
                 geoms.append(None)
                 continue
