@@ -357,3 +357,101 @@ def test_site_split_between_london_and_edinburgh_is_rejected_not_ranked(mirror_c
         assert list(holder["name"]) == [r["la_name"]], app_id
         page = (out / "report/sites" / f"{app_id}.html").read_text(encoding="utf-8")
         assert "Where each number is measured" in page and f"E {r['ref_easting']:,.0f}" in page
+
+
+# ---- failure 9: every bad input reachable from the CLI is one typed line, never a traceback
+
+
+def _bad_inputs(tmp: Path) -> list[tuple[list[str], str]]:
+    """(extra CLI args, expected fragment of the one-line error) for files that cannot be used."""
+    import zipfile
+
+    cases: list[tuple[list[str], str]] = []
+
+    def write(name: str, data: bytes | str) -> Path:
+        p = tmp / name
+        p.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        return p
+
+    depth = 200_000
+    cases.append(
+        ([str(write("deep.geojson", '{"a": ' + "[" * depth + "]" * depth + "}"))], "nested too deeply")
+    )
+    crs_text = (
+        '{"type": "FeatureCollection", "crs": {"type": "name", "properties": "EPSG:27700"}, "features": []}'
+    )
+    cases.append(
+        ([str(write("crs.geojson", crs_text))], "the 'crs' member is an object whose 'properties' is text")
+    )
+    vertical = json.loads(EXAMPLES.read_text())
+    vertical["crs"] = {"type": "name", "properties": {"name": "EPSG:5701"}}
+    cases.append(([str(write("vertical.geojson", json.dumps(vertical)))], "EPSG:5701"))
+    cases.append(
+        ([str(write("binary.csv", b"PK\x03\x04" + b"\x00\x01" * 5000))], "does not look like a text CSV")
+    )
+    cases.append(([str(write("nogeo.csv", "id,mw\nA,500\n"))], "no geometry or coordinate columns"))
+    cases.append(([str(write("empty.csv", ""))], "is empty"))
+    cases.append(([str(write("sites.kml", "<kml/>"))], "unsupported file type '.kml'"))
+    z = tmp / "nodbf.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("sites/sites.shp", b"\x00" * 100)
+        zf.writestr("sites/sites.shx", b"\x00" * 100)
+    cases.append(([str(z)], "has no .dbf beside it"))
+    cases.append(([str(EXAMPLES), "--crs", "EPSG:nonsense"], "cannot understand the CRS"))
+    cases.append(
+        ([str(REPO / "data/examples/applications.csv"), "--profile", str(write("p.toml", "[[["))], "p.toml")
+    )
+    return cases
+
+
+def test_bad_inputs_are_one_typed_line(mirror_cache, tmp_path, cli_runner):
+    env = _env(mirror_cache.cache_dir, mirror_cache.mirror)
+    for args, fragment in _bad_inputs(tmp_path):
+        res = cli_runner.invoke(app, ["assess", *args, "--out", str(tmp_path / "out"), "-q"], env=env)
+        assert res.exit_code == EXIT_FAILURE, (args, res.output)
+        lines = res.stderr.splitlines()
+        assert lines[0].startswith("error: "), (args, res.stderr)
+        # one line, or (a profile) one error listing every problem, each on its own "  - " line
+        assert all(line.startswith("  - ") for line in lines[1:]), res.stderr
+        assert fragment in res.stderr, (fragment, res.stderr)
+        assert "internal error" not in res.stderr and "Traceback" not in res.output
+        assert not (tmp_path / "out").exists()  # nothing written for an unusable file
+
+
+def test_bad_environment_is_one_typed_line(tmp_path, cli_runner, shared_data):
+    cases = [
+        (
+            {"GROWTH_ZONES_TIMEOUT": "soon"},
+            ["data", "list"],
+            "GROWTH_ZONES_TIMEOUT='soon' is not a positive number",
+        ),
+        ({"GROWTH_ZONES_CATALOGUE": str(tmp_path / "nope.toml")}, ["data", "list"], "cannot be read"),
+        (
+            {"GROWTH_ZONES_MAX_DOWNLOAD_MB": "-1"},
+            ["data", "pull", "ons_mye_mid2022_lad"],
+            "GROWTH_ZONES_MAX_DOWNLOAD_MB",
+        ),
+    ]
+    for extra, args, fragment in cases:
+        env = {"GROWTH_ZONES_CACHE": str(tmp_path / "c"), "GROWTH_ZONES_MIRROR": str(shared_data), **extra}
+        res = cli_runner.invoke(app, args, env=env)
+        assert res.exit_code == EXIT_FAILURE, (extra, res.output)
+        assert res.stderr.count("\n") == 1 and fragment in res.stderr, res.stderr
+        assert "internal error" not in res.stderr
+    # a cache folder that cannot be written: every dataset fails with the reason, no traceback
+    env = {"GROWTH_ZONES_CACHE": "/sys/kernel/growth-zones-cache", "GROWTH_ZONES_MIRROR": str(shared_data)}
+    res = cli_runner.invoke(app, ["data", "pull", "ons_mye_mid2022_lad"], env=env)
+    assert (
+        res.exit_code == EXIT_FAILURE and "internal error" not in res.stderr and "Traceback" not in res.output
+    )
+    assert "/sys/kernel/growth-zones-cache" in res.stderr
+    res = cli_runner.invoke(
+        app,
+        ["data", "pull", "ons_mye_mid2022_lad", "--mirror", "http://:80"],
+        env={"GROWTH_ZONES_CACHE": str(tmp_path / "c2")},
+    )
+    assert (
+        res.exit_code == EXIT_FAILURE
+        and "internal error" not in res.stderr
+        and "download failed: http://:80/" in res.stderr
+    )

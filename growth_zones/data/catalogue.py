@@ -260,7 +260,14 @@ def parse_catalogue(text: str, *, source: str = "<string>") -> dict[str, Dataset
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> dict[str, Dataset]:
-    return parse_catalogue(Path(path).read_text(encoding="utf-8"), source=path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise CatalogueError(
+            f"dataset catalogue {path} cannot be read ({why}); check GROWTH_ZONES_CATALOGUE"
+        ) from err
+    return parse_catalogue(text, source=path)
 
 
 def load_catalogue(path: Path | None = None) -> dict[str, Dataset]:

@@ -191,6 +191,8 @@ def _with_retries(
             last, unreachable = err, False
         except (requests.ConnectionError, requests.Timeout) as err:
             last, unreachable = err, True
+        except requests.RequestException as err:  # a malformed URL, too many redirects: not transient
+            raise DataSourceError(f"download failed: {url}: {err}") from err
         if budget is not None and budget.expired():
             budget.check_time()
         if i < settings.retries:
