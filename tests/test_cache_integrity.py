@@ -127,6 +127,15 @@ def test_corrupt_derived_cache_is_recomputed(mirror_cache, tmp_path, caplog):
     first = region_indicator_table(layers, store)
     (derived,) = (cache / "derived").glob("region_indicators-*.parquet")
     derived.write_bytes(b"PAR1 garbage")
+    import os
+    import time
+
+    old_part = cache / "derived" / ".region_indicators-x.abc.part.parquet"
+    new_part = cache / "derived" / ".region_indicators-y.def.part.parquet"
+    for p in (old_part, new_part):
+        p.write_bytes(b"half")
+    two_hours_ago = time.time() - 7200
+    os.utime(old_part, (two_hours_ago, two_hours_ago))
     with caplog.at_level(logging.WARNING):
         again = region_indicator_table(layers, store)
     assert any(str(derived) in r.getMessage() for r in caplog.records)
@@ -134,6 +143,7 @@ def test_corrupt_derived_cache_is_recomputed(mirror_cache, tmp_path, caplog):
     import pandas as pd
 
     assert len(pd.read_parquet(derived)) == len(first.values)  # rewritten whole
+    assert not old_part.exists() and new_part.exists()  # a killed run's file goes; a live one stays
 
 
 def test_stray_part_files_are_cleaned_on_the_next_pull(small_cache):

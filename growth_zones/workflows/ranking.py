@@ -244,6 +244,16 @@ def region_indicator_table(layers: Any, store: Any = None, settings: Any = None)
 def _read_derived(path: Any) -> pd.DataFrame | None:
     """A derived cache file, or ``None`` when absent or unreadable (then it is deleted, named in one
     line, and the caller recomputes it: a derived file is never trusted over its inputs)."""
+    import time
+
+    from ..data.atomic import part_files
+
+    for stray in part_files(path.parent):  # left by a killed run; a live writer renames within seconds
+        try:
+            if time.time() - stray.stat().st_mtime > 3600:
+                stray.unlink(missing_ok=True)
+        except OSError:
+            pass
     if not path.exists():
         return None
     try:
