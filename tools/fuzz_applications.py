@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": {k: round(v, 1) for k, v in timings.items()},
         "seconds_total": round(sum(timings.values()), 1),
     }
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)  # nothing failed: nothing to keep
     print(json.dumps(report, indent=2))
     if args.report:
         args.report.write_text(

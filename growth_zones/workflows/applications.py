@@ -353,7 +353,6 @@ class _Raw:
     check_crs_rows: bool = True  # False when the reader already checked coordinates (CSV lat/lon, E/N)
     geom_failed: set[int] = field(default_factory=set)  # rows whose geometry problem is in pre_reasons
     pre_warnings: list[list[str]] = field(default_factory=list)
-    irish_grid: bool = False  # the declared CRS is the Irish Grid / ITM: every row is outside GB
 
 
 def _norm_col(name: Any) -> str:
