@@ -487,7 +487,10 @@ class Tally:
 
 
 def _shape_of(message: str) -> str:
+    """A message with its particulars folded away (quoted values, paths, numbers, parenthesised
+    details), so two rejections of the same kind count once."""
     text = re.sub(r"'[^']*'|\"[^\"]*\"", "Q", message)
+    text = re.sub(r"\([^()]*\)", "(…)", text)
     text = re.sub(r"/[^\s:;,)]+", "P", text)
     return re.sub(r"[-+]?\d[\d,.]*(e[-+]?\d+)?", "N", text)[:120]
 
