@@ -214,6 +214,31 @@ LAYERS: dict[str, LayerSchema] = {
             {"site_code": "str", "site_name": "str", "lon": "float", "lat": "float", "dataset": "str"},
         ),
         LayerSchema(
+            "grid_sites",
+            "table",
+            "ETYS site codes, placed or not: every voltage level from the index and the circuit node "
+            "codes, summed/largest published circuit ratings to other sites, and the community "
+            "geocode (x, y in EPSG:27700; NaN where none). grid_nodes joins them to FES GSPs, NGED "
+            "and OSM by code and name.",
+            {
+                "site_code": "str",
+                "name": "str",
+                "names": "str",
+                "operator": "str",
+                "voltages_kv": "str",
+                "voltage_kv": "float",
+                "circuit_voltages_kv": "str",
+                "circuit_rating_mva": "float",
+                "largest_circuit_mva": "float",
+                "rated_circuits": "float",
+                "role": "str",
+                "x": "float",
+                "y": "float",
+                "geocode_source": "str",
+                "dataset": "str",
+            },
+        ),
+        LayerSchema(
             "coverage_areas",
             "vector",
             "Named extents (for example 'north_east') that regional extracts are complete within.",
