@@ -45,6 +45,11 @@ https://www.legislation.gov.uk/uksi/2017/1012) and Green Belt (NPPF chapter 13).
 and scheduled monuments are protected too but no catalogued dataset covers them yet: a designation
 without data would make every place "not checked", so they join when their layers do."""
 
+TIER_DESIGNATIONS: tuple[str, ...] = PROTECTED_DESIGNATIONS
+"""Designations each site gets a ``share_<designation>`` indicator for, so a profile can declare a
+planning tier for it (``[designations.<name>]``): the protected designations with a catalogued
+layer."""
+
 REGION_PROTECTED_DESIGNATIONS: tuple[str, ...] = tuple(d for d in PROTECTED_DESIGNATIONS if d != "green_belt")
 """The region-level share leaves out Green Belt: it is an England-only planning policy whose only
 catalogued layer covers one borough, so requiring it would leave every region "not checked".

@@ -150,7 +150,11 @@ def test_etys_site_index_keeps_every_code(normalise):
     assert f.loc["GLRB", "role"] == "virtual"
     # SALL (Sheringham Shoal OFTO): voltage and ratings from the circuits only (2 x 132 kV cables)
     sall = f.loc["SALL"]
-    assert sall["circuit_voltages_kv"] == "132" and sall["circuit_rating_mva"] == 356 and sall["rated_circuits"] == 2
+    assert (
+        sall["circuit_voltages_kv"] == "132"
+        and sall["circuit_rating_mva"] == 356
+        and sall["rated_circuits"] == 2
+    )
     # an independent sum over the raw circuits for WYLF: two 400 kV circuits to Pentir
     raw = pd.read_csv(
         Path(os.environ.get("GROWTH_ZONES_MIRROR") or REPO_PARENT / "shared" / "data")

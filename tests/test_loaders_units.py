@@ -293,7 +293,14 @@ def test_etys_site_index_every_code_voltages_ratings(tmp_path):
         {
             "TO": ["NGET", "NGET", "NGET", "SP Transmission", "NGET", "NGET"],
             "Site Code": ["AAAA", "AAAA", "DDDD", "BBBB", "EEEB", "OFFS"],
-            "Site Name": ["ELSEWHERE", "AAAA TOWN", "D unplaced", "B", "E BORDER NODE", "X OFFSHORE PLATFORM"],
+            "Site Name": [
+                "ELSEWHERE",
+                "AAAA TOWN",
+                "D unplaced",
+                "B",
+                "E BORDER NODE",
+                "X OFFSHORE PLATFORM",
+            ],
             "Voltage (kV)": ["400", "132", "275", "132", "400", "TBC"],
         }
     ).to_csv(subs, index=False)

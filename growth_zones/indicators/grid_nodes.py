@@ -185,6 +185,21 @@ class GridNodes:
             "rules": asdict(self.rules),
         }
 
+    def provenance(self) -> dict[str, Any]:
+        """:meth:`summary` plus the ambiguous records, the unresolved TEC connection sites and the
+        blocked joins themselves (for the provenance sidecar of every output)."""
+
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            plain = frame.astype(object).where(frame.notna(), None)
+            return [{str(k): v for k, v in r.items()} for r in plain.to_dict("records")]
+
+        return {
+            **self.summary(),
+            "ambiguous": records(self.ambiguous),
+            "unresolved_tec_connection_sites": records(self.unresolved),
+            "cannot_link_blocked_joins": records(self.conflicts),
+        }
+
 
 def _counts(frame: pd.DataFrame, col: str) -> dict[str, int]:
     if not len(frame):
@@ -1001,7 +1016,7 @@ def _display_name(F: dict[str, dict[str, Any]], members: list[str], node_id: str
     for src in ("osm", "nged", "other"):
         if by_src.get(src):
             return strip_voltages(by_src[src][0].split(";")[0])
-    return f"unnamed node {node_id}"
+    return ""  # named after classification, with its voltage (see _classify)
 
 
 def _node_id(F: dict[str, dict[str, Any]], members: list[str]) -> str:
@@ -1132,8 +1147,11 @@ def _classify(nodes: pd.DataFrame, layers: LayerSet) -> pd.DataFrame:
     v = nodes["voltage_kv"].to_numpy(float)
     with np.errstate(invalid="ignore"):
         tx = (v >= TRANSMISSION_KV) | (scot & (v >= SCOTTISH_TRANSMISSION_KV))
+    # records of datasets the resolver does not know (synthetic layers, future sources) keep the kind
+    # their layer gives them
+    tx = tx | (nodes["other_kind"] == "transmission").to_numpy()
     nodes["is_transmission"] = tx
-    nodes["is_gsp"] = nodes["has_fes"] | nodes["nged_super_grid"]
+    nodes["is_gsp"] = nodes["has_fes"] | nodes["nged_super_grid"] | (nodes["other_kind"] == "gsp")
     kind = np.where(
         nodes["nged_kind"] != "",
         nodes["nged_kind"],
@@ -1142,6 +1160,10 @@ def _classify(nodes: pd.DataFrame, layers: LayerSet) -> pd.DataFrame:
     kind = np.where(nodes["etys_offshore"], "offshore", kind)
     kind = np.where(nodes["is_gsp"], "gsp", kind)
     nodes["kind"] = np.where(tx, "transmission", kind)
+    unnamed = nodes["name"] == ""
+    ids = nodes.index.to_series().str.replace(":", " ", regex=False).str.replace("osm", "OSM", regex=False)
+    volt = nodes["voltage_kv"].map(lambda v: f"{v:g} kV " if np.isfinite(v) else "")
+    nodes.loc[unnamed, "name"] = "unnamed " + volt[unnamed] + "node (" + ids[unnamed] + ")"
     firm = nodes["circuit_rating_mva"] - nodes["largest_circuit_mva"]
     nodes["firm_capacity_mva"] = firm.where(nodes["circuit_rating_mva"].notna())
     return nodes.drop(columns=["nged_kind", "other_kind", "etys_offshore", "nged_super_grid"])
