@@ -22,7 +22,7 @@ from ..policy import (
     in_discount_area,
 )
 from .designations import designation_share
-from .grid_nodes import GridNodes, NodeRules, build_grid_nodes, grid_nodes
+from .nodes import GridNodes, NodeRules, build_grid_nodes, grid_nodes
 from .regions import region_indicators
 from .sites import locate_sites, site_designation_checks, site_indicators
 from .specs import (

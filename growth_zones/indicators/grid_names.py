@@ -1,5 +1,5 @@
 """Grid-site names reduced to comparable keys, for joining the same physical site across FES, ETYS,
-NGED, OSM and the TEC register (used by :mod:`growth_zones.indicators.grid_nodes`).
+NGED, OSM and the TEC register (used by :mod:`growth_zones.indicators.nodes`).
 
 A key drops what describes the asset rather than the place: voltages ("400/132kV"), asset words
 ("S.G.P.", "Grid Supply Point", "Substation", "(Ngt)", "National Grid Site"), brackets, stand-alone

@@ -10,7 +10,7 @@ from ..data.layers import LayerSet
 from ..policy import in_discount_area
 from . import _geo
 from .designations import designation_share
-from .grid_nodes import grid_nodes
+from .nodes import grid_nodes
 from .specs import REGION_INDICATORS, IndicatorSettings, IndicatorTable
 
 _KM = 1000.0

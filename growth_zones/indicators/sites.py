@@ -12,7 +12,7 @@ from ..data.schemas import DESIGNATIONS
 from ..policy import DESIGNATION_LABELS, TIER_DESIGNATIONS, in_discount_area
 from . import _geo
 from .designations import designation_share
-from .grid_nodes import grid_nodes
+from .nodes import grid_nodes
 from .specs import (
     SITE_INDICATORS,
     IndicatorSettings,

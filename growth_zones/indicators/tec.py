@@ -1,5 +1,5 @@
 """TEC register rows that still queue for the network. Their free-text connection sites are
-resolved to grid nodes by :mod:`growth_zones.indicators.grid_nodes`."""
+resolved to grid nodes by :mod:`growth_zones.indicators.nodes`."""
 
 from __future__ import annotations
 

@@ -339,7 +339,7 @@ def _substation_records(subs: gpd.GeoDataFrame | None, with_etys: bool) -> tuple
                 _record(
                     role,
                     dataset,
-                    rid,
+                    rid if role == "osm" else f"{dataset}:{rid}",
                     name,
                     x[i],
                     y[i],
