@@ -24,7 +24,7 @@ excluded rows ineligible and writes reasons, the surface marks cells excluded or
    Gates do not change the score: callers rank by gate status first;
 6. each penalty (a designation tier other than ``exclude``) applies where its share indicator is
    above ``min_share``: a factor of ``amount`` (``flat``) or ``amount x share`` (``share``). The
-   factors of a row add up (capped at 1) and the score becomes ``base x (1 - total)``; each
+   factors of a row add up (capped at 1) and the score becomes ``base x (1 - total)`` (never below 0); each
    penalty's contribution is ``-base x factor`` (scaled down when the cap binds), so contributions
    plus penalty contributions still sum to the score. A missing share is ``penalty_unknown``.
 
@@ -284,7 +284,7 @@ class KernelResult:
     @property
     def penalty_multiplier(self) -> FloatArray:
         """(n,) ``score / base_score``: 1 minus the row's capped penalty total."""
-        out: FloatArray = 1.0 - self.penalty_factor.sum(axis=1)
+        out: FloatArray = np.clip(1.0 - self.penalty_factor.sum(axis=1), 0.0, 1.0)
         return out
 
     @property
@@ -627,7 +627,7 @@ def score_arrays(
     p_hit, p_unknown, p_factor = _penalties(penalties, column, n)
     base = score
     if penalties:
-        score = base - base * p_factor.sum(axis=1)
+        score = base * np.clip(1.0 - p_factor.sum(axis=1), 0.0, 1.0)
     return KernelResult(
         criteria=tuple(c.name for c in criteria),
         exclusions=tuple(e.name for e in exclusions),

@@ -108,7 +108,7 @@ def sensitivity(
             s = np.divide(s, d, out=np.full_like(s, np.nan), where=d > 0)
         np.clip(s, 0.0, 1.0, out=s)
         if multiplier is not None:
-            s = s - s * (1.0 - multiplier)[None, :]
+            s = s * multiplier[None, :]
         r = _competition_rank(_rank_key(s, groups[None, :]))
         counts += np.bincount((r + flat_offset).ravel(), minlength=n * (n + 1)).reshape(n, n + 1)
 

@@ -251,9 +251,8 @@ def test_tec_queue_on_grid_nodes(real_layers):
     site_node = gn.members[gn.members["source"] == "tec"].set_index("record_id")["node_id"]
     node = pending["connection_site"].astype(str).str.strip().map(site_node)
     on_node = node.notna()
-    print(
-        f"not-built TEC projects on a node: {on_node.mean():.1%} ({pending.loc[on_node, 'mw'].sum() / pending['mw'].sum():.1%} of MW)"
-    )
+    mw_share = pending.loc[on_node, "mw"].sum() / pending["mw"].sum()
+    print(f"not-built TEC projects on a node: {on_node.mean():.1%} ({mw_share:.1%} of MW)")
     assert pending.loc[on_node, "mw"].sum() / pending["mw"].sum() > 0.6
     want = pending.assign(node=node).dropna(subset=["node"]).groupby("node")["mw"].sum()
     got = gn.nodes["tec_contracted_mw"]

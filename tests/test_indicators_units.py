@@ -28,7 +28,6 @@ from growth_zones.indicators import (
     LayerSet,
     _geo,
     build_designation_coverage,
-    grid_nodes,
     region_indicators,
     site_designation_checks,
     site_indicators,
@@ -1050,3 +1049,65 @@ def test_osm_transmission_line_km_within_30km():
     assert t.values.at["E06000001", "tx_line_km_30km"] == pytest.approx(chord_km, rel=5e-3)
     # only OSM lines count (GB-even coverage): an ETYS-only layer gives 0
     assert region_indicators(toy_layers()).values.at["E06000001", "tx_line_km_30km"] == 0.0
+
+
+# ---------------------------------------------------------------- DSIT power test, judged
+def test_dsit_power_test_is_judged_on_evidence_not_read_from_the_claim():
+    from growth_zones.indicators.sites import dsit_power_test
+
+    cases = {
+        # id: (mw, year, km to the transmission node, capacity after competing bids, expected)
+        "evidenced": (500.0, 2029, 14.4, 1250.0, "pass"),
+        "claim_below_bar": (300.0, 2028, 1.0, 5000.0, "fail"),
+        "too_late": (600.0, 2031, 1.0, 5000.0, "fail"),
+        "node_too_far": (800.0, 2030, 20.0, 5000.0, "fail"),
+        "node_too_small": (1000.0, 2030, 0.5, 611.0, "fail"),
+        "capacity_unpublished": (500.0, 2030, 0.3, np.nan, "unverified"),
+        "claim_only": (500.0, 2030, np.nan, np.nan, "unverified"),
+        "nothing_claimed": (np.nan, np.nan, 2.0, 900.0, "unverified"),
+    }
+    ids = list(cases)
+    mw = np.array([cases[i][0] for i in ids])
+    year = np.array([cases[i][1] for i in ids], dtype=float)
+    values = pd.DataFrame(
+        {"dist_transmission_node_km": [cases[i][2] for i in ids], "tec_contracted_mw_node": 3100.0}, index=ids
+    )
+    extra = pd.DataFrame(
+        {
+            "capacity_after_bids_mw": [cases[i][3] for i in ids],
+            "transmission_node_name": "Wylfa",
+            "transmission_node_voltage_kv": 400.0,
+        },
+        index=ids,
+    )
+    status, detail = dsit_power_test(mw, year, values, extra, IndicatorSettings())
+    assert dict(zip(ids, status, strict=True)) == {i: c[4] for i, c in cases.items()}
+    assert detail[0] == (
+        "claimed 500 MW by 2029; nearest 400 kV node Wylfa 14.4 km (evidence needs one within 15 km); "
+        "node capacity after competing bids 1,250 MW; contracted TEC 3,100 MW"
+    )
+    assert "node capacity not published" in detail[ids.index("capacity_unpublished")]
+    assert "no transmission node found" in detail[ids.index("claim_only")]
+    assert detail[ids.index("nothing_claimed")].startswith("no MW or target year claimed")
+    # the threshold is a setting: at 25 km the far node is evidence enough
+    status25, _ = dsit_power_test(mw, year, values, extra, IndicatorSettings(dsit_node_km=25.0))
+    assert status25[ids.index("node_too_far")] == "pass"
+
+
+def test_site_indicator_dsit_values_and_reasons():
+    """On toy layers: pass = 1, fail = 0, unverified = missing with the reason (capacity unknown)."""
+    t = site_indicators(_two_sites_same_node(), toy_layers())
+    v = t.values["dsit_power_test"]
+    # A: 600 MW by 2029 at Alpha, no ETYS ratings -> unverified; C: claims 2031 -> fail
+    assert pd.isna(v["A"]) and t.reasons.at["A", "dsit_power_test"].startswith(
+        "unverified: claimed 600 MW by 2029"
+    )
+    assert bool(v["C"]) is False and t.extra.at["C", "dsit_power_status"] == "fail"
+    subs = toy_layers().substations.copy()
+    subs.loc[subs["id"] == "GSP1", ["id", "dataset"]] = ["ALPH_1", "neso_fes2024_gsp_info"]
+    t2 = site_indicators(
+        _two_sites_same_node(), toy_layers(grid_sites=_etys_alpha(rating=4000.0), substations=subs)
+    )
+    # firm 4000 - 1100 = 2900; A: 2900 - 400 (B) >= 600 -> pass; B claims 400 MW -> fail
+    assert t2.extra.at["A", "dsit_power_status"] == "pass" and bool(t2.values.at["A", "dsit_power_test"])
+    assert t2.extra.at["B", "dsit_power_status"] == "fail"

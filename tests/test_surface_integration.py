@@ -46,7 +46,6 @@ def test_cairngorms_penalised_not_removed(gb, tmp_path):
     score, halved against the same profile without the tier (an independent second surface); a
     user's stricter tier ('exclude') removes them."""
     import scoring
-
     from growth_zones.surface import plan_from_profile
 
     layers, _, bands, transform, _ = gb
