@@ -101,7 +101,7 @@ LAYERS: dict[str, LayerSchema] = {
             "tec_projects",
             "table",
             "NESO TEC register / interconnector register rows. No coordinates are published: "
-            "connection_site is matched to substations at indicator time.",
+            "connection_site is resolved to grid nodes at indicator time.",
             {
                 "project_id": "str",
                 "project": "str",
