@@ -65,7 +65,7 @@ def test_geopackage_and_provenance_sidecar(ranked):
     assert len(gpkg) == 350 and gpkg.crs.to_epsg() == 27700
     side = json.loads((out / "ranking.provenance.json").read_text())
     keys = {d["key"] for d in side["datasets"]}
-    assert {"ons_lad_may2023_buc", "neso_fes2024_gsp_info", "ons_mye_mid2022_lad"} <= keys
+    assert {"ons_lad_may2024_buc", "neso_fes2024_gsp_info", "ons_mye_mid2022_lad"} <= keys
     assert all(d["licence"] and d["vintage"] for d in side["datasets"])
     assert set(side["non_commercial_datasets"]) >= {"telegeography_ix_buildings_2020_10"}
     assert side["profile"]["meta"]["name"] == "aigz"

@@ -151,11 +151,16 @@ class _Transient(Exception):
     """A reply worth retrying (5xx, 429, truncated body, an HTML error page instead of data)."""
 
 
+class _ClientError(DataSourceError):
+    """HTTP 4xx: the request itself is wrong (moved service, bad parameter); asking again with a
+    smaller page will not help."""
+
+
 def _check_status(resp: Any, url: str) -> None:
     if resp.status_code in (429,) or resp.status_code >= 500:
         raise _Transient(f"HTTP {resp.status_code}")
     if resp.status_code >= 400:
-        raise DataSourceError(f"download failed: {url}: HTTP {resp.status_code} {resp.reason}")
+        raise _ClientError(f"download failed: {url}: HTTP {resp.status_code} {resp.reason}")
 
 
 def _looks_like_html(first: bytes) -> bool:
@@ -260,7 +265,7 @@ def arcgis_count(
     params = {k: v for k, v in query.items() if k not in ("outFields", "outSR", "f")}
     try:
         doc = _get_json(url, {**params, "returnCountOnly": "true", "f": "json"}, settings, headers)
-    except UnreachableError:
+    except (UnreachableError, _ClientError):
         raise
     except DataSourceError as err:
         log.info("no feature count from %s: %s", url, err)
@@ -292,8 +297,8 @@ def arcgis_features(
         params = {**query, "resultOffset": offset, "resultRecordCount": page_size}
         try:
             page = _get_json(url, params, settings, headers)
-        except UnreachableError:
-            raise  # no point asking an unreachable host for smaller pages
+        except (UnreachableError, _ClientError):
+            raise  # no point asking an unreachable host or a wrong URL for smaller pages
         except DataSourceError:
             if page_size > 1:
                 page_size //= 2
