@@ -43,6 +43,9 @@ class LayerSet:
     """Derived intermediates (transmission sets, TEC matches, raster convolutions, subdivided
     coverages). Cleared whenever a layer attribute is reassigned; after mutating a frame in place,
     call :meth:`clear_cache`."""
+    _gaps: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Why a designation is not checked in a nation: ``(designation, nation) -> reason`` for each
+    catalogued national dataset that is not stored (optional, not in the mirror, not pulled)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -108,6 +111,7 @@ class LayerSet:
                 catalogue=getattr(store, "catalogue", None),
                 copies=_stored_copies(store, layers.protected_areas),
             )
+            layers._gaps = designation_gaps(layers.protected_areas, getattr(store, "catalogue", None))
         return layers
 
     def gb_only(self) -> LayerSet:
@@ -130,6 +134,32 @@ def _stored_copies(store: Any, protected_areas: gpd.GeoDataFrame) -> dict[str, d
         except DataSourceError:
             continue
     return out
+
+
+def designation_gaps(
+    protected_areas: gpd.GeoDataFrame, catalogue: dict[str, Dataset] | None = None
+) -> dict[tuple[str, str], str]:
+    """``(designation, nation) -> why it is not checked there``, for every default national
+    designation dataset that is absent from ``protected_areas``: an optional dataset (no machine
+    endpoint: the catalogue's ``manual`` says why) or one that is simply not stored."""
+    entries = (
+        datasets_for_layer("protected_areas")
+        if catalogue is None
+        else [d for d in catalogue.values() if d.layer == "protected_areas" and d.default]
+    )
+    present = set(protected_areas["dataset"]) if "dataset" in protected_areas else set()
+    gaps: dict[tuple[str, str], str] = {}
+    for ds in entries:
+        if ds.key in present:
+            continue
+        if ds.optional:
+            why = f"{ds.title} is an optional dataset: {ds.manual.split(';')[0]}"
+        else:
+            why = f"{ds.title} is not stored (not in the mirror, or not pulled: `growth-zones data pull {ds.key}`)"
+        for nation in ds.nations:
+            for d in ds.designations:
+                gaps.setdefault((d, nation), why)
+    return gaps
 
 
 def _union(geoms: Any) -> shapely.Geometry:
