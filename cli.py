@@ -349,7 +349,13 @@ def data_pull(
                 typer.echo(f"FAIL {outcome.key:<40} {outcome.message}", err=True)
 
     try:
-        report = api.pull(keys or None, settings=settings, force=force, on_progress=progress)
+        if bar is not None:  # progress lines print above the bar instead of through it
+            from tqdm.contrib.logging import logging_redirect_tqdm
+
+            with logging_redirect_tqdm(loggers=[logging.getLogger("growth_zones.progress")]):
+                report = api.pull(keys or None, settings=settings, force=force, on_progress=progress)
+        else:
+            report = api.pull(keys or None, settings=settings, force=force, on_progress=progress)
     finally:
         if bar is not None:
             bar.close()

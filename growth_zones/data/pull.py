@@ -178,8 +178,10 @@ def pull(
     force: bool = False,
     on_progress: Callable[[PullOutcome], None] | None = None,
     explicit: bool = True,
+    layers: Iterable[str] | None = None,
 ) -> PullReport:
-    """Pull ``keys`` (default: every default catalogue dataset) and their requirements.
+    """Pull ``keys`` (default: every default catalogue dataset, or those feeding ``layers``) and
+    their requirements.
 
     In offline mode, every dataset missing from the cache is named in one :class:`OfflineError`.
     Datasets named in ``keys`` are attempted even when optional (unless ``explicit`` is false:
@@ -187,6 +189,9 @@ def pull(
     """
     store = Store(settings)
     catalogue = store.catalogue
+    if layers is not None and not keys:
+        chosen = set(layers)
+        keys, explicit = [k for k, d in catalogue.items() if d.default and d.layer in chosen], False
     named = set(keys or ()) if explicit else set()
     wanted = list(keys) if keys else [k for k, d in catalogue.items() if d.default]
     plan = _with_requirements(wanted, catalogue)
