@@ -186,6 +186,10 @@ def test_wfs_pages_with_start_index_through_faults(loopback, settings, shared_da
     got = store.read_dataset(ds.key)
     assert len(got) == 249 and (got["designation"] == "sssi").all() and (got["nation"] == "Wales").all()
     assert store.provenance(ds.key)["crs_transformation"]["method"].startswith("none")  # native BNG
+    head = (store.settings.raw_dir / ds.key / ds.official_file).read_text()[:120]
+    assert head.startswith(
+        '{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::27700"}}'
+    )
     # the sample read on its own (CRS84 -> BNG by OSTN15) against the WFS copy (pyproj -> BNG)
     mirror = _mirror_frame("planning_data_sssi_england", shared_data)
     assert got.area.sum() == pytest.approx(mirror.area.sum(), rel=1e-3)

@@ -691,22 +691,22 @@ def _protocol(ds: Dataset) -> str:
 def _write_features(
     dest: Path, features: Iterator[dict[str, Any]], *, crs: dict[str, Any] | None = None, what: str
 ) -> tuple[str, int]:
-    """Stream features into one GeoJSON FeatureCollection at ``dest`` (atomically); ``crs`` (the
-    GeoJSON 2008 ``crs`` member) is written when known, at the end so paging can discover it."""
+    """Stream features into one GeoJSON FeatureCollection at ``dest`` (atomically). ``crs`` (the
+    GeoJSON 2008 ``crs`` member, filled in by the pager from the first page) is written before the
+    features, where every reader looks for it: the first feature is read before the header."""
+    first = next(features, None)
+    if first is None:
+        raise DataSourceError(f"{what} returned no features")
     with AtomicFile(dest) as out:
-        out.write(b'{"type":"FeatureCollection","features":[')
-        n = 0
-        for feat in features:
-            if n:
-                out.write(b",")
-            out.write(json.dumps(feat, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-            n += 1
-        if n == 0:
-            raise DataSourceError(f"{what} returned no features")
-        out.write(b"]")
+        out.write(b'{"type":"FeatureCollection",')
         if crs:
-            out.write(b',"crs":' + json.dumps(crs).encode("utf-8"))
-        out.write(b"}")
+            out.write(b'"crs":' + json.dumps(crs).encode("utf-8") + b",")
+        out.write(b'"features":[')
+        out.write(json.dumps(first, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        for feat in features:
+            out.write(b",")
+            out.write(json.dumps(feat, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        out.write(b"]}")
     return out.sha256, out.size
 
 
