@@ -700,7 +700,7 @@ def _write_features(
     with AtomicFile(dest) as out:
         out.write(b'{"type":"FeatureCollection",')
         if crs:
-            out.write(b'"crs":' + json.dumps(crs).encode("utf-8") + b",")
+            out.write(b'"crs":' + json.dumps(crs, separators=(",", ":")).encode("utf-8") + b",")
         out.write(b'"features":[')
         out.write(json.dumps(first, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
         for feat in features:
