@@ -40,6 +40,13 @@ def test_gb_surface_250m(mirror_cache, tmp_path, cli_runner):
     assert joined["surface_best_score"].notna().all()
     assert np.all((joined["surface_suitable_share"] >= 0) & (joined["surface_suitable_share"] <= 1))
     # Cairngorms (in Highland, S12000017): National Park cells are penalised ('exceptional' tier of
-    # aigz_sites), never removed; only Flood Zone 3 (a Calderdale extract) excludes cells
-    assert joined.loc["S12000017", "surface_excluded_share"] == 0.0
-    assert joined["surface_excluded_share"].max() < 0.05
+    # aigz_sites), never removed; only exclude tiers and Flood Zone 3 exclude cells
+    assert joined.loc["S12000017", "surface_excluded_share"] < 0.01
+    # the run record names every dataset with its age, and the stale ones again at the top
+    import json
+
+    record = json.loads((tmp_path / "surface_250m.json").read_text())
+    assert record["datasets"] and all("age_days" in d and "stale" in d for d in record["datasets"])
+    assert {d["key"] for d in record["stale_datasets"]} == {
+        d["key"] for d in record["datasets"] if d["stale"]
+    }
