@@ -32,7 +32,6 @@ def shared_data() -> Path:
 
 
 _CACHE: dict[str, Normalised] = {}
-REPO_PARENT = Path(__file__).resolve().parents[1].parent
 
 
 @pytest.fixture(scope="session")
@@ -168,7 +167,7 @@ def test_etys_substations(normalise):
     assert len(scot132) and (scot132["kind"] == "transmission").all()
 
 
-def test_etys_site_index_keeps_every_code(normalise):
+def test_etys_site_index_keeps_every_code(normalise, shared_data):
     """Every App. B site code, placed or not (the substations layer keeps only the 306 geocoded),
     plus the 4 codes that appear only as circuit ends."""
     res = normalise("neso_etys2024_site_index")
@@ -190,11 +189,7 @@ def test_etys_site_index_keeps_every_code(normalise):
         and sall["rated_circuits"] == 2
     )
     # an independent sum over the raw circuits for WYLF: two 400 kV circuits to Pentir
-    raw = pd.read_csv(
-        Path(os.environ.get("GROWTH_ZONES_MIRROR") or REPO_PARENT / "shared" / "data")
-        / "grid/etys2024_appB_circuits_2024-25.csv",
-        encoding="utf-8-sig",
-    )
+    raw = pd.read_csv(shared_data / "grid/etys2024_appB_circuits_2024-25.csv", encoding="utf-8-sig")
     touches = raw["Node 1"].str[:4].eq("WYLF") ^ raw["Node 2"].str[:4].eq("WYLF")
     ratings = raw.loc[touches, "Winter Rating (MVA)"]
     assert f.loc["WYLF", "circuit_rating_mva"] == ratings.sum()

@@ -307,13 +307,24 @@ def test_etys_site_index_every_code_voltages_ratings(tmp_path):
     circ = tmp_path / "circ.csv"
     pd.DataFrame(
         {
+            "TO": ["NGET", "NGET", "NGET", "OFTO", "NGET"],
             "Node 1": ["AAAA4A", "AAAA4B", "AAAA4A", "ZZZZ1A", "DDDD2A"],
             "Node 2": ["DDDD4A", "DDDD4B", "AAAA1B", "AAAA1C", "DDDD6A"],
             "Winter Rating (MVA)": [2000.0, 1500.0, 9999.0, None, 500.0],
             "Rating (MVA)": [None, None, None, 100.0, None],
+            "OFTO": [None, None, None, "Some OFTO Ltd", None],
         }
     ).to_csv(circ, index=False)
-    res = _run("neso_etys2024_site_index", [subs, circ], deps={"pypsa_gb_etys_site_coordinates": _coords()})
+    table = _run("neso_etys2024_circuit_table", [circ])
+    t = table.frame
+    assert t["site_1"].tolist() == ["AAAA", "AAAA", "AAAA", "ZZZZ", "DDDD"]
+    assert t["kv_2"].tolist()[:4] == [400.0, 400.0, 132.0, 132.0] and np.isnan(t.loc[2, "rating_mva"])
+    assert t.loc[3, "operator"] == "Some OFTO Ltd" and table.notes["rating_9999_as_nan"] == 1
+    res = _run(
+        "neso_etys2024_site_index",
+        [subs],
+        deps={"pypsa_gb_etys_site_coordinates": _coords(), "neso_etys2024_circuit_table": t},
+    )
     f = res.frame.set_index("site_code")
     assert sorted(f.index) == ["AAAA", "BBBB", "DDDD", "EEEB", "OFFS", "ZZZZ"]
     # the name that spells the code wins; every voltage level kept; circuit digits 4/1/2/6

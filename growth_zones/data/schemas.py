@@ -242,6 +242,24 @@ LAYERS: dict[str, LayerSchema] = {
             },
         ),
         LayerSchema(
+            "grid_circuit_table",
+            "table",
+            "ETYS circuits by site code, placed or not (helper of grid_sites): the two site codes, the "
+            "voltage each node code states, and the published rating (NaN where unpublished or the "
+            "9999 MVA placeholder).",
+            {
+                "node_1": "str",
+                "node_2": "str",
+                "site_1": "str",
+                "site_2": "str",
+                "kv_1": "float",
+                "kv_2": "float",
+                "rating_mva": "float",
+                "operator": "str",
+                "dataset": "str",
+            },
+        ),
+        LayerSchema(
             "coverage_areas",
             "vector",
             "Named extents (for example 'north_east') that regional extracts are complete within.",

@@ -33,6 +33,7 @@ from ._common import (
 )
 
 SITE_COORDS = "pypsa_gb_etys_site_coordinates"
+CIRCUIT_TABLE = "neso_etys2024_circuit_table"
 SCOTTISH_TOS = ("SP Transmission", "SHE Transmission")
 
 # FES "GSP Group" is the DNO licence area the GSP feeds (Elexon GSP group ids).
@@ -235,23 +236,18 @@ def _etys_sites_from_index(df: pd.DataFrame) -> pd.DataFrame:
     return sites.reset_index()
 
 
-def _etys_circuit_ends(df: pd.DataFrame) -> pd.DataFrame:
-    """Both ends of every circuit between two different sites: (site_code, voltage digit kV,
-    rating MVA; NaN where unpublished or the 9999 placeholder)."""
-    n1, n2 = text(df["Node 1"]).str.upper(), text(df["Node 2"]).str.upper()
-    rating = number(df["Winter Rating (MVA)"])
-    if "Rating (MVA)" in df:
-        rating = rating.fillna(number(df["Rating (MVA)"]))
-    rating = rating.mask(rating >= PLACEHOLDER_MVA)
+def _etys_circuit_ends(circuits: pd.DataFrame) -> pd.DataFrame:
+    """Both ends of every circuit of a ``grid_circuit_table``: (site_code, voltage the node code
+    states, rating, between_sites)."""
     ends = []
-    for node, other in ((n1, n2), (n2, n1)):
+    for me, other, kv in (("site_1", "site_2", "kv_1"), ("site_2", "site_1", "kv_2")):
         ends.append(
             pd.DataFrame(
                 {
-                    "site_code": node.str[:4],
-                    "kv": node.str[4].map(ALL_NODE_VOLTAGE_DIGITS).astype("float64"),
-                    "rating": rating,
-                    "between_sites": node.str[:4] != other.str[:4],
+                    "site_code": circuits[me].astype(str),
+                    "kv": pd.to_numeric(circuits[kv], errors="coerce"),
+                    "rating": pd.to_numeric(circuits["rating_mva"], errors="coerce"),
+                    "between_sites": (circuits[me] != circuits[other]).to_numpy(),
                 }
             )
         )
@@ -259,30 +255,58 @@ def _etys_circuit_ends(df: pd.DataFrame) -> pd.DataFrame:
     return out[out["site_code"].str.len() == 4]
 
 
-def normalise_etys_site_index(raw: RawInput) -> Normalised:
-    """ETYS App. B substation index + circuits -> ``grid_sites``: every site code, placed or not.
+def normalise_etys_circuit_table(raw: RawInput) -> Normalised:
+    """ETYS App. B circuits -> ``grid_circuit_table``: every circuit by site code, placed or not
+    (the ``circuits`` layer keeps only those whose both ends are geocoded). ``kv_1``/``kv_2``: the
+    voltage the node code's digit states (4 = 400, 2 = 275, 1 = 132, 6 = 66, 3 = 33 kV).
+    ``rating_mva``: Winter Rating, or Rating for OFTO rows; NaN where unpublished or the 9999 MVA
+    placeholder ETYS uses for couplers."""
+    df = read_table(raw)
+    require_columns(df, raw.dataset.key, raw.columns)
+    n1, n2 = text(df["Node 1"]).str.upper(), text(df["Node 2"]).str.upper()
+    to = text(df["TO"])
+    operator = to
+    if "OFTO" in df:  # the OFTO name sits on the first row of each owner's block (merged cells)
+        owner = text(df["OFTO"]).replace("", np.nan)[to == "OFTO"].ffill()
+        operator = owner.reindex(df.index).fillna(to)
+    rating = number(df["Winter Rating (MVA)"])
+    if "Rating (MVA)" in df:
+        rating = rating.fillna(number(df["Rating (MVA)"]))
+    placeholder = rating >= PLACEHOLDER_MVA
+    out = pd.DataFrame(
+        {
+            "node_1": n1,
+            "node_2": n2,
+            "site_1": n1.str[:4],
+            "site_2": n2.str[:4],
+            "kv_1": n1.str[4].map(ALL_NODE_VOLTAGE_DIGITS).astype("float64"),
+            "kv_2": n2.str[4].map(ALL_NODE_VOLTAGE_DIGITS).astype("float64"),
+            "rating_mva": rating.mask(placeholder),
+            "operator": operator.astype("str"),
+        }
+    )
+    notes = {"rating_9999_as_nan": int(placeholder.sum()), "unrated": int(rating.isna().sum())}
+    return finish(out, raw, rows_in=len(df), notes=notes)
 
-    One row per 4-letter site code of the index (885) plus the codes that appear only as circuit
-    ends (OFTO connections such as SALL, CLTO). Every voltage level the index lists
-    (``voltages_kv``) and those the circuit node codes state (``circuit_voltages_kv``: digit 4 =
-    400, 2 = 275, 1 = 132, 6 = 66, 3 = 33 kV). ``circuit_rating_mva`` is the sum of the published
-    winter ratings (``Rating`` for OFTO rows) of circuits from the site to another site, and
-    ``largest_circuit_mva`` the largest of them (9999 MVA placeholders and unpublished ratings are
-    not counted). ``x``/``y``: the PyPSA-GB community geocode in BNG, NaN where there is none
-    (579 of 885 codes): ``grid_nodes`` places those through FES/NGED/OSM. ``role``: "site",
-    "virtual" (border/boundary points on lines, not sites), "offshore" (platforms) or
-    "circuit_only". Paths: the index CSV, then the circuits CSV.
+
+def normalise_etys_site_index(raw: RawInput) -> Normalised:
+    """ETYS App. B substation index (+ the circuit table) -> ``grid_sites``: every site code,
+    placed or not.
+
+    One row per 4-letter site code of the index plus the codes that appear only as circuit ends
+    (OFTO connections such as SALL, CLTO). Every voltage level the index lists (``voltages_kv``)
+    and those the circuit node codes state (``circuit_voltages_kv``). ``circuit_rating_mva`` is
+    the sum of the published ratings of circuits from the site to another site and
+    ``largest_circuit_mva`` the largest of them (placeholders and unpublished ratings are not
+    counted). ``x``/``y``: the PyPSA-GB community geocode in BNG, NaN where there is none (579 of
+    885 codes): ``grid_nodes`` places those through FES/NGED/OSM. ``role``: "site", "virtual"
+    (border/boundary points on lines, not sites), "offshore" (platforms) or "circuit_only".
     """
-    key = raw.dataset.key
-    if len(raw.paths) < 2:
-        raise SchemaError(f"dataset {key}: needs the substation index and the circuits file (2 paths)")
-    index = read_csv(raw.paths[0])
-    require_columns(index, key, ("TO", "Site Code", "Site Name", "Voltage (kV)"))
-    circuits = read_csv(raw.paths[1])
-    require_columns(circuits, key, ("Node 1", "Node 2", "Winter Rating (MVA)"))
+    index = read_table(raw)
+    require_columns(index, raw.dataset.key, raw.columns)
     coords = require_dep(raw, SITE_COORDS)
+    ends = _etys_circuit_ends(require_dep(raw, CIRCUIT_TABLE))
     sites = _etys_sites_from_index(index)
-    ends = _etys_circuit_ends(circuits)
     only = sorted(set(ends["site_code"]) - set(sites["site_code"]))
     names = coords.drop_duplicates("site_code").set_index("site_code")["site_name"]
     extra = pd.DataFrame(
