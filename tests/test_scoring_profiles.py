@@ -58,6 +58,8 @@ SITE_INDICATORS = [
     "share_spa",
     "share_ramsar",
     "share_green_belt",
+    "share_ancient_woodland",
+    "share_scheduled_monument",
     "in_flood_zone_3",
     "dist_ix_km",
     "dist_landing_km",
@@ -360,6 +362,8 @@ def test_bundled_profile_intent():
         "ramsar": "exceptional",
         "sssi": "constraint",
         "green_belt": "constraint",
+        "ancient_woodland": "exclude",
+        "scheduled_monument": "exceptional",
     }
     park = sites.designations[0]
     assert (

@@ -123,7 +123,7 @@ def test_aigz_sites_plan_uses_cell_indicators():
         "in_discount_area",
     } <= used
     assert "dsit_power_test" in plan.dropped and "claimed_mw" in plan.dropped
-    assert {e.indicator for e in plan.exclusions} == {"in_flood_zone_3"}
+    assert {e.indicator for e in plan.exclusions} == {"in_flood_zone_3", "share_ancient_woodland"}
     # designation tiers reach the cells: National Parks etc. are penalised there, never removed
     pens = {p.name: (p.indicator, p.mode) for p in plan.penalties}
     assert pens["national_park"] == ("share_national_park", "flat")
@@ -146,7 +146,19 @@ def test_surface_tiers_match_a_table_row_and_a_stricter_tier_excludes():
         "in_discount_area": np.array([0.0, 0.0, 0.0]),
         "in_flood_zone_3": np.array([0.0, 0.0, 0.0]),
         **{f"share_{d}": np.array([0.0, 1.0, np.nan]) for d in ("national_park",)},
-        **{f"share_{d}": np.zeros(3) for d in ("aonb", "sac", "spa", "ramsar", "sssi", "green_belt")},
+        **{
+            f"share_{d}": np.zeros(3)
+            for d in (
+                "aonb",
+                "sac",
+                "spa",
+                "ramsar",
+                "sssi",
+                "green_belt",
+                "ancient_woodland",
+                "scheduled_monument",
+            )
+        },
     }
     plan = plan_from_profile(prof)
     ref = {k: v for k, v in ind.items()}
