@@ -304,8 +304,9 @@ def dsit_power_test(
         ]
         if np.isfinite(d[i]):
             volt = f"{kv[i]:g} kV " if np.isfinite(kv[i]) else ""
+            node = names[i] if names[i].startswith("unnamed") else f"{volt}node {names[i]}"
             parts.append(
-                f"nearest {volt}node {names[i]} {d[i]:,.1f} km (evidence needs one within {settings.dsit_node_km:g} km)"
+                f"nearest {node} {d[i]:,.1f} km (evidence needs one within {settings.dsit_node_km:g} km)"
             )
         else:
             parts.append("no transmission node found")
