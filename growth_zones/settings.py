@@ -12,6 +12,9 @@ download without code changes:
     ``1``/``true``: use the cache only and fail naming every missing dataset.
 ``GROWTH_ZONES_TIMEOUT``
     Per-request timeout in seconds (default 60): how long one read may wait for the next bytes.
+``GROWTH_ZONES_PROBE_TIMEOUT``
+    Seconds to wait for each host's first answer before any download (default 3): a machine
+    without a network learns it in seconds, not after every retry of every dataset.
 ``GROWTH_ZONES_DOWNLOAD_DEADLINE``
     Overall deadline of one download in seconds, retries included (default 1800): a server that
     drips a byte every few seconds cannot keep a pull running forever.
@@ -87,6 +90,7 @@ class Settings:
     retries: int = 3
     backoff: float = 0.5
     progress: bool = False
+    probe_timeout: float = field(default_factory=lambda: _env_seconds("GROWTH_ZONES_PROBE_TIMEOUT", 3.0))
 
     def __post_init__(self) -> None:
         if not isinstance(self.cache_dir, Path):  # accept str paths from callers and notebooks

@@ -59,23 +59,19 @@ def test_missing_exclusion_layer_is_loud_and_a_new_exit_code(run_without_parks):
     err = res.stderr
     assert "check not run: Designation: National Park, for all 13 sites" in err
     assert PARKS in err and "mirror has no file" in err
-    assert "check not run: Exclusion: mostly_protected" in err
     assert "flood_zone_3" not in err  # Flood Zone 3 does not read the National Parks: not blamed
     assert "--allow-missing" in err and "Traceback" not in err and "UserWarning" not in err
     checks = pd.read_csv(out / "checks.csv", dtype=str, keep_default_na=False)
     park = checks[checks["check"] == "Designation: National Park"]
     assert len(park) == 13 and set(park["status"]) == {"not checked"}
     assert park["detail"].str.startswith("did not run: dataset " + PARKS).all()
-    hope = checks[(checks["id"] == "GZ-HOP") & (checks["check"] == "Exclusion: mostly_protected")]
-    assert (
-        list(hope["status"]) == ["not checked"]
-        and "protected_share could not be computed" in hope["detail"].iloc[0]
-    )
+    hope = checks[(checks["id"] == "GZ-HOP") & (checks["check"] == "Designation: National Park")]
+    assert list(hope["status"]) == ["not checked"] and PARKS in hope["detail"].iloc[0]
     side = json.loads((out / "assessment.provenance.json").read_text())
     kinds = {m["check"]: m for m in side["missing_checks"]}
     assert kinds["Designation: National Park"]["datasets"] == [PARKS]
     assert kinds["Designation: National Park"]["rows"] == 13
-    assert "GZ-HOP" in kinds["Exclusion: mostly_protected"]["ids"]
+    assert "GZ-HOP" in kinds["Designation: National Park"]["ids"]
 
 
 def test_missing_checks_banner_on_the_report_pages(run_without_parks):
@@ -191,6 +187,7 @@ def test_overwrite_replaces_the_whole_set(mirror_cache, tmp_path, cli_runner):
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [
             "assessment.csv",
+            "assessment.gate_sensitivity.csv",
             "assessment.gpkg",
             "checks.csv",
             "rejected.csv",
@@ -450,8 +447,5 @@ def test_bad_environment_is_one_typed_line(tmp_path, cli_runner, shared_data):
         ["data", "pull", "ons_mye_mid2022_lad", "--mirror", "http://:80"],
         env={"GROWTH_ZONES_CACHE": str(tmp_path / "c2")},
     )
-    assert (
-        res.exit_code == EXIT_FAILURE
-        and "internal error" not in res.stderr
-        and "download failed: http://:80/" in res.stderr
-    )
+    assert res.exit_code == EXIT_FAILURE and "internal error" not in res.stderr and ":80" in res.stderr
+    assert "Traceback" not in res.output

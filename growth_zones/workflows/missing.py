@@ -12,9 +12,9 @@ its pull gave) and which rows it affects. The workflows put the list
 * and into the exit code: :data:`cli.EXIT_MISSING_CHECKS` unless ``--allow-missing``.
 
 Two kinds are derived here, generically: a designation whose dataset is unavailable
-(:func:`designation_checks`), and a rule on an indicator (an exclusion; issue 11's deliverability
-gates use the same function) whose indicator could not be computed for some rows because a layer
-it is computed from is unavailable (:func:`rule_checks`). Coverage gaps of data that *was* had
+(:func:`designation_checks`), and a rule on an indicator (an exclusion, a deliverability gate)
+whose indicator could not be computed for some rows because a layer it is computed from is
+unavailable (:func:`rule_checks`). Coverage gaps of data that *was* had
 (a regional sample that does not reach a site) are not "missing checks": they are the per-row
 ``not checked`` of the three-valued designation checks.
 """
@@ -43,12 +43,20 @@ def designation_inputs(settings: Any, level: str = "site") -> dict[str, tuple[st
     """Indicator -> the designations it is computed from (so an unavailable dataset of one
     designation is blamed only for the indicators that read it). ``settings``: the run's
     :class:`~growth_zones.indicators.IndicatorSettings`."""
+    from ..data.schemas import DESIGNATIONS
+
+    tiers = {f"share_{d}": (d,) for d in DESIGNATIONS}  # the designation tiers' indicators
     if level == "region":
         return {
+            **tiers,
             "protected_share": tuple(settings.region_protected_designations),
             "national_park_share": ("national_park",),
         }
-    return {"protected_share": tuple(settings.exclusion_designations), "in_flood_zone_3": ("flood_zone_3",)}
+    return {
+        **tiers,
+        "protected_share": tuple(settings.exclusion_designations),
+        "in_flood_zone_3": ("flood_zone_3",),
+    }
 
 
 @dataclass(frozen=True)
@@ -235,7 +243,8 @@ def missing_checks(
     designations_of: dict[str, tuple[str, ...]] | None = None,
 ) -> list[MissingCheck]:
     """Every check of a run that could not run: designations with an unavailable dataset, then the
-    profile's exclusions (``Exclusion: <name>``) undecided because of one."""
+    profile's exclusions (``Exclusion: <name>``) and deliverability gates (``Gate: <label>``, as
+    ``checks.csv`` names them) left undecided because of one."""
     unavailable = dict(getattr(layers, "unavailable", {}) or {})
     if not unavailable:
         return []
@@ -246,6 +255,7 @@ def missing_checks(
     out = designation_checks(unavailable, catalogue, [str(i) for i in ids])
     if profile is not None and indicators is not None:
         rules = [(f"Exclusion: {e.name}", e.indicator) for e in getattr(profile, "exclusions", ())]
+        rules += [(f"Gate: {g.label}", g.indicator) for g in getattr(profile, "gates", ())]
         out += rule_checks(
             rules, indicators.specs, indicators.values, unavailable, catalogue, designations_of
         )

@@ -19,6 +19,8 @@ SURFACE_LAYERS = (
     "regions",
     "countries",
     "substations",
+    "grid_sites",
+    "tec_projects",
     "circuits",
     "landing_points",
     "internet_exchanges",
@@ -98,6 +100,11 @@ class SurfaceRun:
                 "zones": len(zones),
                 "tags": res.tags,
                 "datasets": self.provenance or [],
+                "stale_datasets": [
+                    {k: d.get(k) for k in ("key", "vintage", "released", "age_days", "release_cadence")}
+                    for d in self.provenance or []
+                    if d.get("stale")
+                ],
                 "missing_checks": [m.to_dict() for m in self.missing_checks],
             }
             write_json(json.loads(json.dumps(record, default=str)), stage / names["record"])
