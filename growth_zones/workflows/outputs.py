@@ -241,15 +241,32 @@ class OutputSet:
             )
 
     def __enter__(self) -> Path:
+        import secrets
+
         self.check()
         try:
             self.out.mkdir(parents=True, exist_ok=True)
             self._remove_abandoned()
-            self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out))
+            for _ in range(20):
+                # the staging folder's lock is taken before the folder exists, so another run's
+                # clean-up can never mistake a folder being created for an abandoned one
+                candidate = self.out / f".staging-{secrets.token_hex(6)}"
+                lock = _lock_for(candidate)
+                lock.acquire()
+                try:
+                    candidate.mkdir()
+                except FileExistsError:
+                    lock.release()
+                    continue
+                except BaseException:
+                    lock.release()
+                    raise
+                self.staging, self._stage_lock = candidate, lock
+                break
+            else:
+                raise OSError("no free staging folder name")
         except OSError as err:
             raise InvalidInputError(f"cannot write outputs to {self.out}: {err.strerror or err}") from err
-        self._stage_lock = _lock_for(self.staging)
-        self._stage_lock.acquire()
         return self.staging
 
     def __exit__(
