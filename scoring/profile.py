@@ -53,6 +53,7 @@ _CRITERION_KEYS = (
     "description",
     "value_function",
     "missing",
+    "policy",
 )
 _EXCLUSION_KEYS = ("name", "indicator", "op", "value", "reason")
 
@@ -76,6 +77,14 @@ class Criterion:
     label: str = ""
     unit: str = ""
     description: str = ""
+    policy: bool = False
+    """A policy preference rather than a measured siting condition (e.g. the electricity discount
+    area): sensitivity reports the ranking with it switched off. Boolean criteria always are."""
+
+    @property
+    def switchable(self) -> bool:
+        """Reported by the switch-off sensitivity: declared ``policy`` or a boolean value function."""
+        return self.policy or self.value_function.type == "boolean"
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,32 @@ class Profile:
             raise ScoringConfigError(problems)
         return profile_from_dict(data, source=f"{self.source} (with_weights)")
 
+    @property
+    def scored_sections(self) -> list[str]:
+        """Sections that hold at least one criterion, in profile order (the ``section_<name>``
+        columns of a score table)."""
+        used = {c.section for c in self.criteria}
+        return [s for s in self.sections if s in used]
+
+    def without(self, *names: str) -> Profile:
+        """A copy with the named criteria removed (switched off). Their section keeps its weight
+        and its other criteria share it; a section left with no criteria gets weight 0, so the
+        remaining sections are rescaled. Raises :class:`ScoringConfigError` for unknown names or
+        when nothing positively weighted would remain."""
+        data = self.to_dict()
+        unknown = [n for n in names if n not in data["criteria"]]
+        if unknown:
+            raise ScoringConfigError(
+                [f"without: unknown criterion {n!r}; known: {', '.join(data['criteria'])}" for n in unknown]
+            )
+        for n in names:
+            del data["criteria"][n]
+        left = {c["section"] for c in data["criteria"].values()}
+        for sname, sec in data["sections"].items():
+            if sname not in left:
+                sec["weight"] = 0.0
+        return profile_from_dict(data, source=f"{self.source} (without {', '.join(names)})")
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form mirroring the TOML layout (round-trips through :func:`profile_from_dict`)."""
         return {
@@ -182,6 +217,7 @@ class Profile:
                     "description": c.description,
                     "value_function": c.value_function.to_dict(),
                     "missing": c.missing,
+                    "policy": c.policy,
                 }
                 for c in self.criteria
             },
@@ -342,6 +378,10 @@ def profile_from_dict(
             problems.append(
                 f"{where}.missing: unknown missing rule {missing!r}; known: {', '.join(MISSING_RULES)}"
             )
+        policy = ct.get("policy", False)
+        if not isinstance(policy, bool):
+            problems.append(f"{where}.policy: must be true or false (got {policy!r})")
+            policy = False
         if section is None or w is None or vf is None or missing not in MISSING_RULES:
             continue
         criteria.append(
@@ -355,6 +395,7 @@ def profile_from_dict(
                 label=_check_str(ct.get("label"), f"{where}.label", problems, default=cname),
                 unit=_check_str(ct.get("unit"), f"{where}.unit", problems),
                 description=_check_str(ct.get("description"), f"{where}.description", problems),
+                policy=policy,
             )
         )
 

@@ -35,6 +35,7 @@ REGION_LAYERS = (
     "coverage_areas",
     "population_by_region",
     "broadband_by_region",
+    "deprivation_by_region",
     "population_grid",
 )
 """Canonical layers the national ranking reads (their provenance goes into every output)."""

@@ -24,6 +24,7 @@ SURFACE_LAYERS = (
     "internet_exchanges",
     "protected_areas",
     "coverage_areas",
+    "deprivation_by_region",
     "population_grid",
 )
 """The canonical layers the surface reads."""
