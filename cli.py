@@ -376,7 +376,7 @@ def rank(
     """
     from growth_zones import api
     from growth_zones.workflows.outputs import OutputSet
-    from growth_zones.workflows.ranking import RankingResult
+    from growth_zones.workflows.ranking import RankingResult, switch_off_lines
 
     cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
     OutputSet(out, RankingResult.OUTPUTS.values(), overwrite=overwrite).check()  # before any work
@@ -388,10 +388,19 @@ def rank(
     if as_json:
         typer.echo(table.drop(columns="geometry").to_json(orient="records", force_ascii=False))
     elif not cli.quiet:
+        sections = [c for c in table.columns if c.startswith("section_")]
         cols = ["rank", "code", "name", "nation", "score"] + [
             c for c in ("rank_p05", "rank_p95", "p_top10") if c in table
         ]
-        _print_table(table, cols, top)
+        _print_table(
+            table.rename(columns=lambda c: c.removeprefix("section_")),
+            cols + [c.removeprefix("section_") for c in sections],
+            top,
+        )
+        if sections:
+            typer.echo("(score by section: the section columns sum to the score)")
+        for line in switch_off_lines(result.switch_off_summary()):
+            typer.echo(line)
     n_ex = int((~table["eligible"].astype(bool)).sum())
     cli.info(
         f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "

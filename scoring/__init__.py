@@ -20,7 +20,7 @@ from .profile import (
     parse_profile,
     profile_from_dict,
 )
-from .sensitivity import sensitivity
+from .sensitivity import SwitchOff, sensitivity, switch_off
 from .value_functions import (
     Boolean,
     Decay,
@@ -46,6 +46,8 @@ __all__ = [
     "score",
     "ScoreResult",
     "sensitivity",
+    "switch_off",
+    "SwitchOff",
     "ValueFunction",
     "Linear",
     "Percentile",

@@ -29,7 +29,8 @@ class ScoreResult:
     """Result of :func:`score`.
 
     ``table`` columns: ``score``, ``rank``, ``eligible``, ``excluded_by``, ``missing``, then per
-    criterion ``value_<name>`` and ``contrib_<name>``. ``weights`` are the profile's effective
+    section ``section_<name>`` (the sum of its criteria's contributions, so the sections sum to
+    ``score``) and per criterion ``value_<name>`` and ``contrib_<name>``. ``weights`` are the profile's effective
     weights (before any per-row renormalisation). ``notes`` summarise missing data and exclusions.
     """
 
@@ -326,9 +327,13 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
         "excluded_by": ["; ".join(x) for x in p.excluded_by],
         "missing": ["; ".join(x) for x in p.missing],
     }
+    contributions = k.contributions
+    for name in profile.scored_sections:
+        members = [j for j, c in enumerate(profile.criteria) if c.section == name]
+        data[f"section_{name}"] = contributions[:, members].sum(axis=1)
     for j, c in enumerate(profile.criteria):
         data[f"value_{c.name}"] = k.values[:, j]
-        data[f"contrib_{c.name}"] = k.contributions[:, j]
+        data[f"contrib_{c.name}"] = contributions[:, j]
     table = pd.DataFrame(data, index=p.index)
     n_ex = int((~eligible).sum())
     if n_ex:

@@ -70,7 +70,9 @@ def test_wrong_nation_and_duplicate_codes_are_refused(tmp_path):
     bad["Extent"] = [0.1, 0.2]
     with pytest.raises(SchemaError, match=r"expected only Wales codes .*S12000005"):
         _run(LAD_KEYS["Wales"], [_csv(tmp_path, "w.csv", bad)])
-    dup = pd.DataFrame({"ltla24_code": ["S12000005", "S12000005"], "Proportion": [0, 0], "Extent": [0.1, 0.2]})
+    dup = pd.DataFrame(
+        {"ltla24_code": ["S12000005", "S12000005"], "Proportion": [0, 0], "Extent": [0.1, 0.2]}
+    )
     with pytest.raises(SchemaError, match="duplicated codes"):
         _run(LAD_KEYS["Scotland"], [_csv(tmp_path, "s.csv", dup)])
     missing = pd.DataFrame({"ltla24_code": ["S12000005"], "Proportion": [0]})
@@ -315,7 +317,9 @@ def test_every_gb_lad_of_the_default_vintage_joins(mirror_cache):
     regions = layers.regions
     assert len(regions) == 350 and set(regions["dataset"]) == {"ons_lad_may2023_buc"}
     v, why, extra = deprivation_by_code(regions["code"].to_numpy(), layers)
-    assert np.isfinite(v).all(), dict(zip(regions["code"][~np.isfinite(v)], why[~np.isfinite(v)], strict=True))
+    assert np.isfinite(v).all(), dict(
+        zip(regions["code"][~np.isfinite(v)], why[~np.isfinite(v)], strict=True)
+    )
     assert (extra["deprivation_code_used"].to_numpy() == regions["code"].to_numpy()).all()  # no stand-ins
     by_nation = pd.Series(v).groupby(regions["nation"].to_numpy()).agg(["min", "max", "count"])
     assert by_nation["count"].to_dict() == {"England": 296, "Scotland": 32, "Wales": 22}

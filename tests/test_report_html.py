@@ -126,6 +126,45 @@ def test_popups_show_scores_ranks_and_breakdown(national):
         assert "Chance of ranking in the top 10" in p["popup"]
 
 
+def test_popups_and_sidebar_show_the_score_by_section(national):
+    out, ranking = national
+    page = out.read_text(encoding="utf-8")
+    feats = {f["properties"]["code"]: f["properties"] for f in geojson_layers(page)["regions"]["features"]}
+    for _, r in ranking.iterrows():
+        pop = lxml_html.fromstring(feats[r["code"]]["popup"])
+        rows = pop.xpath("//table[contains(@class, 'gz-secs')]/tbody/tr")
+        got = {tr.xpath("string(td[1])"): float(tr.xpath("string(td[3])")) for tr in rows}
+        assert got == pytest.approx(
+            {
+                "power": r["section_power"],
+                "connectivity": r["section_connectivity"],
+                "land": r["section_land"],
+            },
+            abs=5e-4,
+        )
+        assert sum(got.values()) == pytest.approx(r["score"], abs=2e-3)
+    doc = lxml_html.fromstring(page)
+    side = doc.xpath("//aside")[0]
+    tables = side.xpath(".//table[contains(@class, 'gz-secs')]")
+    assert len(tables) == 1 and len(tables[0].xpath("./tbody/tr")) == 10
+    assert "Top 10: score by section" in side.text_content()
+
+
+def test_section_labels_are_escaped(tmp_path):
+    ranking = demo.ranking_frame(4, hostile=False)
+    out = render_national_map(
+        ranking,
+        out_path=tmp_path / "m.html",
+        criteria=demo.CRITERIA,
+        sections=[{"name": "power", "label": HOSTILE[0], "weight": 0.5}],
+        assets="cdn",
+    )
+    page = out.read_text(encoding="utf-8")
+    assert_no_markup_injection(page)
+    pops = [f["properties"]["popup"] for f in geojson_layers(page)["regions"]["features"]]
+    assert all("&lt;img src=x onerror=alert(1)&gt;" in p for p in pops)  # the section label, as text
+
+
 def test_every_provenance_attribution_and_nc_notice(national):
     out, _ = national
     page = out.read_text(encoding="utf-8")

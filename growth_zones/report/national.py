@@ -75,7 +75,48 @@ def _rank_text(r: Any, n: int) -> str:
     return s
 
 
-def region_popup(r: Any, criteria: list[dict[str, Any]], columns: Any, n_ranked: int) -> str:
+def _sections(criteria: list[dict[str, Any]], sections: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Sections to show: as given, else derived from the criteria (name, label = name, weight)."""
+    if sections is not None:
+        return sections
+    shares = _weights(criteria)
+    out: dict[str, dict[str, Any]] = {}
+    for c in criteria:
+        name = c.get("section") or ""
+        if name:
+            out.setdefault(name, {"name": name, "label": name.replace("_", " "), "weight": 0.0})
+            out[name]["weight"] += shares.get(c["name"], 0.0)
+    return list(out.values())
+
+
+def section_table(r: Any, sections: list[dict[str, Any]], columns: Any) -> str:
+    """Rows: section, its weight, the points it adds to the score (the rows sum to the score)."""
+    rows = []
+    for sec in sections:
+        col = f"section_{sec['name']}"
+        if col not in columns:
+            continue
+        val = r.get(col)
+        rows.append(
+            f"<tr><td>{esc(text(sec.get('label') or sec['name']))}</td>"
+            f"<td class='num'>{100 * float(sec.get('weight', 0.0)):.0f}%</td>"
+            f"<td class='num'>{'—' if is_missing(val) else f'{float(val):+.3f}'}</td></tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        "<table class='gz-secs'><thead><tr><th>Section</th><th class='num'>Weight</th>"
+        "<th class='num'>Points</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def region_popup(
+    r: Any,
+    criteria: list[dict[str, Any]],
+    columns: Any,
+    n_ranked: int,
+    sections: list[dict[str, Any]] | None = None,
+) -> str:
     eligible = truthy(r.get("eligible", True))
     parts = [
         f"<div class='gz-pop'><h4>{esc(text(r.get('name')))}</h4>",
@@ -91,6 +132,7 @@ def region_popup(r: Any, criteria: list[dict[str, Any]], columns: Any, n_ranked:
     if not eligible or text(r.get("excluded_by")):
         reason = text(r.get("excluded_by")) or "fails an eligibility constraint"
         parts.append(f"<div class='gz-excl'>Excluded: {esc(reason)}</div>")
+    parts.append(section_table(r, _sections(criteria, sections), columns))
     parts.append(criteria_table(r, criteria, columns))
     if text(r.get("missing")):
         parts.append(
@@ -101,7 +143,12 @@ def region_popup(r: Any, criteria: list[dict[str, Any]], columns: Any, n_ranked:
     return "".join(parts)
 
 
-def region_features(ranking: Any, criteria: list[dict[str, Any]], tolerance_m: float) -> dict[str, Any]:
+def region_features(
+    ranking: Any,
+    criteria: list[dict[str, Any]],
+    tolerance_m: float,
+    sections: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     geoms = display_geometries(ranking, "ranking", tolerance_m)
     lo, hi = score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0)
     n_ranked = int(ranking["rank"].notna().sum()) if "rank" in ranking else len(ranking)
@@ -138,7 +185,7 @@ def region_features(ranking: Any, criteria: list[dict[str, Any]], tolerance_m: f
                     "fillOpacity": opacity,
                 },
                 "tooltip": tip,
-                "popup": region_popup(r, criteria, ranking.columns, n_ranked),
+                "popup": region_popup(r, criteria, ranking.columns, n_ranked, sections),
             }
         )
     fc = feature_collection(geoms, props)
@@ -162,6 +209,46 @@ def _top_table(ranking: Any, n: int = 10) -> str:
     return (
         "<table class='gz-top'><thead><tr><th class='num'>Rank</th><th>Local authority</th>"
         "<th class='num'>Score</th></tr></thead><tbody>" + rows + "</tbody></table>"
+    )
+
+
+_SHORT = {
+    "power": "Power",
+    "land": "Land",
+    "connectivity": "Conn.",
+    "local_impact": "Local",
+    "delivery": "Deliv.",
+}
+
+
+def _top_sections(ranking: Any, sections: list[dict[str, Any]], n: int = 10) -> str:
+    """The top ``n`` eligible regions' score split by section (columns sum to the score)."""
+    secs = [s for s in sections if f"section_{s['name']}" in ranking]
+    if "rank" not in ranking or not secs:
+        return ""
+    ok = ranking[ranking["rank"].notna()]
+    if "eligible" in ok:
+        ok = ok[ok["eligible"].map(truthy)]
+    top = ok.sort_values("rank").head(n)
+    head = "".join(
+        f"<th class='num' title='{esc(text(s.get('label') or s['name']))}, weight "
+        f"{100 * float(s.get('weight', 0.0)):.0f}%'>{esc(_SHORT.get(s['name'], s['name'][:6]))}</th>"
+        for s in secs
+    )
+    rows = "".join(
+        f"<tr><td class='num'>{int(r['rank'])}</td>"
+        + "".join(f"<td class='num'>{fmt_num(r.get('section_' + s['name']), digits=3)}</td>" for s in secs)
+        + "</tr>"
+        for _, r in top.iterrows()
+    )
+    return (
+        "<p class='gz-note'>Points each section adds to the score (they sum to the score; hover a "
+        "heading for its weight). The discount-area criterion is the whole delivery section.</p>"
+        "<table class='gz-top gz-secs'><thead><tr><th class='num'>Rank</th>"
+        + head
+        + "</tr></thead><tbody>"
+        + rows
+        + "</tbody></table>"
     )
 
 
@@ -190,12 +277,14 @@ def render_national_map(
     generated_at: str | None = None,
     assets: str | Path | None = "cdn",
     tolerance_m: float = 200.0,
+    sections: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write the national ranking map to ``out_path`` (one self-contained HTML file); return it.
 
     ``ranking`` and every overlay are EPSG:27700 GeoDataFrames. Geometries are simplified with
     ``tolerance_m`` (BNG metres) for display; if the page would exceed 5 MB the tolerance is
-    doubled (up to 3 times) before giving up with the larger page.
+    doubled (up to 3 times) before giving up with the larger page. ``sections`` (name, label,
+    weight) label the ``section_<name>`` columns; by default they come from the criteria.
     """
     import folium
 
@@ -210,7 +299,7 @@ def render_national_map(
         tol = tolerance_m * (2**attempt)
         m = new_map(bounds_of(ranking))
         layer(
-            region_features(ranking, criteria, tol),
+            region_features(ranking, criteria, tol, sections),
             '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Local authorities (score)',
             show=True,
             highlight=True,
@@ -266,6 +355,8 @@ def render_national_map(
             )
             + "<h2>Top 10 local authorities</h2>"
             + _top_table(ranking)
+            + "<h2>Top 10: score by section</h2>"
+            + _top_sections(ranking, _sections(criteria, sections))
             + "<h2>Criteria and weights</h2>"
             + _criteria_list(criteria)
             + "<footer class='gz-footer'><h2>Data sources and licences</h2>"
@@ -281,6 +372,7 @@ def render_national_map(
 
 
 RANK_CSS = """
+.gz-secs td, .gz-secs th { font-size: 12px; }
 .gz-rank-icon { background: none; border: 0; }
 .gz-rank { width: 22px; height: 22px; border-radius: 50%; background: #fff; border: 2px solid #111; color: #111;
   font: 700 11px/18px Arial, sans-serif; text-align: center; box-shadow: 0 1px 3px rgba(0,0,0,.4); }

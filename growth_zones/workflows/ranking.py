@@ -53,6 +53,7 @@ class RankingResult:
     sensitivity: pd.DataFrame | None
     provenance: list[dict[str, Any]]
     layers: Any = None  # the LayerSet used (for map overlays)
+    switch_off: Any = None  # scoring.SwitchOff (with sensitivity): the ranking without each policy criterion
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
 
     OUTPUTS: ClassVar[dict[str, str]] = {
@@ -68,6 +69,27 @@ class RankingResult:
     def criteria(self) -> list[dict[str, Any]]:
         """Criteria in display order with label, unit and effective weight (for reports)."""
         return criteria_table(self.profile)
+
+    def switch_off_summary(self) -> list[dict[str, Any]] | None:
+        """Per switched-off criterion: which regions enter and leave the top N (by code and name,
+        with their ranks with and without it); ``None`` when sensitivity was not run."""
+        if self.switch_off is None:
+            return None
+        names = self.table.set_index("code")["name"].astype(str).to_dict()
+        out = []
+        for item in self.switch_off.summary:
+            entry = dict(item)
+            for key in ("entered", "left", "top_without"):
+                entry[key] = [
+                    {
+                        "code": str(r["id"]),
+                        "name": names.get(str(r["id"]), ""),
+                        **{k: v for k, v in r.items() if k != "id"},
+                    }
+                    for r in item[key]
+                ]
+            out.append(entry)
+        return out
 
     def write(
         self,
@@ -99,6 +121,8 @@ class RankingResult:
                     "regions": len(table),
                     "indicators": {k: vars(v) for k, v in self.indicators.specs.items()},
                     "sensitivity": self.sensitivity is not None,
+                    "sections": section_table(self.profile),
+                    "switch_off": self.switch_off_summary(),
                     "notes": list(self.scores.notes),
                 },
             )
@@ -117,6 +141,7 @@ class RankingResult:
                     table,
                     out_path=stage / names["html"],
                     criteria=self.criteria(),
+                    sections=section_table(self.profile),
                     overlays=overlays,
                     provenance=self.provenance,
                     profile_title=self.profile.title,
@@ -139,6 +164,46 @@ def check_formats(formats: Iterable[str], outputs: dict[str, str]) -> set[str]:
             f"unknown output format(s) {sorted(unknown)}; choose from {', '.join(outputs)}"
         )
     return wanted
+
+
+def switch_off_lines(summary: list[dict[str, Any]] | None, *, show: int = 5) -> list[str]:
+    """Plain-text account of the switch-off sensitivity (what the CLI prints)."""
+    if not summary:
+        return []
+
+    def moves(rows: list[dict[str, Any]]) -> str:
+        txt = ", ".join(f"{r['name'] or r['code']} {r['rank']}->{r['rank_without']}" for r in rows[:show])
+        return txt + (f" and {len(rows) - show} more" if len(rows) > show else "")
+
+    n = summary[0]["top_n"]
+    lines = [
+        f"Switch-off sensitivity: each policy/boolean criterion removed in turn (its section's other "
+        f"criteria share its weight; an emptied section drops out), effect on the top {n}:"
+    ]
+    for s in summary:
+        head = f"  without {s['label']} (weight {100 * s['weight']:.1f}%): "
+        if s["left"]:
+            head += (
+                f"{len(s['left'])} of the top {n} leave ({moves(s['left'])}); enter: {moves(s['entered'])}"
+            )
+        else:
+            head += f"the top {n} keep their places as a set ({s['top_rows_changed']} of them change rank)"
+        lines.append(head + f"; largest rank change {s['max_rank_change']}.")
+    return lines
+
+
+def section_table(profile: Any) -> list[dict[str, Any]]:
+    """Sections that hold criteria, in profile order, with label and effective weight (the sum of
+    their criteria's effective weights): the ``section_<name>`` columns of the ranking."""
+    weights = profile.weights
+    return [
+        {
+            "name": name,
+            "label": profile.sections[name].label or name,
+            "weight": float(sum(float(weights[c.name]) for c in profile.criteria if c.section == name)),
+        }
+        for name in profile.scored_sections
+    ]
 
 
 def criteria_table(profile: Any) -> list[dict[str, Any]]:
@@ -271,23 +336,26 @@ def rank_regions(
         layers, store = load_layers(settings)
     ind = region_indicator_table(layers, store, indicator_settings or IndicatorSettings())
     result = scoring.score(ind.values, prof, reasons=ind.reasons)
-    sens = None
+    sens = switched = None
     if sensitivity_draws > 0:
         sens = scoring.sensitivity(
             ind.values, prof, n_draws=sensitivity_draws, seed=seed, top_n=top_n, reasons=ind.reasons
         )
+        switched = scoring.switch_off(ind.values, prof, top_n=top_n, reasons=ind.reasons)
+        sens = sens.join(switched.ranks)
     regions = layers.regions.set_index("code")
     table = _assemble(regions, ind, result.table, sens)
     provenance = store.provenance_for_layers(REGION_LAYERS) if store is not None else []
-    return RankingResult(table, result, ind, prof, sens, provenance, layers)
+    return RankingResult(table, result, ind, prof, sens, provenance, layers, switch_off=switched)
 
 
 def _assemble(
     regions: gpd.GeoDataFrame, ind: Any, scores: pd.DataFrame, sens: pd.DataFrame | None
 ) -> gpd.GeoDataFrame:
     head = ["score", "rank", "eligible", "excluded_by", "missing"]
+    sections = [c for c in scores.columns if c.startswith("section_")]
     contrib = [c for c in scores.columns if c.startswith(("contrib_", "value_"))]
-    parts = [regions[["name", "nation"]], scores[head]]
+    parts = [regions[["name", "nation"]], scores[head + sections]]
     if sens is not None:
         parts.append(sens[[c for c in sens.columns if c.startswith(("rank_", "p_top"))]])
     parts.append(ind.values)

@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import InvalidInputError
-from .ranking import criteria_table
+from .ranking import criteria_table, section_table
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,7 @@ def _render_into(stage: Path, folder: Path, *, assets: Any, settings: Any) -> li
                 table,
                 out_path=stage / "ranking.html",
                 criteria=criteria_table(prof),
+                sections=section_table(prof),
                 overlays=national,
                 provenance=sidecar["datasets"],
                 profile_title=prof.title,

@@ -14,6 +14,7 @@ CRITERIA = [
         "label": "Grid capacity headroom",
         "unit": "MW",
         "indicator": "headroom_mw",
+        "section": "power",
         "weight": 3,
     },
     {
@@ -21,14 +22,23 @@ CRITERIA = [
         "label": "Distance to 400/275 kV substation",
         "unit": "km",
         "indicator": "dist_substation_km",
+        "section": "power",
         "weight": 2,
     },
-    {"name": "fibre", "label": "Latency to London", "unit": "ms", "indicator": "rtt_london_ms", "weight": 1},
+    {
+        "name": "fibre",
+        "label": "Latency to London",
+        "unit": "ms",
+        "indicator": "rtt_london_ms",
+        "section": "connectivity",
+        "weight": 1,
+    },
     {
         "name": "land",
         "label": "Brownfield land available",
         "unit": "ha",
         "indicator": "brownfield_ha",
+        "section": "land",
         "weight": 1,
     },
 ]
@@ -117,6 +127,8 @@ def ranking_frame(n: int = 12, *, seed: int = 1, hostile: bool = True, n_per_edg
         for c, v, k in zip(CRITERIA, vals, contrib, strict=True):
             row[f"contrib_{c['name']}"] = float(k)
             row[f"value_{c['name']}"] = float(v)
+            key = f"section_{c['section']}"
+            row[key] = row.get(key, 0.0) + float(k)
         rows.append(row)
     if hostile and n >= 2:
         rows[0]["name"] = HOSTILE_NAMES[0]
