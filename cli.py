@@ -564,8 +564,17 @@ def surface(
     threshold: float = typer.Option(
         0.6, "--threshold", min=0.0, max=1.0, help="Score at or above which a cell counts as suitable."
     ),
-    min_area_ha: float = typer.Option(
-        25.0, "--min-area-ha", min=0.0, help="Smallest candidate zone kept (hectares)."
+    min_area_ha: float | None = typer.Option(
+        None,
+        "--min-area-ha",
+        min=0.0,
+        help="Smallest candidate zone kept, hectares (default: the profile's, 50 ha = a 500 MW campus).",
+    ),
+    max_area_km2: float | None = typer.Option(
+        None,
+        "--max-area-km2",
+        min=0.0,
+        help="Largest candidate zone, km2; larger areas are split (default: the profile's, 25 km2).",
     ),
     overwrite: bool = Opt.overwrite(),
     mirror: str | None = Opt.mirror(),
@@ -593,7 +602,16 @@ def surface(
         tile_size=tile_size,
         threshold=threshold,
         min_area_ha=min_area_ha,
+        max_area_km2=max_area_km2,
         progress=settings.progress,
     )
     paths = run.write(out, overwrite=overwrite)
+    record = json.loads(paths["record"].read_text(encoding="utf-8")) if "record" in paths else {}
+    if record.get("zone_areas_ha"):
+        q = record["zone_areas_ha"]
+        cli.info(
+            f"{record['zones']} candidate zones of {run.min_area_ha:g} ha to {run.max_area_km2:g} km2 "
+            f"(median {q['median']:,.0f} ha, largest {q['max']:,.0f} ha); deliverability gates: see "
+            "the deliverable column"
+        )
     cli.info("wrote " + ", ".join(str(p) for p in paths.values()))

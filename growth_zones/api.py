@@ -166,7 +166,8 @@ def surface(
     dask: bool | str = False,
     tile_size: int = 1024,
     threshold: float = 0.6,
-    min_area_ha: float = 25.0,
+    min_area_ha: float | None = None,
+    max_area_km2: float | None = None,
     progress: bool = False,
     layers: Any = None,
 ) -> SurfaceRun:
@@ -188,7 +189,11 @@ def surface(
     threshold
         Score at or above which a cell counts as suitable (zonal statistics, candidate zones).
     min_area_ha
-        Smallest candidate zone kept.
+        Smallest candidate zone kept (default: the profile's ``[zones] min_area_ha``, 50 ha in
+        ``aigz_sites``: the land a 500 MW campus needs at 10 ha per 100 MW).
+    max_area_km2
+        Largest candidate zone: bigger contiguous areas are split into connected pieces (default:
+        the profile's ``[zones] max_area_km2``, 25 km2 in ``aigz_sites``).
     progress
         Print tile progress on stderr.
     layers
@@ -210,6 +215,7 @@ def surface(
         tile_size=tile_size,
         threshold=threshold,
         min_area_ha=min_area_ha,
+        max_area_km2=max_area_km2,
         progress=progress,
         layers=layers,
     )

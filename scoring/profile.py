@@ -24,6 +24,7 @@ from .value_functions import ValueFunction, parse_value_function
 
 __all__ = [
     "Profile",
+    "ZoneSizes",
     "Section",
     "Criterion",
     "Exclusion",
@@ -41,7 +42,8 @@ OPS = ("<", "<=", ">", ">=", "==", "!=")
 LEVELS = ("region", "site")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_TOP_KEYS = ("meta", "sections", "criteria", "exclusions")
+_TOP_KEYS = ("meta", "sections", "criteria", "exclusions", "zones")
+_ZONE_KEYS = ("max_area_km2", "min_area_ha")
 _META_KEYS = ("name", "title", "level", "description", "missing_default")
 _SECTION_KEYS = ("label", "weight", "description")
 _CRITERION_KEYS = (
@@ -97,6 +99,17 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
+class ZoneSizes:
+    """Size bounds of the surface's candidate zones (``[zones]`` in a profile).
+
+    ``max_area_km2``: no zone is larger (bigger contiguous areas are split); ``min_area_ha``: no
+    zone is smaller (the land a campus of the profile's intended size needs)."""
+
+    max_area_km2: float = 25.0
+    min_area_ha: float = 50.0
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     title: str
@@ -107,6 +120,7 @@ class Profile:
     exclusions: tuple[Exclusion, ...] = ()
     missing_default: str = "worst"
     source: str = field(default="<string>", compare=False)
+    zones: ZoneSizes = field(default_factory=ZoneSizes)
 
     # ------------------------------------------------------------------ weights
     @property
@@ -222,6 +236,7 @@ class Profile:
                 for c in self.criteria
             },
             "exclusions": [dataclasses.asdict(e) for e in self.exclusions],
+            "zones": dataclasses.asdict(self.zones),
         }
 
 
@@ -486,6 +501,28 @@ def profile_from_dict(
         ):
             exclusions.append(Exclusion(name=ename, indicator=indicator, op=op, value=value, reason=reason))
 
+    # ---- candidate-zone sizes (surface)
+    zones = ZoneSizes()
+    raw_zones = data.get("zones", {})
+    if not isinstance(raw_zones, Mapping):
+        problems.append(f"{src}zones: must be a table")
+        raw_zones = {}
+    _unknown_keys(raw_zones, _ZONE_KEYS, f"{src}zones.", problems)
+    sizes: dict[str, float] = {}
+    for key in _ZONE_KEYS:
+        if key in raw_zones:
+            v = raw_zones[key]
+            if not _is_weight(v) or not math.isfinite(v) or v <= 0:
+                problems.append(f"{src}zones.{key}: must be a finite number > 0 (got {v!r})")
+            else:
+                sizes[key] = float(v)
+    zones = dataclasses.replace(zones, **sizes)
+    if zones.min_area_ha >= zones.max_area_km2 * 100.0:
+        problems.append(
+            f"{src}zones: min_area_ha ({zones.min_area_ha:g} ha) must be below max_area_km2 "
+            f"({zones.max_area_km2:g} km2 = {zones.max_area_km2 * 100:g} ha)"
+        )
+
     if problems:
         raise ScoringConfigError(problems)
     return Profile(
@@ -498,6 +535,7 @@ def profile_from_dict(
         exclusions=tuple(exclusions),
         missing_default=missing_default,
         source=source,
+        zones=zones,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -140,78 +141,348 @@ def zonal_stats(
     return out
 
 
+# ------------------------------------------------------------------------------ candidate zones
+_MAX_SPLIT_ROUNDS = 64
+
+
+def _adjacency(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat indices of the True cells (row-major) and their 4-neighbour edges as position pairs.
+
+    The right neighbour of the cell at position p, when it is True, is the next True cell in
+    row-major order (position p + 1); the one below is found by binary search."""
+    h, w = mask.shape
+    flat = mask.ravel()
+    idx = np.flatnonzero(flat)
+    right = (idx % w) < w - 1
+    right[right] = flat[idx[right] + 1]
+    a_r = np.flatnonzero(right)
+    down = idx + w < h * w
+    down[down] = flat[idx[down] + w]
+    a_d = np.flatnonzero(down)
+    b_d = np.searchsorted(idx, idx[a_d] + w)
+    return idx, np.concatenate([a_r, a_d]), np.concatenate([a_r + 1, b_d])
+
+
+def _first_per_group(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Position (into ``groups``) of the smallest ``key`` in each group, ties to the lowest position;
+    one entry per distinct group, in group order."""
+    order = np.lexsort((np.arange(len(groups)), key, groups))
+    g = groups[order]
+    return order[np.r_[True, g[1:] != g[:-1]]]
+
+
+def _bisect(piece: np.ndarray, a: np.ndarray, b: np.ndarray, big: np.ndarray, min_cells: int) -> np.ndarray:
+    """Split every piece flagged in ``big`` (indexed by piece id) into two connected halves.
+
+    Geodesic bisection: from a peripheral cell s (double sweep: the cell farthest from the piece's
+    first cell, then the cell farthest from that one, t), with unit-step path distances d_s and d_t
+    inside the piece, the cells with d_s - d_t <= c and those with d_s - d_t > c are each connected
+    for any c (a cell's predecessor towards s lowers d_s - d_t by at least 0, one towards t raises
+    it), so c is chosen where the two halves are closest to equal, keeping both at least
+    ``min_cells`` where the piece allows. Returns the side (0/1) of every cell (0 outside ``big``).
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    n = len(piece)
+    side = np.zeros(n, dtype=np.int64)
+    cells = np.flatnonzero(big[piece])
+    m = len(cells)
+    loc = np.full(n, -1, dtype=np.int64)
+    loc[cells] = np.arange(m)
+    e = big[piece[a]] & (piece[a] == piece[b])
+    graph = csr_matrix((np.ones(int(e.sum()), dtype=np.float64), (loc[a[e]], loc[b[e]])), shape=(m, m))
+    pc = piece[cells]
+
+    def far_from(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = dijkstra(graph, directed=False, indices=seeds, unweighted=True, min_only=True)
+        return d, _first_per_group(pc, -d)
+
+    first = _first_per_group(pc, np.zeros(m))
+    _, s = far_from(first)
+    d_s, t = far_from(s)
+    d_t, _ = far_from(t)
+    f = d_s - d_t
+    order = np.lexsort((f, pc))
+    fs, ps = f[order], pc[order]
+    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+    sizes = np.diff(np.r_[starts, m])
+    n_group = np.repeat(sizes, sizes)
+    left = np.arange(m) - np.repeat(starts, sizes) + 1  # cells on the low side if cut after this one
+    boundary = np.r_[(ps[:-1] == ps[1:]) & (fs[:-1] != fs[1:]), False]
+    balanced = np.abs(left - n_group / 2.0)
+    valid = (left >= min_cells) & (n_group - left >= min_cells)
+    cost = np.where(boundary, balanced + np.where(valid, 0.0, float(m) + 1.0), np.inf)
+    best = _first_per_group(ps, cost)  # one cut per piece (every piece has a boundary: f(s) < f(t))
+    cut = np.zeros(int(ps.max()) + 1, dtype=np.int64)
+    cut[ps[best]] = left[best]
+    low = left <= cut[ps]
+    side[cells[order]] = np.where(low, 0, 1)
+    return side
+
+
+def zone_labels(
+    mask: np.ndarray, *, min_cells: int, max_cells: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Candidate zones of a boolean raster: 4-connected areas of True cells, each split until no
+    zone has more than ``max_cells`` cells; zones of fewer than ``min_cells`` cells are dropped.
+
+    Returns ``(idx, zone, stats)``: the flat (row-major) indices of the True cells, the zone of each
+    (0..Z-1, or -1 where dropped) and counts for the run record. Every zone is 4-connected (see
+    :func:`_bisect`); the work is on the True cells only, never the whole grid.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if min_cells < 1 or max_cells < min_cells:
+        raise ValueError(f"need 1 <= min_cells <= max_cells (got {min_cells}, {max_cells})")
+    idx, a, b = _adjacency(mask)
+    n = len(idx)
+    stats = {
+        "suitable_cells": n,
+        "areas": 0,
+        "areas_below_min": 0,
+        "areas_below_min_cells": 0,
+        "areas_split": 0,
+        "split_rounds": 0,
+        "fragments_below_min": 0,
+        "fragments_below_min_cells": 0,
+        "zones": 0,
+    }
+    if n == 0:
+        return idx, np.zeros(0, dtype=np.int64), stats
+    graph = csr_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    n_comp, comp = connected_components(graph, directed=False)
+    comp = comp.astype(np.int64)
+    sizes = np.bincount(comp)
+    stats["areas"] = int(n_comp)
+    small = sizes < min_cells
+    stats["areas_below_min"] = int(small.sum())
+    stats["areas_below_min_cells"] = int(sizes[small].sum())
+    stats["areas_split"] = int((sizes > max_cells).sum())
+    piece = comp
+    for _ in range(_MAX_SPLIT_ROUNDS):
+        big = sizes > max_cells
+        if not big.any():
+            break
+        stats["split_rounds"] += 1
+        side = _bisect(piece, a, b, big, min_cells)
+        _, piece = np.unique(piece * 2 + side, return_inverse=True)
+        sizes = np.bincount(piece)
+    else:  # pragma: no cover - each round halves the largest piece: 64 rounds cover any grid
+        raise RuntimeError("candidate zones: splitting did not converge")
+    keep = sizes >= min_cells
+    fragments = ~keep & ~np.isin(np.arange(len(sizes)), np.unique(piece[small[comp]]))
+    stats["fragments_below_min"] = int(fragments.sum())
+    stats["fragments_below_min_cells"] = int(sizes[fragments].sum())
+    new_id = np.full(len(sizes), -1, dtype=np.int64)
+    new_id[keep] = np.arange(int(keep.sum()))
+    stats["zones"] = int(keep.sum())
+    return idx, new_id[piece], stats
+
+
+ZONE_COLUMNS = (
+    "zone",
+    "rank",
+    "area_ha",
+    "n_cells",
+    "campus_score",
+    "mean_score",
+    "max_score",
+    "unknown_share",
+    "la_code",
+    "la_share",
+    "best_x",
+    "best_y",
+)
+
+
 def candidate_zones(
     surface_path: str | os.PathLike[str],
     *,
     threshold: float = 0.6,
-    min_area_ha: float = 25.0,
+    min_area_ha: float = 50.0,
+    max_area_ha: float = 2500.0,
     regions: gpd.GeoDataFrame | None = None,
     code_column: str = "code",
     scale: int = 1,
 ) -> gpd.GeoDataFrame:
-    """Contiguous (4-connected) non-excluded cells with score >= ``threshold`` as polygons.
+    """Site-sized candidate zones: contiguous (4-connected) land cells that are not excluded and
+    score at least ``threshold``, split so that no zone exceeds ``max_area_ha`` (see
+    :func:`zone_labels`), zones below ``min_area_ha`` dropped, ranked.
 
-    Columns: ``area_ha``, ``n_cells``, ``mean_score``, ``max_score``, ``la_code`` (region containing
-    the zone's representative point, if ``regions`` given), sorted by ``max_score`` then area.
-    Write with ``gdf.to_file(path, driver="GPKG")``. The score band is read whole; ``scale`` > 1 reads
-    it decimated by that factor (nearest cell, GDAL uses the COG overviews) for very fine surfaces.
+    Columns (statistics over each zone's own cells only): ``zone`` (Z0001 ...), ``rank`` (1 =
+    best), ``area_ha``, ``n_cells``, ``campus_score`` (mean score of the zone's best cells covering
+    ``min_area_ha``: how good the best campus-sized patch is; the ranking key), ``mean_score``,
+    ``max_score``, ``unknown_share`` (share of the zone's cells where some exclusion could not be
+    checked), ``la_code`` / ``la_share`` (the region holding most of the zone's cells, by the
+    cell-centre rule, and that share), ``best_x``/``best_y`` (centre of the best cell, EPSG:27700).
+    The counts behind the split are in ``gdf.attrs["zone_stats"]``. ``scale`` > 1 reads the bands
+    decimated by that factor (nearest cell, from the COG overviews) for very fine surfaces.
     """
     with rasterio.open(surface_path) as ds:
         b_score = _band_index(ds, "score", 1)
+        b_state = _band_index(ds, "exclusion_state", 2)
         if scale > 1:
             h, w = max(1, ds.height // scale), max(1, ds.width // scale)
-            score = _nan_nodata(ds.read(b_score, out_shape=(h, w), resampling=Resampling.nearest), ds.nodata)
+            kw = {"out_shape": (h, w), "resampling": Resampling.nearest}
             t = ds.transform
             transform = Affine(t.a * ds.width / w, 0.0, t.c, 0.0, t.e * ds.height / h, t.f)
         else:
-            score = _nan_nodata(ds.read(b_score), ds.nodata)
+            kw = {}
             transform = ds.transform
+        score = _nan_nodata(ds.read(b_score, **kw), ds.nodata)
+        state = _nan_nodata(ds.read(b_state, **kw), ds.nodata) if ds.count >= 2 else None
         crs = ds.crs
     cell_ha = abs(transform.a * transform.e) / 10_000.0
     with np.errstate(invalid="ignore"):
         mask = np.isfinite(score) & (score >= threshold)
-    labels, n = ndimage.label(mask)  # default structure = 4-connectivity, as rasterio shapes()
-    cols = ["area_ha", "n_cells", "mean_score", "max_score", "la_code", "geometry"]
-    if n == 0:
-        return gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=crs)
-    idx = np.arange(1, n + 1)
-    counts = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    keep = idx[counts * cell_ha >= min_area_ha]
-    if keep.size == 0:
-        return gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=crs)
-    means = ndimage.mean(score, labels=labels, index=keep)
-    maxes = ndimage.maximum(score, labels=labels, index=keep)
-    lut = np.zeros(n + 1, dtype=np.int32)
-    lut[keep] = np.arange(1, keep.size + 1, dtype=np.int32)
-    kept_labels = lut[labels]
-    del labels
+        if state is not None:
+            mask &= state != STATE_EXCLUDED
+    min_cells = max(1, int(np.ceil(min_area_ha / cell_ha - 1e-9)))
+    max_cells = max(min_cells, int(np.floor(max_area_ha / cell_ha + 1e-9)))
+    idx, zone, zstats = zone_labels(mask, min_cells=min_cells, max_cells=max_cells)
+    zstats = {
+        **zstats,
+        "cell_ha": cell_ha,
+        "min_cells": min_cells,
+        "max_cells": max_cells,
+        "threshold": threshold,
+    }
+    sel = zone >= 0
+    z, cells = zone[sel], idx[sel]
+    n_z = zstats["zones"]
+    empty = gpd.GeoDataFrame({c: [] for c in ZONE_COLUMNS}, geometry=[], crs=crs)
+    if n_z == 0:
+        empty.attrs["zone_stats"] = zstats
+        return empty
+    sc = score.ravel()[cells].astype(np.float64)
+    n_cells = np.bincount(z, minlength=n_z)
+    mean = np.bincount(z, weights=sc, minlength=n_z) / n_cells
+    best = np.full(n_z, -np.inf)
+    np.maximum.at(best, z, sc)
+    unknown = np.zeros(n_z)
+    if state is not None:
+        unknown = np.bincount(z, weights=(state.ravel()[cells] == STATE_UNKNOWN), minlength=n_z) / n_cells
+    # the best min_cells cells of each zone (every zone has at least that many)
+    order = np.lexsort((-sc, z))
+    zo = z[order]
+    start = np.r_[0, np.cumsum(n_cells)[:-1]]
+    pos = np.arange(len(order)) - start[zo]
+    top = pos < min_cells
+    campus = np.bincount(zo[top], weights=sc[order][top], minlength=n_z) / min_cells
+    best_cell = cells[order[pos == 0]]  # first of each zone in (zone, -score) order
+    w = score.shape[1]
+    bx = transform.c + (best_cell % w + 0.5) * transform.a
+    by = transform.f + (best_cell // w + 0.5) * transform.e
+
+    labels = np.zeros(score.shape, dtype=np.int32)
+    labels.ravel()[cells] = z + 1
     polys: dict[int, list] = {}
-    for geom, val in shapes(kept_labels, mask=kept_labels > 0, connectivity=4, transform=transform):
+    for geom, val in shapes(labels, mask=labels > 0, connectivity=4, transform=transform):
         polys.setdefault(int(val), []).append(shapely.geometry.shape(geom))
-    geometry = [
-        shapely.union_all(polys[i]) if len(polys[i]) > 1 else polys[i][0] for i in range(1, keep.size + 1)
-    ]
-    gdf = gpd.GeoDataFrame(
-        {
-            "area_ha": counts[keep - 1] * cell_ha,
-            "n_cells": counts[keep - 1],
-            "mean_score": means.astype(np.float64),
-            "max_score": maxes.astype(np.float64),
-            "la_code": pd.Series([None] * keep.size, dtype=object),
-        },
-        geometry=geometry,
-        crs=crs,
-    )
+    geometry = [shapely.union_all(polys[i]) if len(polys[i]) > 1 else polys[i][0] for i in range(1, n_z + 1)]
+
+    la_code = pd.Series([None] * n_z, dtype=object)
+    la_share = np.full(n_z, np.nan)
     if regions is not None and len(regions):
         reg = (
             regions.to_crs(crs)
             if regions.crs is not None and crs is not None and regions.crs != crs
             else regions
         )
-        pts = gpd.GeoDataFrame(geometry=gdf.geometry.representative_point(), crs=crs)
-        j = gpd.sjoin(pts, reg[[code_column, "geometry"]], how="left", predicate="within")
-        j = j[~j.index.duplicated(keep="first")]
-        gdf["la_code"] = j[code_column].reindex(gdf.index).astype(object).where(j[code_column].notna(), None)
-    return gdf.sort_values(["max_score", "area_ha"], ascending=[False, False], kind="stable").reset_index(
-        drop=True
+        lad = rasterize(
+            [(g, i + 1) for i, g in enumerate(reg.geometry.to_numpy()) if g is not None and not g.is_empty],
+            out_shape=score.shape,
+            transform=transform,
+            fill=0,
+            all_touched=False,
+            dtype="int32",
+        ).ravel()[cells]
+        inside = lad > 0
+        key = z[inside].astype(np.int64) * (len(reg) + 1) + lad[inside]
+        pairs, counts = np.unique(key, return_counts=True)
+        pz, pl = pairs // (len(reg) + 1), pairs % (len(reg) + 1)
+        top_pair = _first_per_group(pz, -counts)
+        codes = reg[code_column].astype(str).to_numpy()
+        la_code.iloc[pz[top_pair]] = codes[pl[top_pair] - 1]
+        la_share[pz[top_pair]] = counts[top_pair] / n_cells[pz[top_pair]]
+
+    gdf = gpd.GeoDataFrame(
+        {
+            "zone": "",
+            "rank": 0,
+            "area_ha": n_cells * cell_ha,
+            "n_cells": n_cells,
+            "campus_score": campus,
+            "mean_score": mean,
+            "max_score": best,
+            "unknown_share": unknown,
+            "la_code": la_code,
+            "la_share": la_share,
+            "best_x": bx,
+            "best_y": by,
+        },
+        geometry=geometry,
+        crs=crs,
     )
+    gdf = gdf.sort_values(
+        ["campus_score", "mean_score", "area_ha"], ascending=[False, False, False], kind="stable"
+    ).reset_index(drop=True)
+    gdf["rank"] = np.arange(1, n_z + 1)
+    gdf["zone"] = [f"Z{i:05d}" for i in range(1, n_z + 1)]
+    gdf.attrs["zone_stats"] = zstats
+    return gdf
+
+
+def attach_places(zones: gpd.GeoDataFrame, layers: Any, settings: Any = None) -> gpd.GeoDataFrame:
+    """Add to candidate zones what a planner asks next: the local authority's name and nation
+    (``la_name``, ``nation``, from the regions layer by ``la_code``) and the nearest grid node
+    (``node_id``, ``node_name``, ``node_kind``, ``node_voltage_kv``, ``dist_node_km``: the
+    transmission substation or GSP record nearest the zone polygon, 0 inside it, with the node it
+    belongs to; the same helper the site assessment uses). Missing layers leave the columns empty.
+    """
+    from ..indicators import IndicatorSettings, _geo
+
+    out = zones.copy()
+    n = len(out)
+    regions = getattr(layers, "regions", None)
+    if regions is not None and len(regions) and "la_code" in out:
+        by_code = regions.drop_duplicates("code").set_index("code")
+        codes = out["la_code"].astype(object)
+        for col, src in (("la_name", "name"), ("nation", "nation")):
+            v = codes.map(by_code[src]).astype(object)
+            out[col] = v.where(v.notna(), None)
+    else:
+        out["la_name"] = pd.Series([None] * n, dtype=object, index=out.index)
+        out["nation"] = pd.Series([None] * n, dtype=object, index=out.index)
+    for col in ("node_id", "node_name", "node_kind"):
+        out[col] = pd.Series([None] * n, dtype=object, index=out.index)
+    out["node_voltage_kv"] = np.nan
+    out["dist_node_km"] = np.nan
+    subs = getattr(layers, "substations", None)
+    if subs is not None and len(subs) and n:
+        from ..data.layers import LayerSet
+
+        s = settings or IndicatorSettings()
+        # a LayerSet of just what the node helpers read (the surface may hold its layers in any
+        # object with layer attributes)
+        grid = LayerSet(regions=regions, countries=getattr(layers, "countries", None), substations=subs)
+        nodes = _geo.grid_nodes(grid, s)
+        g = np.asarray(out.geometry.values, dtype=object)
+        node, d = _geo.nearest_node(grid, s, g)
+        has = node >= 0
+        pos = np.where(has, nodes.index.get_indexer(node), -1)
+        out["node_id"] = np.asarray(_geo.pick(nodes, "id", pos), dtype=object)
+        out["node_name"] = np.asarray(_geo.pick(nodes, "name", pos), dtype=object)
+        out["node_kind"] = np.asarray(_geo.pick(nodes, "kind", pos), dtype=object)
+        unnamed = has & (out["node_name"].fillna("").astype(str).str.strip() == "").to_numpy()
+        out.loc[unnamed, "node_name"] = [  # some OSM/ETYS records carry no name: say what it is
+            f"unnamed {k or 'grid'} node {i}"
+            for k, i in zip(out.loc[unnamed, "node_kind"], out.loc[unnamed, "node_id"], strict=True)
+        ]
+        volt = np.full(n, np.nan)
+        volt[has] = nodes["voltage_kv"].to_numpy(dtype=float)[pos[has]]
+        out["node_voltage_kv"] = volt
+        out["dist_node_km"] = d / 1000.0
+    return out
