@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("folium")
@@ -163,6 +164,28 @@ def test_section_labels_are_escaped(tmp_path):
     assert_no_markup_injection(page)
     pops = [f["properties"]["popup"] for f in geojson_layers(page)["regions"]["features"]]
     assert all("&lt;img src=x onerror=alert(1)&gt;" in p for p in pops)  # the section label, as text
+
+
+def test_deprivation_rank_and_within_nation_caveat(tmp_path):
+    ranking = demo.ranking_frame(6, hostile=False)
+    ranking["deprivation_percentile"] = np.linspace(0, 1, 6)
+    ranking["deprivation_rank"] = [f"{6 - i} of 32 in Scotland" for i in range(6)]
+    ranking.loc[0, "deprivation_rank"] = HOSTILE[1]
+    ranking["contrib_dep"] = 0.01
+    crit = demo.CRITERIA + [
+        {"name": "dep", "label": "Deprivation", "indicator": "deprivation_percentile", "weight": 1}
+    ]
+    out = render_national_map(ranking, out_path=tmp_path / "m.html", criteria=crit, assets="cdn")
+    page = out.read_text(encoding="utf-8")
+    assert_no_markup_injection(page)
+    pops = {
+        f["properties"]["code"]: f["properties"]["popup"] for f in geojson_layers(page)["regions"]["features"]
+    }
+    assert "3 of 32 in Scotland" in pops[ranking.loc[3, "code"]]
+    side = lxml_html.fromstring(page).xpath("string(//aside)")
+    assert "not comparable across nations" in side
+    plain = render_national_map(ranking, out_path=tmp_path / "p.html", criteria=demo.CRITERIA, assets="cdn")
+    assert "not comparable across nations" not in plain.read_text(encoding="utf-8")
 
 
 def test_every_provenance_attribution_and_nc_notice(national):

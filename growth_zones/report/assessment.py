@@ -21,7 +21,7 @@ from ._map import (
     score_legend_html,
     swatch,
 )
-from .national import criteria_table
+from .national import criteria_table, deprivation_note
 
 STATUS_BADGE = {  # status -> (symbol, css class, words); symbol + words so colour is never the only cue
     "pass": ("&#10003;", "ok", "pass"),
@@ -382,7 +382,9 @@ def _site_page(
         + ("<table class='gz-top'>" + dsit + "</table>" if dsit else "<p class='gz-note'>No DSIT fields.</p>")
         + "<h2>Scores and contributions</h2><div class='gz-pop'>"
         + criteria_table(r, criteria, assessment.columns)
-        + "</div><h2>Site facts</h2><table class='gz-top'>"
+        + "</div>"
+        + deprivation_note(criteria)
+        + "<h2>Site facts</h2><table class='gz-top'>"
         + fact_rows
         + "</table>"
         + "<h2>Checks</h2>"

@@ -42,6 +42,9 @@ def criteria_table(r: Any, criteria: list[dict[str, Any]], columns: Any) -> str:
         name = c["name"]
         ind = c.get("indicator")
         raw = r.get(ind) if ind and ind in columns else r.get(f"value_{name}")
+        shown = fmt_num(raw, text(c.get("unit", "")))
+        if ind == "deprivation_percentile" and text(r.get("deprivation_rank")):
+            shown += f"<br><span class='gz-note'>{esc(text(r.get('deprivation_rank')))}</span>"
         contrib = r.get(f"contrib_{name}")
         share = shares.get(name, 0.0)
         if is_missing(contrib):
@@ -56,7 +59,7 @@ def criteria_table(r: Any, criteria: list[dict[str, Any]], columns: Any) -> str:
             cstr = f"{float(contrib):+.3f}"
         rows.append(
             f"<tr><td>{esc(c.get('label') or name)}<br><span class='gz-note'>weight {100 * share:.0f}%</span></td>"
-            f"<td class='num'>{fmt_num(raw, text(c.get('unit', '')))}</td><td class='num'>{bar}{esc(cstr)}</td></tr>"
+            f"<td class='num'>{shown}</td><td class='num'>{bar}{esc(cstr)}</td></tr>"
         )
     return (
         "<table><thead><tr><th>Criterion</th><th class='num'>Value</th>"
@@ -252,6 +255,20 @@ def _top_sections(ranking: Any, sections: list[dict[str, Any]], n: int = 10) -> 
     )
 
 
+DEPRIVATION_NOTE = (
+    "Deprivation is scored by each local authority's position within its own nation (England: "
+    "English Indices of Deprivation 2025; Wales: WIMD 2019; Scotland: SIMD 2020v2; 1 = the most "
+    "deprived authority of that nation). The three indices are not comparable across nations."
+)
+
+
+def deprivation_note(criteria: list[dict[str, Any]]) -> str:
+    """The within-nation caveat, when a criterion scores deprivation ('' otherwise)."""
+    if any(c.get("indicator") == "deprivation_percentile" for c in criteria):
+        return f"<p class='gz-note'>{esc(DEPRIVATION_NOTE)}</p>"
+    return ""
+
+
 def _criteria_list(criteria: list[dict[str, Any]]) -> str:
     shares = _weights(criteria)
     rows = "".join(
@@ -359,6 +376,7 @@ def render_national_map(
             + _top_sections(ranking, _sections(criteria, sections))
             + "<h2>Criteria and weights</h2>"
             + _criteria_list(criteria)
+            + deprivation_note(criteria)
             + "<footer class='gz-footer'><h2>Data sources and licences</h2>"
             + sources
             + "</footer>"

@@ -211,6 +211,7 @@ def _site_indicator_names() -> list[str]:
 
 def _assemble(sites: gpd.GeoDataFrame, ind: Any, scores: pd.DataFrame) -> gpd.GeoDataFrame:
     head = ["score", "rank", "eligible", "excluded_by", "missing"]
+    head += [c for c in scores.columns if c.startswith("section_")]  # the score by section
     contrib = [c for c in scores.columns if c.startswith(("contrib_", "value_"))]
     base = sites.drop(columns=sites.geometry.name)
     base = base.drop(columns=[c for c in base.columns if c in ind.values.columns or c in ind.extra.columns])
