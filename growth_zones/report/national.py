@@ -224,7 +224,9 @@ _SHORT = {
 }
 
 
-def _top_sections(ranking: Any, sections: list[dict[str, Any]], n: int = 10) -> str:
+def _top_sections(
+    ranking: Any, sections: list[dict[str, Any]], criteria: list[dict[str, Any]], n: int = 10
+) -> str:
     """The top ``n`` eligible regions' score split by section (columns sum to the score)."""
     secs = [s for s in sections if f"section_{s['name']}" in ranking]
     if "rank" not in ranking or not secs:
@@ -239,15 +241,22 @@ def _top_sections(ranking: Any, sections: list[dict[str, Any]], n: int = 10) -> 
         for s in secs
     )
     rows = "".join(
-        f"<tr><td class='num'>{int(r['rank'])}</td>"
+        f"<tr><td class='num'>{int(r['rank'])}</td><td>{esc(text(r.get('name')))}</td>"
         + "".join(f"<td class='num'>{fmt_num(r.get('section_' + s['name']), digits=3)}</td>" for s in secs)
         + "</tr>"
         for _, r in top.iterrows()
     )
+    note = "Points each section adds to the score (they sum to the score; hover a heading for its weight)."
+    for s in secs:
+        members = [c for c in criteria if c.get("section") == s["name"]]
+        if members and all(c.get("indicator") == "in_discount_area" for c in members):
+            note += (
+                f" {text(s.get('label') or s['name'])} is the electricity discount area alone: "
+                "a policy offer (Scotland, Cumbria, the North East), not a property of the land."
+            )
     return (
-        "<p class='gz-note'>Points each section adds to the score (they sum to the score; hover a "
-        "heading for its weight). The discount-area criterion is the whole delivery section.</p>"
-        "<table class='gz-top gz-secs'><thead><tr><th class='num'>Rank</th>"
+        f"<p class='gz-note'>{esc(note)}</p>"
+        "<table class='gz-top gz-secs'><thead><tr><th class='num'>#</th><th>Local authority</th>"
         + head
         + "</tr></thead><tbody>"
         + rows
@@ -373,7 +382,7 @@ def render_national_map(
             + "<h2>Top 10 local authorities</h2>"
             + _top_table(ranking)
             + "<h2>Top 10: score by section</h2>"
-            + _top_sections(ranking, _sections(criteria, sections))
+            + _top_sections(ranking, _sections(criteria, sections), criteria)
             + "<h2>Criteria and weights</h2>"
             + _criteria_list(criteria)
             + deprivation_note(criteria)
