@@ -164,22 +164,37 @@ def _adjacency(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _first_per_group(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """Position (into ``groups``) of the smallest ``key`` in each group, ties to the lowest position;
-    one entry per distinct group, in group order."""
-    order = np.lexsort((np.arange(len(groups)), key, groups))
-    g = groups[order]
-    return order[np.r_[True, g[1:] != g[:-1]]]
+    """Position (into ``groups``, non-negative integer ids) of the smallest ``key`` in each group,
+    ties to the lowest position; one entry per group present. O(n): a per-group minimum, then the
+    first position that attains it."""
+    size = int(groups.max()) + 1 if len(groups) else 0
+    low = np.full(size, np.inf)
+    np.minimum.at(low, groups, key)
+    hit = np.flatnonzero(key == low[groups])
+    first = np.full(size, -1, dtype=np.int64)
+    first[groups[hit][::-1]] = hit[::-1]  # the last write wins: the lowest position
+    return first[first >= 0]
 
 
-def _bisect(piece: np.ndarray, a: np.ndarray, b: np.ndarray, big: np.ndarray, min_cells: int) -> np.ndarray:
+def _bisect(
+    piece: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    big: np.ndarray,
+    min_cells: int,
+    idx: np.ndarray,
+    width: int,
+) -> np.ndarray:
     """Split every piece flagged in ``big`` (indexed by piece id) into two connected halves.
 
-    Geodesic bisection: from a peripheral cell s (double sweep: the cell farthest from the piece's
-    first cell, then the cell farthest from that one, t), with unit-step path distances d_s and d_t
+    Geodesic bisection: from a peripheral cell s (the farthest from the piece's centre) and the
+    cell t farthest from s along paths inside the piece, with unit-step path distances d_s and d_t
     inside the piece, the cells with d_s - d_t <= c and those with d_s - d_t > c are each connected
     for any c (a cell's predecessor towards s lowers d_s - d_t by at least 0, one towards t raises
     it), so c is chosen where the two halves are closest to equal, keeping both at least
-    ``min_cells`` where the piece allows. Returns the side (0/1) of every cell (0 outside ``big``).
+    ``min_cells`` where the piece allows. ``idx``/``width``: the cells' flat raster positions and
+    the raster width (for the straight-line periphery). Returns the side (0/1) of every cell (0
+    outside ``big``).
     """
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
@@ -198,12 +213,20 @@ def _bisect(piece: np.ndarray, a: np.ndarray, b: np.ndarray, big: np.ndarray, mi
         d = dijkstra(graph, directed=False, indices=seeds, unweighted=True, min_only=True)
         return d, _first_per_group(pc, -d)
 
-    first = _first_per_group(pc, np.zeros(m))
-    _, s = far_from(first)
+    # s: the cell farthest (straight line) from its piece's centre, a peripheral cell; t: the cell
+    # farthest from s along paths inside the piece
+    rc = np.divmod(idx[cells], width)
+    count = np.bincount(pc).astype(np.float64)
+    away = np.zeros(m)
+    for coord in rc:
+        centre = np.bincount(pc, weights=coord) / np.maximum(count, 1)
+        away += (coord - centre[pc]) ** 2
+    s = _first_per_group(pc, -away)
     d_s, t = far_from(s)
     d_t, _ = far_from(t)
-    f = d_s - d_t
-    order = np.lexsort((f, pc))
+    f = (d_s - d_t).astype(np.int64)  # unit steps: integer path lengths
+    span = int(np.abs(f).max()) * 2 + 1
+    order = np.argsort(pc * span + (f + span // 2), kind="stable")
     fs, ps = f[order], pc[order]
     starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
     sizes = np.diff(np.r_[starts, m])
@@ -266,7 +289,7 @@ def zone_labels(
         if not big.any():
             break
         stats["split_rounds"] += 1
-        side = _bisect(piece, a, b, big, min_cells)
+        side = _bisect(piece, a, b, big, min_cells, idx, mask.shape[1])
         _, piece = np.unique(piece * 2 + side, return_inverse=True)
         sizes = np.bincount(piece)
     else:  # pragma: no cover - each round halves the largest piece: 64 rounds cover any grid
@@ -279,6 +302,52 @@ def zone_labels(
     new_id[keep] = np.arange(int(keep.sum()))
     stats["zones"] = int(keep.sum())
     return idx, new_id[piece], stats
+
+
+def _suitable_cells(
+    surface_path: str | os.PathLike[str], threshold: float, scale: int, chunk_rows: int = 1024
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Affine, object]:
+    """The boolean raster of suitable cells (land, not excluded, score >= ``threshold``) and the
+    score (float64) and exclusion state of just those cells, row-major. Read in blocks of rows, so
+    the full float bands are never held at once. ``scale`` > 1 reads the bands decimated (nearest
+    cell, from the COG overviews)."""
+    with rasterio.open(surface_path) as ds:
+        b_score = _band_index(ds, "score", 1)
+        b_state = _band_index(ds, "exclusion_state", 2) if ds.count >= 2 else None
+        crs = ds.crs
+        t = ds.transform
+        if scale > 1:
+            h, w = max(1, ds.height // scale), max(1, ds.width // scale)
+            kw = {"out_shape": (h, w), "resampling": Resampling.nearest}
+            transform = Affine(t.a * ds.width / w, 0.0, t.c, 0.0, t.e * ds.height / h, t.f)
+            blocks = [(0, h, ds.read(b_score, **kw), ds.read(b_state, **kw) if b_state else None)]
+        else:
+            h, w = ds.height, ds.width
+            transform = t
+
+            def read(r0: int) -> tuple[int, int, np.ndarray, np.ndarray | None]:
+                win = Window(0, r0, w, min(chunk_rows, h - r0))
+                return (
+                    r0,
+                    int(win.height),
+                    ds.read(b_score, window=win),
+                    ds.read(b_state, window=win) if b_state else None,
+                )
+
+            blocks = (read(r0) for r0 in range(0, h, chunk_rows))
+        mask = np.zeros((h, w), dtype=bool)
+        scores, states = [], []
+        for r0, nrows, sc, st in blocks:
+            sc = _nan_nodata(sc, ds.nodata)
+            with np.errstate(invalid="ignore"):
+                m = np.isfinite(sc) & (sc >= threshold)
+                if st is not None:
+                    st = _nan_nodata(st, ds.nodata)
+                    m &= st != STATE_EXCLUDED
+            mask[r0 : r0 + nrows] = m
+            scores.append(sc[m].astype(np.float64))
+            states.append(st[m].astype(np.float64) if st is not None else np.zeros(int(m.sum())))
+    return mask, np.concatenate(scores), np.concatenate(states), transform, crs
 
 
 ZONE_COLUMNS = (
@@ -320,25 +389,8 @@ def candidate_zones(
     The counts behind the split are in ``gdf.attrs["zone_stats"]``. ``scale`` > 1 reads the bands
     decimated by that factor (nearest cell, from the COG overviews) for very fine surfaces.
     """
-    with rasterio.open(surface_path) as ds:
-        b_score = _band_index(ds, "score", 1)
-        b_state = _band_index(ds, "exclusion_state", 2)
-        if scale > 1:
-            h, w = max(1, ds.height // scale), max(1, ds.width // scale)
-            kw = {"out_shape": (h, w), "resampling": Resampling.nearest}
-            t = ds.transform
-            transform = Affine(t.a * ds.width / w, 0.0, t.c, 0.0, t.e * ds.height / h, t.f)
-        else:
-            kw = {}
-            transform = ds.transform
-        score = _nan_nodata(ds.read(b_score, **kw), ds.nodata)
-        state = _nan_nodata(ds.read(b_state, **kw), ds.nodata) if ds.count >= 2 else None
-        crs = ds.crs
+    mask, score_at, state_at, transform, crs = _suitable_cells(surface_path, threshold, scale)
     cell_ha = abs(transform.a * transform.e) / 10_000.0
-    with np.errstate(invalid="ignore"):
-        mask = np.isfinite(score) & (score >= threshold)
-        if state is not None:
-            mask &= state != STATE_EXCLUDED
     min_cells = max(1, int(np.ceil(min_area_ha / cell_ha - 1e-9)))
     max_cells = max(min_cells, int(np.floor(max_area_ha / cell_ha + 1e-9)))
     idx, zone, zstats = zone_labels(mask, min_cells=min_cells, max_cells=max_cells)
@@ -356,14 +408,12 @@ def candidate_zones(
     if n_z == 0:
         empty.attrs["zone_stats"] = zstats
         return empty
-    sc = score.ravel()[cells].astype(np.float64)
+    sc = score_at[sel]
     n_cells = np.bincount(z, minlength=n_z)
     mean = np.bincount(z, weights=sc, minlength=n_z) / n_cells
     best = np.full(n_z, -np.inf)
     np.maximum.at(best, z, sc)
-    unknown = np.zeros(n_z)
-    if state is not None:
-        unknown = np.bincount(z, weights=(state.ravel()[cells] == STATE_UNKNOWN), minlength=n_z) / n_cells
+    unknown = np.bincount(z, weights=(state_at[sel] == STATE_UNKNOWN), minlength=n_z) / n_cells
     # the best min_cells cells of each zone (every zone has at least that many)
     order = np.lexsort((-sc, z))
     zo = z[order]
@@ -372,11 +422,11 @@ def candidate_zones(
     top = pos < min_cells
     campus = np.bincount(zo[top], weights=sc[order][top], minlength=n_z) / min_cells
     best_cell = cells[order[pos == 0]]  # first of each zone in (zone, -score) order
-    w = score.shape[1]
+    w = mask.shape[1]
     bx = transform.c + (best_cell % w + 0.5) * transform.a
     by = transform.f + (best_cell // w + 0.5) * transform.e
 
-    labels = np.zeros(score.shape, dtype=np.int32)
+    labels = np.zeros(mask.shape, dtype=np.uint16 if n_z < 65535 else np.int32)
     labels.ravel()[cells] = z + 1
     polys: dict[int, list] = {}
     for geom, val in shapes(labels, mask=labels > 0, connectivity=4, transform=transform):
@@ -391,14 +441,22 @@ def candidate_zones(
             if regions.crs is not None and crs is not None and regions.crs != crs
             else regions
         )
-        lad = rasterize(
-            [(g, i + 1) for i, g in enumerate(reg.geometry.to_numpy()) if g is not None and not g.is_empty],
-            out_shape=score.shape,
-            transform=transform,
-            fill=0,
-            all_touched=False,
-            dtype="int32",
-        ).ravel()[cells]
+        lad = (
+            rasterize(
+                [
+                    (g, i + 1)
+                    for i, g in enumerate(reg.geometry.to_numpy())
+                    if g is not None and not g.is_empty
+                ],
+                out_shape=mask.shape,
+                transform=transform,
+                fill=0,
+                all_touched=False,
+                dtype="uint16" if len(reg) < 65535 else "int32",
+            )
+            .ravel()[cells]
+            .astype(np.int64)
+        )
         inside = lad > 0
         key = z[inside].astype(np.int64) * (len(reg) + 1) + lad[inside]
         pairs, counts = np.unique(key, return_counts=True)
