@@ -190,8 +190,10 @@ def _bisect(
     Geodesic bisection: from a peripheral cell s (the farthest from the piece's centre) and the
     cell t farthest from s along paths inside the piece, with unit-step path distances d_s and d_t
     inside the piece, the cells with d_s - d_t <= c and those with d_s - d_t > c are each connected
-    for any c (a cell's predecessor towards s lowers d_s - d_t by at least 0, one towards t raises
-    it), so c is chosen where the two halves are closest to equal, keeping both at least
+    for any c: a cell's neighbour one step nearer s has d_s one less and d_t at most one more, so
+    d_s - d_t never rises along a shortest path to s (and never falls along one to t), and every
+    cell of a half reaches s (or t) inside that half. c is chosen where the two halves are closest
+    to equal, keeping both at least
     ``min_cells`` where the piece allows. ``idx``/``width``: the cells' flat raster positions and
     the raster width (for the straight-line periphery). Returns the side (0/1) of every cell (0
     outside ``big``).
