@@ -309,13 +309,14 @@ def test_small_area_ranks(shared_data):
 
 @pytestmark_data
 def test_every_gb_lad_of_the_default_vintage_joins(mirror_cache):
-    """Every GB LAD of the default boundaries (May 2023) gets a within-nation percentile, and
-    each nation's table spans its own 0..1 scale."""
+    """Every GB LAD of the default boundaries (May 2024, the codes IoD 2025 uses) gets a
+    within-nation percentile, and each nation's table spans its own 0..1 scale."""
     from growth_zones.data.store import Store
 
     layers = LayerSet.load(Store(mirror_cache), names=("regions", "deprivation_by_region"))
     regions = layers.regions
-    assert len(regions) == 350 and set(regions["dataset"]) == {"ons_lad_may2023_buc"}
+    default = [d.key for d in load_catalogue().values() if d.layer == "regions" and d.default]
+    assert len(regions) == 350 and set(regions["dataset"]) == set(default) == {"ons_lad_may2024_buc"}
     v, why, extra = deprivation_by_code(regions["code"].to_numpy(), layers)
     assert np.isfinite(v).all(), dict(
         zip(regions["code"][~np.isfinite(v)], why[~np.isfinite(v)], strict=True)

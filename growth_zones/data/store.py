@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import DataSourceError
 from ..settings import BNG, Settings
 from .atomic import atomic_path, write_json
-from .catalogue import Dataset, datasets_for_layer, get_dataset, load_catalogue
+from .catalogue import Dataset, datasets_for_layer, get_dataset, load_catalogue, staleness
 from .loaders import Normalised, RasterData
 from .schemas import LAYERS
 
@@ -56,8 +56,14 @@ class Store:
         return self.provenance_path(key).exists() and self.data_path(key).exists()
 
     # ------------------------------------------------------------------ write
-    def write(self, ds: Dataset, result: Normalised, fetch_info: dict[str, Any]) -> dict[str, Any]:
-        """Store a normalised dataset and its provenance; return the provenance record."""
+    def write(
+        self, ds: Dataset, result: Normalised, fetch_info: dict[str, Any], *, mirror_copy: bool = False
+    ) -> dict[str, Any]:
+        """Store a normalised dataset and its provenance; return the provenance record.
+
+        ``mirror_copy``: the raw files are the catalogue's pinned mirror copy, so the record takes
+        that copy's vintage, release date and (for a sample) coverage from ``Dataset.mirror_copy``.
+        A live endpoint's official pull is dated by its retrieval."""
         dest = self.data_path(ds.key)
         with atomic_path(dest) as tmp:
             if ds.kind == "raster":
@@ -74,8 +80,12 @@ class Store:
                 else:
                     pd.DataFrame(frame).to_parquet(tmp, index=False)
                 rows = int(len(frame))
+        facts = ds.copy_facts(sample=mirror_copy)
+        if ds.live and not mirror_copy and fetch_info.get("retrieved_at"):
+            facts["released"] = str(fetch_info["retrieved_at"])[:10]
         prov = {
             **ds.provenance_fields(),
+            **facts,
             "source_urls": fetch_info.get("source_urls", []),
             "via": fetch_info.get("via"),
             "retrieved_at": fetch_info.get("retrieved_at"),
@@ -96,10 +106,19 @@ class Store:
 
     # ------------------------------------------------------------------ read
     def provenance(self, key: str) -> dict[str, Any]:
+        """The stored provenance record, with the copy's age and staleness as of today
+        (``age_days``, ``stale``: older than the publisher's release cadence)."""
         path = self.provenance_path(key)
         if not path.exists():
             raise DataSourceError(f"dataset {key} is not stored; run `growth-zones data pull {key}`")
-        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        if key in self.catalogue:  # records written before release dates were recorded
+            ds = self.catalogue[key]
+            record.setdefault("released", ds.released)
+            record.setdefault("release_cadence", ds.release_cadence)
+        age = staleness(record.get("released") or "", record.get("release_cadence") or "")
+        record["age_days"], record["stale"] = age["age_days"], age["stale"]
+        return record
 
     def read_dataset(self, key: str) -> pd.DataFrame:
         if not self.has(key):

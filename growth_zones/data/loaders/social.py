@@ -27,7 +27,7 @@ import pandas as pd
 from ...errors import SchemaError
 from ..validate import require_columns
 from . import Normalised, RawInput
-from ._common import finish, number, read_csv, text
+from ._common import finish, number, read_csv, read_table, text
 
 LAD_PREFIXES = {"England": ("E06", "E07", "E08", "E09"), "Wales": ("W06",), "Scotland": ("S12",)}
 SMALL_AREA_PREFIXES = {"Wales": ("W01",), "Scotland": ("S01",)}
@@ -147,17 +147,10 @@ def _is_workbook(path: Path) -> bool:
 
 
 def _read_iod_file10(raw: RawInput) -> pd.DataFrame:
-    """The IMD sheet of File 10 (official XLSX) or its CSV conversion, columns renamed to the
-    fields of ``_IOD_FIELDS``; every missing field is reported at once."""
-    if _is_workbook(raw.path):
-        try:
-            df = pd.read_excel(raw.path, sheet_name="IMD", engine="openpyxl")
-        except ImportError as err:  # pragma: no cover - openpyxl is a dependency
-            raise SchemaError(f"dataset {raw.dataset.key}: reading the XLSX needs openpyxl ({err})") from err
-        except ValueError as err:
-            raise SchemaError(f"dataset {raw.dataset.key}: workbook has no sheet 'IMD' ({err})") from err
-    else:
-        df = read_csv(raw.path)
+    """The IMD sheet of File 10 (the official XLSX, as the catalogue's ``sheets`` says) or the
+    mirror's CSV conversion, columns renamed to the fields of ``_IOD_FIELDS``; every missing
+    field is reported at once."""
+    df = read_table(raw)
     by_key = {_compact(c): c for c in df.columns}
     rename, missing = {}, []
     for field, keys in _IOD_FIELDS.items():
@@ -186,7 +179,7 @@ def _csv_only(raw: RawInput, what: str) -> pd.DataFrame:
             + ", ".join(raw.dataset.mirror_paths)
         )
     df = read_csv(raw.path)
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
+    require_columns(df, raw.dataset.key, raw.columns)
     return df
 
 
@@ -252,7 +245,7 @@ def _small_areas(raw: RawInput, *, nation: str, index_name: str, code_column: st
             + ", ".join(raw.dataset.mirror_paths)
         )
     df = read_csv(raw.path)
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
+    require_columns(df, raw.dataset.key, raw.columns)
     code = text(df[code_column])
     _check_codes(code, nation, SMALL_AREA_PREFIXES[nation], raw.dataset.key)
     rank = number(df["IMD_rank"])
