@@ -5,10 +5,10 @@ across nations, so a region, a site or a surface cell takes its LAD's *within-na
 from the ``deprivation_by_region`` layer (1 = the most deprived LAD of its nation, 0 = the least).
 
 Boundary vintages: the layer uses the LAD codes of its publications (IoD 2025: LAD 2024 codes,
-the default May 2024 boundaries, and identical to May 2023; WIMD: W06 codes unchanged since 2021;
-SIMD: S12 codes of 2019 onwards), so the default regions all join. The districts abolished on 1 April 2023 (Cumbria, North
-Yorkshire and Somerset, still in the December 2022 boundaries) take the value of the unitary
-authority that replaced them, and say so.
+those of the default May 2024 boundaries and identical to May 2023; WIMD: W06 codes unchanged
+since 2021; SIMD: S12 codes of 2019 onwards), so the default regions all join. The districts
+abolished on 1 April 2023 (Cumbria, North Yorkshire and Somerset, still in the December 2022
+boundaries) take the value of the unitary authority that replaced them, and say so.
 """
 
 from __future__ import annotations
