@@ -210,6 +210,14 @@ def _print_table(frame: Any, columns: list[str], limit: int) -> None:
     typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
 
 
+def _ranking_rule(cli: CliContext, profile: Any) -> None:
+    """Say how the rows are ordered when the profile has deliverability gates."""
+    if getattr(profile, "gates", ()):
+        import scoring
+
+        cli.info(scoring.RANKING_RULE)
+
+
 def _formats(*, html: bool, geoparquet: bool, gpkg: bool = True) -> tuple[str, ...]:
     return (
         ("csv",)
@@ -452,7 +460,7 @@ def rank(
         typer.echo(table.drop(columns="geometry").to_json(orient="records", force_ascii=False))
     elif not cli.quiet:
         sections = [c for c in table.columns if c.startswith("section_")]
-        cols = ["rank", "code", "name", "nation", "score"] + [
+        cols = [c for c in ("rank", "code", "name", "nation", "deliverable", "score") if c in table] + [
             c for c in ("rank_p05", "rank_p95", "p_top10") if c in table
         ]
         _print_table(
@@ -469,6 +477,7 @@ def rank(
         f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "
         f"wrote {', '.join(str(p) for p in paths.values())}"
     )
+    _ranking_rule(cli, result.profile)
 
 
 # ---------------------------------------------------------------------------------------- assess
@@ -544,13 +553,26 @@ def assess(
     elif len(table) and not cli.quiet:
         t = table.reset_index()
         cols = [
-            c for c in ("rank", "id", "name", "la_name", "mw", "score", "eligible", "excluded_by") if c in t
+            c
+            for c in (
+                "rank",
+                "id",
+                "name",
+                "la_name",
+                "mw",
+                "deliverable",
+                "score",
+                "eligible",
+                "excluded_by",
+            )
+            if c in t
         ]
         _print_table(t, cols, 50)
     cli.info(
         f"{len(table)} assessed, {len(result.rejected)} rejected of {result.input_count} rows; "
         f"wrote {', '.join(str(p) for p in paths.values())}"
     )
+    _ranking_rule(cli, result.profile)
     for _, r in result.rejected.iterrows():
         cli.info(f"rejected row {r['row']} (id {r['id']!s}): {r['reason']}")
     if len(table) == 0:
@@ -674,7 +696,7 @@ def surface(
         q = record["zone_areas_ha"]
         cli.info(
             f"{record['zones']} candidate zones of {run.min_area_ha:g} ha to {run.max_area_km2:g} km2 "
-            f"(median {q['median']:,.0f} ha, largest {q['max']:,.0f} ha); deliverability gates: see "
-            "the deliverable column"
+            f"(median {q['median']:,.0f} ha, largest {q['max']:,.0f} ha); deliverable: "
+            + ", ".join(f"{v} {k}" for k, v in record.get("zone_deliverable", {}).items())
         )
     cli.info("wrote " + ", ".join(str(p) for p in paths.values()))

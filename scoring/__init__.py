@@ -7,12 +7,15 @@ importlib.resources). See ``scoring/README.md`` for the profile format.
 
 from __future__ import annotations
 
-from .engine import ScoreResult, score
+from .engine import GATE_ORDER, RANKING_RULE, ScoreResult, score
 from .errors import ScoringConfigError
 from .profile import (
     MISSING_RULES,
     Criterion,
+    DesignationTier,
     Exclusion,
+    Gate,
+    NationPolicy,
     Profile,
     Section,
     ZoneSizes,
@@ -21,7 +24,7 @@ from .profile import (
     parse_profile,
     profile_from_dict,
 )
-from .sensitivity import SwitchOff, sensitivity, switch_off
+from .sensitivity import GATE_FACTORS, SwitchOff, gate_sensitivity, sensitivity, switch_off
 from .value_functions import (
     Boolean,
     Decay,
@@ -44,7 +47,14 @@ __all__ = [
     "Criterion",
     "Exclusion",
     "ZoneSizes",
+    "Gate",
+    "DesignationTier",
+    "NationPolicy",
     "MISSING_RULES",
+    "GATE_ORDER",
+    "GATE_FACTORS",
+    "RANKING_RULE",
+    "gate_sensitivity",
     "score",
     "ScoreResult",
     "sensitivity",

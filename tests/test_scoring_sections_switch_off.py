@@ -208,3 +208,49 @@ def test_the_boolean_decides_the_top_when_it_is_the_only_difference():
     assert {r["id"] for r in entry["left"]} == {f"r{i:02d}" for i in range(10)}
     assert {r["id"] for r in entry["entered"]} == {f"r{i:02d}" for i in range(10, 20)}
     assert so.ranks["rank_without_flagged"].loc["r19"] == 1
+
+
+GATED = (
+    PROFILE
+    + """
+[gates.g]
+indicator = "x4"
+op = "<"
+value = 0.7
+label = "x4 below 0.7"
+source = "a test gate, https://example.org/gate"
+
+[designations.park]
+indicator = "share_park"
+label = "Park"
+tier = "exceptional"
+penalty = 0.5
+policy_test = "exceptional circumstances only"
+source = "NPPF"
+url = "https://www.gov.uk/guidance/national-planning-policy-framework"
+"""
+)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_switch_off_with_gates_and_tiers_equals_brute_force(seed):
+    """Gates (deliverability first) and designation penalties do not depend on the weights: the
+    switched ranking still equals a full re-score."""
+    p = parse_profile(GATED)
+    df = table(seed=seed)
+    rng = np.random.default_rng(seed)
+    df["share_park"] = np.where(rng.random(len(df)) < 0.3, 1.0, 0.0)
+    df.loc[df.index[3::11], "x4"] = np.nan  # gate unknown (and the exclusion unchecked)
+    base = score(df, p).table
+    assert set(base["deliverable"]) == {"pass", "unknown", "fail"} and (base["penalty_park"] < 0).any()
+    so = switch_off(df, p, top_n=10)
+    for name in so.criteria:
+        brute = score(df, brute_force_without(p, name)).table
+        np.testing.assert_allclose(
+            so.scores[f"score_without_{name}"], brute["score"], rtol=0, atol=1e-12, equal_nan=True
+        )
+        assert so.ranks[f"rank_without_{name}"].tolist() == brute["rank"].tolist(), name
+    # sections plus penalties sum to the score
+    cols = [c for c in base.columns if c.startswith(("section_", "penalty_"))]
+    ok = base["score"].notna()
+    np.testing.assert_allclose(base.loc[ok, cols].sum(axis=1), base.loc[ok, "score"], rtol=0, atol=1e-12)

@@ -199,7 +199,7 @@ def test_no_zone_when_nothing_is_big_enough(tmp_path):
     assert len(z) == 0 and "zone_stats" in z.attrs
 
 
-def test_attach_places_nearest_node_against_brute_force():
+def test_attach_places_nearest_nodes_against_brute_force():
     from growth_zones.data.layers import LayerSet
     from growth_zones.surface import attach_places
 
@@ -210,14 +210,19 @@ def test_attach_places_nearest_node_against_brute_force():
     )
     subs = gpd.GeoDataFrame(
         {
-            "id": ["a", "b", "c"],
-            "name": ["Alpha", "", "Gamma"],
-            "voltage_kv": [400.0, 275.0, 132.0],
+            "id": ["a", "b", "c", "d"],
+            "name": ["Alpha", "Bravo", "Gamma", "Delta"],
+            "voltage_kv": [400.0, 275.0, 132.0, np.nan],
             "operator": "",
-            "kind": ["transmission", "transmission", "bsp"],  # c is not a transmission/GSP node
+            "kind": ["transmission", "transmission", "bsp", "gsp"],  # c is not a site node
             "dataset": "t",
         },
-        geometry=[shapely.Point(1000, 1000), shapely.Point(30_000, 30_000), shapely.Point(10_500, 10_000)],
+        geometry=[
+            shapely.Point(1000, 1000),
+            shapely.Point(30_000, 30_000),
+            shapely.Point(10_500, 10_000),
+            shapely.Point(15_000, 12_000),
+        ],
         crs="EPSG:27700",
     )
     layers = LayerSet(regions=regions, substations=subs)
@@ -228,12 +233,82 @@ def test_attach_places_nearest_node_against_brute_force():
     )
     out = attach_places(zones, layers)
     assert out["la_name"].tolist() == ["Hartlepool", None] and out["nation"].tolist()[0] == "England"
+    pts = dict(zip(subs["name"], subs.geometry, strict=True))
     for i, geom in enumerate(zones.geometry):
-        d = {n: geom.distance(p) for n, p in zip(["a", "b"], subs.geometry[:2], strict=True)}
-        best = min(d, key=d.get)
-        assert out.at[i, "node_id"] == best
-        assert out.at[i, "dist_node_km"] == pytest.approx(d[best] / 1000)
-    assert out.at[1, "node_name"] == "unnamed transmission node b" and out.at[1, "node_voltage_kv"] == 275
+        site = {n: geom.distance(pts[n]) for n in ("Alpha", "Bravo", "Delta")}  # transmission or GSP
+        tx = {n: geom.distance(pts[n]) for n in ("Alpha", "Bravo")}
+        best, best_tx = min(site, key=site.get), min(tx, key=tx.get)
+        assert out.at[i, "node_name"] == best and out.at[i, "dist_node_km"] == pytest.approx(
+            site[best] / 1000
+        )
+        assert out.at[i, "transmission_node_name"] == best_tx
+        assert out.at[i, "dist_transmission_node_km"] == pytest.approx(tx[best_tx] / 1000)
+    assert out.at[0, "node_name"] == "Delta" and out.at[0, "transmission_node_name"] == "Alpha"
+    # no ETYS ratings in this toy grid: the capacity is missing, and says why
+    assert out["node_capacity_cover"].isna().all()
+    assert out["zone_missing"].str.contains("no ETYS site code").all()
+
+
+def test_zone_gates_against_a_loop():
+    from growth_zones.surface import zone_gates
+    from scoring import parse_profile
+
+    prof = parse_profile(
+        '[meta]\nname = "g"\nlevel = "site"\n[sections.a]\nweight = 1\n'
+        '[criteria.x]\nsection = "a"\nvalue_function = { type = "boolean" }\n'
+        '[gates.near]\nindicator = "dist_transmission_node_km"\nop = "<="\nvalue = 15\n'
+        'label = "transmission node within 15 km"\nsource = "NESO ETYS, https://www.neso.energy/publications/electricity-ten-year-statement-etys"\n'
+        'fail_reason = "nearest transmission node {value:.1f} km away"\n'
+        '[gates.cap]\nindicator = "node_capacity_cover"\nop = ">="\nvalue = 1.0\n'
+        'label = "capacity covers 500 MW"\nsource = "NESO ETYS, https://www.neso.energy/publications/electricity-ten-year-statement-etys"\n'
+    )
+    zones = gpd.GeoDataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e"],
+            "dist_transmission_node_km": [3.0, 20.0, 3.0, np.nan, 14.9],
+            "node_capacity_cover": [1.5, 2.0, np.nan, 0.5, 0.99],
+            "zone_missing": [
+                "",
+                "",
+                "no published ETYS circuit rating at node X",
+                "no transmission node",
+                "",
+            ],
+            "campus_score": [0.7, 0.9, 0.8, 0.95, 0.6],
+            "mean_score": 0.5,
+            "area_ha": 100.0,
+        },
+        geometry=[shapely.box(0, 0, 1, 1)] * 5,
+        crs="EPSG:27700",
+    )
+    out = zone_gates(zones, prof).set_index("id")
+    for _, row in zones.iterrows():
+        d, c = row["dist_transmission_node_km"], row["node_capacity_cover"]
+        near = "unknown" if np.isnan(d) else ("pass" if d <= 15 else "fail")
+        cap = "unknown" if np.isnan(c) else ("pass" if c >= 1.0 else "fail")
+        want = "fail" if "fail" in (near, cap) else ("unknown" if "unknown" in (near, cap) else "pass")
+        got = out.loc[row["id"]]
+        assert (got["gate_near"], got["gate_cap"], got["deliverable"]) == (near, cap, want)
+    assert out.at["a", "gate_reasons"] == ""
+    assert (
+        out.at["b", "gate_reasons"]
+        == "nearest transmission node 20.0 km away (gate: transmission node within 15 km)"
+    )
+    assert "no published ETYS circuit rating at node X" in out.at["c", "gate_reasons"]
+    assert out.at["e", "deliverable"] == "fail" and "capacity covers 500 MW" in out.at["e", "gate_reasons"]
+    # ranked as sites are: deliverability first (a passes; c unknown; d, b, e fail), then score
+    assert out.sort_values("rank").index.tolist() == ["a", "c", "d", "b", "e"]
+    assert out["zone"].sort_values().index.tolist() == ["a", "c", "d", "b", "e"]
+    none = zone_gates(
+        zones,
+        parse_profile(
+            '[meta]\nname = "n"\nlevel = "site"\n[sections.a]\nweight = 1\n'
+            '[criteria.x]\nsection = "a"\nvalue_function = { type = "boolean" }\n'
+        ),
+    )
+    assert (none["deliverable"] == "unknown").all() and none["gate_reasons"].str.contains(
+        "no deliverability gates"
+    ).all()
 
 
 def test_profile_zone_sizes_drive_the_surface_run():
@@ -266,8 +341,18 @@ def test_surface_run_writes_zones_with_places_and_gate_status(tmp_path):
     assert len(zones) == record["zones"] > 1
     assert (zones["area_ha"] <= 400).all() and (zones["area_ha"] >= 25).all()
     assert record["zone_split"]["areas_split"] >= 1 and record["max_area_km2"] == 4
-    for col in ("la_code", "la_name", "node_id", "dist_node_km", "deliverable", "gate_reasons"):
+    for col in (
+        "la_code",
+        "la_name",
+        "node_id",
+        "dist_node_km",
+        "dist_transmission_node_km",
+        "node_capacity_cover",
+        "deliverable",
+        "gate_reasons",
+    ):
         assert col in zones.columns
     assert zones["la_code"].isin(["E06900001", "E06900002"]).all()
     assert set(zones["deliverable"]) <= {"pass", "fail", "unknown"}
-    assert (zones.loc[zones["deliverable"] == "unknown", "gate_reasons"].str.len() > 0).all()
+    assert (zones.loc[zones["deliverable"] != "pass", "gate_reasons"].str.len() > 0).all()
+    assert record["zone_deliverable"] == zones["deliverable"].value_counts().to_dict()

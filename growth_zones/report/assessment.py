@@ -21,7 +21,7 @@ from ._map import (
     score_legend_html,
     swatch,
 )
-from .national import criteria_table, deprivation_note
+from .national import RANKING_NOTE, criteria_table, deliverable_html, deprivation_note
 
 STATUS_BADGE = {  # status -> (symbol, css class, words); symbol + words so colour is never the only cue
     "pass": ("&#10003;", "ok", "pass"),
@@ -30,15 +30,18 @@ STATUS_BADGE = {  # status -> (symbol, css class, words); symbol + words so colo
     "absent": ("&#10007;", "bad", "absent"),
     "missing": ("?", "warn", "missing"),
     "unknown": ("?", "warn", "unknown"),
+    "unverified": ("?", "warn", "unverified"),
+    "claimed": ("&#9675;", "na", "claimed"),
+    "not claimed": ("&#8211;", "na", "not claimed"),
     "not checked": ("&#8211;", "na", "not checked"),
 }
 NEAREST = [  # (prefix, label, distance column, colour)
-    ("substation", "Nearest substation", "dist_substation_km", "#D55E00"),
+    ("substation", "Nearest transmission node or GSP", "dist_substation_km", "#D55E00"),
+    ("transmission_node", "Nearest transmission node", "dist_transmission_node_km", "#CC79A7"),
     ("ix", "Nearest internet exchange", "dist_ix_km", "#000000"),
     ("landing", "Nearest cable landing point", "dist_landing_km", "#0072B2"),
 ]
 DSIT_FIELDS = [
-    ("meets_500mw_by_2030", "Can reach 500 MW by 2030"),
     ("land_sufficient", "Sufficient land for the campus"),
 ]
 SITE_FACTS = [
@@ -170,7 +173,13 @@ def _site_features(assessment: Any, slugs: dict[str, str] | None, link_prefix: s
                     f"<div class='gz-pop'><h4>{esc(nm)}</h4><div class='gz-sub'>{esc(text(app_id))}</div>"
                     f"<div class='gz-big'>Score <b>{fmt_num(r.get('score'), digits=3)}</b> &#183; "
                     f"rank {fmt_num(int(rank)) if not is_missing(rank) else '—'}</div>"
-                    f"<div class='gz-note'>{esc(_eligible_text(r))}</div>{link}</div>"
+                    f"<div class='gz-note'>{esc(_eligible_text(r))}</div>"
+                    + (
+                        f"<div class='gz-note'>Deliverable: {esc(text(r.get('deliverable')))}</div>"
+                        if text(r.get("deliverable"))
+                        else ""
+                    )
+                    + f"{link}</div>"
                 ),
             }
         )
@@ -331,14 +340,22 @@ def _site_page(
     def status(value: Any, yes: str, no: str) -> str:
         return "unknown" if is_missing(value) else yes if truthy(value) else no
 
-    dsit = "".join(
+    dsit = ""
+    if "dsit_power_status" in assessment.columns:
+        dsit += (
+            "<tr><td>500 MW by 2030, judged on grid evidence</td>"
+            f"<td>{_badge(r.get('dsit_power_status'))}</td></tr>"
+            f"<tr><td colspan='2' class='gz-note'>{esc(text(r.get('dsit_power_detail')))}</td></tr>"
+        )
+    dsit += "".join(
         f"<tr><td>{esc(label)}</td><td>{_badge(status(r.get(col), 'pass', 'fail'))}</td></tr>"
         for col, label in DSIT_FIELDS
         if col in assessment.columns
     )
     dsit += "".join(
-        f"<tr><td>{esc(col[len('evidence_') :].replace('_', ' ').capitalize())} evidence</td>"
-        f"<td>{_badge(status(r.get(col), 'present', 'absent'))}</td></tr>"
+        f"<tr><td>{esc(col[len('evidence_') :].replace('_', ' ').capitalize())} evidence "
+        "(applicant's claim, not verified)</td>"
+        f"<td>{_badge(status(r.get(col), 'claimed', 'not claimed'))}</td></tr>"
         for col in assessment.columns
         if col.startswith("evidence_")
     )
@@ -366,7 +383,13 @@ def _site_page(
         + notice
         + f"<div class='gz-big' style='font-size:17px;margin:8px 0'>Score <b>{fmt_num(r.get('score'), digits=3)}</b>"
         f" &#183; rank <b>{esc(rank_s)}</b></div>"
+        + (deliverable_html(r) if text(r.get("deliverable")) else "")
         + f"<div class='{'gz-note' if truthy(r.get('eligible', True)) else 'gz-excl'}'>{esc(_eligible_text(r))}</div>"
+        + (
+            f"<div class='gz-excl'>Designations: {esc(text(r.get('designation_flags')))}</div>"
+            if text(r.get("designation_flags"))
+            else ""
+        )
         + (
             f"<div class='gz-note'>Missing data: {esc(text(r.get('missing')))}</div>"
             if text(r.get("missing"))
@@ -490,6 +513,7 @@ def render_assessment_report(
         else assessment.assign(_id=ids)
     )
     rows = []
+    gates = "deliverable" in assessment.columns
     for _, r in order.iterrows():
         app_id = r["_id"]
         rank, score = r.get("rank"), r.get("score")
@@ -509,8 +533,13 @@ def render_assessment_report(
             f"<td class='num' data-sort='{_num_attr(score)}'>{dot}{fmt_num(score, digits=3)}</td>"
             f"<td>{esc(_eligible_text(r))}</td></tr>"
         )
+        if gates:  # deliverability is the first sort key: its column follows the rank
+            rows[-1] = rows[-1].replace(
+                "</td><td><a href=", f"</td><td>{esc(text(r.get('deliverable')))}</td><td><a href=", 1
+            )
     heads = [
         ("Rank", "num"),
+        *([("Deliverable", "")] if gates else []),
         ("ID", ""),
         ("Name", ""),
         ("Applicant", ""),
@@ -540,10 +569,18 @@ def render_assessment_report(
         + notice
         + "<div class='gz-cards'>"
         f"<div class='gz-card'><b>{n}</b>applications assessed</div>"
-        f"<div class='gz-card'><b>{n_elig}</b>eligible</div>"
+        + (
+            f"<div class='gz-card'><b>{int((assessment['deliverable'] == 'pass').sum())}</b>"
+            "deliverable (every gate passed)</div>"
+            if "deliverable" in assessment.columns
+            else ""
+        )
+        + f"<div class='gz-card'><b>{n_elig}</b>eligible</div>"
         f"<div class='gz-card'><b>{n - n_elig}</b>excluded</div>"
         f"<div class='gz-card'><b>{n_rej}</b>rows rejected (invalid input)</div></div>"
-        "<p class='gz-note'>Click a site on the map or an ID in the table for its full assessment.</p></header>"
+        "<p class='gz-note'>Click a site on the map or an ID in the table for its full assessment.</p>"
+        + (f"<p class='gz-note'>{RANKING_NOTE}</p>" if "deliverable" in assessment.columns else "")
+        + "</header>"
     )
     body = (
         "<section class='gz-page'><div class='gz-legend-inline'>"

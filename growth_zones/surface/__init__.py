@@ -15,7 +15,8 @@ a designation dataset does not cover the cell), plus optional indicator bands.
     stats = zonal_stats(result.path, layers.regions)            # joinable indicators per LAD
     zones = candidate_zones(result.path, threshold=0.6, min_area_ha=50, max_area_ha=2500,
                             regions=layers.regions)        # site-sized: 50 ha .. 25 km2, ranked
-    zones = attach_places(zones, layers)                   # LA name, nation, nearest grid node
+    zones = attach_places(zones, layers)                   # LA name, nation, grid nodes
+    zones = zone_gates(zones, profile)                     # deliverable: the profile's gates
     zones.to_file("candidate_zones.gpkg", driver="GPKG")
 
 Every tile is computed independently from global inputs (point arrays for KD-trees, geometries,
@@ -82,7 +83,9 @@ _EXPORTS = {
     "ZONE_COLUMNS": "stats",
     "attach_places": "stats",
     "candidate_zones": "stats",
+    "zone_gates": "stats",
     "zone_labels": "stats",
+    "ZONE_CAMPUS_MW": "stats",
     "zonal_stats": "stats",
     "SurfaceInputs": "tile",
     "compute_tile": "tile",

@@ -495,54 +495,152 @@ def candidate_zones(
     return gdf
 
 
-def attach_places(zones: gpd.GeoDataFrame, layers: Any, settings: Any = None) -> gpd.GeoDataFrame:
-    """Add to candidate zones what a planner asks next: the local authority's name and nation
-    (``la_name``, ``nation``, from the regions layer by ``la_code``) and the nearest grid node
-    (``node_id``, ``node_name``, ``node_kind``, ``node_voltage_kv``, ``dist_node_km``: the
-    transmission substation or GSP record nearest the zone polygon, 0 inside it, with the node it
-    belongs to; the same helper the site assessment uses). Missing layers leave the columns empty.
+ZONE_CAMPUS_MW = 500.0
+"""The campus a candidate zone is checked for: DSIT's bar of at least 500 MW (AI Growth Zones: open
+for applications, 2025). Its land need is the profile's ``[zones] min_area_ha``."""
+
+
+def attach_places(zones: gpd.GeoDataFrame, layers: Any) -> gpd.GeoDataFrame:
+    """Add to candidate zones what a planner asks next, from the regions and the resolved grid
+    nodes (``growth_zones.indicators.grid_nodes``, the layer regions and sites use):
+
+    * ``la_name``, ``nation``: the local authority of ``la_code``;
+    * ``node_*``, ``dist_node_km``: the nearest site node (a transmission site or GSP, where a large
+      demand connects) to the zone polygon, 0 inside it;
+    * ``transmission_node_*``, ``dist_transmission_node_km``: the nearest transmission node
+      (>= 275 kV, >= 132 kV in Scotland), its firm capacity (``node_capacity_mw``: published ETYS
+      ratings of its circuits minus the largest) and ``node_capacity_cover``: that capacity over
+      a 500 MW campus (:data:`ZONE_CAMPUS_MW`; the surface knows no competing bids, so none are
+      subtracted). Where a value cannot be had, ``zone_missing`` says why.
+
+    Missing layers leave the columns empty (and the gates that need them unknown).
     """
-    from ..indicators import IndicatorSettings, _geo
+    from ..data.layers import LayerSet
+    from ..indicators import _geo, grid_nodes
 
     out = zones.copy()
     n = len(out)
     regions = getattr(layers, "regions", None)
+    empty = pd.Series([None] * n, dtype=object, index=out.index)
+    out["la_name"], out["nation"] = empty.copy(), empty.copy()
     if regions is not None and len(regions) and "la_code" in out:
         by_code = regions.drop_duplicates("code").set_index("code")
         codes = out["la_code"].astype(object)
         for col, src in (("la_name", "name"), ("nation", "nation")):
             v = codes.map(by_code[src]).astype(object)
             out[col] = v.where(v.notna(), None)
-    else:
-        out["la_name"] = pd.Series([None] * n, dtype=object, index=out.index)
-        out["nation"] = pd.Series([None] * n, dtype=object, index=out.index)
-    for col in ("node_id", "node_name", "node_kind"):
-        out[col] = pd.Series([None] * n, dtype=object, index=out.index)
-    out["node_voltage_kv"] = np.nan
-    out["dist_node_km"] = np.nan
-    subs = getattr(layers, "substations", None)
-    if subs is not None and len(subs) and n:
-        from ..data.layers import LayerSet
+    for col in ("node_id", "node_name", "node_kind", "transmission_node_id", "transmission_node_name"):
+        out[col] = empty.copy()
+    for col in (
+        "node_voltage_kv",
+        "dist_node_km",
+        "transmission_node_voltage_kv",
+        "dist_transmission_node_km",
+        "node_capacity_mw",
+        "node_capacity_cover",
+    ):
+        out[col] = np.nan
+    why = np.full(n, "", dtype=object)
+    if getattr(layers, "substations", None) is None or n == 0:
+        why[:] = "layer substations not available" if n else ""
+        out["zone_missing"] = why
+        return out
+    ls = (
+        layers
+        if isinstance(layers, LayerSet)
+        else LayerSet(**{name: getattr(layers, name, None) for name in LayerSet.layer_names()})
+    )
+    gn = grid_nodes(ls)
+    g = np.asarray(out.geometry.values, dtype=object)
 
-        s = settings or IndicatorSettings()
-        # a LayerSet of just what the node helpers read (the surface may hold its layers in any
-        # object with layer attributes)
-        grid = LayerSet(regions=regions, countries=getattr(layers, "countries", None), substations=subs)
-        nodes = _geo.grid_nodes(grid, s)
-        g = np.asarray(out.geometry.values, dtype=object)
-        node, d = _geo.nearest_node(grid, s, g)
-        has = node >= 0
-        pos = np.where(has, nodes.index.get_indexer(node), -1)
-        out["node_id"] = np.asarray(_geo.pick(nodes, "id", pos), dtype=object)
-        out["node_name"] = np.asarray(_geo.pick(nodes, "name", pos), dtype=object)
-        out["node_kind"] = np.asarray(_geo.pick(nodes, "kind", pos), dtype=object)
-        unnamed = has & (out["node_name"].fillna("").astype(str).str.strip() == "").to_numpy()
-        out.loc[unnamed, "node_name"] = [  # some OSM/ETYS records carry no name: say what it is
-            f"unnamed {k or 'grid'} node {i}"
-            for k, i in zip(out.loc[unnamed, "node_kind"], out.loc[unnamed, "node_id"], strict=True)
-        ]
-        volt = np.full(n, np.nan)
-        volt[has] = nodes["voltage_kv"].to_numpy(dtype=float)[pos[has]]
-        out["node_voltage_kv"] = volt
-        out["dist_node_km"] = d / 1000.0
+    site = gn.placed("site").reset_index()
+    pos, d = _geo.nearest(g, _geo.geoms(site))
+    out["node_id"] = np.asarray(_geo.pick(site, "node_id", pos), dtype=object)
+    out["node_name"] = np.asarray(_geo.pick(site, "name", pos), dtype=object)
+    out["node_kind"] = np.asarray(_geo.pick(site, "kind", pos), dtype=object)
+    out["node_voltage_kv"] = _geo.at(site, "voltage_kv", pos)
+    out["dist_node_km"] = d / 1000.0
+
+    tx = gn.placed("transmission").reset_index()
+    tpos, td = _geo.nearest(g, _geo.geoms(tx))
+    has = tpos >= 0
+    out["transmission_node_id"] = np.asarray(_geo.pick(tx, "node_id", tpos), dtype=object)
+    out["transmission_node_name"] = np.asarray(_geo.pick(tx, "name", tpos), dtype=object)
+    out["transmission_node_voltage_kv"] = _geo.at(tx, "voltage_kv", tpos)
+    out["dist_transmission_node_km"] = td / 1000.0
+    firm = _geo.at(tx, "firm_capacity_mva", tpos)
+    out["node_capacity_mw"] = firm
+    out["campus_mw"] = ZONE_CAMPUS_MW  # the "claimed MW" of a zone, for the capacity gate's words
+    out["node_capacity_cover"] = firm / ZONE_CAMPUS_MW
+    for col in ("node_name", "transmission_node_name"):  # some records carry no name: say what it is
+        ids = out[col.replace("name", "id")]
+        unnamed = ids.notna() & (out[col].fillna("").astype(str).str.strip() == "")
+        out.loc[unnamed, col] = [f"unnamed node {i}" for i in ids[unnamed]]
+    codes = np.asarray(_geo.pick(tx, "etys_code", tpos).fillna(""), dtype=object)
+    names = out["transmission_node_name"].fillna("?").astype(str).to_numpy()
+    why[~has] = "no transmission node"
+    no_rating = has & np.isnan(firm)
+    why[no_rating] = [
+        f"node_capacity_cover missing: no published ETYS circuit rating at node {nm}"
+        if c
+        else f"node_capacity_cover missing: node {nm} has no ETYS site code (no ratings)"
+        for nm, c in zip(names[no_rating], codes[no_rating], strict=True)
+    ]
+    out["zone_missing"] = why
+    return out
+
+
+def zone_gates(zones: gpd.GeoDataFrame, profile: Any) -> gpd.GeoDataFrame:
+    """The profile's deliverability gates evaluated on each zone, as for a site: ``deliverable``
+    (pass / unknown / fail, in :data:`scoring.GATE_ORDER` terms: any fail -> fail, else any unknown
+    -> unknown), ``gate_reasons`` in the engine's words, and ``gate_<name>`` per gate. A gate whose
+    indicator the zones do not carry, or whose value is missing, is unknown with the reason; a zone
+    is never ``pass`` unchecked, and a profile without gates leaves every zone unknown, saying so.
+    With gates the zones are re-ranked as sites and regions are: deliverability first, then
+    ``campus_score`` (``rank`` and ``zone`` numbered again in that order).
+    """
+    from scoring.engine import _gate_fail_text  # the engine's own words for a failed gate
+    from scoring.kernel import evaluate_condition
+
+    out = zones.copy()
+    n = len(out)
+    gates = tuple(getattr(profile, "gates", ()) or ())
+    name = getattr(profile, "name", str(profile))
+    if not gates:
+        out["deliverable"] = "unknown"
+        out["gate_reasons"] = f"profile {name} declares no deliverability gates: not evaluated"
+        return out
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    fail = np.zeros(n, dtype=bool)
+    unknown = np.zeros(n, dtype=bool)
+    missing = out["zone_missing"].fillna("").astype(str).to_numpy() if "zone_missing" in out else None
+    for gate in gates:
+        if gate.indicator not in out.columns:
+            status = np.full(n, "unknown", dtype=object)
+            unknown[:] = True
+            for r in reasons:
+                r.append(f"{gate.label}: not checked ({gate.indicator} is not computed for zones)")
+        else:
+            values = pd.to_numeric(out[gate.indicator], errors="coerce").to_numpy(dtype=float)
+            hit, unk = evaluate_condition(gate.op, gate.value, values)
+            bad = ~hit & ~unk
+            status = np.where(hit, "pass", np.where(unk, "unknown", "fail")).astype(object)
+            fail |= bad
+            unknown |= unk
+            for i in np.flatnonzero(bad):
+                reasons[i].append(_gate_fail_text(gate, float(values[i])))
+            for i in np.flatnonzero(unk):
+                why = missing[i] if missing is not None and missing[i] else f"{gate.indicator} missing"
+                reasons[i].append(f"{gate.label}: not checked ({why})")
+        out[f"gate_{gate.name}"] = status
+    out["deliverable"] = np.where(fail, "fail", np.where(unknown, "unknown", "pass")).astype(object)
+    out["gate_reasons"] = ["; ".join(r) for r in reasons]
+    # the ranking rule of sites and regions: deliverability first (pass, unknown, fail), then score
+    group = out["deliverable"].map({"pass": 0, "unknown": 1, "fail": 2})
+    order = np.lexsort(
+        (-out["area_ha"].to_numpy(), -out["mean_score"].to_numpy(), -out["campus_score"].to_numpy(), group)
+    )
+    out = out.iloc[order].reset_index(drop=True)
+    out["rank"] = np.arange(1, n + 1)
+    out["zone"] = [f"Z{i:05d}" for i in range(1, n + 1)]
     return out

@@ -19,6 +19,8 @@ SURFACE_LAYERS = (
     "regions",
     "countries",
     "substations",
+    "grid_sites",
+    "tec_projects",
     "circuits",
     "landing_points",
     "internet_exchanges",
@@ -43,6 +45,7 @@ class SurfaceRun:
     dask: bool | str = False
     progress: bool = False
     provenance: list[dict[str, Any]] | None = None
+    profile: Any = None  # scoring.Profile: its [zones] sizes and [gates] (evaluated on each zone)
 
     SUFFIXES: ClassVar[dict[str, str]] = {
         "surface": ".tif",
@@ -65,7 +68,7 @@ class SurfaceRun:
         per-LAD zonal statistics (``_zonal.csv``, joinable to ``ranking.csv`` on ``code``), the
         candidate zones (``_zones.gpkg``) and a run record (``.json``) in ``out``. Refuses to
         replace an earlier surface of the same resolution unless ``overwrite``."""
-        from ..surface import attach_places, build_surface, candidate_zones, zonal_stats
+        from ..surface import attach_places, build_surface, candidate_zones, zonal_stats, zone_gates
         from .outputs import OutputSet, write_csv, write_gpkg, write_json
 
         names = self.outputs
@@ -90,7 +93,7 @@ class SurfaceRun:
                 regions=regions,
             )
             zone_stats = dict(zones.attrs.get("zone_stats", {}))
-            zones = zone_gates(attach_places(zones, self.layers), self.plan.profile)
+            zones = zone_gates(attach_places(zones, self.layers), self.profile or self.plan.profile)
             write_gpkg(zones, stage / names["zones"], layer="candidate_zones")
             record = {
                 "spec": {k: v for k, v in asdict(self.spec).items() if k != "meta"},
@@ -104,6 +107,9 @@ class SurfaceRun:
                 "zones": len(zones),
                 "zone_split": zone_stats,
                 "zone_areas_ha": _quantiles(zones["area_ha"]) if len(zones) else {},
+                "zone_deliverable": {str(k): int(v) for k, v in zones["deliverable"].value_counts().items()}
+                if len(zones)
+                else {},
                 "tags": res.tags,
                 "datasets": self.provenance or [],
                 "stale_datasets": [
@@ -125,16 +131,6 @@ def _quantiles(area: Any) -> dict[str, float]:
         "p90": float(q[0.9]),
         "max": float(q[1.0]),
     }
-
-
-def zone_gates(zones: Any, profile_name: str) -> Any:
-    """Deliverability gate status of each candidate zone (``deliverable`` pass / fail / unknown,
-    ``gate_reasons``). A zone is never ``pass`` without an evaluated gate: with no gates declared
-    in the profile every zone is ``unknown`` and says so."""
-    out = zones.copy()
-    out["deliverable"] = "unknown"
-    out["gate_reasons"] = f"profile {profile_name} declares no deliverability gates: not evaluated"
-    return out
 
 
 def plan_surface(
@@ -198,4 +194,5 @@ def plan_surface(
         dask=dask,
         progress=progress,
         provenance=provenance,
+        profile=prof,
     )
