@@ -245,7 +245,7 @@ def data_list(ctx: typer.Context, as_json: bool = Opt.json()) -> None:
     rows = [
         {
             "key": d.key,
-            "layer": d.layer,
+            "layer": d.layer or d.kind,
             "title": d.title,
             "publisher": d.publisher,
             "licence": d.licence,

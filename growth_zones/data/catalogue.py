@@ -3,6 +3,11 @@ its licence, and which canonical layer it feeds.
 
 The catalogue is declarative on purpose: adding a dataset is one ``[[dataset]]`` entry plus one
 normaliser function, and the provenance of every output is read from here.
+
+An entry with ``kind = "asset"`` is a raw asset rather than a dataset: a file that is fetched,
+hash-checked and cached like any dataset (mirror, retries, pinned sha256) but never normalised and
+never stored as a layer; the verified file in the raw cache is the product. The map libraries the
+HTML reports inline (npm registry tarballs) are assets.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from ..errors import CatalogueError
 from .schemas import LAYERS
 
 APIS = ("file", "arcgis", "ckan_datastore")
-FORMATS = ("geojson", "csv", "shapefile", "geotiff", "json")
+FORMATS = ("geojson", "csv", "shapefile", "geotiff", "json", "tgz")
+KINDS = ("dataset", "asset")
 _FIELDS = {
     "key",
+    "kind",
     "title",
     "publisher",
     "layer",
@@ -57,6 +64,7 @@ _REQUIRED = (
     "attribution",
     "vintage",
 )
+_ASSET_REQUIRED = tuple(f for f in _REQUIRED if f not in ("layer", "normaliser")) + ("sha256",)
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,8 @@ class Dataset:
     requires: tuple[str, ...] = ()
     designation: str | None = None
     coverage_area: str | None = None
+    asset: bool = False
+    """A raw asset (``kind = "asset"``): fetched and verified, never normalised into a layer."""
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -93,7 +103,8 @@ class Dataset:
 
     @property
     def kind(self) -> str:
-        return LAYERS[self.layer].kind
+        """``vector``, ``table`` or ``raster`` (from the layer), or ``asset``."""
+        return "asset" if self.asset else LAYERS[self.layer].kind
 
     def provenance_fields(self) -> dict[str, Any]:
         """The catalogue half of a provenance record."""
@@ -129,11 +140,23 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
     unknown = set(raw) - _FIELDS
     if unknown:
         problems.append(f"{where}: unknown fields {sorted(unknown)}")
-    missing = [f for f in _REQUIRED if not raw.get(f)]
+    kind = raw.get("kind", "dataset")
+    if kind not in KINDS:
+        problems.append(f"{where}: kind {kind!r} not one of {KINDS}")
+        return None
+    asset = kind == "asset"
+    missing = [f for f in (_ASSET_REQUIRED if asset else _REQUIRED) if not raw.get(f)]
     if missing:
         problems.append(f"{where}: missing required fields {missing}")
         return None
-    if raw["layer"] not in LAYERS:
+    if asset:
+        extra = [f for f in ("layer", "normaliser", "designation", "coverage_area", "columns") if f in raw]
+        if extra:
+            problems.append(f"{where}: an asset is never normalised into a layer; remove {extra}")
+        if raw.get("default", False):
+            problems.append(f"{where}: an asset cannot be a default dataset (it is fetched when needed)")
+        raw = {**raw, "layer": "", "normaliser": "", "default": False}
+    elif raw["layer"] not in LAYERS:
         problems.append(f"{where}: layer {raw['layer']!r} is not a canonical layer ({', '.join(LAYERS)})")
     api = raw.get("api", "file")
     if api not in APIS:
@@ -146,7 +169,7 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
     sha = (sha,) if isinstance(sha, str) else tuple(sha)
     if sha and len(sha) != len(paths):
         problems.append(f"{where}: sha256 has {len(sha)} entries for {len(paths)} mirror paths")
-    if ":" not in raw["normaliser"]:
+    if not asset and ":" not in raw["normaliser"]:
         problems.append(f"{where}: normaliser must be 'module:function', got {raw['normaliser']!r}")
     return Dataset(
         key=raw["key"],
@@ -172,6 +195,7 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
         requires=tuple(raw.get("requires", ())),
         designation=raw.get("designation"),
         coverage_area=raw.get("coverage_area"),
+        asset=asset,
     )
 
 
@@ -226,3 +250,9 @@ def datasets_for_layer(layer: str, catalogue: dict[str, Dataset] | None = None) 
     """Default datasets feeding one canonical layer, in catalogue order."""
     cat = catalogue or load_catalogue()
     return [d for d in cat.values() if d.layer == layer and d.default]
+
+
+def asset_entries(catalogue: dict[str, Dataset] | None = None) -> list[Dataset]:
+    """The raw assets (``kind = "asset"``), in catalogue order."""
+    cat = catalogue or load_catalogue()
+    return [d for d in cat.values() if d.asset]

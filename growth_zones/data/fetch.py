@@ -7,8 +7,8 @@ Guarantees (the reason this module exists):
   interrupted download never looks cached.
 * Error replies (HTTP 4xx/5xx, HTML where data was expected, empty bodies) are never cached.
 * Transient faults (connection drops, 5xx, 429) are retried with exponential backoff.
-* With a mirror (``--mirror`` / ``GROWTH_ZONES_MIRROR``) the official endpoint is never contacted;
-  with ``offline`` nothing is contacted at all.
+* With a mirror (``--mirror`` / ``GROWTH_ZONES_MIRROR``, one or several locations searched in
+  order) the official endpoint is never contacted; with ``offline`` nothing is contacted at all.
 """
 
 from __future__ import annotations
@@ -132,9 +132,16 @@ class _Transient(Exception):
     """A reply worth retrying (5xx, 429, truncated body)."""
 
 
+class _NotFound(DataSourceError):
+    """The location has no such file (a missing local file, HTTP 404/410): with several mirror
+    locations the next one is tried."""
+
+
 def _check_status(resp: Any, url: str) -> None:
     if resp.status_code in (429,) or resp.status_code >= 500:
         raise _Transient(f"HTTP {resp.status_code}")
+    if resp.status_code in (404, 410):
+        raise _NotFound(f"download failed: {url}: HTTP {resp.status_code} {resp.reason}")
     if resp.status_code >= 400:
         raise DataSourceError(f"download failed: {url}: HTTP {resp.status_code} {resp.reason}")
 
@@ -315,8 +322,8 @@ def _mirror_location(mirror: str, rel: str) -> str:
 
 
 def _copy_local(src: Path, dest: Path, expected: str | None) -> tuple[str, int]:
-    if not src.exists():
-        raise DataSourceError(f"mirror has no file {src}")
+    if not src.is_file():
+        raise _NotFound(f"mirror has no file {src}")
     with AtomicFile(dest) as out, open(src, "rb") as fh:
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
             out.write(chunk)
@@ -340,16 +347,10 @@ def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResul
     urls: list[str] = []
     hashes: list[str] = []
     sizes: list[int] = []
-    if settings.mirror:
+    if settings.mirrors:
         via = "mirror"
         for rel, dest, expected in zip(ds.mirror_paths, dests, ds.sha256, strict=True):
-            loc = _mirror_location(settings.mirror, rel)
-            if _is_url(loc):
-                digest, size = download(
-                    loc, dest, settings, expected_sha256=expected, expect_format=ds.format, label=ds.key
-                )
-            else:
-                digest, size = _copy_local(Path(loc), dest, expected)
+            loc, digest, size = _from_mirrors(ds, rel, dest, expected, settings)
             urls.append(loc)
             hashes.append(digest)
             sizes.append(size)
@@ -362,6 +363,37 @@ def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResul
     result = FetchResult(ds.key, dests, urls, hashes, via, _now(), sizes)
     write_json(_meta_path(ds, settings), {k: v for k, v in result.to_dict().items() if k != "paths"})
     return result
+
+
+def _from_mirrors(
+    ds: Dataset, rel: str, dest: Path, expected: str | None, settings: Settings
+) -> tuple[str, str, int]:
+    """Copy or download ``rel`` from the first mirror location that has it: ``(location, sha256, size)``.
+
+    A location without the file (no such local file, HTTP 404/410) or whose host does not answer
+    passes to the next one. Any other fault (hash mismatch, HTML instead of data, an HTTP error)
+    stops the search: a mirror that serves a wrong file must not be papered over by the next one.
+    With one location its own error is raised unchanged.
+    """
+    failures: list[DataSourceError] = []
+    for mirror in settings.mirrors:
+        loc = _mirror_location(mirror, rel)
+        try:
+            if _is_url(loc):
+                digest, size = download(
+                    loc, dest, settings, expected_sha256=expected, expect_format=ds.format, label=ds.key
+                )
+            else:
+                digest, size = _copy_local(Path(loc), dest, expected)
+        except (_NotFound, UnreachableError) as err:
+            failures.append(err)
+            continue
+        return loc, digest, size
+    if len(failures) == 1:
+        raise failures[0]
+    raise DataSourceError(
+        f"no mirror location holds {rel} ({ds.key}); tried in order: " + "; ".join(str(e) for e in failures)
+    )
 
 
 def _fetch_official(ds: Dataset, dest: Path, settings: Settings) -> tuple[str, int, str]:

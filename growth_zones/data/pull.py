@@ -66,9 +66,13 @@ def _with_requirements(keys: Iterable[str], catalogue: dict[str, Dataset]) -> li
 
 
 def _source_host(ds: Dataset, settings: Settings) -> str:
+    """The one host a dataset comes from ('' when that is not a single host: several mirrors)."""
     from urllib.parse import urlparse
 
-    return urlparse(settings.mirror if settings.mirror else ds.url).netloc
+    mirrors = settings.mirrors
+    if len(mirrors) > 1:
+        return ""
+    return urlparse(mirrors[0] if mirrors else ds.url).netloc
 
 
 def pull_one(
@@ -81,6 +85,8 @@ def pull_one(
     """
     settings = store.settings
     t0 = time.perf_counter()
+    if ds.asset:
+        return _pull_asset(ds, store, force=force, unreachable=unreachable)
     if not force and store.has(ds.key):
         return PullOutcome(ds.key, True, "already stored", store.provenance(ds.key).get("rows"), 0.0, "cache")
     host = _source_host(ds, settings)
@@ -100,6 +106,26 @@ def pull_one(
     except GrowthZonesError as err:
         return PullOutcome(ds.key, False, str(err), None, time.perf_counter() - t0)
     return PullOutcome(ds.key, True, "stored", prov["rows"], time.perf_counter() - t0, fetched.via)
+
+
+def _pull_asset(ds: Dataset, store: Store, *, force: bool, unreachable: set[str] | None) -> PullOutcome:
+    """A raw asset is fetched and verified only (no normaliser, nothing in ``layers/``)."""
+    from .assets import fetch_assets
+
+    t0 = time.perf_counter()
+    host = _source_host(ds, store.settings)
+    if unreachable and host in unreachable and _fetch.cached(ds, store.settings) is None:
+        return PullOutcome(ds.key, False, f"skipped: {host} could not be reached earlier in this run")
+    if force:
+        _fetch.clear_raw(ds, store.settings)
+    got = fetch_assets(store.settings, keys=[ds.key], catalogue=store.catalogue)
+    if unreachable is not None:
+        unreachable |= got.unreachable
+    if got.problems:
+        return PullOutcome(ds.key, False, got.problems[ds.key], None, time.perf_counter() - t0)
+    via = got.via[ds.key]
+    message = "already cached" if via == "cache" else "cached (raw asset, verified)"
+    return PullOutcome(ds.key, True, message, None, time.perf_counter() - t0, via)
 
 
 def pull(
