@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -29,26 +27,6 @@ def _unavailable(reason: str) -> None:
     if ON_CI:
         pytest.fail(f"{reason} (required when CI=true)")
     pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def map_assets(tmp_path_factory) -> Path:
-    preset = os.environ.get("GROWTH_ZONES_MAP_ASSETS")
-    if preset and (Path(preset) / "manifest.json").is_file():  # .ci/run already installed them
-        return Path(preset)
-    if shutil.which("npm") is None:
-        _unavailable("npm is not available: cannot install the offline map assets")
-    dest = tmp_path_factory.mktemp("map_assets")
-    res = subprocess.run(
-        ["bash", str(ROOT / "tools" / "fetch_map_assets.sh"), str(dest)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if res.returncode != 0:
-        pytest.fail(f"tools/fetch_map_assets.sh failed ({res.returncode}):\n{res.stderr[-3000:]}")
-    assert (dest / "manifest.json").is_file()
-    return dest
 
 
 @pytest.fixture(scope="session")

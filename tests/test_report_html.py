@@ -15,8 +15,7 @@ pytest.importorskip("folium")
 lxml_html = pytest.importorskip("lxml.html")
 
 from growth_zones.report import (  # noqa: E402
-    AssetsError,
-    local_assets_dir,
+    MapLibraries,
     render_assessment_report,
     render_national_map,
     safe_id,
@@ -309,69 +308,31 @@ def test_safe_id_unique():
     assert len({safe_id(x, taken) for x in ["a/b", "a b", "a-b", "A-B"]}) == 4
 
 
-def test_local_assets_dir(monkeypatch, tmp_path):
-    monkeypatch.delenv("GROWTH_ZONES_MAP_ASSETS", raising=False)
-    assert local_assets_dir() is None
-    monkeypatch.setenv("GROWTH_ZONES_MAP_ASSETS", str(tmp_path))
-    assert local_assets_dir() == tmp_path
-
-
-def _fake_assets(root: Path) -> Path:
-    (root / "l" / "images").mkdir(parents=True)
-    (root / "fa" / "css").mkdir(parents=True)
-    (root / "fa" / "webfonts").mkdir(parents=True)
-    (root / "l" / "leaflet.js").write_text("window.FAKE_LEAFLET = '</script>';", encoding="utf-8")
-    (root / "l" / "images" / "layers.png").write_bytes(b"\x89PNG fake")
-    (root / "l" / "leaflet.css").write_text(
-        ".a{background:url(images/layers.png)} .b{background:url(x.png)}", encoding="utf-8"
-    )
-    (root / "fa" / "webfonts" / "fa-solid-900.woff2").write_bytes(b"wOF2")
-    (root / "fa" / "css" / "all.min.css").write_text(
-        '@font-face{font-family:"A";src:url(../webfonts/fa-solid-900.woff2) format("woff2"),'
-        'url(../webfonts/fa-solid-900.ttf) format("truetype")}'
-        '@font-face{font-family:"B";src:url(../webfonts/fa-brands-400.woff2) format("woff2")}',
-        encoding="utf-8",
-    )
-    (root / "manifest.json").write_text(
-        json.dumps(
-            {
-                "files": {
-                    "leaflet": "l/leaflet.js",
-                    "leaflet_css": "l/leaflet.css",
-                    "awesome_markers_font_css": "fa/css/all.min.css",
-                }
-            }
-        )
-    )
-    return root
-
-
-def test_inline_assets_offline(tmp_path):
-    assets = _fake_assets(tmp_path / "assets")
-    out = render_national_map(
-        demo.ranking_frame(3), out_path=tmp_path / "m.html", criteria=demo.CRITERIA, assets=assets
-    )
-    page = out.read_text(encoding="utf-8")
-    doc = lxml_html.fromstring(page)
-    assert not doc.xpath("//script[@src]") and not doc.xpath("//link[@rel='stylesheet']")
-    assert "window.FAKE_LEAFLET = '<\\/script>';" in page
-    assert "data:image/png;base64," in page and "data:font/woff2;base64," in page
-    assert "x.png" not in page and "fa-brands-400" not in page and ".ttf" not in page
-
-
-def test_cdn_assets_and_bad_dir(tmp_path):
+def test_cdn_page_links_folium_cdn_and_carries_a_hidden_banner(tmp_path):
     page = render_national_map(
         demo.ranking_frame(3), out_path=tmp_path / "m.html", criteria=demo.CRITERIA
     ).read_text(encoding="utf-8")
-    srcs = lxml_html.fromstring(page).xpath("//script/@src")
+    doc = lxml_html.fromstring(page)
+    srcs = doc.xpath("//script/@src")
     assert any(s.startswith("https://") and s.endswith("leaflet.js") for s in srcs), srcs
-    with pytest.raises(AssetsError, match="fetch_map_assets"):
-        render_national_map(
-            demo.ranking_frame(3),
-            out_path=tmp_path / "n.html",
-            criteria=demo.CRITERIA,
-            assets=tmp_path / "nowhere",
-        )
+    banner = doc.xpath("//div[@id='gz-nolib']")[0]
+    assert banner.get("hidden") is not None  # shown by the page's script only if Leaflet fails to load
+    assert "needs the network" in banner.text_content() and "--cdn" in banner.text_content()
+    # the page's own CSS comes after the CDN stylesheets, so it wins
+    head = lxml_html.tostring(doc.xpath("//head")[0], encoding="unicode")
+    assert head.index("bootstrap.min.css") < head.index(".gz-side")
+
+
+def test_unbundled_page_shows_the_reason_in_a_visible_banner(tmp_path):
+    libs = MapLibraries.cdn(problem="npm_leaflet_1_9_3: not in the cache (offline mode)")
+    page = render_national_map(
+        demo.ranking_frame(3), out_path=tmp_path / "m.html", criteria=demo.CRITERIA, libraries=libs
+    ).read_text(encoding="utf-8")
+    banner = lxml_html.fromstring(page).xpath("//div[@id='gz-nolib']")[0]
+    assert banner.get("hidden") is None
+    text = banner.text_content()
+    assert "The map needs the network." in text and "not in the cache (offline mode)" in text
+    assert "GROWTH_ZONES_MIRROR" in text and "works without it" in text
 
 
 def test_import_does_not_need_folium():

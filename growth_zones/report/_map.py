@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ._geo import display_geometries, feature_collection
@@ -24,6 +26,39 @@ POINT_STYLES = {
 }
 HATCH_ID = "gz-hatch"
 OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILE_PROBE = "https://tile.openstreetmap.org/0/0/0.png"
+TILE_PROBE_TIMEOUT_MS = 6000
+PANES = (  # (name, z-index): the base land sits below the tile pane (200), everything else above it
+    ("gzBaseLand", 150),
+    ("gzBaseLines", 390),
+    ("gzSurface", 402),
+    ("gzAreas", 405),
+    ("gzLines", 410),
+    ("gzPoints", 450),
+)
+BASEMAP_LABEL = (
+    '<span class="gz-sw gz-sw-square" style="background:#f2efe6;border-color:#8c8c8c"></span> '
+    "Base map: coast and council boundaries (ONS; works offline)"
+)
+TILES_LABEL = "Background tiles (OpenStreetMap; needs internet)"
+LAND_STYLE = {"color": "#7d7d7d", "weight": 0.9, "fillColor": "#f2efe6", "fillOpacity": 1, "opacity": 1}
+COUNCIL_STYLE = {"color": "#8f8f8f", "weight": 0.7, "opacity": 0.9, "fill": False}
+
+
+class JsRef(str):
+    """A JavaScript expression that evaluates to a GeoJSON FeatureCollection held in a shared data
+    file (``assets/basemap.js``, ``assets/context.js``) instead of being pasted into the page."""
+
+
+def fc_flags(data: dict[str, Any]) -> dict[str, bool]:
+    """Which handlers a layer needs (tooltips, popups, labels), from its FeatureCollection."""
+    feats = data.get("features", [])
+    return {
+        "has_tooltips": any(f["properties"].get("tooltip") for f in feats),
+        "has_popups": any(f["properties"].get("popup") for f in feats),
+        "has_labels": any(f["properties"].get("label") for f in feats),
+    }
 
 
 def _layer_class() -> type:
@@ -80,7 +115,7 @@ def _layer_class() -> type:
 
         def __init__(
             self,
-            data: dict[str, Any],
+            data: dict[str, Any] | JsRef,
             name: str,
             *,
             show: bool = True,
@@ -90,16 +125,22 @@ def _layer_class() -> type:
             sticky: bool = True,
             control: bool = True,
             attribution: str = "",
+            flags: dict[str, bool] | None = None,
         ) -> None:
             super().__init__(name=name, overlay=True, control=control, show=show)
             self.attribution = attribution
             self._name = "GeoLayer"
-            self.data = data
-            self.data_js = script_json(data)
-            feats = data.get("features", [])
-            self.has_tooltips = any(f["properties"].get("tooltip") for f in feats)
-            self.has_popups = any(f["properties"].get("popup") for f in feats)
-            self.has_labels = any(f["properties"].get("label") for f in feats)
+            if isinstance(data, JsRef):  # the data lives in a shared file; its flags come with it
+                self.data = None
+                self.data_js = str(data)
+                f = flags or {}
+            else:
+                self.data = data
+                self.data_js = script_json(data)
+                f = flags or fc_flags(data)
+            self.has_tooltips = f.get("has_tooltips", False)
+            self.has_popups = f.get("has_popups", False)
+            self.has_labels = f.get("has_labels", False)
             self.pane = pane
             self.highlight = highlight
             self.interactive = interactive
@@ -108,9 +149,19 @@ def _layer_class() -> type:
     return GeoLayer
 
 
-def new_map(bounds: list[list[float]], *, tiles: bool = True) -> Any:
-    """A folium map without default tiles; an optional online base map as a switchable overlay
-    (offline it simply fails to load and the plain background stays)."""
+def new_map(
+    bounds: list[list[float]],
+    *,
+    tiles: bool = True,
+    basemap: BaseMap | None = None,
+    padding: tuple[int, int] | None = None,
+) -> Any:
+    """A folium map with no default tiles.
+
+    ``basemap`` (GB land and council boundaries from the store) is the bottom layer, so the map
+    reads with no tile server. The OpenStreetMap tiles are an optional layer: it starts off and
+    switches itself on only if a probe tile loads (the user can also switch it on).
+    """
     import folium
 
     m = folium.Map(
@@ -121,21 +172,139 @@ def new_map(bounds: list[list[float]], *, tiles: bool = True) -> Any:
         zoom_control="topright",
         prefer_canvas=False,
     )
+    for name, z in PANES:
+        folium.map.CustomPane(name, z_index=z, pointer_events=name != "gzBaseLines").add_to(m)
     if tiles:
-        folium.TileLayer(
-            "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            attr=OSM_ATTR,
-            name="Background map (OpenStreetMap; needs internet)",
-            overlay=True,
-            control=True,
-            show=True,
-            opacity=0.55,
-            max_zoom=19,
-        ).add_to(m)
-    for name, z in (("gzAreas", 405), ("gzLines", 410), ("gzPoints", 450)):
-        folium.map.CustomPane(name, z_index=z, pointer_events=True).add_to(m)
-    m.fit_bounds(bounds)
+        add_tiles(m)
+    if basemap is not None:
+        add_basemap(m, basemap)
+    m.fit_bounds(bounds, padding=padding)
     return m
+
+
+def add_tiles(m: Any) -> Any:
+    """The OpenStreetMap tile layer, off at first; a one-tile probe switches it on when it loads
+    (so a closed network shows the base map instead of grey squares)."""
+    import folium
+
+    tiles = folium.TileLayer(
+        TILE_URL,
+        attr=OSM_ATTR,
+        name=TILES_LABEL,
+        overlay=True,
+        control=True,
+        show=False,
+        opacity=0.85,
+        max_zoom=19,
+    )
+    tiles.add_to(m)
+    probe = folium.MacroElement()
+    probe._template = folium.template.Template(
+        "{% macro script(this, kwargs) %}"
+        "(function () { var img = new Image(), done = false;"
+        f" var t = setTimeout(function () {{ done = true; }}, {TILE_PROBE_TIMEOUT_MS});"
+        " img.onload = function () { if (done) { return; } clearTimeout(t);"
+        f" if (!{m.get_name()}.hasLayer({tiles.get_name()})) {{ {m.get_name()}.addLayer({tiles.get_name()}); }} }};"
+        f' img.src = "{TILE_PROBE}"; }})();'
+        "{% endmacro %}"
+    )
+    m.add_child(probe, name="gz_tile_probe")
+    return tiles
+
+
+@dataclass
+class BaseMap:
+    """The offline base map: land (country polygons) and council (local authority) boundaries.
+
+    Either inline FeatureCollections (``land``, ``councils``), references into a shared data file
+    (``ref``: a JS object with ``land`` and ``councils``), or, for the national map, the councils
+    taken from the choropleth layer already on the page (``councils_from``) so the boundaries are
+    not embedded twice. ``tolerance_m`` is the display simplification, stated in the legend.
+    """
+
+    land: dict[str, Any] | None = None
+    councils: dict[str, Any] | None = None
+    ref: str = ""
+    councils_from: Any = None
+    tolerance_m: float = 0.0
+    council_tooltips: bool = False
+
+
+BASEMAP_TOLERANCE_M = 100.0
+"""Display simplification of the base map's coast and council boundaries (BNG metres)."""
+
+
+def land_collection(countries: Any, tolerance_m: float = BASEMAP_TOLERANCE_M) -> dict[str, Any] | None:
+    """The land polygons (ONS countries) of the base map, simplified for display."""
+    if countries is None or not len(countries):
+        return None
+    geoms = display_geometries(countries, "countries", tolerance_m)
+    fc = feature_collection(geoms, [{"_s": LAND_STYLE} for _ in range(len(countries))])
+    fc["gz_layer"] = "base_land"
+    return fc
+
+
+def council_collection(regions: Any, tolerance_m: float = BASEMAP_TOLERANCE_M) -> dict[str, Any] | None:
+    """The council (local authority district) boundaries of the base map, simplified for display."""
+    if regions is None or not len(regions):
+        return None
+    geoms = display_geometries(regions, "regions", tolerance_m)
+    fc = feature_collection(geoms, [{"_s": COUNCIL_STYLE} for _ in range(len(regions))])
+    fc["gz_layer"] = "base_councils"
+    return fc
+
+
+def add_basemap(m: Any, basemap: BaseMap) -> Any:
+    """Add the base map (one switchable entry, on by default); returns its feature group."""
+    import folium
+
+    group = folium.FeatureGroup(name=BASEMAP_LABEL, overlay=True, control=True, show=True)
+    land = JsRef(f"{basemap.ref}.land") if basemap.ref else basemap.land
+    if land is not None:
+        layer(land, "land", pane="gzBaseLand", interactive=False, control=False).add_to(group)
+    if basemap.councils_from is not None:
+        _outline_class()(basemap.councils_from, COUNCIL_STYLE, pane="gzBaseLines").add_to(group)
+    else:
+        councils = JsRef(f"{basemap.ref}.councils") if basemap.ref else basemap.councils
+        if councils is not None:
+            layer(
+                councils,
+                "councils",
+                pane="gzBaseLines",
+                interactive=False,
+                control=False,
+                flags={"has_tooltips": False},
+            ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def _outline_class() -> type:
+    """A layer that redraws another layer's polygons as outlines (no second copy of the data)."""
+    import folium
+    from jinja2 import Template
+
+    class OutlineOf(folium.map.Layer):
+        _template = Template(
+            """
+            {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.geoJson(null, {
+                pane: {{ this.pane|tojson }}, interactive: false,
+                style: function () { return {{ this.style|tojson }}; }
+            });
+            {{ this.source.get_name() }}.eachLayer(function (l) { {{ this.get_name() }}.addData(l.feature); });
+            {% endmacro %}
+            """
+        )
+
+        def __init__(self, source: Any, style: dict[str, Any], *, pane: str) -> None:
+            super().__init__(name="council outlines", overlay=True, control=False, show=True)
+            self._name = "OutlineOf"
+            self.source = source
+            self.style = style
+            self.pane = pane
+
+    return OutlineOf
 
 
 def layer(data: dict[str, Any], name: str, **kw: Any) -> Any:
@@ -170,21 +339,30 @@ def _point_popup(title: str, rows: list[tuple[str, str]]) -> str:
     return f'<div class="gz-pop"><h4>{esc(title)}</h4><table class="gz-kv">{body}</table></div>'
 
 
-def add_overlays(
-    m: Any,
-    overlays: dict[str, Any] | None,
-    *,
-    show: dict[str, bool] | None = None,
-    tolerance_m: float = 200.0,
-) -> list[tuple[str, str]]:
-    """Add every overlay as a switchable layer; return legend rows ``(swatch_html, label)``."""
-    legend: list[tuple[str, str]] = []
-    if not overlays:
-        return legend
-    show = show or {}
+@dataclass
+class OverlaySpec:
+    """One switchable context layer, built once (its FeatureCollection already escaped and in
+    lon/lat) and drawn on any number of maps, inline or from a shared data file."""
 
-    def vis(key: str, default: bool) -> bool:
-        return show.get(key, default)
+    key: str
+    label_html: str
+    data: dict[str, Any]
+    pane: str
+    show: bool
+    legend: tuple[str, str]
+    sticky: bool = True
+
+    @cached_property
+    def flags(self) -> dict[str, bool]:
+        return fc_flags(self.data)
+
+
+def overlay_specs(overlays: dict[str, Any] | None, *, tolerance_m: float = 200.0) -> list[OverlaySpec]:
+    """The context layers (protected areas, circuits, substations by voltage class, TEC connection
+    sites, landing points, internet exchanges) as :class:`OverlaySpec` (applications excluded)."""
+    specs: list[OverlaySpec] = []
+    if not overlays:
+        return specs
 
     pa = overlays.get("protected_areas")
     if pa is not None and len(pa):
@@ -201,10 +379,16 @@ def add_overlays(
                 }
             )
         name = swatch("#5aae61", shape="square", border="#1b7837") + " Protected areas"
-        layer(
-            feature_collection(geoms, props), name, show=vis("protected_areas", False), pane="gzAreas"
-        ).add_to(m)
-        legend.append((swatch("#5aae61", shape="square", border="#1b7837"), "Protected area / constraint"))
+        specs.append(
+            OverlaySpec(
+                "protected_areas",
+                name,
+                feature_collection(geoms, props),
+                "gzAreas",
+                False,
+                (swatch("#5aae61", shape="square", border="#1b7837"), "Protected area / constraint"),
+            )
+        )
 
     circ = overlays.get("circuits")
     if circ is not None and len(circ):
@@ -220,13 +404,17 @@ def add_overlays(
                 }
             )
         name = '<span class="gz-sw gz-sw-line" style="background:#D55E00"></span> Transmission circuits'
-        layer(
-            feature_collection(geoms, props), name, show=vis("circuits", False), pane="gzLines", sticky=True
-        ).add_to(m)
-        legend.append(
-            (
-                '<span class="gz-sw gz-sw-line" style="background:#D55E00"></span>',
-                "Transmission circuit (400 kV; 275 kV orange)",
+        specs.append(
+            OverlaySpec(
+                "circuits",
+                name,
+                feature_collection(geoms, props),
+                "gzLines",
+                False,
+                (
+                    '<span class="gz-sw gz-sw-line" style="background:#D55E00"></span>',
+                    "Transmission circuit (400 kV; 275 kV orange)",
+                ),
             )
         )
 
@@ -262,13 +450,16 @@ def add_overlays(
                     }
                 )
             name = swatch(col, border="#fff") + " " + esc(label) + f' <span class="gz-n">({len(sel)})</span>'
-            layer(
-                feature_collection(geoms[mask], props),
-                name,
-                show=vis(f"substations_{key}", key != "132"),
-                pane="gzPoints",
-            ).add_to(m)
-            legend.append((swatch(col, border="#fff"), label))
+            specs.append(
+                OverlaySpec(
+                    f"substations_{key}",
+                    name,
+                    feature_collection(geoms[mask], props),
+                    "gzPoints",
+                    key != "132",
+                    (swatch(col, border="#fff"), label),
+                )
+            )
 
     for key, fields in (
         ("tec_sites", ("connection_site", "mw")),
@@ -309,14 +500,52 @@ def add_overlays(
                 }
             )
         name = swatch(col) + " " + esc(label)
-        layer(
-            feature_collection(geoms, props), name, show=vis(key, key != "tec_sites"), pane="gzPoints"
-        ).add_to(m)
-        legend.append((swatch(col), label))
+        specs.append(
+            OverlaySpec(
+                key,
+                name,
+                feature_collection(geoms, props),
+                "gzPoints",
+                key != "tec_sites",
+                (swatch(col), label),
+            )
+        )
+    return specs
 
-    apps = overlays.get("applications")
+
+def add_overlay_specs(
+    m: Any, specs: list[OverlaySpec], *, show: dict[str, bool] | None = None, ref: str = ""
+) -> list[tuple[str, str]]:
+    """Draw ``specs`` on ``m`` (inline, or from the shared data object ``ref`` when given); return
+    the legend rows ``(swatch_html, label)``. ``show`` overrides each layer's default visibility."""
+    show = show or {}
+    legend = []
+    for spec in specs:
+        data: dict[str, Any] | JsRef = JsRef(f"{ref}[{json.dumps(spec.key)}]") if ref else spec.data
+        layer(
+            data,
+            spec.label_html,
+            show=show.get(spec.key, spec.show),
+            pane=spec.pane,
+            sticky=spec.sticky,
+            flags=spec.flags,
+        ).add_to(m)
+        legend.append(spec.legend)
+    return legend
+
+
+def add_overlays(
+    m: Any,
+    overlays: dict[str, Any] | None,
+    *,
+    show: dict[str, bool] | None = None,
+    tolerance_m: float = 200.0,
+) -> list[tuple[str, str]]:
+    """Add every overlay (and the applications, if any) as a switchable layer; return legend rows."""
+    legend = add_overlay_specs(m, overlay_specs(overlays, tolerance_m=tolerance_m), show=show)
+    apps = (overlays or {}).get("applications")
     if apps is not None and len(apps):
-        add_applications(m, apps, show=vis("applications", True))
+        add_applications(m, apps, show=(show or {}).get("applications", True))
         legend.append((swatch("#ffffff", shape="diamond", border="#000"), "Candidate site (application)"))
     return legend
 
@@ -538,23 +767,77 @@ def provenance_html(provenance: list[dict[str, Any]] | None) -> tuple[str, str]:
     return notice, '<ul class="gz-src">' + "".join(items) + "</ul>"
 
 
+@dataclass(frozen=True)
+class Shared:
+    """A page inside a report folder that shares its assets: ``prefix`` is the relative URL of the
+    folder's ``assets/`` from the page (``"assets/"``, ``"../assets/"``); ``scripts`` are the shared
+    data files loaded before the map (``basemap.js``, ``context.js``)."""
+
+    prefix: str
+    scripts: tuple[str, ...] = ()
+
+
+SHARED_CSS_FILE = "report.css"
+
+
+def shared_css() -> str:
+    """The page CSS every map page uses (written once into a report folder's assets)."""
+    from .assets import BANNER_CSS
+
+    return BASE_CSS + SIDEBAR_CSS + BANNER_CSS + PRINT_CSS
+
+
 def finish_page(
-    m: Any, *, title: str, sidebar_html: str, assets: Any, extra_css: str = "", tail_html: str = ""
+    m: Any,
+    *,
+    title: str,
+    sidebar_html: str,
+    libraries: Any = None,
+    shared: Shared | None = None,
+    extra_css: str = "",
+    tail_html: str = "",
+    collapsed_layers: bool = False,
 ) -> str:
-    """Add the page furniture, apply the asset mode and return the full HTML document."""
+    """Add the page furniture and the map libraries; return the full HTML document.
+
+    ``libraries`` (:class:`~growth_zones.report.assets.MapLibraries`): bundled code is inlined into
+    the page, or linked from ``shared.prefix`` when the page is part of a report folder; ``None``
+    or a CDN set keeps folium's CDN links. Every page carries the 'map needs the network' banner,
+    visible when the libraries could not be bundled or fail to load.
+    """
     import folium
 
-    from .assets import apply_assets
+    from .assets import BANNER_CSS, SHARED_CSS, SHARED_JS, MapLibraries, banner_html
 
+    libraries = libraries if libraries is not None else MapLibraries.cdn()
     root = m.get_root()
     root.title = esc(title)  # branca renders Figure.title into <title> unescaped
-    apply_assets(m, assets)  # first, so that the page's own CSS below wins over library CSS
-    root.header.add_child(
-        folium.Element(
-            f'<meta name="color-scheme" content="light"><style>{BASE_CSS}{SIDEBAR_CSS}{extra_css}</style>'
-        ),
-        name="gz_css",
-    )
+    head: list[str] = ['<meta name="color-scheme" content="light">']
+    if not libraries.bundled:  # register folium's CDN links now, so the page CSS below comes after them
+        from branca.element import CssLink, JavascriptLink
+
+        for name, url in m.default_js:
+            root.header.add_child(JavascriptLink(url), name=name)
+        for name, url in m.default_css:
+            root.header.add_child(CssLink(url), name=name)
+    else:
+        m.default_js = []
+        m.default_css = []
+        if shared is not None:
+            head.append(f'<link rel="stylesheet" href="{esc(shared.prefix + SHARED_CSS)}">')
+            head.append(f'<script src="{esc(shared.prefix + SHARED_JS)}"></script>')
+        else:  # pasted in after compact_html, which must not touch the libraries' code
+            head.append(_LIBS_PLACEHOLDER)
+    if shared is not None:  # the page's own CSS after the libraries', so it wins
+        head.append(f'<link rel="stylesheet" href="{esc(shared.prefix + SHARED_CSS_FILE)}">')
+        head.extend(f'<script src="{esc(shared.prefix + name)}"></script>' for name in shared.scripts)
+    else:
+        head.append(f"<style>{BASE_CSS}{SIDEBAR_CSS}{BANNER_CSS}{PRINT_CSS}</style>")
+    if extra_css:
+        head.append(f"<style>{extra_css}</style>")
+    root.header.add_child(folium.Element("".join(head)), name="gz_head_assets")
+    shared_js = (shared.prefix + SHARED_JS) if (shared is not None and libraries.bundled) else ""
+    root.html.add_child(folium.Element(banner_html(libraries, shared_file=shared_js)), name="gz_banner")
     root.html.add_child(folium.Element(HATCH_SVG), name="gz_hatch")
     if sidebar_html:
         root.html.add_child(
@@ -563,7 +846,7 @@ def finish_page(
         )
     if tail_html:
         root.html.add_child(folium.Element(tail_html), name="gz_tail")
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    folium.LayerControl(collapsed=collapsed_layers, position="topright").add_to(m)
     ready = folium.MacroElement()
     ready._template = folium.template.Template(
         "{% macro script(this, kwargs) %}"
@@ -571,8 +854,37 @@ def finish_page(
         "{% endmacro %}"
     )
     m.add_child(ready, name="gz_ready")
-    html = root.render()
+    html = compact_html(str(root.render()))
+    if libraries.bundled and shared is None:
+        html = html.replace(
+            _LIBS_PLACEHOLDER,
+            f"<style>{libraries.style_text()}</style><script>{libraries.script_text()}</script>",
+            1,
+        )
     return html
+
+
+_LIBS_PLACEHOLDER = "<!--gz-map-libraries-->"
+
+
+_INDENT = re.compile(r"\n[ \t]+")
+_BLANK_LINES = re.compile(r"\n{2,}")
+
+
+def compact_html(html: str) -> str:
+    """Drop the indentation and blank lines folium's templates leave (a third of a small page).
+
+    Safe because nothing on these pages is whitespace-sensitive: no ``<pre>``/``<textarea>``, and
+    every string inside scripts is JSON or a one-line literal (a newline in a JSON string is
+    always escaped as ``\\n``)."""
+    return _BLANK_LINES.sub("\n", _INDENT.sub("\n", html))
+
+
+PRINT_CSS = """
+@media print {
+  .leaflet-control-container, .gz-nolib { display: none !important; }
+}
+"""
 
 
 def bounds_of(gdf: Any) -> list[list[float]]:

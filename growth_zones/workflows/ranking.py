@@ -53,6 +53,7 @@ class RankingResult:
     provenance: list[dict[str, Any]]
     layers: Any = None  # the LayerSet used (for map overlays)
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
+    settings: Settings | None = None  # where the map libraries come from (cache, mirror, offline)
 
     OUTPUTS: ClassVar[dict[str, str]] = {
         "csv": "ranking.csv",
@@ -60,6 +61,7 @@ class RankingResult:
         "provenance": "ranking.provenance.json",
         "parquet": "ranking.parquet",
         "html": "ranking.html",
+        "png": "ranking.png",
     }
     """Every file :meth:`write` can produce, by format (provenance is always written)."""
     DEFAULT_FORMATS: ClassVar[tuple[str, ...]] = ("csv", "gpkg")
@@ -74,14 +76,18 @@ class RankingResult:
         *,
         formats: Iterable[str] = DEFAULT_FORMATS,
         overwrite: bool = False,
-        assets: Any = None,
+        cdn: bool = False,
     ) -> dict[str, Path]:
         """Write the ranking into ``out``: ``ranking.csv`` and the provenance sidecar always, plus
-        any of ``formats`` (``csv``, ``gpkg``, ``parquet`` (GeoParquet), ``html`` (the national map)).
+        any of ``formats`` (``csv``, ``gpkg``, ``parquet`` (GeoParquet), ``html`` (the national map,
+        self-contained: the map libraries are inlined, fetched once into the cache), ``png`` (the
+        national map as an image with legend, scale bar, north arrow and attributions)).
 
+        A surface picture already in ``out`` (``surface --out``) becomes a layer of the map.
         Refuses to replace earlier ranking outputs unless ``overwrite``; with it the whole previous
-        set is replaced (see :class:`~growth_zones.workflows.outputs.OutputSet`). ``assets``: where
-        the map libraries come from (see :mod:`growth_zones.report`). Returns the paths by format.
+        set is replaced (see :class:`~growth_zones.workflows.outputs.OutputSet`). ``cdn``: link the
+        map libraries from their CDN instead (smaller page; needs the network). Returns the paths
+        by format.
         """
         from .outputs import OutputSet, provenance_record, write_csv, write_geoparquet, write_gpkg, write_json
 
@@ -107,11 +113,15 @@ class RankingResult:
                 write_gpkg(table, stage / names["gpkg"], layer="ranking")
             if "parquet" in wanted:
                 write_geoparquet(table, stage / names["parquet"])
-            if "html" in wanted:
-                from ..report import render_national_map
+            overlays: dict[str, Any] = {}
+            if wanted & {"html", "png"} and self.layers is not None:
                 from .render import report_overlays
 
-                overlays = report_overlays(self.layers) if self.layers is not None else {}
+                overlays = report_overlays(self.layers)
+            if "html" in wanted:
+                from ..report import render_national_map
+                from .render import map_libraries, surface_overlay
+
                 render_national_map(
                     table,
                     out_path=stage / names["html"],
@@ -120,7 +130,19 @@ class RankingResult:
                     provenance=self.provenance,
                     profile_title=self.profile.title,
                     generated_at=self.generated_at,
-                    assets=assets,
+                    libraries=map_libraries(self.settings, cdn=cdn),
+                    surface=surface_overlay(out),
+                )
+            if "png" in wanted:
+                from ..report.static import national_png
+
+                national_png(
+                    table,
+                    out_path=stage / names["png"],
+                    countries=overlays.get("countries"),
+                    provenance=self.provenance,
+                    profile_title=self.profile.title,
+                    generated_at=self.generated_at,
                 )
         return {
             fmt: Path(out) / name
@@ -142,6 +164,7 @@ def check_formats(formats: Iterable[str], outputs: dict[str, str]) -> set[str]:
 
 def criteria_table(profile: Any) -> list[dict[str, Any]]:
     weights = profile.weights
+    sections = getattr(profile, "sections", {}) or {}
     return [
         {
             "name": c.name,
@@ -149,6 +172,7 @@ def criteria_table(profile: Any) -> list[dict[str, Any]]:
             "unit": c.unit,
             "indicator": c.indicator,
             "section": c.section,
+            "section_label": getattr(sections.get(c.section), "label", "") or c.section,
             "weight": float(weights.get(c.name, 0.0)),
         }
         for c in profile.criteria
@@ -278,7 +302,16 @@ def rank_regions(
     regions = layers.regions.set_index("code")
     table = _assemble(regions, ind, result.table, sens)
     provenance = store.provenance_for_layers(REGION_LAYERS) if store is not None else []
-    return RankingResult(table, result, ind, prof, sens, provenance, layers)
+    return RankingResult(
+        table,
+        result,
+        ind,
+        prof,
+        sens,
+        provenance,
+        layers,
+        settings=store.settings if store is not None else settings,
+    )
 
 
 def _assemble(
