@@ -58,16 +58,22 @@ class Page:
     def __init__(self, browser, url: str) -> None:
         self.errors: list[str] = []
         self.dialogs: list[str] = []
+        self.external: list[str] = []  # requests to anything but file: (all aborted)
         self.page = browser.new_page(viewport={"width": 1400, "height": 900})
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
         self.page.on("dialog", self._dialog)
-        self.page.route(
-            "**/*",
-            lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort(),
-        )
+        self.page.route("**/*", self._route)
         self.page.goto("about:blank")  # start the renderer first: its start-up is not the page's load time
         self.page.goto(url, wait_until="load")
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
 
     def _console(self, msg) -> None:
         if msg.type != "error":
@@ -94,6 +100,13 @@ class Page:
 
     def region_count(self) -> int:
         return self.page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+
+    def base_counts(self) -> tuple[int, int]:
+        """(land polygons, council outlines) drawn by the offline base map."""
+        return (
+            self.page.locator(".leaflet-gzBaseLand-pane path").count(),
+            self.page.locator(".leaflet-gzBaseLines-pane path").count(),
+        )
 
     def close(self) -> None:
         self.page.close()

@@ -348,7 +348,8 @@ def test_import_does_not_need_folium():
 def test_escape_helpers():
     from growth_zones.report._html import esc, fmt_num
 
-    assert esc("`${alert(1)}` \\u") == "&#96;&#36;{alert(1)}&#96; &#92;u"
+    assert esc("`${alert(1)}` \\u") == "&#96;&#36;&#123;alert(1)&#125;&#96; &#92;u"
+    assert esc("{{ 7*7 }}") == "&#123;&#123; 7*7 &#125;&#125;"  # never a jinja expression
     assert esc(None) == "" and esc(float("nan")) == ""
     assert fmt_num(float("nan"), "km") == "—" and fmt_num(12.34, "km") == "12.3 km"
     assert _html.unescape(esc('"><x>')) == '"><x>'
@@ -391,3 +392,40 @@ def test_script_json_cannot_close_its_script():
     s = script_json(obj)
     assert "</" not in s and "<!--" not in s and "<script" not in s.lower()
     assert json.loads(s) == obj
+
+
+def test_template_syntax_in_inputs_is_shown_never_evaluated(tmp_path):
+    """branca compiles every rendered map script as a jinja template again: '{{ ... }}' in an
+    application's fields must come out as text, not be evaluated (that would run code)."""
+    evil = "Campus {{ 7*7 }} {% if 1 %}X{% endif %} {# c"
+    probe = "{{ cycler.__init__.__globals__.os.getcwd() }}"
+    assessment, checks, rejected = demo.assessment_frames(3)
+    assessment.loc[assessment.index[0], "name"] = evil
+    assessment.loc[assessment.index[0], "applicant"] = probe
+    checks.loc[0, "detail"] = "{{ 6*7 }}"
+    rejected.loc[0, "reason"] = probe
+    index = render_assessment_report(
+        assessment,
+        out_dir=tmp_path / "r",
+        checks=checks,
+        rejected=rejected,
+        criteria=demo.CRITERIA,
+        overlays=demo.overlays(),
+    )
+    ranking = demo.ranking_frame(4)
+    ranking.loc[0, "name"] = evil
+    national = render_national_map(ranking, out_path=tmp_path / "n.html", criteria=demo.CRITERIA)
+    pages = [index, national, index.parent / "briefs.html", *(index.parent / "sites").glob("*.html")]
+    cwd = os.getcwd()
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert cwd not in html, page.name
+        assert "Campus 49" not in html and "Campus {{" not in html, page.name
+        texts = lxml_html.fromstring(html).text_content() + "".join(
+            _html.unescape(json.dumps(lay)) for lay in geojson_layers(html).values()
+        )
+        if "7*7" in html:  # wherever the name appears, it is the literal text
+            assert "{{ 7*7 }}" in texts, page.name
+    site = (index.parent / "sites" / f"{safe_id(assessment.index[0])}.html").read_text(encoding="utf-8")
+    text = lxml_html.fromstring(site).text_content()
+    assert evil in text and probe in text and "{{ 6*7 }}" in text

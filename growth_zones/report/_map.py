@@ -6,7 +6,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from ._geo import display_geometries, feature_collection
@@ -61,6 +61,7 @@ def fc_flags(data: dict[str, Any]) -> dict[str, bool]:
     }
 
 
+@cache
 def _layer_class() -> type:
     """A folium Layer holding one embedded GeoJSON FeatureCollection whose features carry their
     own style (``_s``), tooltip and popup HTML (built and escaped in Python)."""
@@ -198,15 +199,12 @@ def add_tiles(m: Any) -> Any:
         max_zoom=19,
     )
     tiles.add_to(m)
-    probe = folium.MacroElement()
-    probe._template = folium.template.Template(
-        "{% macro script(this, kwargs) %}"
+    probe = _snippet_class()(
         "(function () { var img = new Image(), done = false;"
         f" var t = setTimeout(function () {{ done = true; }}, {TILE_PROBE_TIMEOUT_MS});"
         " img.onload = function () { if (done) { return; } clearTimeout(t);"
         f" if (!{m.get_name()}.hasLayer({tiles.get_name()})) {{ {m.get_name()}.addLayer({tiles.get_name()}); }} }};"
         f' img.src = "{TILE_PROBE}"; }})();'
-        "{% endmacro %}"
     )
     m.add_child(probe, name="gz_tile_probe")
     return tiles
@@ -279,6 +277,52 @@ def add_basemap(m: Any, basemap: BaseMap) -> Any:
     return group
 
 
+@cache
+def _raw_class() -> type:
+    """A piece of finished HTML placed in the page as it is.
+
+    ``raw_html(html)`` compiles ``html`` as a jinja template: slow (a compile per element)
+    and unsafe, because ``{{ ... }}`` in an application's name would be evaluated as a template
+    expression while the report is written. This element's template is compiled once and only
+    prints ``this.html``, so nothing in the HTML is ever interpreted.
+    """
+    from branca.element import Element
+    from jinja2 import Template
+
+    class RawHtml(Element):
+        _template = Template("{{ this.html }}")
+
+        def __init__(self, html: str) -> None:
+            super().__init__()
+            self._name = "RawHtml"
+            self.html = html
+
+    return RawHtml
+
+
+def raw_html(html: str) -> Any:
+    """:func:`_raw_class` instance holding ``html`` (already escaped where it must be)."""
+    return _raw_class()(html)
+
+
+@cache
+def _snippet_class() -> type:
+    """A fixed piece of JavaScript in the map's script (one compiled template for all pages)."""
+    import folium
+    from jinja2 import Template
+
+    class Snippet(folium.MacroElement):
+        _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+        def __init__(self, code: str) -> None:
+            super().__init__()
+            self._name = "Snippet"
+            self.code = code
+
+    return Snippet
+
+
+@cache
 def _outline_class() -> type:
     """A layer that redraws another layer's polygons as outlines (no second copy of the data)."""
     import folium
@@ -835,23 +879,20 @@ def finish_page(
         head.append(f"<style>{BASE_CSS}{SIDEBAR_CSS}{BANNER_CSS}{PRINT_CSS}</style>")
     if extra_css:
         head.append(f"<style>{extra_css}</style>")
-    root.header.add_child(folium.Element("".join(head)), name="gz_head_assets")
+    root.header.add_child(raw_html("".join(head)), name="gz_head_assets")
     shared_js = (shared.prefix + SHARED_JS) if (shared is not None and libraries.bundled) else ""
-    root.html.add_child(folium.Element(banner_html(libraries, shared_file=shared_js)), name="gz_banner")
-    root.html.add_child(folium.Element(HATCH_SVG), name="gz_hatch")
+    root.html.add_child(raw_html(HATCH_SVG), name="gz_hatch")
     if sidebar_html:
         root.html.add_child(
-            folium.Element(f'<aside class="gz-side" aria-label="Report information">{sidebar_html}</aside>'),
+            raw_html(f'<aside class="gz-side" aria-label="Report information">{sidebar_html}</aside>'),
             name="gz_side",
         )
+    root.html.add_child(raw_html(banner_html(libraries, shared_file=shared_js)), name="gz_banner")
     if tail_html:
-        root.html.add_child(folium.Element(tail_html), name="gz_tail")
+        root.html.add_child(raw_html(tail_html), name="gz_tail")
     folium.LayerControl(collapsed=collapsed_layers, position="topright").add_to(m)
-    ready = folium.MacroElement()
-    ready._template = folium.template.Template(
-        "{% macro script(this, kwargs) %}"
+    ready = _snippet_class()(
         "if (window.performance && performance.mark) { performance.mark('gz-map-ready'); }"
-        "{% endmacro %}"
     )
     m.add_child(ready, name="gz_ready")
     html = compact_html(str(root.render()))

@@ -41,6 +41,7 @@ from ._map import (
     new_map,
     overlay_specs,
     provenance_html,
+    raw_html,
     score_legend_html,
     script_json,
     shared_css,
@@ -673,7 +674,6 @@ def _index_page(
     profile_title: str,
     generated_at: str,
 ) -> str:
-    import folium
 
     m = new_map(bounds_of(assessment), basemap=basemap)
     legend_rows = add_overlay_specs(  # the sites read first; context layers on demand
@@ -787,7 +787,7 @@ def _index_page(
         + "</footer></section>"
     )
     root = m.get_root()
-    root.html.add_child(folium.Element(head), name="gz_head")
+    root.html.add_child(raw_html(head), name="gz_head")
     return finish_page(
         m,
         title=title,
@@ -799,6 +799,6 @@ def _index_page(
         " .gz-page .folium-map, body > .folium-map {position:relative !important;left:0 !important;"
         "width:calc(100% - 40px) !important;max-width:1160px;margin:0 auto;height:58vh !important;"
         "flex:none;order:-1}"
-        " .gz-nolib{order:-3}",
+        "",
         tail_html=body + SORT_JS,
     )

@@ -61,7 +61,6 @@ _MIME = {
 }
 
 
-
 class AssetsError(RuntimeError):
     """The map-library tarballs are not usable (a member is missing or unreadable)."""
 
@@ -311,6 +310,9 @@ BANNER_CSS = """
   max-width: min(760px, calc(100% - 40px)); box-sizing: border-box; background: #fff4e5; color: #1a1a1a;
   border: 1px solid #e69f00; border-left: 6px solid #d55e00; padding: 10px 14px; font-size: 14px;
   line-height: 1.4; box-shadow: 0 2px 8px rgba(0,0,0,.25); }
+.gz-side ~ .gz-nolib { left: calc(50% + 190px); max-width: min(760px, calc(100% - 420px)); }
+@media (max-width: 800px) { .gz-side ~ .gz-nolib { left: 50%; top: calc(45vh + 12px);
+  max-width: calc(100% - 40px); } }
 .gz-nolib[hidden] { display: none; }
 .gz-nolib b { display: block; font-size: 15px; margin-bottom: 2px; }
 .gz-nolib button { float: right; margin: -4px -6px 0 8px; border: 0; background: none; font-size: 20px;

@@ -376,6 +376,7 @@ def add_surface(m: Any, surface: SurfaceOverlay) -> list[str]:
         f"<div class='gz-lrow'>{swatch(surface.excluded_colour, shape='square', border='#666')} Excluded cell "
         "(a hard constraint)</div>"
         f"<p class='gz-note'>Every land cell scored with the site profile; cells at or above "
-        f"{surface.threshold:.2f} count as suitable. Picture downsampled to about {surface.pixel_m / 1000:.1f} km "
-        f"per pixel (nearest cell) from {esc(surface.source)}; the GeoTIFF holds the full resolution.</p>"
+        f"{surface.threshold:.2f} count as suitable. Picture at about "
+        f"{max(surface.pixel_m, surface.resolution_m) / 1000:.1f} km per pixel (nearest cell) from "
+        f"{esc(surface.source)}; the GeoTIFF holds the full resolution.</p>"
     ]

@@ -17,10 +17,12 @@ the edges of GB).
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -48,6 +50,23 @@ SITE_VIEW_MIN_M = 6_000.0
 
 
 # ---------------------------------------------------------------- map furniture
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _plain_text(func: F) -> F:
+    """Draw every text as it is: no mathtext (a ``$`` in an application's name would otherwise be
+    parsed as a formula, and a malformed one would stop the export) and no TeX."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _figure(width_in: float, height_in: float) -> Any:
@@ -314,6 +333,7 @@ def _score_ramp(ax: Any, lo: float, hi: float, title: str) -> None:
 # ---------------------------------------------------------------- national ranking
 
 
+@_plain_text
 def national_figure(
     ranking: Any,
     *,
@@ -413,6 +433,7 @@ def national_png(ranking: Any, *, out_path: Path, **kw: Any) -> Path:
 # ---------------------------------------------------------------- assessment
 
 
+@_plain_text
 def overview_figure(
     assessment: Any,
     *,
@@ -472,6 +493,18 @@ def overview_figure(
             marker="X",
             zorder=5,
         )
+    if len(assessment) <= 60:  # label the sites when a reader can still tell them apart
+        for app_id, x, y in zip(assessment.index, xs, ys, strict=True):
+            ax.annotate(
+                text(app_id)[:24],
+                (x, y),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=5.8,
+                zorder=6,
+                gid="gz-site-label",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+            )
     add_scale_bar(ax, extent)
     add_north_arrow(ax, extent)
     fig.text(0.03, 0.975, "AI Growth Zones: assessed applications", fontsize=13, fontweight="bold", va="top")
@@ -511,6 +544,7 @@ def site_extent(
     return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
+@_plain_text
 def site_figure(
     app_id: str,
     r: Any,
@@ -606,11 +640,12 @@ def site_figure(
                 arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.6, "ls": "--"},
                 zorder=6,
             )
-            lx, ly = c.x + 0.8 * (ex - c.x), c.y + 0.8 * (ey - c.y)
+            lx, ly = c.x + 0.55 * (ex - c.x), c.y + 0.55 * (ey - c.y)
+        short = name if len(name) <= 40 else name[:39].rstrip() + "…"
         ax.text(
             lx,
             ly,
-            f"{name}\n{dist}",
+            f"{short}\n{dist}",
             fontsize=6.8,
             ha="center",
             va="bottom",
@@ -766,7 +801,7 @@ def write_surface_overview(
     from pyproj import Transformer
     from rasterio.enums import Resampling
     from rasterio.transform import Affine
-    from rasterio.warp import calculate_default_transform, reproject
+    from rasterio.warp import reproject
 
     from ..data.atomic import atomic_path, write_json
 
@@ -775,17 +810,19 @@ def write_surface_overview(
         h, w = math.ceil(src.height / step), math.ceil(src.width / step)
         small = src.read(1, out_shape=(h, w), resampling=Resampling.nearest).astype("float32")
         nodata = src.nodata
-        transform = src.transform * Affine.scale(src.width / w, src.height / h)
+        transform = src.transform @ Affine.scale(src.width / w, src.height / h)
         crs = src.crs
         bounds = src.bounds
         res_m = float(abs(src.transform.a))
     if nodata is not None and not np.isnan(nodata):
         small[small == nodata] = np.nan
-    dst_t, dw, dh = calculate_default_transform(crs, "EPSG:3857", w, h, *bounds)
-    scale = max(dw, dh) / max_pixels
-    if scale > 1:
-        dst_t = dst_t * Affine.scale(scale)
-        dw, dh = math.ceil(dw / scale), math.ceil(dh / scale)
+    # the Web Mercator grid: the source bounds (edges densified) in EPSG:3857, square pixels,
+    # at most max_pixels along the longer side
+    to_merc = Transformer.from_crs(crs, "EPSG:3857", always_xy=True)
+    mx0, my0, mx1, my1 = to_merc.transform_bounds(*bounds, densify_pts=21)
+    px = max(mx1 - mx0, my1 - my0) / max_pixels
+    dw, dh = math.ceil((mx1 - mx0) / px), math.ceil((my1 - my0) / px)
+    dst_t = Affine(px, 0.0, mx0, 0.0, -px, my1)
     merc = np.full((dh, dw), np.nan, dtype="float32")
     reproject(
         small,
@@ -802,8 +839,8 @@ def write_surface_overview(
     png_path = Path(png_path)
     with atomic_path(png_path) as tmp:
         Image.fromarray(rgba, mode="RGBA").save(tmp, format="PNG", optimize=True)
-    x0, y1 = dst_t * (0, 0)
-    x1, y0 = dst_t * (dw, dh)
+    x0, y1 = dst_t @ (0, 0)
+    x1, y0 = dst_t @ (dw, dh)
     to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
     west, south = to_ll.transform(x0, y0)
     east, north = to_ll.transform(x1, y1)
