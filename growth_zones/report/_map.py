@@ -61,6 +61,20 @@ def fc_flags(data: dict[str, Any]) -> dict[str, bool]:
     }
 
 
+def _render_raw(element: Any, kwargs: Any) -> None:
+    """Render one of our elements like branca's ``MacroElement.render`` (its ``script`` macro into
+    the page's script), but add the output as raw text: branca would compile the rendered script as
+    a jinja template a second time (slow, and a place where data could turn into template code).
+    A shown layer is added to its parent here too (folium's Layer adds a child element for that)."""
+    figure = element.get_root()
+    script = element._template.module.__dict__["script"](element, kwargs)
+    if getattr(element, "_add_to_parent", False):
+        script = f"{script}\n{element.get_name()}.addTo({element._parent.get_name()});"
+    figure.script.add_child(raw_html(str(script)), name=element.get_name())
+    for child in element._children.values():
+        child.render(**kwargs)
+
+
 @cache
 def _layer_class() -> type:
     """A folium Layer holding one embedded GeoJSON FeatureCollection whose features carry their
@@ -147,6 +161,10 @@ def _layer_class() -> type:
             self.interactive = interactive
             self.tooltip_options = {"sticky": sticky, "direction": "top", "className": "gz-tip"}
 
+        def render(self, **kwargs: Any) -> None:
+            self._add_to_parent = self.show
+            _render_raw(self, kwargs)
+
     return GeoLayer
 
 
@@ -173,8 +191,21 @@ def new_map(
         zoom_control="topright",
         prefer_canvas=False,
     )
-    for name, z in PANES:
-        folium.map.CustomPane(name, z_index=z, pointer_events=name != "gzBaseLines").add_to(m)
+    mname = m.get_name()
+    m.add_child(  # the panes first, so every layer finds its pane (one snippet, not one element per pane)
+        _snippet_class()(
+            "".join(
+                f'{mname}.createPane("{name}").style.zIndex = {z};'
+                + (
+                    f'{mname}.getPane("{name}").style.pointerEvents = "none";'
+                    if name == "gzBaseLines"
+                    else ""
+                )
+                for name, z in PANES
+            )
+        ),
+        name="gz_panes",
+    )
     if tiles:
         add_tiles(m)
     if basemap is not None:
@@ -186,18 +217,8 @@ def new_map(
 def add_tiles(m: Any) -> Any:
     """The OpenStreetMap tile layer, off at first; a one-tile probe switches it on when it loads
     (so a closed network shows the base map instead of grey squares)."""
-    import folium
 
-    tiles = folium.TileLayer(
-        TILE_URL,
-        attr=OSM_ATTR,
-        name=TILES_LABEL,
-        overlay=True,
-        control=True,
-        show=False,
-        opacity=0.85,
-        max_zoom=19,
-    )
+    tiles = _tiles_class()(TILE_URL, name=TILES_LABEL, attribution=OSM_ATTR, opacity=0.85, max_zoom=19)
     tiles.add_to(m)
     probe = _snippet_class()(
         "(function () { var img = new Image(), done = false;"
@@ -254,9 +275,8 @@ def council_collection(regions: Any, tolerance_m: float = BASEMAP_TOLERANCE_M) -
 
 def add_basemap(m: Any, basemap: BaseMap) -> Any:
     """Add the base map (one switchable entry, on by default); returns its feature group."""
-    import folium
 
-    group = folium.FeatureGroup(name=BASEMAP_LABEL, overlay=True, control=True, show=True)
+    group = _group_class()(BASEMAP_LABEL)
     land = JsRef(f"{basemap.ref}.land") if basemap.ref else basemap.land
     if land is not None:
         layer(land, "land", pane="gzBaseLand", interactive=False, control=False).add_to(group)
@@ -306,6 +326,55 @@ def raw_html(html: str) -> Any:
 
 
 @cache
+def _tiles_class() -> type:
+    """An XYZ tile layer, off at first (folium's TileLayer looks its URL up in a provider list
+    each time: a few ms per page)."""
+    import folium
+    from jinja2 import Template
+
+    class Tiles(folium.map.Layer):
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "var {{ this.get_name() }} = L.tileLayer({{ this.url|tojson }}, {{ this.options|tojson }});"
+            "{% endmacro %}"
+        )
+
+        def __init__(self, url: str, *, name: str, attribution: str, opacity: float, max_zoom: int) -> None:
+            super().__init__(name=name, overlay=True, control=True, show=False)
+            self._name = "Tiles"
+            self.url = url
+            self.options = {"attribution": attribution, "opacity": opacity, "maxZoom": max_zoom}
+
+        def render(self, **kwargs: Any) -> None:
+            self._add_to_parent = self.show
+            _render_raw(self, kwargs)
+
+    return Tiles
+
+
+@cache
+def _group_class() -> type:
+    """A switchable group of layers (one entry in the layer list), shown at first."""
+    import folium
+    from jinja2 import Template
+
+    class Group(folium.map.Layer):
+        _template = Template(
+            "{% macro script(this, kwargs) %}var {{ this.get_name() }} = L.featureGroup();{% endmacro %}"
+        )
+
+        def __init__(self, name: str) -> None:
+            super().__init__(name=name, overlay=True, control=True, show=True)
+            self._name = "Group"
+
+        def render(self, **kwargs: Any) -> None:
+            self._add_to_parent = self.show
+            _render_raw(self, kwargs)
+
+    return Group
+
+
+@cache
 def _snippet_class() -> type:
     """A fixed piece of JavaScript in the map's script (one compiled template for all pages)."""
     import folium
@@ -318,6 +387,9 @@ def _snippet_class() -> type:
             super().__init__()
             self._name = "Snippet"
             self.code = code
+
+        def render(self, **kwargs: Any) -> None:
+            _render_raw(self, kwargs)
 
     return Snippet
 
@@ -347,6 +419,10 @@ def _outline_class() -> type:
             self.source = source
             self.style = style
             self.pane = pane
+
+        def render(self, **kwargs: Any) -> None:
+            self._add_to_parent = self.show
+            _render_raw(self, kwargs)
 
     return OutlineOf
 
@@ -607,6 +683,7 @@ def add_applications(
 
     pts = apps.copy()
     pts["geometry"] = pts.geometry.representative_point()
+    radius = 7 if len(apps) <= 50 else 5 if len(apps) <= 300 else 3.5  # many sites: smaller markers
     geoms = display_geometries(pts, "applications", 0)
     props = []
     ids = apps["id"] if "id" in apps.columns else apps.index.to_series()
@@ -638,7 +715,13 @@ def add_applications(
             )
         props.append(
             {
-                "_s": {"radius": 7, "color": "#000000", "weight": 2.5, "fillColor": fill, "fillOpacity": 1},
+                "_s": {
+                    "radius": radius,
+                    "color": "#000000",
+                    "weight": 2.5 if radius > 4 else 1.2,
+                    "fillColor": fill,
+                    "fillOpacity": 1,
+                },
                 "tooltip": esc(nm) + " &#8212; " + esc(rank_s),
                 "popup": popup,
             }

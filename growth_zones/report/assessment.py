@@ -171,8 +171,13 @@ def _eligible_text(r: Any) -> str:
     return "Excluded: " + (text(r.get("excluded_by")) or "fails a hard constraint")
 
 
-def _site_features(assessment: Any, slugs: dict[str, str] | None, link_prefix: str) -> dict[str, Any]:
-    geoms = display_geometries(assessment, "assessment", SITE_TOLERANCE_M)
+def _site_features(
+    assessment: Any, slugs: dict[str, str] | None, link_prefix: str, geoms: Any = None
+) -> dict[str, Any]:
+    """Site polygons with score fill, tooltip and popup; ``geoms``: their display geometries when
+    already computed (one reprojection for the whole report, not one per page)."""
+    if geoms is None:
+        geoms = display_geometries(assessment, "assessment", SITE_TOLERANCE_M)
     props = []
     for app_id, r in assessment.iterrows():
         eligible = truthy(r.get("eligible", True))
@@ -317,10 +322,19 @@ def _section_rows(r: Any, criteria: list[dict[str, Any]]) -> str:
     )
 
 
+def _lonlat_box(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+    """[[south, west], [north, east]] around a BNG box (its four corners, reprojected)."""
+    from ._geo import _transformer
+
+    lons, lats = _transformer().transform([x0, x1, x0, x1], [y0, y0, y1, y1])
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
 def _site_page(
     app_id: str,
     r: Any,
     one: Any,
+    display: Any,
     *,
     columns: Any,
     checks: list[dict[str, Any]],
@@ -336,9 +350,6 @@ def _site_page(
     n_ranked: int,
     brief: str,
 ) -> str:
-    import geopandas as gpd
-    from shapely.geometry import Point
-
     geom = one.geometry.iloc[0]
     centroid = geom.centroid
     near = _nearest_facts(r, centroid)
@@ -348,10 +359,12 @@ def _site_page(
     view_r = (
         max([d for d in reach if d < SITE_VIEW_RADIUS_M] + [(x1 - x0) / 2, (y1 - y0) / 2, 2_000.0]) * 1.08
     )
-    box = gpd.GeoDataFrame(geometry=[Point(centroid.x, centroid.y).buffer(view_r, 4)], crs=one.crs)
-    m = new_map(bounds_of(box), basemap=basemap)
+    m = new_map(
+        _lonlat_box(centroid.x - view_r, centroid.y - view_r, centroid.x + view_r, centroid.y + view_r),
+        basemap=basemap,
+    )
     layer(
-        _site_features(one, None, ""),
+        _site_features(one, None, "", geoms=display),
         '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Site boundary',
         highlight=True,
     ).add_to(m)
@@ -569,6 +582,7 @@ def render_assessment_report(
             slugs[i] = safe_id(i, taken)
     n_ranked = int(assessment["rank"].notna().sum()) if "rank" in assessment else len(assessment)
     by_id = assessment.set_axis(ids)
+    site_display = display_geometries(by_id, "assessment", SITE_TOLERANCE_M)
     checks_by_id = _checks_by_id(checks)
     columns = assessment.columns
     briefs: list[tuple[float, str]] = []
@@ -600,6 +614,7 @@ def render_assessment_report(
             app_id,
             r,
             one,
+            site_display.iloc[[pos]],
             columns=columns,
             checks=site_checks,
             criteria=criteria,
@@ -636,6 +651,7 @@ def render_assessment_report(
             rejected=rejected,
             specs=specs,
             basemap=basemap,
+            site_display=site_display,
             shared=Shared("assets/", scripts),
             notice=notice,
             sources=sources,
@@ -667,6 +683,7 @@ def _index_page(
     rejected: Any,
     specs: list[Any],
     basemap: BaseMap | None,
+    site_display: Any,
     shared: Shared,
     notice: str,
     sources: str,
@@ -674,7 +691,6 @@ def _index_page(
     profile_title: str,
     generated_at: str,
 ) -> str:
-
     m = new_map(bounds_of(assessment), basemap=basemap)
     legend_rows = add_overlay_specs(  # the sites read first; context layers on demand
         m,
@@ -688,7 +704,7 @@ def _index_page(
         ref="GZ_CONTEXT",
     )
     layer(
-        _site_features(assessment.set_axis(ids), slugs, "sites/"),
+        _site_features(assessment.set_axis(ids), slugs, "sites/", geoms=site_display),
         '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Site boundaries',
         highlight=True,
     ).add_to(m)
