@@ -97,6 +97,15 @@ def _configure_logging(cli: CliContext) -> None:
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
     )
     logging.captureWarnings(True)
+    # Progress (which dataset, which host) is shown from the first second without -v; -q hides it.
+    steps = logging.getLogger("growth_zones.progress")
+    for handler in list(steps.handlers):
+        steps.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    steps.addHandler(handler)
+    steps.setLevel(logging.ERROR if cli.quiet else logging.INFO)
+    steps.propagate = False
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -247,35 +256,67 @@ def main(
 @data_app.command("list")
 @one_line_errors
 def data_list(ctx: typer.Context, as_json: bool = Opt.json()) -> None:
-    """One row per catalogue dataset: key, layer, licence, vintage and whether it is cached."""
-    from growth_zones.data.catalogue import load_catalogue
+    """One row per catalogue dataset: key, layer, nations covered, whether it is cached, the
+    vintage and age of the copy (cached, else the release the catalogue pins) and STALE where it
+    is older than the publisher's release cadence."""
+    from growth_zones.data.catalogue import load_catalogue, staleness
     from growth_zones.data.store import Store
 
     cli = _context(ctx)
     store = Store(cli.settings())
-    rows = [
-        {
-            "key": d.key,
-            "layer": d.layer or d.kind,
-            "title": d.title,
-            "publisher": d.publisher,
-            "licence": d.licence,
-            "vintage": d.vintage,
-            "non_commercial": d.non_commercial,
-            "default": d.default,
-            "cached": store.has(d.key),
-            "url": d.url,
-        }
-        for d in load_catalogue().values()
-    ]
+    rows = []
+    for d in load_catalogue().values():
+        cached = store.has(d.key)
+        prov = store.provenance(d.key) if cached else {}
+        if cached:
+            age = {"age_days": prov.get("age_days"), "stale": bool(prov.get("stale"))}
+        elif d.live:  # a pull is dated by its retrieval: fresh
+            age = {"age_days": None, "stale": False}
+        else:
+            age = staleness(d.released, d.release_cadence)
+        rows.append(
+            {
+                "key": d.key,
+                "layer": d.layer or d.kind,
+                "title": d.title,
+                "publisher": d.publisher,
+                "nations": list(d.nations),
+                "licence": d.licence,
+                "vintage": prov.get("vintage", d.vintage),
+                "released": prov.get("released", d.released),
+                "release_cadence": d.release_cadence,
+                "age_days": age["age_days"],
+                "stale": age["stale"],
+                "copy": prov.get("copy"),
+                "non_commercial": d.non_commercial,
+                "default": d.default,
+                "optional": d.optional,
+                "manual": d.manual,
+                "cached": cached,
+                "api": d.api,
+                "url": d.url,
+            }
+        )
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     width = max(len(r["key"]) for r in rows)
+    short = {"England": "E", "Scotland": "S", "Wales": "W", "Northern Ireland": "N"}
     for r in rows:
-        mark = "cached" if r["cached"] else "-"
+        mark = "cached" if r["cached"] else ("optional" if r["optional"] else "-")
+        nations = "".join(short[n] for n in r["nations"])
+        age = (
+            f"{r['age_days'] / 365.25:.1f}y"
+            if r["age_days"] is not None
+            else ("live" if not r["cached"] and load_catalogue()[r["key"]].live else "?")
+        )
+        stale = " STALE" if r["stale"] else ""
         nc = " [non-commercial]" if r["non_commercial"] else ""
-        typer.echo(f"{r['key']:<{width}}  {r['layer']:<20} {mark:<7} {r['vintage']:<28} {r['licence']}{nc}")
+        vintage = r["vintage"] if len(r["vintage"]) <= 34 else r["vintage"][:33] + "…"
+        typer.echo(
+            f"{r['key']:<{width}}  {r['layer']:<20} {nations:<4} {mark:<8} {vintage:<34} "
+            f"{age:>5}{stale:<6} {r['licence']}{nc}"
+        )
 
 
 @data_app.command("pull")
@@ -289,7 +330,9 @@ def data_pull(
     offline: bool = Opt.offline(),
     quiet: bool = Opt.quiet(),
 ) -> None:
-    """Fetch and normalise datasets into the cache. Exit 0 only when every requested dataset is stored."""
+    """Fetch and normalise datasets into the cache. Exit 0 when every dataset that was attempted is
+    stored; optional datasets (no machine endpoint) and datasets a mirror holds no copy of are
+    skipped and listed, not failed."""
     from growth_zones import api
 
     cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
@@ -311,18 +354,27 @@ def data_pull(
             rows = f"{outcome.rows} rows" if outcome.rows is not None else ""
             if outcome.ok:
                 cli.info(f"ok   {outcome.key:<40} {rows}")
+            elif outcome.skipped:
+                cli.info(f"skip {outcome.key:<40} {outcome.message}")
             else:
                 typer.echo(f"FAIL {outcome.key:<40} {outcome.message}", err=True)
 
     try:
-        report = api.pull(keys or None, settings=settings, force=force, on_progress=progress)
+        if bar is not None:  # progress lines print above the bar instead of through it
+            from tqdm.contrib.logging import logging_redirect_tqdm
+
+            with logging_redirect_tqdm(loggers=[logging.getLogger("growth_zones.progress")]):
+                report = api.pull(keys or None, settings=settings, force=force, on_progress=progress)
+        else:
+            report = api.pull(keys or None, settings=settings, force=force, on_progress=progress)
     finally:
         if bar is not None:
             bar.close()
     if as_json:
         typer.echo(json.dumps([o.__dict__ for o in report.outcomes], indent=2))
     stored = sum(o.ok for o in report.outcomes)
-    cli.info(f"{stored} of {len(report.outcomes)} datasets stored in {settings.layers_dir}")
+    skipped = f" ({len(report.skipped)} skipped: optional or not in the mirror)" if report.skipped else ""
+    cli.info(f"{stored} of {len(report.outcomes)} datasets stored in {settings.layers_dir}{skipped}")
     for o in report.failed:
         typer.echo(f"error: {o.key}: {o.message}", err=True)
     if not report.ok:
@@ -335,17 +387,28 @@ def data_info(
     ctx: typer.Context,
     key: str = typer.Argument(..., help="Dataset key (see `growth-zones data list`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the provenance record as JSON."),
+    latest: bool = typer.Option(
+        False,
+        "--latest",
+        help="Ask the publisher which release is newest (datasets whose URL changes each release).",
+    ),
 ) -> None:
     """Show a dataset's catalogue entry and, when stored, its provenance record."""
-    from growth_zones.data.catalogue import get_dataset
+    from growth_zones.data.catalogue import get_dataset, staleness
     from growth_zones.data.store import Store
 
     cli = _context(ctx)
     ds = get_dataset(key)
     store = Store(cli.settings())
     record: dict[str, Any] = (
-        store.provenance(key) if store.has(key) else {**ds.provenance_fields(), "cached": False}
+        store.provenance(key)
+        if store.has(key)
+        else {**ds.provenance_fields(), **staleness(ds.released, ds.release_cadence), "cached": False}
     )
+    if latest:
+        from growth_zones.data.fetch import latest_release
+
+        record["latest_release"] = latest_release(ds, store.settings)
     if as_json:
         typer.echo(json.dumps(record, indent=2, ensure_ascii=False))
         return

@@ -48,6 +48,7 @@ def main() -> None:
         "indicators_1000_sites": run("bench_indicators.py", *m, "--sites", "1000"),
         "assess": run("bench_assess.py", *m, "--sites", *(["1000"] if args.quick else ["1000", "10000"])),
         "surface_250m": run("bench_surface.py", *m, "--resolution", "250"),
+        "no_network": run("bench_no_network.py", "--mode", "refused"),
     }
     if not args.quick:
         results["surface_100m"] = run("bench_surface.py", *m, "--resolution", "100")

@@ -38,6 +38,7 @@ __all__ = ["Settings", "assess", "pull", "rank", "render", "surface"]
 def pull(
     keys: Iterable[str] | None = None,
     *,
+    layers: Iterable[str] | None = None,
     settings: Settings | None = None,
     force: bool = False,
     on_progress: Callable[[PullOutcome], None] | None = None,
@@ -48,7 +49,10 @@ def pull(
     ----------
     keys
         Catalogue keys (``growth-zones data list``); default every default dataset. Datasets a key
-        requires are pulled first.
+        requires are pulled first. A key named here is attempted even if it is optional.
+    layers
+        Instead of ``keys``: the default datasets feeding these canonical layers (optional ones
+        only when a mirror or the cache holds them).
     settings
         Cache folder, mirror, offline mode, timeouts (default: from the environment).
     force
@@ -59,12 +63,15 @@ def pull(
     Returns
     -------
     PullReport
-        One outcome per dataset (``ok``, ``message``, ``rows``, ``via``); ``report.ok`` is true only
-        when every dataset was stored. One dataset failing never stops the others.
+        One outcome per dataset (``ok``, ``skipped``, ``message``, ``rows``, ``via``); ``report.ok``
+        is true when no dataset failed. Optional datasets nobody named and datasets a mirror holds
+        no copy of are *skipped* (listed in ``report.skipped`` with the reason), not failed. One
+        dataset failing never stops the others. Every host is probed once before any download;
+        ``report.unreachable`` names those that did not answer.
     """
     from .data.pull import pull as _pull
 
-    return _pull(keys, settings=settings, force=force, on_progress=on_progress)
+    return _pull(keys, layers=layers, settings=settings, force=force, on_progress=on_progress)
 
 
 def rank(

@@ -17,17 +17,26 @@ if TYPE_CHECKING:  # pandas only for the hint: the surface's workers import this
 
 DESIGNATION_LABELS: dict[str, str] = {
     "national_park": "National Park",
-    "aonb": "AONB/National Landscape",
+    "aonb": "AONB/National Landscape/NSA",
     "sssi": "SSSI",
     "sac": "SAC",
     "spa": "SPA",
     "ramsar": "Ramsar",
     "green_belt": "Green Belt",
     "ancient_woodland": "ancient woodland",
+    "scheduled_monument": "scheduled monument",
     "flood_zone_3": "Flood Zone 3",
     "flood_zone_2": "Flood Zone 2",
 }
-"""Plain names of the canonical designations (``growth_zones.data.schemas.DESIGNATIONS``)."""
+"""Plain names of the canonical designations (``growth_zones.data.schemas.DESIGNATIONS``).
+
+``aonb`` holds the equivalent landscape designation of each nation: Areas of Outstanding Natural
+Beauty / National Landscapes (England, Wales) and National Scenic Areas (Scotland), which national
+planning policy treats alike (NPPF chapter 15; Planning Policy Wales chapter 6; NPF4 policy 4).
+``flood_zone_3``/``flood_zone_2`` are the Flood Map for Planning zones in England (EA) and Wales
+(NRW); in Scotland they hold SEPA's medium (0.5% annual probability) and low (0.1%) likelihood
+flood extents, the nearest Scottish equivalents (NPF4 policy 22 uses the 0.5% extent as its flood
+risk area); docs/METHOD.md explains the differences."""
 
 PROTECTED_DESIGNATIONS: tuple[str, ...] = (
     "national_park",
@@ -41,13 +50,28 @@ PROTECTED_DESIGNATIONS: tuple[str, ...] = (
 """The designations counted as protected land: National Parks and National Landscapes (NPPF
 paragraph 183, https://www.gov.uk/guidance/national-planning-policy-framework), SSSIs and habitats
 sites (SAC, SPA, Ramsar; the Conservation of Habitats and Species Regulations 2017,
-https://www.legislation.gov.uk/uksi/2017/1012) and Green Belt (NPPF chapter 13). Ancient woodland
-and scheduled monuments are protected too but no catalogued dataset covers them yet: a designation
-without data would make every place "not checked", so they join when their layers do."""
+https://www.legislation.gov.uk/uksi/2017/1012) and Green Belt (NPPF chapter 13).
+
+Ancient woodland and scheduled monuments are near-absolute constraints (NPPF chapters 15 and 16:
+irreplaceable habitats; designated heritage assets of the highest significance). They are checked
+and reported per site (present / absent / not checked, see :data:`SITE_CHECKED_DESIGNATIONS`) but
+are not yet part of the scored protected share:
+Scotland's Ancient Woodland Inventory has no machine-readable endpoint (an optional dataset), so
+counting it would make every Scottish site's protected share "not checked"."""
+
+SITE_CHECKED_DESIGNATIONS: tuple[str, ...] = (
+    *PROTECTED_DESIGNATIONS,
+    "ancient_woodland",
+    "scheduled_monument",
+    "flood_zone_3",
+    "flood_zone_2",
+)
+"""Every designation the site assessment reports one check for (all canonical designations)."""
 
 REGION_PROTECTED_DESIGNATIONS: tuple[str, ...] = tuple(d for d in PROTECTED_DESIGNATIONS if d != "green_belt")
-"""The region-level share leaves out Green Belt: it is an England-only planning policy whose only
-catalogued layer covers one borough, so requiring it would leave every region "not checked".
+"""The region-level share leaves out Green Belt: England's is catalogued nationally, but Scotland's
+local green belts are published only behind a registration key (an optional dataset) and no Welsh
+dataset is catalogued, so requiring it would leave every Scottish and Welsh region "not checked".
 Green Belt is checked per site instead."""
 
 DISCOUNT_AREA_NATIONS: frozenset[str] = frozenset({"Scotland"})

@@ -14,6 +14,9 @@ download without code changes:
     ``1``/``true``: use the cache only and fail naming every missing dataset.
 ``GROWTH_ZONES_TIMEOUT``
     Per-request timeout in seconds (default 60).
+``GROWTH_ZONES_PROBE_TIMEOUT``
+    Seconds to wait for each host's first answer before any download (default 3): a machine
+    without a network learns it in seconds, not after every retry of every dataset.
 """
 
 from __future__ import annotations
@@ -87,6 +90,9 @@ class Settings:
     retries: int = 3
     backoff: float = 0.5
     progress: bool = False
+    probe_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("GROWTH_ZONES_PROBE_TIMEOUT", "3"))
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.cache_dir, Path):  # accept str paths from callers and notebooks

@@ -89,3 +89,168 @@ def test_toml_syntax_error_names_the_file():
 def test_unknown_key_suggests_near_matches():
     with pytest.raises(CatalogueError, match="did you mean ons_mye_mid2022_lad"):
         get_dataset("ons_mye_mid2022_ld")
+
+
+# ---------------------------------------------------------------- the evidence base
+def test_every_dataset_declares_its_nations_and_release():
+    for ds in load_catalogue().values():
+        assert ds.nations and set(ds.nations) <= {"England", "Scotland", "Wales", "Northern Ireland"}, ds.key
+        assert ds.release_cadence, ds.key
+        assert ds.released or ds.live or ds.optional, ds.key
+
+
+_FILE_SUFFIXES = (".csv", ".geojson", ".json", ".tif", ".zip", ".xlsx")
+
+
+def _machine_endpoint(ds) -> bool:
+    """A paged API, a direct file (by its suffix) or a document download endpoint; not a page."""
+    from urllib.parse import parse_qs, urlparse
+
+    if ds.api != "file":
+        return True
+    url = urlparse(ds.url)
+    path = url.path.lower()
+    target = parse_qs(url.query).get("uri", [""])[0].lower()  # ONS serves files as /file?uri=<path>
+    return path.endswith(_FILE_SUFFIXES) or path.endswith("/download") or target.endswith(_FILE_SUFFIXES)
+
+
+def test_no_default_dataset_is_a_landing_page():
+    cat = load_catalogue()
+    for ds in cat.values():
+        if ds.default and not ds.optional:
+            assert _machine_endpoint(ds), (ds.key, ds.url)
+    # the optional ones say why, and are the only defaults allowed a landing page
+    optional = {k for k, d in cat.items() if d.optional}
+    assert optional == {
+        "nged_substation_locations",
+        "naturescot_ancient_woodland_scotland",
+        "spatialhub_green_belt_scotland",
+    }
+    assert all(len(cat[k].manual) > 60 for k in optional)
+
+
+def test_constraints_are_catalogued_for_each_nation():
+    cat = load_catalogue()
+    held: dict[str, set[str]] = {}
+    for ds in cat.values():
+        if ds.layer == "protected_areas" and ds.default:
+            for nation in ds.nations:
+                held.setdefault(nation, set()).update(ds.designations)
+    core = {"national_park", "aonb", "sssi", "sac", "spa", "ramsar", "flood_zone_3", "flood_zone_2"}
+    for nation in ("England", "Scotland", "Wales"):
+        assert core | {"ancient_woodland", "scheduled_monument"} <= held[nation], nation
+    assert "green_belt" in held["England"] and "green_belt" in held["Scotland"]  # Scotland's optional
+    agri = {n for d in cat.values() if d.layer == "agricultural_land" for n in d.nations}
+    assert agri == {"England", "Scotland", "Wales"}
+
+
+def test_each_paged_protocol_is_in_use():
+    apis = {d.api for d in load_catalogue().values() if d.default}
+    assert apis == {"file", "arcgis", "ckan_datastore", "ogc_features", "wfs"}
+
+
+def test_samples_are_declared_as_samples_of_national_datasets():
+    cat = load_catalogue()
+    samples = {k: d for k, d in cat.items() if d.mirror_copy is not None and d.mirror_copy.is_sample}
+    assert {
+        "planning_data_sssi_england",
+        "planning_data_green_belt_england",
+        "ea_flood_map_for_planning_england",
+        "ne_provisional_alc_england",
+    } <= set(samples)
+    for key, ds in samples.items():
+        assert "England" in ds.nations and ds.coverage_area, key
+        assert all(ds.sha256), key  # the sample is recognised by its hash
+        for word in ("North East", "Trafford", "Calderdale", "Greater Manchester"):
+            assert word not in ds.key and word not in ds.title, key
+    assert cat["ea_flood_map_for_planning_england"].mirror_copy.designations == ("flood_zone_3",)
+
+
+def test_staleness_against_the_release_cadence():
+    from datetime import date
+
+    from growth_zones.data.catalogue import release_date, staleness
+
+    today = date(2026, 12, 1)
+    assert release_date("2025-09-02") == date(2025, 9, 2)
+    assert release_date("2024-07") == date(2024, 7, 1) and release_date("2025") == date(2025, 1, 1)
+    assert release_date("July 2024") is None
+    assert staleness("2026-11-01", "monthly", today) == {
+        "released": "2026-11-01",
+        "release_cadence": "monthly",
+        "age_days": 30,
+        "stale": False,
+    }
+    assert staleness("2026-10-30", "monthly", today)["stale"]  # 32 days > 31
+    assert not staleness("2026-09-01", "quarterly", today)["stale"]  # 91 days
+    assert not staleness("2026-08-31", "quarterly", today)["stale"]  # 92 days: the limit itself
+    assert staleness("2026-08-30", "quarterly", today)["stale"]  # 93 days
+    assert staleness("2025-11-30", "yearly", today) == {
+        "released": "2025-11-30",
+        "release_cadence": "yearly",
+        "age_days": 366,
+        "stale": False,
+    }
+    assert staleness("2016", "fixed", today)["stale"] is False  # a dated vintage never goes stale
+    assert staleness("", "monthly", today) == {
+        "released": "",
+        "release_cadence": "monthly",
+        "age_days": None,
+        "stale": False,
+    }
+
+
+def test_new_fields_are_validated_all_at_once():
+    bad = """
+[[dataset]]
+key = "a"
+title = "A"
+publisher = "P"
+layer = "protected_areas"
+normaliser = "land:normalise_designation"
+url = "https://x/y.geojson"
+format = "geojson"
+licence = "OGL"
+attribution = "x"
+vintage = "2024"
+nations = ["England", "Cornwall"]
+release_cadence = "weekly"
+released = "spring 2024"
+designation = "sssi_and_more"
+designation_values = { FZ9 = "flood_zone_9" }
+mirror_copy = { vintage = "v", colour = "red" }
+sheets = ["a"]
+archive = "rar"
+
+[[dataset]]
+key = "b"
+title = "B"
+publisher = "P"
+layer = "regions"
+normaliser = "boundaries:normalise_lad"
+url = "https://x/b.zip"
+format = "shapefile"
+licence = "OGL"
+attribution = "x"
+vintage = "2024"
+archive = "zip"
+latest = { api = "rss", url = "https://x" }
+"""
+    with pytest.raises(CatalogueError) as err:
+        parse_catalogue(bad, source="bad.toml")
+    msg = str(err.value)
+    for fragment in (
+        "nations ['Cornwall']",
+        "release_cadence 'weekly'",
+        "released 'spring 2024'",
+        "designation 'sssi_and_more'",
+        "designation 'flood_zone_9'",
+        "designation_values need designation_column",
+        "mirror_copy has unknown fields ['colour']",
+        "sheets are only read from xlsx",
+        "archive 'rar'",
+        "(b): missing required fields ['nations']",
+        "archive 'zip' needs the member",
+        "latest needs api",
+    ):
+        assert fragment in msg, fragment

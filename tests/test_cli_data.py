@@ -22,20 +22,35 @@ def test_pull_list_info_from_mirror(cli_runner, shared_data, tmp_path):
     res = cli_runner.invoke(app, ["data", "pull", "--mirror", str(shared_data)], env=env)
     assert res.exit_code == 0, res.output
     listed = json.loads(cli_runner.invoke(app, ["data", "list", "--json"], env=env).stdout)
-    defaults = [r for r in listed if r["default"]]
-    assert defaults and all(r["cached"] for r in defaults)
-    assert {"key", "layer", "licence", "vintage", "cached"} <= set(listed[0])
-    info = json.loads(
-        cli_runner.invoke(app, ["data", "info", "ons_lad_may2023_buc", "--json"], env=env).stdout
+    cat = load_catalogue()
+    in_mirror = [
+        r
+        for r in listed
+        if r["default"] and all((shared_data / p).exists() for p in cat[r["key"]].mirror_paths)
+    ]
+    in_mirror = [r for r in in_mirror if cat[r["key"]].mirror_paths]
+    assert len(in_mirror) >= 30 and all(r["cached"] for r in in_mirror)
+    # defaults the mirror holds no copy of are skipped, said so, and not failures
+    not_held = [r["key"] for r in listed if r["default"] and not cat[r["key"]].mirror_paths]
+    assert not_held and not any(r["cached"] for r in listed if r["key"] in not_held)
+    assert f"skip {not_held[0]}" in res.stderr and "skipped: optional or not in the mirror" in res.stderr
+    assert {"key", "layer", "licence", "vintage", "cached", "nations", "age_days", "stale"} <= set(listed[0])
+    assert all(
+        r["nations"] and set(r["nations"]) <= {"England", "Scotland", "Wales", "Northern Ireland"}
+        for r in listed
     )
-    ds = get_dataset("ons_lad_may2023_buc")
+    info = json.loads(
+        cli_runner.invoke(app, ["data", "info", "ons_lad_may2024_buc", "--json"], env=env).stdout
+    )
+    ds = get_dataset("ons_lad_may2024_buc")
     assert info["raw_sha256"] == [ds.sha256[0]]
     assert info["rows"] == 361 and info["crs"] == "EPSG:27700" and info["via"] == "mirror"
     assert info["licence"] == "OGL-UK-3.0" and "Office for National Statistics" in info["attribution"]
     assert info["crs_transformation"]["method"].startswith("OSTN15 via convertbng")
-    assert info["source_urls"][0].endswith("boundaries/lad_may2023_uk_buc.geojson")
-    assert info["notes"]["repaired_geometries"] >= 1  # North Somerset is invalid in the source
-    for key in [r["key"] for r in defaults]:
+    assert info["source_urls"][0].endswith("boundaries/lad_may2024_uk_buc.geojson")
+    assert info["nations"] == ["England", "Scotland", "Wales", "Northern Ireland"]
+    assert info["released"] == "2024-05" and info["stale"] is False  # a fixed boundary vintage
+    for key in [r["key"] for r in in_mirror]:
         prov = tmp_path / "c" / "layers" / f"{key}.provenance.json"
         assert prov.exists(), key
 

@@ -65,9 +65,17 @@ def test_geopackage_and_provenance_sidecar(ranked):
     assert len(gpkg) == 350 and gpkg.crs.to_epsg() == 27700
     side = json.loads((out / "ranking.provenance.json").read_text())
     keys = {d["key"] for d in side["datasets"]}
-    assert {"ons_lad_may2023_buc", "neso_fes2024_gsp_info", "ons_mye_mid2022_lad"} <= keys
+    assert {"ons_lad_may2024_buc", "neso_fes2024_gsp_info", "ons_mye_mid2022_lad"} <= keys
     assert all(d["licence"] and d["vintage"] for d in side["datasets"])
     assert set(side["non_commercial_datasets"]) >= {"telegeography_ix_buildings_2020_10"}
+    # staleness: the mirror's TEC register (2 September 2025) is older than the monthly cadence
+    by_key = {d["key"]: d for d in side["datasets"]}
+    tec = by_key["neso_tec_register_2025_09"]
+    assert tec["released"] == "2025-09-02" and tec["release_cadence"] == "monthly" and tec["stale"]
+    assert tec["age_days"] > 31 and tec["copy"] == "mirror release"
+    assert "neso_tec_register_2025_09" in {d["key"] for d in side["stale_datasets"]}
+    assert by_key["ons_lad_may2024_buc"]["stale"] is False  # a fixed vintage is never stale
+    assert all(d["nations"] for d in side["datasets"])
     assert side["profile"]["meta"]["name"] == "aigz"
     assert "North Lanarkshire" in res.stdout or "rank" in res.stdout  # the table was printed
 

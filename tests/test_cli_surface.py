@@ -41,3 +41,11 @@ def test_gb_surface_250m(mirror_cache, tmp_path, cli_runner):
     assert np.all((joined["surface_suitable_share"] >= 0) & (joined["surface_suitable_share"] <= 1))
     # Cairngorms (in Highland, S12000017) holds excluded National Park cells
     assert joined.loc["S12000017", "surface_excluded_share"] > 0.05
+    # the run record names every dataset with its age, and the stale ones again at the top
+    import json
+
+    record = json.loads((tmp_path / "surface_250m.json").read_text())
+    assert record["datasets"] and all("age_days" in d and "stale" in d for d in record["datasets"])
+    assert {d["key"] for d in record["stale_datasets"]} == {
+        d["key"] for d in record["datasets"] if d["stale"]
+    }

@@ -107,8 +107,9 @@ def test_arcgis_paging_assembles_every_feature(loopback, settings, shared_data):
     doc = json.loads(result.paths[0].read_text())
     codes = [f["properties"]["LAD23CD"] for f in doc["features"]]
     assert len(codes) == 361 and len(set(codes)) == 361
-    assert loopback.hits["/arcgis/query"] == 4  # 100 + 100 + 100 + 61
+    assert loopback.hits["/arcgis/query"] == 5  # the count, then 100 + 100 + 100 + 61
     assert "resultOffset" not in result.source_urls[0] and "outSR=4326" in result.source_urls[0]
+    assert result.paths[0].name == "ons_lad_may2023_buc.geojson"
 
 
 def test_ckan_datastore_paging(loopback, settings, shared_data):
@@ -135,9 +136,10 @@ def test_offline_names_every_missing_dataset(settings):
     assert "neso_fes2024_gsp_info" in str(err.value) and "--mirror" in str(err.value)
 
 
-def test_unreachable_host_fails_once_then_skips_the_rest(settings, tmp_path):
-    """A host that does not answer (here: a closed loopback port) fails its first dataset with a
-    clear message and the other datasets from it are skipped, not retried one by one."""
+def test_unreachable_host_is_probed_once_and_nothing_is_downloaded(settings, tmp_path):
+    """A host that does not answer (here: a closed loopback port) is found by one probe before any
+    download: every dataset from it fails at once with a message naming the host, the reason and
+    both ways to work offline, and nothing is left in the cache."""
     import socket
 
     from growth_zones.data.pull import pull
@@ -147,8 +149,45 @@ def test_unreachable_host_fails_once_then_skips_the_rest(settings, tmp_path):
         port = s.getsockname()[1]
     dead = f"http://127.0.0.1:{port}"
     report = pull(["neso_fes2024_gsp_info", "ons_mye_mid2022_lad"], settings=settings.with_(mirror=dead))
-    first, second = report.outcomes
-    assert not first.ok and f"127.0.0.1:{port} could not be reached" in first.message
-    assert "--mirror" in first.message
-    assert not second.ok and second.message.startswith("skipped:")
+    assert report.unreachable == {f"127.0.0.1:{port}": "connection refused"}
+    for outcome in report.outcomes:
+        assert not outcome.ok and not outcome.skipped
+        assert f"127.0.0.1:{port} could not be reached (connection refused)" in outcome.message
+        assert "GROWTH_ZONES_MIRROR" in outcome.message and "--mirror" in outcome.message
     assert _leftovers(settings.raw_dir) == []
+
+
+def test_probe_reports_each_failure_kind_within_its_timeout(monkeypatch):
+    """DNS failure, refusal and silence are told apart, and a host that never answers costs one
+    timeout, however many hosts are probed at once."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        refused = s.getsockname()[1]
+    real = socket.getaddrinfo
+
+    def fake_getaddrinfo(host, *args, **kwargs):
+        if host == "no-such-host.test":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        if host.startswith("silent"):
+            time.sleep(30)  # a resolver that never answers
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    got = _fetch.probe_hosts(
+        [
+            "https://no-such-host.test/a",
+            f"http://127.0.0.1:{refused}/b",
+            "https://silent-1.test/c",
+            "https://silent-2.test/d",
+            "https://silent-1.test/e",  # the same host again: probed once
+        ],
+        timeout=0.5,
+    )
+    assert got["no-such-host.test"].startswith("DNS lookup of no-such-host.test failed")
+    assert got[f"127.0.0.1:{refused}"] == "connection refused"
+    # the resolver would answer only after 30 s: the probe gave up at its deadline instead
+    assert got["silent-1.test"] == got["silent-2.test"] == "no answer within 0.5 s"
+    assert len(got) == 4

@@ -980,6 +980,129 @@ def test_build_designation_coverage_resolves_each_kind():
     assert cov.crs.to_epsg() == 27700
 
 
+def _national(key: str, nations: tuple[str, ...], *, sample: str | None = None, **kw) -> Dataset:
+    from growth_zones.data.catalogue import MirrorCopy
+
+    mc = (
+        MirrorCopy(coverage_area=sample, designations=kw.pop("sample_designations", None)) if sample else None
+    )
+    return Dataset(
+        key=key,
+        title=key,
+        publisher="test",
+        layer="protected_areas",
+        normaliser="land:normalise_designation",
+        url="u",
+        format="geojson",
+        mirror_paths=(f"{key}.geojson",) if sample else (),
+        licence="OGL",
+        attribution="a",
+        vintage="v",
+        nations=nations,
+        mirror_copy=mc,
+        coverage_area=sample,
+        **kw,
+    )
+
+
+def test_national_pull_is_checked_in_its_nation_and_a_sample_only_in_its_extent():
+    """The same catalogue entry gives different coverage for its two copies: the official release
+    covers its nation (England here), the pinned sample only its own extent and designations."""
+    countries = gdf(
+        [
+            {"code": "E", "name": "England", "nation": "England", "dataset": "t", "geometry": ENGLAND},
+            {"code": "S", "name": "Scotland", "nation": "Scotland", "dataset": "t", "geometry": SCOTLAND},
+        ]
+    )
+    flood = _national(
+        "ea",
+        ("England",),
+        sample="extent",
+        sample_designations=("flood_zone_3",),
+        designation_column=("flood_zone",),
+        designation_values={"FZ2": "flood_zone_2", "FZ3": "flood_zone_3"},
+    )
+    sssi_s = _national("ns", ("Scotland",), designation="sssi")
+    pa = gdf(
+        [
+            {
+                "designation": "flood_zone_3",
+                "name": "",
+                "nation": "England",
+                "dataset": "ea",
+                "geometry": box(1 * KM, 1 * KM, 2 * KM, 2 * KM),
+            },
+            {
+                "designation": "flood_zone_3",
+                "name": "",
+                "nation": "England",
+                "dataset": "ea",
+                "geometry": box(5 * KM, 3 * KM, 6 * KM, 4 * KM),
+            },
+            {
+                "designation": "sssi",
+                "name": "x",
+                "nation": "Scotland",
+                "dataset": "ns",
+                "geometry": box(10 * KM, 110 * KM, 11 * KM, 111 * KM),
+            },
+        ]
+    )
+    cat = {"ea": flood, "ns": sssi_s}
+    official = {
+        "ea": {"copy": "official release", "designations": ["flood_zone_2", "flood_zone_3"]},
+        "ns": {"copy": "official release", "designations": ["sssi"]},
+    }
+    cov = build_designation_coverage(pa, None, None, countries, catalogue=cat, copies=official)
+    rows = {(r.designation, r.dataset): r.geometry for r in cov.itertuples()}
+    assert set(rows) == {("flood_zone_2", "ea"), ("flood_zone_3", "ea"), ("sssi", "ns")}
+    assert rows[("flood_zone_2", "ea")].equals(ENGLAND) and rows[("flood_zone_3", "ea")].equals(ENGLAND)
+    assert rows[("sssi", "ns")].equals(SCOTLAND)
+    sample = {
+        "ea": {"copy": "sample", "coverage_area": "extent", "designations": ["flood_zone_3"]},
+        "ns": official["ns"],
+    }
+    cov = build_designation_coverage(pa, None, None, countries, catalogue=cat, copies=sample)
+    rows = {(r.designation, r.dataset): r.geometry for r in cov.itertuples()}
+    assert set(rows) == {("flood_zone_3", "ea"), ("sssi", "ns")}  # FZ2 not checked from the sample
+    assert rows[("flood_zone_3", "ea")].bounds == (1 * KM, 1 * KM, 6 * KM, 4 * KM)
+    # without provenance (an old store) the entry that declares a sample is read as the sample
+    cov = build_designation_coverage(pa, None, None, countries, catalogue=cat)
+    assert sorted(cov["designation"]) == ["flood_zone_3", "sssi"]
+
+
+def test_designation_gaps_say_why_a_nation_is_not_checked():
+    from growth_zones.data.layers import designation_gaps
+
+    cat = {
+        "gb_s": _national(
+            "gb_s",
+            ("Scotland",),
+            designation="green_belt",
+            manual="the Spatial Hub needs an authkey; download it after registering",
+        ),
+        "aw_w": _national("aw_w", ("Wales",), designation="ancient_woodland"),
+        "np": _national("np", ("England", "Scotland", "Wales"), designation="national_park"),
+    }
+    pa = gdf(
+        [
+            {
+                "designation": "national_park",
+                "name": "",
+                "nation": "England",
+                "dataset": "np",
+                "geometry": box(0, 0, 1, 1),
+            }
+        ]
+    )
+    gaps = designation_gaps(pa, cat)
+    assert gaps == {
+        ("green_belt", "Scotland"): "gb_s is an optional dataset: the Spatial Hub needs an authkey",
+        ("ancient_woodland", "Wales"): "aw_w is not stored (not in the mirror, or not pulled: "
+        "`growth-zones data pull aw_w`)",
+    }
+
+
 class _FakeStore:
     def __init__(self, layers: LayerSet, missing: set[str]):
         self.layers, self.missing = layers, missing

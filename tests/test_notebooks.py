@@ -46,10 +46,19 @@ def test_notebook_is_stored_without_outputs(path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def notebook_env(tmp_path_factory: pytest.TempPathFactory):
-    """Environment for the kernels: the mirror, one cache shared by all notebooks, a headless backend."""
+    """Environment for the kernels: the mirror, one cache shared by all notebooks, a headless backend,
+    and this checkout first on the kernel's import path (so the notebooks run the code beside them,
+    not whichever checkout the package happens to be installed from)."""
     mirror = require_shared_data()
     cache = tmp_path_factory.mktemp("notebook_cache")
-    wanted = {"GROWTH_ZONES_MIRROR": str(mirror), "GROWTH_ZONES_CACHE": str(cache), "MPLBACKEND": "Agg"}
+    repo = str(NOTEBOOK_DIR.parent)
+    path = os.pathsep.join([repo, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]])
+    wanted = {
+        "GROWTH_ZONES_MIRROR": str(mirror),
+        "GROWTH_ZONES_CACHE": str(cache),
+        "MPLBACKEND": "Agg",
+        "PYTHONPATH": path,
+    }
     saved = {k: os.environ.get(k) for k in wanted}
     os.environ.update(wanted)  # the kernel inherits the test process's environment
     try:

@@ -150,6 +150,33 @@ def test_no_notice_without_non_commercial_data(tmp_path):
     assert "non-commercial use only" not in out.read_text(encoding="utf-8")
 
 
+def test_stale_datasets_are_flagged_in_the_sources(tmp_path):
+    stale = {
+        "key": "tec",
+        "title": "TEC register <b>",
+        "publisher": "NESO",
+        "licence": "NESO ODL",
+        "attribution": "Supported by NESO",
+        "vintage": "2 September 2025",
+        "released": "2025-09-02",
+        "release_cadence": "monthly",
+        "age_days": 455,
+        "stale": True,
+        "non_commercial": False,
+    }
+    fresh = {**stale, "key": "fes", "title": "FES 2024", "stale": False, "age_days": 10}
+    out = render_national_map(
+        demo.ranking_frame(4), out_path=tmp_path / "m.html", criteria=demo.CRITERIA, provenance=[stale, fresh]
+    )
+    doc = lxml_html.fromstring(out.read_text(encoding="utf-8"))
+    notice = doc.xpath("string(//div[contains(@class,'gz-warn')])")
+    assert "Stale data:" in notice and "TEC register <b>" in notice and "FES 2024" not in notice
+    items = [li.text_content() for li in doc.xpath("//ul[contains(@class,'gz-src')]/li")]
+    tec = next(t for t in items if t.startswith("TEC register"))
+    assert "stale: released 2025-09-02, 455 days old; the publisher releases monthly" in tec
+    assert "stale" not in next(t for t in items if t.startswith("FES 2024"))
+
+
 def test_hostile_strings_are_escaped(national):
     out, _ = national
     page = out.read_text(encoding="utf-8")

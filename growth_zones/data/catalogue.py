@@ -1,13 +1,13 @@
 """The dataset catalogue (``data/catalogue.toml``): what each public dataset is, where it lives,
 its licence, and which canonical layer it feeds.
 
+An entry with ``kind = "asset"`` is a raw asset rather than a dataset: a file that is fetched,
+hash-checked and cached like any dataset (mirror locations, retries, pinned sha256) but never
+normalised and never stored as a layer; the verified file in the raw cache is the product. The map
+libraries the HTML reports bundle (npm registry tarballs) are assets.
+
 The catalogue is declarative on purpose: adding a dataset is one ``[[dataset]]`` entry plus one
 normaliser function, and the provenance of every output is read from here.
-
-An entry with ``kind = "asset"`` is a raw asset rather than a dataset: a file that is fetched,
-hash-checked and cached like any dataset (mirror, retries, pinned sha256) but never normalised and
-never stored as a layer; the verified file in the raw cache is the product. The map libraries the
-HTML reports inline (npm registry tarballs) are assets.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,32 @@ from typing import Any
 from ..errors import CatalogueError
 from .schemas import LAYERS
 
-APIS = ("file", "arcgis", "ckan_datastore")
-FORMATS = ("geojson", "csv", "shapefile", "geotiff", "json", "tgz")
+APIS = ("file", "arcgis", "ckan_datastore", "ogc_features", "wfs")
+"""How an official endpoint is read: one file (possibly zipped), an ArcGIS FeatureServer/MapServer
+``/query`` (paged with ``resultOffset``/``resultRecordCount`` while ``exceededTransferLimit``), a CKAN
+``datastore_search`` (``offset``/``limit``, ``result.total``), OGC API Features ``/items`` (following
+``next`` links, checked against ``numberMatched``) or WFS 2.0 ``GetFeature`` (``startIndex``/``count``,
+checked against ``numberMatched``)."""
+FORMATS = ("geojson", "csv", "xlsx", "shapefile", "geotiff", "json", "tgz")
 KINDS = ("dataset", "asset")
+"""A catalogue entry is a dataset (normalised into a canonical layer) or a raw asset (a file fetched
+and verified like a dataset, never normalised: the map libraries the reports bundle)."""
+ARCHIVES = ("zip",)
+CADENCES = {"monthly": 31, "quarterly": 92, "yearly": 366, "irregular": None, "fixed": None}
+"""Release cadence -> days after which a copy counts as stale (None: never, e.g. a dated boundary
+vintage or a one-off study)."""
+NATION_NAMES = ("England", "Scotland", "Wales", "Northern Ireland")
+LATEST_APIS = ("govuk_content", "ckan_package")
+_MIRROR_COPY_FIELDS = {
+    "vintage",
+    "released",
+    "note",
+    "coverage_area",
+    "designations",
+    "columns",
+    "source_crs",
+}
+_LATEST_FIELDS = {"api", "url", "id", "match"}
 _FIELDS = {
     "key",
     "kind",
@@ -36,20 +60,38 @@ _FIELDS = {
     "api",
     "query",
     "format",
+    "archive",
+    "member",
+    "sheets",
+    "sheet_column",
+    "header_row",
+    "encoding",
+    "headers",
+    "page_size",
     "mirror_path",
     "sha256",
     "licence",
     "licence_url",
     "attribution",
     "vintage",
+    "released",
+    "release_cadence",
+    "live",
+    "latest",
     "coverage",
+    "nations",
     "source_crs",
     "columns",
     "non_commercial",
     "default",
+    "manual",
     "requires",
     "designation",
+    "designation_column",
+    "designation_values",
+    "name_column",
     "coverage_area",
+    "mirror_copy",
 }
 _REQUIRED = (
     "key",
@@ -59,12 +101,32 @@ _REQUIRED = (
     "normaliser",
     "url",
     "format",
-    "mirror_path",
     "licence",
     "attribution",
     "vintage",
+    "nations",
 )
-_ASSET_REQUIRED = tuple(f for f in _REQUIRED if f not in ("layer", "normaliser")) + ("sha256",)
+_ASSET_REQUIRED = tuple(f for f in _REQUIRED if f not in ("layer", "normaliser", "nations")) + ("sha256",)
+
+
+@dataclass(frozen=True)
+class MirrorCopy:
+    """How the copy under ``mirror_path`` differs from the official release, when it does: an older
+    release (``vintage``, ``released``) or a *sample* of a national dataset (``coverage_area``: where
+    the sample is complete; ``designations``: which designations it holds). Identified by the pinned
+    ``sha256``: a stored file with that hash is this copy, anything else is the official release."""
+
+    vintage: str = ""
+    released: str = ""
+    note: str = ""
+    coverage_area: str | None = None
+    designations: tuple[str, ...] | None = None
+    columns: tuple[str, ...] | None = None
+    source_crs: str | None = None
+
+    @property
+    def is_sample(self) -> bool:
+        return self.coverage_area is not None
 
 
 @dataclass(frozen=True)
@@ -94,6 +156,24 @@ class Dataset:
     requires: tuple[str, ...] = ()
     designation: str | None = None
     coverage_area: str | None = None
+    nations: tuple[str, ...] = ()
+    archive: str | None = None
+    member: str | None = None
+    sheets: tuple[tuple[str, str], ...] = ()
+    sheet_column: str | None = None
+    header_row: int = 0
+    encoding: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    page_size: int | None = None
+    released: str = ""
+    release_cadence: str = ""
+    live: bool = False
+    latest: dict[str, str] = field(default_factory=dict)
+    manual: str = ""
+    designation_column: tuple[str, ...] = ()
+    designation_values: dict[str, str] = field(default_factory=dict)
+    name_column: tuple[str, ...] = ()
+    mirror_copy: MirrorCopy | None = None
     asset: bool = False
     """A raw asset (``kind = "asset"``): fetched and verified, never normalised into a layer."""
 
@@ -105,6 +185,49 @@ class Dataset:
     def kind(self) -> str:
         """``vector``, ``table`` or ``raster`` (from the layer), or ``asset``."""
         return "asset" if self.asset else LAYERS[self.layer].kind
+
+    @property
+    def optional(self) -> bool:
+        """No stable machine endpoint (``manual`` says why): never fetched from the publisher
+        unless named; taken from a mirror or the cache when there, else 'not checked'."""
+        return bool(self.manual)
+
+    @property
+    def official_file(self) -> str:
+        """Raw file name of an official download (its suffix tells the readers what it is)."""
+        if self.archive:
+            return f"{self.key}.{self.archive}"
+        suffix = {"geojson": "geojson", "csv": "csv", "xlsx": "xlsx", "geotiff": "tif", "json": "json"}
+        return f"{self.key}.{suffix.get(self.format, self.format)}"
+
+    @property
+    def designations(self) -> tuple[str, ...]:
+        """Designations the official release is complete for (one, or the per-feature values)."""
+        if self.designation_values:
+            return tuple(dict.fromkeys(self.designation_values.values()))
+        return (self.designation,) if self.designation else ()
+
+    def copy_facts(self, *, sample: bool) -> dict[str, Any]:
+        """Vintage, release date and coverage of the copy that was stored: the mirror copy (when it
+        is the pinned one and differs) or the official release."""
+        mc = self.mirror_copy
+        if sample and mc is not None:
+            return {
+                "copy": "sample" if mc.is_sample else "mirror release",
+                "vintage": mc.vintage or self.vintage,
+                "released": mc.released or self.released,
+                "coverage_area": mc.coverage_area,
+                "designations": list(mc.designations if mc.designations is not None else self.designations),
+                "copy_note": mc.note,
+            }
+        return {
+            "copy": "official release",
+            "vintage": self.vintage,
+            "released": self.released,
+            "coverage_area": None,
+            "designations": list(self.designations),
+            "copy_note": "",
+        }
 
     def provenance_fields(self) -> dict[str, Any]:
         """The catalogue half of a provenance record."""
@@ -118,9 +241,34 @@ class Dataset:
             "licence_url": self.licence_url,
             "attribution": self.attribution,
             "vintage": self.vintage,
+            "released": self.released,
+            "release_cadence": self.release_cadence,
             "coverage": self.coverage,
+            "nations": list(self.nations),
             "non_commercial": self.non_commercial,
         }
+
+
+def release_date(text: str) -> date | None:
+    """``YYYY-MM-DD``, ``YYYY-MM`` (first of the month) or ``YYYY`` (1 January); else None."""
+    for fmt, pad in (("%Y-%m-%d", ""), ("%Y-%m", "-01"), ("%Y", "-01-01")):
+        try:
+            datetime.strptime(text, fmt)
+        except (TypeError, ValueError):
+            continue
+        return date.fromisoformat(text + pad)
+    return None
+
+
+def staleness(released: str, cadence: str, today: date | None = None) -> dict[str, Any]:
+    """Age of a copy released on ``released`` and whether it is older than the publisher's release
+    cadence (then a newer release should exist). ``age_days`` is None when the date is unknown."""
+    today = today or datetime.now(UTC).date()
+    when = release_date(released)
+    limit = CADENCES.get(cadence)
+    age = (today - when).days if when else None
+    stale = bool(age is not None and limit is not None and age > limit)
+    return {"released": released, "release_cadence": cadence, "age_days": age, "stale": stale}
 
 
 def catalogue_path() -> Path:
@@ -136,7 +284,39 @@ def catalogue_path() -> Path:
     raise CatalogueError("dataset catalogue not found: set GROWTH_ZONES_CATALOGUE to a catalogue.toml")
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+def _mirror_copy(raw: Any, where: str, problems: list[str]) -> MirrorCopy | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: mirror_copy must be a table")
+        return None
+    unknown = set(raw) - _MIRROR_COPY_FIELDS
+    if unknown:
+        problems.append(f"{where}: mirror_copy has unknown fields {sorted(unknown)}")
+    if raw.get("released") and release_date(str(raw["released"])) is None:
+        problems.append(
+            f"{where}: mirror_copy.released {raw['released']!r} is not YYYY-MM-DD, YYYY-MM or YYYY"
+        )
+    return MirrorCopy(
+        vintage=str(raw.get("vintage", "")),
+        released=str(raw.get("released", "")),
+        note=str(raw.get("note", "")),
+        coverage_area=raw.get("coverage_area"),
+        designations=_strings(raw["designations"]) if "designations" in raw else None,
+        columns=_strings(raw["columns"]) if "columns" in raw else None,
+        source_crs=raw.get("source_crs"),
+    )
+
+
 def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | None:
+    from .schemas import DESIGNATIONS
+
     unknown = set(raw) - _FIELDS
     if unknown:
         problems.append(f"{where}: unknown fields {sorted(unknown)}")
@@ -148,7 +328,8 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
     missing = [f for f in (_ASSET_REQUIRED if asset else _REQUIRED) if not raw.get(f)]
     if missing:
         problems.append(f"{where}: missing required fields {missing}")
-        return None
+        if {"key", "layer", "format", "normaliser"} & set(missing):
+            return None
     if asset:
         extra = [f for f in ("layer", "normaliser", "designation", "coverage_area", "columns") if f in raw]
         if extra:
@@ -163,7 +344,19 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
         problems.append(f"{where}: api {api!r} not one of {APIS}")
     if raw["format"] not in FORMATS:
         problems.append(f"{where}: format {raw['format']!r} not one of {FORMATS}")
-    paths = raw["mirror_path"]
+    archive = raw.get("archive")
+    if archive is not None and archive not in ARCHIVES:
+        problems.append(f"{where}: archive {archive!r} not one of {ARCHIVES}")
+    if archive and not raw.get("member"):
+        problems.append(f"{where}: archive {archive!r} needs the member file to read")
+    if (
+        raw["format"] == "shapefile"
+        and api == "file"
+        and not archive
+        and raw.get("url", "").startswith("http")
+    ):
+        problems.append(f"{where}: a shapefile is published as a zip: set archive = 'zip' and member")
+    paths = raw.get("mirror_path", ())
     paths = (paths,) if isinstance(paths, str) else tuple(paths)
     sha = raw.get("sha256", ())
     sha = (sha,) if isinstance(sha, str) else tuple(sha)
@@ -171,6 +364,45 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
         problems.append(f"{where}: sha256 has {len(sha)} entries for {len(paths)} mirror paths")
     if not asset and ":" not in raw["normaliser"]:
         problems.append(f"{where}: normaliser must be 'module:function', got {raw['normaliser']!r}")
+    nations = _strings(raw.get("nations"))
+    bad_nations = [n for n in nations if n not in NATION_NAMES]
+    if bad_nations:
+        problems.append(f"{where}: nations {bad_nations} not among {NATION_NAMES}")
+    cadence = raw.get("release_cadence", "")
+    if cadence and cadence not in CADENCES:
+        problems.append(f"{where}: release_cadence {cadence!r} not one of {tuple(CADENCES)}")
+    released = str(raw.get("released", ""))
+    if released and release_date(released) is None:
+        problems.append(f"{where}: released {released!r} is not YYYY-MM-DD, YYYY-MM or YYYY")
+    latest = raw.get("latest", {})
+    if latest:
+        if set(latest) - _LATEST_FIELDS:
+            problems.append(f"{where}: latest has unknown fields {sorted(set(latest) - _LATEST_FIELDS)}")
+        if latest.get("api") not in LATEST_APIS or not latest.get("url"):
+            problems.append(f"{where}: latest needs api (one of {LATEST_APIS}) and url")
+    sheets_raw = raw.get("sheets", ())
+    if isinstance(sheets_raw, dict):
+        sheets = tuple((str(k), str(v)) for k, v in sheets_raw.items())
+    else:
+        sheets = tuple((str(s), str(s)) for s in _strings(sheets_raw))
+    if sheets and raw["format"] != "xlsx":
+        problems.append(f"{where}: sheets are only read from xlsx files")
+    values = {str(k): str(v) for k, v in raw.get("designation_values", {}).items()}
+    for d in [raw.get("designation"), *values.values()]:
+        if d is not None and d not in DESIGNATIONS:
+            problems.append(f"{where}: designation {d!r} is not one of {DESIGNATIONS}")
+    if values and not raw.get("designation_column"):
+        problems.append(f"{where}: designation_values need designation_column")
+    mirror_copy = _mirror_copy(raw.get("mirror_copy"), where, problems)
+    if mirror_copy and mirror_copy.designations:
+        for d in mirror_copy.designations:
+            if d not in DESIGNATIONS:
+                problems.append(f"{where}: mirror_copy designation {d!r} is not one of {DESIGNATIONS}")
+    coverage_area = raw.get("coverage_area")
+    if mirror_copy is not None and mirror_copy.coverage_area is not None:
+        coverage_area = mirror_copy.coverage_area
+    if missing:
+        return None
     return Dataset(
         key=raw["key"],
         title=raw["title"],
@@ -194,7 +426,25 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
         default=bool(raw.get("default", True)),
         requires=tuple(raw.get("requires", ())),
         designation=raw.get("designation"),
-        coverage_area=raw.get("coverage_area"),
+        coverage_area=coverage_area,
+        nations=nations,
+        archive=archive,
+        member=raw.get("member"),
+        sheets=sheets,
+        sheet_column=raw.get("sheet_column"),
+        header_row=int(raw.get("header_row", 0)),
+        encoding=raw.get("encoding"),
+        headers={str(k): str(v) for k, v in raw.get("headers", {}).items()},
+        page_size=int(raw["page_size"]) if raw.get("page_size") else None,
+        released=released,
+        release_cadence=cadence,
+        live=bool(raw.get("live", False)),
+        latest={str(k): str(v) for k, v in latest.items()},
+        manual=str(raw.get("manual", "")),
+        designation_column=_strings(raw.get("designation_column")),
+        designation_values=values,
+        name_column=_strings(raw.get("name_column")),
+        mirror_copy=mirror_copy,
         asset=asset,
     )
 

@@ -43,6 +43,9 @@ class LayerSet:
     """Derived intermediates (transmission sets, TEC matches, raster convolutions, subdivided
     coverages). Cleared whenever a layer attribute is reassigned; after mutating a frame in place,
     call :meth:`clear_cache`."""
+    _gaps: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Why a designation is not checked in a nation: ``(designation, nation) -> reason`` for each
+    catalogued national dataset that is not stored (optional, not in the mirror, not pulled)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -106,7 +109,9 @@ class LayerSet:
                 layers.regions,
                 layers.countries,
                 catalogue=getattr(store, "catalogue", None),
+                copies=_stored_copies(store, layers.protected_areas),
             )
+            layers._gaps = designation_gaps(layers.protected_areas, getattr(store, "catalogue", None))
         return layers
 
     def gb_only(self) -> LayerSet:
@@ -118,8 +123,68 @@ class LayerSet:
         return self
 
 
+def _stored_copies(store: Any, protected_areas: gpd.GeoDataFrame) -> dict[str, dict[str, Any]] | None:
+    """Provenance of each stored designation dataset (which copy: official release or sample)."""
+    if not hasattr(store, "provenance") or "dataset" not in protected_areas:
+        return None
+    out: dict[str, dict[str, Any]] = {}
+    for key in sorted(set(protected_areas["dataset"])):
+        try:
+            out[key] = store.provenance(key)
+        except DataSourceError:
+            continue
+    return out
+
+
+def designation_gaps(
+    protected_areas: gpd.GeoDataFrame, catalogue: dict[str, Dataset] | None = None
+) -> dict[tuple[str, str], str]:
+    """``(designation, nation) -> why it is not checked there``, for every default national
+    designation dataset that is absent from ``protected_areas``: an optional dataset (no machine
+    endpoint: the catalogue's ``manual`` says why) or one that is simply not stored."""
+    entries = (
+        datasets_for_layer("protected_areas")
+        if catalogue is None
+        else [d for d in catalogue.values() if d.layer == "protected_areas" and d.default]
+    )
+    present = set(protected_areas["dataset"]) if "dataset" in protected_areas else set()
+    gaps: dict[tuple[str, str], str] = {}
+    for ds in entries:
+        if ds.key in present:
+            continue
+        if ds.optional:
+            why = f"{ds.title} is an optional dataset: {ds.manual.split(';')[0]}"
+        else:
+            why = f"{ds.title} is not stored (not in the mirror, or not pulled: `growth-zones data pull {ds.key}`)"
+        for nation in ds.nations:
+            for d in ds.designations:
+                gaps.setdefault((d, nation), why)
+    return gaps
+
+
 def _union(geoms: Any) -> shapely.Geometry:
     return shapely.union_all(shapely.make_valid(np.asarray(geoms)))
+
+
+def _coverage_plan(
+    ds: Dataset, copy: dict[str, Any] | None
+) -> tuple[tuple[str, ...], str | None, tuple[str, ...]]:
+    """``(designations, sample area or None, nations)`` for the stored copy of ``ds``.
+
+    With the stored provenance the copy is known: a sample is complete within its area only, an
+    official release within its nations. Without it (an old store, a test double) the reading is
+    the conservative one: an entry that declares a sample is taken to be that sample."""
+    mc = ds.mirror_copy
+    if copy is not None and copy.get("copy"):
+        designations = tuple(copy.get("designations") or ds.designations)
+        area = copy.get("coverage_area") if copy.get("copy") == "sample" else None
+        return designations, area, ds.nations
+    if mc is not None and mc.is_sample:
+        designations = mc.designations if mc.designations is not None else ds.designations
+        return tuple(designations), mc.coverage_area, ds.nations
+    if ds.coverage_area and not ds.nations:
+        return ds.designations, ds.coverage_area, ()
+    return ds.designations, None, ds.nations
 
 
 def build_designation_coverage(
@@ -128,17 +193,24 @@ def build_designation_coverage(
     regions: gpd.GeoDataFrame | None,
     countries: gpd.GeoDataFrame | None,
     catalogue: dict[str, Dataset] | None = None,
+    copies: dict[str, dict[str, Any]] | None = None,
 ) -> gpd.GeoDataFrame:
     """Where each designation dataset is complete: one row per (designation, dataset).
 
-    Each catalogue entry of the ``protected_areas`` layer carries ``designation`` and
-    ``coverage_area``:
+    A dataset pulled from its publisher is complete in the ``nations`` its catalogue entry names
+    (the union of those countries; regions if there is no countries layer). A *sample* (the mirror
+    copy of a national dataset cut to one area, recognised by its pinned hash; see
+    ``Dataset.mirror_copy``) is complete only within its coverage area:
 
-    * ``"gb"``: the union of the GB countries (regions if no countries layer);
     * an area name, e.g. ``"north_east"``: the ``coverage_areas`` rows with that ``area``;
     * ``"lad:<code>"``: that LAD's polygon from ``regions``;
     * ``"extent"``: the envelope of the dataset's own features (the extract was a rectangular
-      user-area download; a union would call every gap between polygons 'not checked').
+      user-area download; a union would call every gap between polygons 'not checked');
+    * ``"gb"``: the union of the GB countries.
+
+    ``copies`` is the stored provenance by dataset key (which copy was stored); without it a
+    dataset that declares a sample is taken to be the sample. A dataset with several designations
+    (EA flood zones: FZ2 and FZ3) gives one row per designation its copy holds.
 
     Only datasets present in ``protected_areas`` (by its ``dataset`` column) are used: a dataset
     that was not loaded must not turn 'not checked' into 'absent'. A coverage that cannot be
@@ -150,19 +222,29 @@ def build_designation_coverage(
         entries = [d for d in catalogue.values() if d.layer == "protected_areas"]
     present = set(protected_areas["dataset"]) if "dataset" in protected_areas else set()
     rows: list[tuple[str, str, shapely.Geometry]] = []
-    gb_geom: shapely.Geometry | None = None
+    nation_geoms: dict[tuple[str, ...], shapely.Geometry | None] = {}
+
+    def nations_geom(nations: tuple[str, ...]) -> shapely.Geometry | None:
+        if nations not in nation_geoms:
+            src = countries if countries is not None else regions
+            geom = None
+            if src is not None and "nation" in src:
+                hit = src[src["nation"].isin(nations)]
+                geom = _union(hit.geometry.values) if len(hit) else None
+            nation_geoms[nations] = geom
+        return nation_geoms[nations]
+
     for ds in entries:
-        if ds.key not in present or not ds.designation or not ds.coverage_area:
+        if ds.key not in present:
             continue
-        area = ds.coverage_area
+        designations, area, nations = _coverage_plan(ds, (copies or {}).get(ds.key) if copies else None)
+        if not designations:
+            continue
         geom: shapely.Geometry | None = None
-        if area == "gb":
-            if gb_geom is None:
-                src = countries if countries is not None else regions
-                if src is not None:
-                    src = src[src["nation"] != "Northern Ireland"] if "nation" in src else src
-                    gb_geom = _union(src.geometry.values)
-            geom = gb_geom
+        if area is None:
+            geom = nations_geom(tuple(nations)) if nations else None
+        elif area == "gb":
+            geom = nations_geom(("England", "Scotland", "Wales"))
         elif area == "extent":
             feats = protected_areas.geometry[protected_areas["dataset"] == ds.key]
             geom = shapely.box(*feats.total_bounds)
@@ -179,12 +261,12 @@ def build_designation_coverage(
         if geom is None or geom.is_empty:
             log.warning(
                 "coverage %r of dataset %s could not be resolved; %s treated as not checked",
-                area,
+                area or ",".join(nations) or "(none declared)",
                 ds.key,
-                ds.designation,
+                ", ".join(designations),
             )
             continue
-        rows.append((ds.designation, ds.key, geom))
+        rows.extend((d, ds.key, geom) for d in designations)
     return gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=["designation", "dataset", "geometry"]), geometry="geometry", crs=BNG
     )

@@ -1,7 +1,14 @@
 """Fetch + normalise + store, for one dataset or many, in dependency order.
 
 One dataset failing never stops the others: each outcome is reported, and the caller (the CLI)
-turns "anything failed" into a non-zero exit code.
+turns "anything failed" into a non-zero exit code. Two kinds of dataset are *skipped*, not failed,
+and said so: an optional dataset (no stable machine endpoint; see ``Dataset.manual``) that nobody
+named, and a dataset a mirror holds no copy of. Their absence makes the checks that need them
+"not checked", with the reason.
+
+Before any download every host the plan needs is probed once, all at the same time, with a short
+timeout (:func:`growth_zones.data.fetch.probe_hosts`); datasets from a host that does not answer
+fail at once, naming the host and how to work offline, instead of each waiting out its retries.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..errors import GrowthZonesError, OfflineError, UnreachableError
+from ..errors import DataSourceError, GrowthZonesError, OfflineError, UnreachableError
 from ..settings import Settings
 from . import fetch as _fetch
 from .catalogue import Dataset, get_dataset
@@ -19,6 +26,7 @@ from .loaders import RawInput, get_normaliser
 from .store import Store
 
 log = logging.getLogger(__name__)
+progress = _fetch.progress
 
 
 @dataclass
@@ -29,19 +37,27 @@ class PullOutcome:
     rows: int | None = None
     seconds: float = 0.0
     via: str | None = None
+    skipped: bool = False
+    """Not attempted on purpose (optional dataset, or no copy in the mirror): not a failure."""
 
 
 @dataclass
 class PullReport:
     outcomes: list[PullOutcome] = field(default_factory=list)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    """Hosts that did not answer the probe (or a download) in this run, with the reason."""
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes)
+        return not self.failed
 
     @property
     def failed(self) -> list[PullOutcome]:
-        return [o for o in self.outcomes if not o.ok]
+        return [o for o in self.outcomes if not o.ok and not o.skipped]
+
+    @property
+    def skipped(self) -> list[PullOutcome]:
+        return [o for o in self.outcomes if o.skipped]
 
 
 def _with_requirements(keys: Iterable[str], catalogue: dict[str, Dataset]) -> list[Dataset]:
@@ -75,13 +91,34 @@ def _source_host(ds: Dataset, settings: Settings) -> str:
     return urlparse(mirrors[0] if mirrors else ds.url).netloc
 
 
+def _skip_reason(ds: Dataset, settings: Settings, named: bool) -> str | None:
+    """Why ``ds`` is skipped rather than fetched (None: fetch it)."""
+    if settings.mirror and not ds.mirror_paths:
+        return "skipped: the mirror holds no copy of this dataset (it is fetched from the publisher without a mirror)"
+    if ds.optional and not named and not settings.mirror:
+        return (
+            f"skipped: optional, no machine-readable endpoint ({ds.manual}); put a copy in a mirror to use it"
+        )
+    return None
+
+
+def _is_mirror_copy(ds: Dataset, sha256: list[str]) -> bool:
+    """The raw files are the catalogue's pinned mirror copy (same hashes)."""
+    pinned = list(ds.sha256)
+    return bool(pinned) and all(p is not None for p in pinned) and list(sha256) == pinned
+
+
 def pull_one(
-    ds: Dataset, store: Store, *, force: bool = False, unreachable: set[str] | None = None
+    ds: Dataset,
+    store: Store,
+    *,
+    force: bool = False,
+    unreachable: dict[str, str] | set[str] | None = None,
 ) -> PullOutcome:
     """Fetch, normalise and store one dataset (its requirements must already be stored).
 
-    ``unreachable`` collects hosts that did not answer in this run; later datasets from them fail
-    at once instead of each waiting out its retries.
+    ``unreachable`` collects hosts that did not answer in this run (host -> reason); later datasets
+    from them fail at once instead of each waiting out its retries.
     """
     settings = store.settings
     t0 = time.perf_counter()
@@ -91,16 +128,22 @@ def pull_one(
         return PullOutcome(ds.key, True, "already stored", store.provenance(ds.key).get("rows"), 0.0, "cache")
     host = _source_host(ds, settings)
     if unreachable is not None and host and host in unreachable and _fetch.cached(ds, settings) is None:
-        return PullOutcome(ds.key, False, f"skipped: {host} could not be reached earlier in this run")
+        why = unreachable[host] if isinstance(unreachable, dict) else "no answer earlier in this run"
+        return PullOutcome(
+            ds.key, False, f"not fetched: {host} could not be reached ({why}). {_fetch.MIRROR_HINT}."
+        )
     try:
         if force:
             _fetch.clear_raw(ds, settings)
         fetched = _fetch.fetch(ds, settings, force=force)
         deps = {dep: store.read_dataset(dep) for dep in ds.requires}
-        normalised = get_normaliser(ds.normaliser)(RawInput(ds, fetched.paths, deps))
-        prov = store.write(ds, normalised, fetched.to_dict())
+        mirror_copy = _is_mirror_copy(ds, fetched.sha256)
+        normalised = get_normaliser(ds.normaliser)(RawInput(ds, fetched.paths, deps, mirror_copy))
+        prov = store.write(ds, normalised, fetched.to_dict(), mirror_copy=mirror_copy)
     except UnreachableError as err:
-        if unreachable is not None:
+        if isinstance(unreachable, dict):
+            unreachable[err.host] = "no connection"
+        elif unreachable is not None:
             unreachable.add(err.host)
         return PullOutcome(ds.key, False, str(err), None, time.perf_counter() - t0)
     except GrowthZonesError as err:
@@ -108,24 +151,55 @@ def pull_one(
     return PullOutcome(ds.key, True, "stored", prov["rows"], time.perf_counter() - t0, fetched.via)
 
 
-def _pull_asset(ds: Dataset, store: Store, *, force: bool, unreachable: set[str] | None) -> PullOutcome:
+def _pull_asset(
+    ds: Dataset, store: Store, *, force: bool, unreachable: dict[str, str] | set[str] | None
+) -> PullOutcome:
     """A raw asset is fetched and verified only (no normaliser, nothing in ``layers/``)."""
     from .assets import fetch_assets
 
     t0 = time.perf_counter()
     host = _source_host(ds, store.settings)
     if unreachable and host in unreachable and _fetch.cached(ds, store.settings) is None:
-        return PullOutcome(ds.key, False, f"skipped: {host} could not be reached earlier in this run")
+        return PullOutcome(ds.key, False, f"not fetched: {host} could not be reached. {_fetch.MIRROR_HINT}.")
     if force:
         _fetch.clear_raw(ds, store.settings)
     got = fetch_assets(store.settings, keys=[ds.key], catalogue=store.catalogue)
-    if unreachable is not None:
-        unreachable |= got.unreachable
+    for h in got.unreachable:
+        if isinstance(unreachable, dict):
+            unreachable[h] = "no connection"
+        elif unreachable is not None:
+            unreachable.add(h)
     if got.problems:
         return PullOutcome(ds.key, False, got.problems[ds.key], None, time.perf_counter() - t0)
     via = got.via[ds.key]
     message = "already cached" if via == "cache" else "cached (raw asset, verified)"
     return PullOutcome(ds.key, True, message, None, time.perf_counter() - t0, via)
+
+
+def probe_plan(plan: list[Dataset], store: Store, *, force: bool = False) -> dict[str, str]:
+    """Probe every host the plan would download from (skipping what is stored or cached, and local
+    mirrors); return the hosts that did not answer, with the reason."""
+    settings = store.settings
+    urls: list[str] = []
+    for ds in plan:
+        if not force and (store.has(ds.key) or _fetch.cached(ds, settings) is not None):
+            continue
+        urls.extend(
+            loc for loc in _fetch.source_locations(ds, settings) if loc.startswith(("http://", "https://"))
+        )
+    if not urls:
+        return {}
+    t0 = time.perf_counter()
+    results = _fetch.probe_hosts(urls, settings.probe_timeout)
+    down = {host: why for host, why in results.items() if why is not None}
+    progress.info(
+        "%d of %d hosts answered in %.1f s%s",
+        len(results) - len(down),
+        len(results),
+        time.perf_counter() - t0,
+        "".join(f"; {h}: {w}" for h, w in down.items()),
+    )
+    return down
 
 
 def pull(
@@ -134,13 +208,22 @@ def pull(
     settings: Settings | None = None,
     force: bool = False,
     on_progress: Callable[[PullOutcome], None] | None = None,
+    explicit: bool = True,
+    layers: Iterable[str] | None = None,
 ) -> PullReport:
-    """Pull ``keys`` (default: every default catalogue dataset) and their requirements.
+    """Pull ``keys`` (default: every default catalogue dataset, or those feeding ``layers``) and
+    their requirements.
 
     In offline mode, every dataset missing from the cache is named in one :class:`OfflineError`.
+    Datasets named in ``keys`` are attempted even when optional (unless ``explicit`` is false:
+    the keys were chosen by a workflow, not by the user).
     """
     store = Store(settings)
     catalogue = store.catalogue
+    if layers is not None and not keys:
+        chosen = set(layers)
+        keys, explicit = [k for k, d in catalogue.items() if d.default and d.layer in chosen], False
+    named = set(keys or ()) if explicit else set()
     wanted = list(keys) if keys else [k for k, d in catalogue.items() if d.default]
     plan = _with_requirements(wanted, catalogue)
     if store.settings.offline:
@@ -149,14 +232,28 @@ def pull(
             raise OfflineError(missing)
     report = PullReport()
     failed: set[str] = set()
-    unreachable: set[str] = set()
+    todo = [d for d in plan if _skip_reason(d, store.settings, d.key in named) is None]
+    report.unreachable = probe_plan(todo, store, force=force)
     for ds in plan:
         blocked = [d for d in ds.requires if d in failed]
-        if blocked:
+        skip = _skip_reason(ds, store.settings, ds.key in named)
+        if not force and store.has(ds.key):
+            outcome = pull_one(ds, store)
+        elif skip:
+            outcome = PullOutcome(ds.key, False, skip, skipped=True)
+            progress.info("%s %s", ds.key, skip)
+        elif blocked:
             outcome = PullOutcome(ds.key, False, f"skipped: required dataset(s) failed: {', '.join(blocked)}")
         else:
-            outcome = pull_one(ds, store, force=force, unreachable=unreachable)
-        if not outcome.ok:
+            outcome = pull_one(ds, store, force=force, unreachable=report.unreachable)
+            if not outcome.ok and ds.optional and store.settings.mirror and ds.key not in named:
+                outcome = PullOutcome(
+                    ds.key,
+                    False,
+                    f"skipped: optional and not in the mirror ({outcome.message})",
+                    skipped=True,
+                )
+        if not outcome.ok and not outcome.skipped:
             failed.add(ds.key)
         report.outcomes.append(outcome)
         if on_progress:
@@ -164,31 +261,54 @@ def pull(
     return report
 
 
+def _cannot_prepare(fatal: list[PullOutcome], report: PullReport) -> GrowthZonesError:
+    lines = "; ".join(f"{o.key}: {o.message}" for o in fatal)
+    if report.unreachable:
+        hosts = ", ".join(f"{h} ({w})" for h, w in report.unreachable.items())
+        return DataSourceError(
+            f"could not prepare the data: the required boundary datasets ({', '.join(o.key for o in fatal)}) "
+            f"could not be had: no answer from {hosts}. {_fetch.MIRROR_HINT}; with a filled cache add --offline."
+        )
+    return GrowthZonesError(f"could not prepare the data: {lines}")
+
+
 def ensure_layers(
     layers: Iterable[str], settings: Settings | None = None, *, required: Iterable[str] = ()
 ) -> Store:
     """Make sure every default dataset feeding ``layers`` is stored, pulling on first use.
 
-    A dataset that cannot be had is a warning when its layer is optional (the indicators that need
-    it become *missing, with the reason*) and an error when its layer is in ``required``.
+    The datasets of the ``required`` layers are pulled first; when any of them cannot be had the
+    run stops at once (nothing else is downloaded) with an error naming the hosts that did not
+    answer and how to work offline. A dataset of an optional layer that cannot be had is a warning
+    (the indicators that need it become *missing, with the reason*).
     """
     import warnings
 
     store = Store(settings)
     wanted = set(layers)
+    must = set(required)
     keys = [d.key for d in store.catalogue.values() if d.default and d.layer in wanted]
     missing = [k for k in keys if not store.has(k)]
     if not missing:
         return store
-    report = pull(missing, settings=store.settings)  # offline: raises OfflineError naming what is missing
-    must = set(required)
-    fatal = [o for o in report.failed if store.catalogue[o.key].layer in must]
-    if fatal:
-        lines = "; ".join(f"{o.key}: {o.message}" for o in fatal)
-        raise GrowthZonesError(f"could not prepare the data: {lines}")
-    for o in report.failed:
-        warnings.warn(
-            f"dataset {o.key} unavailable ({o.message}); indicators that need it are reported missing",
-            stacklevel=2,
-        )
+    first = [k for k in missing if store.catalogue[k].layer in must]
+    rest = [k for k in missing if k not in first]
+    outcomes: list[PullOutcome] = []
+    for batch in (first, rest):
+        if not batch:
+            continue
+        # offline: raises OfflineError naming what is missing
+        report = pull(batch, settings=store.settings, explicit=False)
+        fatal = [o for o in report.failed if store.catalogue[o.key].layer in must]
+        if fatal:
+            raise _cannot_prepare(fatal, report)
+        outcomes.extend(report.outcomes)
+    for o in outcomes:
+        if not o.ok and not o.skipped:
+            warnings.warn(
+                f"dataset {o.key} unavailable ({o.message}); indicators that need it are reported missing",
+                stacklevel=2,
+            )
+        elif o.skipped:
+            log.info("dataset %s %s", o.key, o.message)
     return store

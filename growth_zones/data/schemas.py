@@ -26,6 +26,7 @@ DESIGNATIONS = (
     "ramsar",
     "green_belt",
     "ancient_woodland",
+    "scheduled_monument",
     "flood_zone_3",
     "flood_zone_2",
 )
@@ -170,7 +171,9 @@ LAYERS: dict[str, LayerSchema] = {
         LayerSchema(
             "agricultural_land",
             "vector",
-            "Agricultural Land Classification. grade is '1'..'5', 'non_agricultural' or 'urban'.",
+            "Agricultural land quality. grade is '1'..'5', 'non_agricultural' or 'urban' (England's "
+            "provisional ALC); '3a'/'3b' too in Wales' Predictive ALC; 'prime' (Land Capability for "
+            "Agriculture classes 1 to 3.1) in Scotland.",
             {"grade": "str", "dataset": "str"},
             ("Polygon", "MultiPolygon"),
         ),

@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import DataSourceError
 from ..settings import BNG, Settings
 from .atomic import atomic_path, write_json
-from .catalogue import Dataset, datasets_for_layer, get_dataset, load_catalogue
+from .catalogue import Dataset, datasets_for_layer, get_dataset, load_catalogue, staleness
 from .loaders import Normalised, RasterData
 from .schemas import LAYERS
 
@@ -45,10 +45,13 @@ class Store:
 
     # ------------------------------------------------------------------ paths
     def data_path(self, key: str) -> Path:
-        """Where a dataset's layer is stored; for a raw asset, its verified file in the raw cache."""
+        """Where a dataset's layer is stored; for a raw asset, its file in the raw cache."""
         ds = get_dataset(key, self.catalogue)
         if ds.asset:
-            return self.settings.raw_dir / ds.key / ds.files[0]
+            from . import fetch
+
+            hit = fetch.cached(ds, self.settings)
+            return hit.paths[0] if hit is not None else self.settings.raw_dir / ds.key / ds.files[0]
         suffix = ".tif" if ds.kind == "raster" else ".parquet"
         return self.settings.layers_dir / f"{key}{suffix}"
 
@@ -57,15 +60,22 @@ class Store:
 
     def has(self, key: str) -> bool:
         """Whether a dataset is stored (a raw asset: whether its file is in the raw cache)."""
-        if get_dataset(key, self.catalogue).asset:
+        ds = get_dataset(key, self.catalogue)
+        if ds.asset:
             from . import fetch
 
-            return fetch.cached(get_dataset(key, self.catalogue), self.settings) is not None
+            return fetch.cached(ds, self.settings) is not None
         return self.provenance_path(key).exists() and self.data_path(key).exists()
 
     # ------------------------------------------------------------------ write
-    def write(self, ds: Dataset, result: Normalised, fetch_info: dict[str, Any]) -> dict[str, Any]:
-        """Store a normalised dataset and its provenance; return the provenance record."""
+    def write(
+        self, ds: Dataset, result: Normalised, fetch_info: dict[str, Any], *, mirror_copy: bool = False
+    ) -> dict[str, Any]:
+        """Store a normalised dataset and its provenance; return the provenance record.
+
+        ``mirror_copy``: the raw files are the catalogue's pinned mirror copy, so the record takes
+        that copy's vintage, release date and (for a sample) coverage from ``Dataset.mirror_copy``.
+        A live endpoint's official pull is dated by its retrieval."""
         dest = self.data_path(ds.key)
         with atomic_path(dest) as tmp:
             if ds.kind == "raster":
@@ -82,8 +92,12 @@ class Store:
                 else:
                     pd.DataFrame(frame).to_parquet(tmp, index=False)
                 rows = int(len(frame))
+        facts = ds.copy_facts(sample=mirror_copy)
+        if ds.live and not mirror_copy and fetch_info.get("retrieved_at"):
+            facts["released"] = str(fetch_info["retrieved_at"])[:10]
         prov = {
             **ds.provenance_fields(),
+            **facts,
             "source_urls": fetch_info.get("source_urls", []),
             "via": fetch_info.get("via"),
             "retrieved_at": fetch_info.get("retrieved_at"),
@@ -104,10 +118,13 @@ class Store:
 
     # ------------------------------------------------------------------ read
     def provenance(self, key: str) -> dict[str, Any]:
-        ds = get_dataset(key, self.catalogue)
-        if ds.asset:  # an asset has no layer: its record is the catalogue entry plus how it was fetched
+        """The stored provenance record, with the copy's age and staleness as of today
+        (``age_days``, ``stale``: older than the publisher's release cadence). A raw asset has no
+        layer: its record is the catalogue entry plus how it was fetched."""
+        if key in self.catalogue and self.catalogue[key].asset:
             from . import fetch
 
+            ds = self.catalogue[key]
             hit = fetch.cached(ds, self.settings)
             if hit is None:
                 raise DataSourceError(f"asset {key} is not cached; run `growth-zones data pull {key}`")
@@ -118,11 +135,20 @@ class Store:
                 "raw_sha256": hit.sha256,
                 "retrieved_at": hit.retrieved_at,
                 "stored_path": str(hit.paths[0]),
+                "age_days": None,
+                "stale": False,
             }
         path = self.provenance_path(key)
         if not path.exists():
             raise DataSourceError(f"dataset {key} is not stored; run `growth-zones data pull {key}`")
-        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        if key in self.catalogue:  # records written before release dates were recorded
+            ds = self.catalogue[key]
+            record.setdefault("released", ds.released)
+            record.setdefault("release_cadence", ds.release_cadence)
+        age = staleness(record.get("released") or "", record.get("release_cadence") or "")
+        record["age_days"], record["stale"] = age["age_days"], age["stale"]
+        return record
 
     def read_dataset(self, key: str) -> pd.DataFrame:
         if not self.has(key):

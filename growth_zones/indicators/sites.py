@@ -314,7 +314,8 @@ def _presence(
         name = str(names[i]) if names is not None and names[i] else ""
         nation = str(nations[i]) if nations is not None and nations[i] else ""
         where = f"{name} ({nation})" if name and nation else (name or nation or "this location")
-        reason[i] = f"not checked: no {label} layer for {where}"
+        gap = layers._gaps.get((designation, nation)) if nation else None
+        reason[i] = f"not checked: no {label} layer for {where}" + (f": {gap}" if gap else "")
     return pd.DataFrame({"status": status, "share": share, "distance_km": dist, "reason": reason})
 
 

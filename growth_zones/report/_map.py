@@ -855,11 +855,12 @@ details.gz-details summary { cursor: pointer; font-weight: 600; }
 
 
 def provenance_html(provenance: list[dict[str, Any]] | None) -> tuple[str, str]:
-    """(notice_html, sources_html): the non-commercial notice (empty when none) and the list of
-    every dataset with publisher, licence, attribution and vintage."""
+    """(notice_html, sources_html): the notices (non-commercial licences; datasets older than their
+    publisher's release cadence; empty when none) and the list of every dataset with publisher,
+    licence, attribution, vintage and, for a stale copy, its age."""
     if not provenance:
         return "", '<p class="gz-src">No data-source list was supplied.</p>'
-    items, nc = [], []
+    items, nc, stale = [], [], []
     for p in provenance:
         title = text(p.get("title", "")) or text(p.get("key", ""))
         lic = text(p.get("licence", ""))
@@ -877,6 +878,14 @@ def provenance_html(provenance: list[dict[str, Any]] | None) -> tuple[str, str]:
             parts.append(esc(p.get("publisher")))
         if text(p.get("vintage", "")):
             parts.append(f"vintage {esc(p.get('vintage'))}")
+        if truthy(p.get("stale", False)):
+            age = p.get("age_days")
+            days = f"{int(age)} days old" if isinstance(age, int | float) else "age unknown"
+            parts.append(
+                f'<span class="nc">stale: released {esc(p.get("released", ""))}, {days}; '
+                f"the publisher releases {esc(p.get('release_cadence', ''))}</span>"
+            )
+            stale.append(title)
         if lic_html:
             parts.append(f"licence: {lic_html}")
         line = " &#183; ".join(parts)
@@ -890,6 +899,11 @@ def provenance_html(provenance: list[dict[str, Any]] | None) -> tuple[str, str]:
         notice = (
             '<div class="gz-warn" role="note"><b>Licence notice:</b> contains data licensed for '
             "non-commercial use only: " + "; ".join(esc(t) for t in nc) + ".</div>"
+        )
+    if stale:
+        notice += (
+            '<div class="gz-warn" role="note"><b>Stale data:</b> older than its publisher\'s release '
+            "cadence (a newer release exists): " + "; ".join(esc(t) for t in stale) + ".</div>"
         )
     return notice, '<ul class="gz-src">' + "".join(items) + "</ul>"
 

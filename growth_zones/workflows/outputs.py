@@ -90,6 +90,13 @@ def provenance_record(
                     "title",
                     "publisher",
                     "vintage",
+                    "released",
+                    "release_cadence",
+                    "age_days",
+                    "stale",
+                    "copy",
+                    "nations",
+                    "coverage_area",
                     "licence",
                     "licence_url",
                     "attribution",
@@ -103,6 +110,17 @@ def provenance_record(
             for p in provenance
         ],
         "non_commercial_datasets": [p["key"] for p in provenance if p.get("non_commercial")],
+        "stale_datasets": [
+            {
+                "key": p["key"],
+                "vintage": p.get("vintage"),
+                "released": p.get("released"),
+                "age_days": p.get("age_days"),
+                "release_cadence": p.get("release_cadence"),
+            }
+            for p in provenance
+            if p.get("stale")
+        ],
         **(extra or {}),
     }
 

@@ -106,6 +106,11 @@ class SurfaceRun:
                 "zones": len(zones),
                 "tags": res.tags,
                 "datasets": self.provenance or [],
+                "stale_datasets": [
+                    {k: d.get(k) for k in ("key", "vintage", "released", "age_days", "release_cadence")}
+                    for d in self.provenance or []
+                    if d.get("stale")
+                ],
             }
             write_json(json.loads(json.dumps(record, default=str)), stage / names["record"])
         return {k: Path(out) / v for k, v in names.items() if (Path(out) / v).exists()}

@@ -34,16 +34,46 @@ class RasterData:
 
 @dataclass
 class RawInput:
-    """What a normaliser receives: its catalogue entry, the raw files (in ``mirror_path`` order)
-    and the already-normalised frames of the datasets it ``requires``."""
+    """What a normaliser receives: its catalogue entry, the raw files (the mirror copy's files in
+    ``mirror_path`` order, or the one official download), the already-normalised frames of the
+    datasets it ``requires``, and whether the files are the catalogue's pinned mirror copy (an
+    older release or a sample, see ``Dataset.mirror_copy``)."""
 
     dataset: Dataset
     paths: list[Path]
     deps: dict[str, pd.DataFrame] = field(default_factory=dict)
+    mirror_copy: bool = False
 
     @property
     def path(self) -> Path:
         return self.paths[0]
+
+    @property
+    def source(self) -> str:
+        """What a reader opens: the file, or the catalogue's ``member`` inside a zip (GDAL path)."""
+        if self.path.suffix.lower() == ".zip":
+            if not self.dataset.member:
+                from ...errors import SchemaError
+
+                raise SchemaError(f"dataset {self.dataset.key}: a zip download needs the catalogue's member")
+            return f"/vsizip/{self.path}/{self.dataset.member}"
+        return str(self.path)
+
+    @property
+    def source_crs(self) -> str | None:
+        """CRS the raw coordinates must be in: the mirror copy's own when it differs."""
+        mc = self.dataset.mirror_copy
+        if self.mirror_copy and mc is not None and mc.source_crs is not None:
+            return mc.source_crs
+        return self.dataset.source_crs
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Raw columns the file must have: the mirror copy's own list when it differs."""
+        mc = self.dataset.mirror_copy
+        if self.mirror_copy and mc is not None and mc.columns is not None:
+            return mc.columns
+        return self.dataset.columns
 
 
 @dataclass

@@ -3,6 +3,7 @@ parsing voltages, and assembling the ``Normalised`` result (schema columns, note
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from pathlib import Path
@@ -22,13 +23,81 @@ NATION_BY_PREFIX = {"E": "England", "W": "Wales", "S": "Scotland", "N": "Norther
 NONE_TRANSFORM = "none (already EPSG:27700)"
 
 
-def read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
+def read_csv(path: Path | Any, **kwargs: Any) -> pd.DataFrame:
     """Publisher CSVs often carry a UTF-8 BOM; reading with utf-8-sig keeps the first header clean."""
-    return pd.read_csv(path, encoding="utf-8-sig", **kwargs)
+    kwargs.setdefault("encoding", "utf-8-sig")
+    return pd.read_csv(path, **kwargs)
+
+
+def read_table(raw: RawInput, **kwargs: Any) -> pd.DataFrame:
+    """A published table as the catalogue describes it: CSV or ``.xlsx`` (by the raw file's
+    suffix), either possibly inside a zip (the catalogue's ``member``). CSV text uses the
+    catalogue's ``encoding`` (default UTF-8 with or without BOM); ``kwargs`` go to the CSV reader."""
+    import zipfile
+
+    ds = raw.dataset
+    path = raw.path
+    if path.suffix.lower() == ".zip":
+        member = ds.member or ""
+        with zipfile.ZipFile(path) as zf:
+            if member not in zf.namelist():
+                raise SchemaError(f"dataset {ds.key}: {path.name} has no member {member!r}")
+            data = zf.read(member)
+        if member.lower().endswith(".xlsx"):
+            return read_xlsx(io.BytesIO(data), raw)
+        return read_csv(io.BytesIO(data), encoding=ds.encoding or "utf-8-sig", **kwargs)
+    if path.suffix.lower() == ".xlsx":
+        return read_xlsx(path, raw)
+    encoding = ds.encoding if ds.encoding and not raw.mirror_copy else "utf-8-sig"
+    return read_csv(path, encoding=encoding, **kwargs)
+
+
+def read_xlsx(source: Path | io.BytesIO, raw: RawInput) -> pd.DataFrame:
+    """The catalogue's ``sheets`` of a workbook, header on row ``header_row`` (0-based; rows above
+    it are titles), stacked into one table. With ``sheet_column`` each row gets its sheet's label
+    there (e.g. the transmission owner of an ETYS sheet) and ``source_table`` the sheet name. Fully
+    empty rows (separators) are dropped. A missing sheet fails naming the sheets the file has."""
+    import openpyxl
+
+    ds = raw.dataset
+    try:
+        book = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except Exception as err:  # noqa: BLE001 - openpyxl raises several unrelated types
+        raise SchemaError(
+            f"dataset {ds.key}: not a readable .xlsx workbook ({type(err).__name__}: {err})"
+        ) from err
+    try:
+        sheets = ds.sheets or ((book.sheetnames[0], book.sheetnames[0]),)
+        missing = [name for name, _ in sheets if name not in book.sheetnames]
+        if missing:
+            raise SchemaError(
+                f"dataset {ds.key}: workbook has no sheet(s) {missing}; it has {book.sheetnames}"
+            )
+        frames = []
+        for name, label in sheets:
+            rows = list(book[name].iter_rows(values_only=True))
+            if len(rows) <= ds.header_row:
+                raise SchemaError(f"dataset {ds.key}: sheet {name!r} has no header row {ds.header_row}")
+            header = [
+                str(h).strip() if h is not None else f"column_{i}" for i, h in enumerate(rows[ds.header_row])
+            ]
+            body = [r for r in rows[ds.header_row + 1 :] if any(v is not None and str(v).strip() for v in r)]
+            frame = pd.DataFrame(body, columns=header) if body else pd.DataFrame(columns=header)
+            frame = frame.loc[
+                :, [not c.startswith("column_") or frame[c].notna().any() for c in frame.columns]
+            ]
+            if ds.sheet_column:
+                frame.insert(0, "source_table", name)
+                frame.insert(0, ds.sheet_column, label)
+            frames.append(frame)
+    finally:
+        book.close()
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def read_vector(raw: RawInput, path: Path | None = None) -> gpd.GeoDataFrame:
-    """Read a GeoJSON/shapefile with pyogrio and check its CRS against the catalogue.
+    """Read a GeoJSON/shapefile (or the catalogue's member of a zip) with pyogrio and check its CRS
+    against the catalogue.
 
     GDAL warns (RuntimeWarning) when a GeoJSON repeats a feature id and renumbers it; the feature
     ids are never used here (each normaliser uses an attribute as id), so that one warning is
@@ -36,8 +105,8 @@ def read_vector(raw: RawInput, path: Path | None = None) -> gpd.GeoDataFrame:
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*features with id = .*", category=RuntimeWarning)
-        gdf = gpd.read_file(path or raw.path, engine="pyogrio")
-    require_crs(gdf, raw.dataset.key, raw.dataset.source_crs)
+        gdf = gpd.read_file(path or raw.source, engine="pyogrio")
+    require_crs(gdf, raw.dataset.key, raw.source_crs)
     return gdf
 
 

@@ -17,10 +17,20 @@ from ..validate import require_columns
 from . import Normalised, RawInput
 from ._common import finish, nation_from_code, read_vector, repair, text
 
+# Some redistributed copies rename ONS's LADnnCD/LADnnNM to lower tier names (ltlann_code/_name).
+_ALIASES = {"LAD": ("ltla", "_code", "_name")}
+
 
 def _vintage_columns(gdf: gpd.GeoDataFrame, prefix: str, key: str) -> tuple[str, str]:
     """Find the ``<prefix>NNCD`` / ``<prefix>NNNM`` pair (exactly one vintage expected)."""
     codes = [c for c in gdf.columns if re.fullmatch(rf"{prefix}\d\dCD", c)]
+    if not codes and prefix in _ALIASES:
+        alias, code_sfx, name_sfx = _ALIASES[prefix]
+        alt = [c for c in gdf.columns if re.fullmatch(rf"{alias}\d\d{code_sfx}", c)]
+        if len(alt) == 1:
+            name = alt[0][: -len(code_sfx)] + name_sfx
+            require_columns(gdf, key, [name])
+            return alt[0], name
     if len(codes) != 1:
         raise SchemaError(f"dataset {key}: expected one {prefix}nnCD column, found {codes or 'none'}")
     name = codes[0][:-2] + "NM"
@@ -31,7 +41,7 @@ def _vintage_columns(gdf: gpd.GeoDataFrame, prefix: str, key: str) -> tuple[str,
 def _normalise_gss(raw: RawInput, prefix: str) -> Normalised:
     key = raw.dataset.key
     gdf = read_vector(raw)
-    require_columns(gdf, key, raw.dataset.columns)
+    require_columns(gdf, key, raw.columns)
     code_col, name_col = _vintage_columns(gdf, prefix, key)
     rows_in = len(gdf)
     gdf, record = to_bng(gdf)

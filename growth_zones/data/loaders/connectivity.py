@@ -18,7 +18,7 @@ import shapely
 from ..crs import to_bng
 from ..validate import require_columns
 from . import Normalised, RawInput
-from ._common import finish, number, read_csv, read_vector, text
+from ._common import finish, number, read_table, read_vector, text
 
 UK_SUFFIX = ", United Kingdom"
 # Display filter only: cables touching this lon/lat box are kept and clipped to it.
@@ -29,7 +29,7 @@ def normalise_landing_points(raw: RawInput) -> Normalised:
     """Landing points named "..., United Kingdom"; the file repeats some ids (Bude twice, 10 m
     apart), the first is kept."""
     gdf = read_vector(raw)
-    require_columns(gdf, raw.dataset.key, raw.dataset.columns)
+    require_columns(gdf, raw.dataset.key, raw.columns)
     rows_in = len(gdf)
     name = text(gdf["name"]).str.replace(r"\s+,", ",", regex=True)
     uk = name.str.endswith(UK_SUFFIX)
@@ -54,7 +54,7 @@ def normalise_cables(raw: RawInput) -> Normalised:
     """Cable routes touching the GB display box (lon -11..3, lat 49..61.5), clipped to it so the
     OSTN15 transform stays near its extent. A display filter, not a "lands in GB" test."""
     gdf = read_vector(raw)
-    require_columns(gdf, raw.dataset.key, raw.dataset.columns)
+    require_columns(gdf, raw.dataset.key, raw.columns)
     rows_in = len(gdf)
     clipped = shapely.clip_by_rect(gdf.geometry.values, *CABLE_BOX)
     keep = ~shapely.is_empty(clipped) & ~shapely.is_missing(clipped)
@@ -109,7 +109,7 @@ def normalise_ix_buildings(raw: RawInput) -> Normalised:
     """IX buildings with ``country == "united-kingdom"``; nested lists become '; '-joined text so the
     layer stays plain-typed for GeoParquet."""
     gdf = read_vector(raw)
-    require_columns(gdf, raw.dataset.key, raw.dataset.columns)
+    require_columns(gdf, raw.dataset.key, raw.columns)
     rows_in = len(gdf)
     uk = text(gdf["country"]) == "united-kingdom"
     gdf = gdf[uk]
@@ -126,18 +126,28 @@ def normalise_ix_buildings(raw: RawInput) -> Normalised:
     )
 
 
+OFCOM_MEASURES = {"full_fibre_pct": "Full Fibre", "gigabit_pct": "Gigabit", "sfbb_pct": "SFBB"}
+
+
 def normalise_ofcom_laua(raw: RawInput) -> Normalised:
-    """Ofcom Connected Nations fixed coverage by local authority (codes of the file's vintage)."""
-    df = read_csv(raw.path)
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
-    out = pd.DataFrame(
-        {
-            "code": text(df["laua"]),
-            "name": text(df["laua_name"]),
-            "premises": number(df["All Premises"]),
-            "full_fibre_pct": number(df["Full Fibre availability (% premises)"]),
-            "gigabit_pct": number(df["Gigabit availability (% premises)"]),
-            "sfbb_pct": number(df["SFBB availability (% premises)"]),
-        }
-    )
-    return finish(out, raw, rows_in=len(df), extra=("name",))
+    """Ofcom Connected Nations fixed coverage by local authority (codes of the file's vintage).
+
+    Percentages come from the ``<measure> availability (% premises)`` columns where the release has
+    them, else from ``Number of premises with <measure> availability`` / ``All Premises`` (recent
+    releases publish counts; the two agree on the 2021 file, which has both)."""
+    df = read_table(raw)
+    require_columns(df, raw.dataset.key, raw.columns)
+    premises = number(df["All Premises"])
+    out = pd.DataFrame({"code": text(df["laua"]), "name": text(df["laua_name"]), "premises": premises})
+    from_counts = []
+    for col, measure in OFCOM_MEASURES.items():
+        pct, count = f"{measure} availability (% premises)", f"Number of premises with {measure} availability"
+        if pct in df.columns:
+            out[col] = number(df[pct])
+        elif count in df.columns:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[col] = 100.0 * number(df[count]) / premises.where(premises > 0)
+            from_counts.append(col)
+        else:
+            require_columns(df, raw.dataset.key, [pct])  # fails naming what was expected and found
+    return finish(out, raw, rows_in=len(df), extra=("name",), notes={"percent_from_counts": from_counts})

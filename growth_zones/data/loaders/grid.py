@@ -26,7 +26,7 @@ from ._common import (
     max_kv_from_name,
     max_kv_from_volts,
     number,
-    read_csv,
+    read_table,
     read_vector,
     require_dep,
     text,
@@ -73,8 +73,8 @@ def normalise_fes_gsp(raw: RawInput) -> Normalised:
     voltage_kv stays NaN: names state the DNO side ("Acton Lane 66kV") while the site's highest
     voltage is the transmission one, which the file does not give.
     """
-    df = read_csv(raw.path)
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
+    df = read_table(raw)
+    require_columns(df, raw.dataset.key, raw.columns)
     rows_in = len(df)
     ok = df["Latitude"].notna() & df["Longitude"].notna()
     df = df[ok]
@@ -101,8 +101,8 @@ def normalise_fes_gsp(raw: RawInput) -> Normalised:
 
 def normalise_site_coordinates(raw: RawInput) -> Normalised:
     """PyPSA-GB geocodes of ETYS site codes -> helper table (community-derived, expect errors)."""
-    df = read_csv(raw.path)
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
+    df = read_table(raw)
+    require_columns(df, raw.dataset.key, raw.columns)
     rows_in = len(df)
     out = pd.DataFrame(
         {
@@ -146,8 +146,8 @@ def normalise_etys_substations(raw: RawInput) -> Normalised:
     site (132 kV is transmission in Scotland), else "other".
     """
     key = raw.dataset.key
-    df = read_csv(raw.path)
-    require_columns(df, key, raw.dataset.columns)
+    df = read_table(raw)
+    require_columns(df, key, raw.columns)
     coords = require_dep(raw, SITE_COORDS)
     rows_in = len(df)
     df = pd.DataFrame(
@@ -195,8 +195,8 @@ def normalise_etys_substations(raw: RawInput) -> Normalised:
 def normalise_nged_substations(raw: RawInput) -> Normalised:
     """NGED substation locations: Easting/Northing are already BNG (the *_temp columns are a
     third-party round trip and are ignored). voltage_kv only where the name states it."""
-    df = read_csv(raw.path)
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
+    df = read_table(raw)
+    require_columns(df, raw.dataset.key, raw.columns)
     rows_in = len(df)
     x, y = number(df["Easting"]), number(df["Northing"])
     ok = x.notna() & y.notna()
@@ -231,7 +231,7 @@ def normalise_nged_substations(raw: RawInput) -> Normalised:
 
 def _osm_frame(raw: RawInput) -> pd.DataFrame:
     df = pd.read_csv(raw.path, sep="#", encoding="utf-8-sig", dtype={"voltage": "str"})
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
+    require_columns(df, raw.dataset.key, raw.columns)
     return df
 
 
@@ -309,8 +309,8 @@ def normalise_etys_circuits(raw: RawInput) -> Normalised:
     else the straight-line length.
     """
     key = raw.dataset.key
-    df = read_csv(raw.path)
-    require_columns(df, key, raw.dataset.columns)
+    df = read_table(raw)
+    require_columns(df, key, raw.columns)
     coords = require_dep(raw, SITE_COORDS)
     rows_in = len(df)
     n1, n2 = text(df["Node 1"]).str.upper(), text(df["Node 2"]).str.upper()
@@ -377,7 +377,7 @@ def normalise_etys_circuits(raw: RawInput) -> Normalised:
 def normalise_etys_boundaries(raw: RawInput) -> Normalised:
     """NESO ETYS boundary lines (shapefile in EPSG:3857) -> ``grid_boundaries``."""
     gdf = read_vector(raw)  # paths[0] is the .shp; GDAL finds the sidecars beside it
-    require_columns(gdf, raw.dataset.key, raw.dataset.columns)
+    require_columns(gdf, raw.dataset.key, raw.columns)
     rows_in = len(gdf)
     gdf, record = to_bng(gdf)
     name = text(gdf["Boundary_n"])
@@ -390,8 +390,8 @@ def normalise_etys_boundaries(raw: RawInput) -> Normalised:
 def normalise_tec_register(raw: RawInput) -> Normalised:
     """NESO TEC register rows. Staged projects repeat Project ID per stage and mw is the
     *cumulative* capacity, so ``stage``/``project_number`` are kept to avoid double counting."""
-    df = read_csv(raw.path)
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
+    df = read_table(raw)
+    require_columns(df, raw.dataset.key, raw.columns)
     pid = text(df["Project ID"]) if "Project ID" in df else pd.Series("", index=df.index)
     pnum = text(df["Project Number"]) if "Project Number" in df else pd.Series("", index=df.index)
     dates = pd.to_datetime(text(df["MW Effective From"]), format="%Y/%m/%d", errors="coerce")
@@ -422,8 +422,8 @@ def normalise_tec_register(raw: RawInput) -> Normalised:
 
 def normalise_interconnector_register(raw: RawInput) -> Normalised:
     """NESO interconnector register: mw = larger of import/export totals; dates are dd/mm/yyyy."""
-    df = read_csv(raw.path)
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
+    df = read_table(raw)
+    require_columns(df, raw.dataset.key, raw.columns)
     pnum = text(df["Project Number"]) if "Project Number" in df else pd.Series("", index=df.index)
     dates = (
         pd.to_datetime(text(df["MW Effective From"]), format="%d/%m/%Y", errors="coerce")
@@ -465,8 +465,8 @@ def normalise_interconnector_register(raw: RawInput) -> Normalised:
 def normalise_repd(raw: RawInput) -> Normalised:
     """DESNZ REPD: X/Y are BNG metres stored as text (some NBSP-padded, which is stripped);
     rows whose coordinates still do not parse are dropped and counted."""
-    df = read_csv(raw.path, dtype={"X-coordinate": "str", "Y-coordinate": "str"})
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
+    df = read_table(raw, dtype={"X-coordinate": "str", "Y-coordinate": "str"})
+    require_columns(df, raw.dataset.key, raw.columns)
     rows_in = len(df)
     x, y = number(df["X-coordinate"]), number(df["Y-coordinate"])
     ok = x.notna() & y.notna()

@@ -11,18 +11,22 @@ import pandas as pd
 
 from ..validate import require_columns
 from . import Normalised, RawInput
-from ._common import finish, number, read_csv, text
+from ._common import finish, number, read_table, text
 
 LAD_PREFIXES = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
 
 
 def normalise_ons_mye(raw: RawInput) -> Normalised:
-    """All-ages population per LAD as float (so NaN can mark a missing LAD downstream)."""
-    df = read_csv(raw.path)
-    require_columns(df, raw.dataset.key, raw.dataset.columns)
+    """All-ages population per LAD as float (so NaN can mark a missing LAD downstream). The ONS
+    workbook (sheet ``MYE2 - Persons``) calls the column ``All ages``; the mirror's CSV copy
+    ``Population``."""
+    df = read_table(raw)
+    require_columns(df, raw.dataset.key, raw.columns)
+    pop_col = "All ages" if "All ages" in df.columns else "Population"
+    require_columns(df, raw.dataset.key, [pop_col])
     code = text(df["Code"])
     lad = code.str[:3].isin(LAD_PREFIXES)
-    out = pd.DataFrame({"code": code, "name": text(df["Name"]), "population": number(df["Population"])})[lad]
+    out = pd.DataFrame({"code": code, "name": text(df["Name"]), "population": number(df[pop_col])})[lad]
     return finish(
         out, raw, rows_in=len(df), dropped={"not a LAD (UK/nation/region/county)": int((~lad).sum())}
     )

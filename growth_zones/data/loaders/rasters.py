@@ -49,7 +49,7 @@ def _is_bng_equivalent(crs: CRS) -> bool:
 def normalise_bng_raster(raw: RawInput) -> Normalised:
     """Read band 1, check the grid is BNG, assign EPSG:27700, NaN nodata, float32."""
     key = raw.dataset.key
-    with rasterio.open(raw.path) as src:
+    with rasterio.open(raw.source) as src:
         if src.crs is None:
             raise SchemaError(f"dataset {key}: expected CRS {raw.dataset.source_crs or BNG}, found none")
         crs = CRS.from_wkt(src.crs.to_wkt())
