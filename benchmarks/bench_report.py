@@ -50,7 +50,12 @@ def cli(*args: str, env: dict[str, str]) -> float:
 
     t = time.perf_counter()
     subprocess.run(
-        [_sys.executable, "-c", "import sys; from cli import app; sys.argv[0] = 'growth-zones'; app()", *args],
+        [
+            _sys.executable,
+            "-c",
+            "import sys; from cli import app; sys.argv[0] = 'growth-zones'; app()",
+            *args,
+        ],
         check=False,
         cwd=REPO,
         env={**os.environ, **env},
