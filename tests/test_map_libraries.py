@@ -233,16 +233,22 @@ def test_official_download_from_a_registry(tmp_path):
         server.stop()
 
 
-def test_an_unreachable_registry_fails_once_and_skips_the_rest(tmp_path):
+def test_an_unreachable_registry_is_probed_once_and_named(tmp_path, monkeypatch):
+    """One short probe of the host before any download (as for datasets): every asset says which
+    host did not answer and why, and no download is attempted."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     cat = parse_catalogue(fake_npm.make_mirror(tmp_path / "files", url_base=f"http://127.0.0.1:{port}"))
     s = Settings(cache_dir=tmp_path / "cache", mirror=None, retries=1, backoff=0.01, timeout=2)
+    downloads: list[str] = []
+    monkeypatch.setattr(_fetch, "download", lambda url, *a, **k: downloads.append(url))
     got = fetch_assets(s, catalogue=cat)
-    first, *rest = [got.problems[d.key] for d in asset_entries(cat)]
-    assert f"127.0.0.1:{port} could not be reached" in first
-    assert rest and all(m.startswith("skipped:") for m in rest)
+    messages = [got.problems[d.key] for d in asset_entries(cat)]
+    assert len(messages) == 5 and all(
+        f"127.0.0.1:{port} could not be reached (connection refused)" == m for m in messages
+    )
+    assert downloads == [] and got.unreachable == {f"127.0.0.1:{port}"}
     libs = libraries_from_assets(got)
     assert not libs.bundled and "could not be reached" in libs.problem
 

@@ -12,10 +12,11 @@ corrupted cache file is fetched again instead of being inlined into a report.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tarfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -92,6 +93,7 @@ def fetch_assets(
     wanted = set(keys) if keys is not None else None
     out = AssetSet()
     dead = out.unreachable
+    todo: list[Dataset] = []
     for ds in asset_entries(cat):
         if wanted is not None and ds.key not in wanted:
             continue
@@ -99,16 +101,39 @@ def fetch_assets(
         path = verified(ds, settings)
         if path is not None:
             out.paths[ds.key], out.via[ds.key] = path, "cache"
-            continue
-        if settings.offline:
+        elif settings.offline:
             out.problems[ds.key] = "not in the cache (offline mode)"
+        else:
+            todo.append(ds)
+    # one short probe of every host first (like a dataset pull): a network that drops packets costs
+    # the probe timeout, not every asset's retries
+    urls = [
+        u
+        for ds in todo
+        for u in _fetch.source_locations(ds, settings)
+        if u.startswith(("http://", "https://"))
+    ]
+    down = (
+        {h: why for h, why in _fetch.probe_hosts(urls, settings.probe_timeout).items() if why} if urls else {}
+    )
+    for ds in todo:
+        locs = [urlparse(u).netloc for u in _fetch.source_locations(ds, settings)]
+        if locs and all(h in down for h in locs):  # every place this asset could come from is down
+            out.problems[ds.key] = "; ".join(
+                f"{h} could not be reached ({down[h]})" for h in dict.fromkeys(locs)
+            )
+            dead.update(locs)
             continue
         host = _host(ds, settings)
         if host and host in dead:
             out.problems[ds.key] = f"skipped: {host} could not be reached"
             continue
+        use = settings
+        if len(settings.mirrors) > 1 and down:  # leave out the mirror locations that did not answer
+            alive = [m for m in settings.mirrors if urlparse(m).netloc not in down]
+            use = replace(settings, mirror=os.pathsep.join(alive))
         try:
-            result = _fetch.fetch(ds, settings)
+            result = _fetch.fetch(ds, use)
         except UnreachableError as err:
             dead.add(err.host)
             out.problems[ds.key] = str(err)
