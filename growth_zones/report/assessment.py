@@ -47,7 +47,15 @@ from ._map import (
     shared_css,
     swatch,
 )
-from .brief import BRIEF_CSS, SITE_PAGE_PRINT_CSS, briefs_page, section_scores, site_brief, sources_line
+from .brief import (
+    BRIEF_CSS,
+    FIT_JS,
+    SITE_PAGE_PRINT_CSS,
+    briefs_page,
+    section_scores,
+    site_brief,
+    sources_line,
+)
 from .national import criteria_table
 
 SITE_TOLERANCE_M = 5.0
@@ -473,7 +481,7 @@ def _site_page(
         libraries=libraries,
         shared=shared,
         extra_css=BRIEF_CSS + SITE_PAGE_PRINT_CSS,
-        tail_html=f'<div class="gz-brief-print">{brief}</div>',
+        tail_html=f'<div class="gz-brief-print">{brief}</div>{FIT_JS}',
         collapsed_layers=True,
     )
 

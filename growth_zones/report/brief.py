@@ -25,6 +25,7 @@ BRIEF_CSS = f"""
   color: #111; background: #fff; display: flex; flex-direction: column; }}
 .gz-brief.gz-tight {{ font-size: 7.6pt; }}
 .gz-brief.gz-tighter {{ font-size: 6.8pt; }}
+.gz-brief.gz-tightest {{ font-size: 6.2pt; }}
 .gz-brief h1 {{ font-size: 1.75em; margin: 0 0 .2em; line-height: 1.15; font-weight: 700; }}
 .gz-brief h2 {{ font-size: 1.12em; margin: .7em 0 .25em; padding-bottom: .1em; border-bottom: 1.2pt solid #333;
   font-weight: 700; }}
@@ -54,7 +55,7 @@ BRIEF_CSS = f"""
 SCREEN_CSS = """
 @media screen {
   body.gz-briefs { background: #d9d9d9; margin: 0; padding: 12px 0; }
-  body.gz-briefs .gz-brief { margin: 0 auto 12px; padding: 11mm; width: 210mm; height: 297mm;
+  body.gz-briefs .gz-brief { margin: 0 auto 12px; padding: 11mm; width: 210mm; height: 296mm;
     box-shadow: 0 1px 6px rgba(0,0,0,.35); }
   body.gz-briefs .gz-brief-intro { max-width: 210mm; margin: 0 auto 12px; font: 14px/1.4 Arial, sans-serif; }
 }
@@ -73,6 +74,28 @@ SITE_PAGE_PRINT_CSS = """
   body > *:not(.gz-brief-print) { display: none !important; }
   .gz-brief-print { display: block !important; }
 }
+"""
+
+FIT_JS = """
+<script>
+(function () {
+  // Each brief takes the largest type that fits its A4 page box (the same box on screen and in
+  // print), so a long brief is never cut off and a short one is not shrunk; without scripts the
+  // class chosen in Python stays.
+  var sizes = ["", "gz-tight", "gz-tighter", "gz-tightest"];
+  function fit(b) {
+    for (var i = 0; i < sizes.length; i++) {
+      b.classList.remove("gz-tight", "gz-tighter", "gz-tightest");
+      if (sizes[i]) { b.classList.add(sizes[i]); }
+      if (b.scrollHeight <= b.clientHeight + 1) { return; }
+    }
+  }
+  var holder = document.querySelector(".gz-brief-print");  // a site page: measured off screen
+  if (holder) { holder.style.cssText = "display:block;position:absolute;left:-10000px;top:0"; }
+  document.querySelectorAll(".gz-brief").forEach(fit);
+  if (holder) { holder.style.cssText = ""; }
+})();
+</script>
 """
 
 _STATUS = {  # status -> (symbol, class, words)
@@ -288,5 +311,6 @@ def briefs_page(briefs: list[str], *, title: str, generated_at: str) -> str:
         f"<style>{BRIEF_CSS}{SCREEN_CSS}</style></head><body class='gz-briefs'>"
         + intro
         + "".join(briefs)
+        + FIT_JS
         + "</body></html>"
     )
