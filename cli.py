@@ -219,6 +219,14 @@ def _print_table(frame: Any, columns: list[str], limit: int) -> None:
     typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
 
 
+def _ranking_rule(cli: CliContext, profile: Any) -> None:
+    """Say how the rows are ordered when the profile has deliverability gates."""
+    if getattr(profile, "gates", ()):
+        import scoring
+
+        cli.info(scoring.RANKING_RULE)
+
+
 def _formats(*, html: bool, geoparquet: bool, png: bool = False, gpkg: bool = True) -> tuple[str, ...]:
     """The result's output formats for the command-line flags."""
     return (
@@ -466,7 +474,7 @@ def rank(
     if as_json:
         typer.echo(table.drop(columns="geometry").to_json(orient="records", force_ascii=False))
     elif not cli.quiet:
-        cols = ["rank", "code", "name", "nation", "score"] + [
+        cols = [c for c in ("rank", "code", "name", "nation", "deliverable", "score") if c in table] + [
             c for c in ("rank_p05", "rank_p95", "p_top10") if c in table
         ]
         _print_table(table, cols, top)
@@ -475,6 +483,7 @@ def rank(
         f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "
         f"wrote {', '.join(str(p) for p in paths.values())}"
     )
+    _ranking_rule(cli, result.profile)
 
 
 # ---------------------------------------------------------------------------------------- assess
@@ -557,13 +566,26 @@ def assess(
     elif len(table) and not cli.quiet:
         t = table.reset_index()
         cols = [
-            c for c in ("rank", "id", "name", "la_name", "mw", "score", "eligible", "excluded_by") if c in t
+            c
+            for c in (
+                "rank",
+                "id",
+                "name",
+                "la_name",
+                "mw",
+                "deliverable",
+                "score",
+                "eligible",
+                "excluded_by",
+            )
+            if c in t
         ]
         _print_table(t, cols, 50)
     cli.info(
         f"{len(table)} assessed, {len(result.rejected)} rejected of {result.input_count} rows; "
         f"wrote {', '.join(str(p) for p in paths.values())}"
     )
+    _ranking_rule(cli, result.profile)
     for _, r in result.rejected.iterrows():
         cli.info(f"rejected row {r['row']} (id {r['id']!s}): {r['reason']}")
     if len(table) == 0:

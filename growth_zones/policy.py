@@ -68,6 +68,12 @@ SITE_CHECKED_DESIGNATIONS: tuple[str, ...] = (
 )
 """Every designation the site assessment reports one check for (all canonical designations)."""
 
+TIER_DESIGNATIONS: tuple[str, ...] = (*PROTECTED_DESIGNATIONS, "ancient_woodland", "scheduled_monument")
+"""Designations each site (and surface cell) gets a ``share_<designation>`` indicator for, so a
+profile can declare a planning tier for it (``[designations.<name>]``): every designation with a
+catalogued layer except the flood zones (an exclusion of their own). Where no stored dataset covers
+a place the share is missing and the tier is "unknown" there, never clear."""
+
 REGION_PROTECTED_DESIGNATIONS: tuple[str, ...] = tuple(d for d in PROTECTED_DESIGNATIONS if d != "green_belt")
 """The region-level share leaves out Green Belt: England's is catalogued nationally, but Scotland's
 local green belts are published only behind a registration key (an optional dataset) and no Welsh

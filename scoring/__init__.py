@@ -7,12 +7,15 @@ importlib.resources). See ``scoring/README.md`` for the profile format.
 
 from __future__ import annotations
 
-from .engine import ScoreResult, score
+from .engine import GATE_ORDER, RANKING_RULE, ScoreResult, score
 from .errors import ScoringConfigError
 from .profile import (
     MISSING_RULES,
     Criterion,
+    DesignationTier,
     Exclusion,
+    Gate,
+    NationPolicy,
     Profile,
     Section,
     list_profiles,
@@ -20,7 +23,7 @@ from .profile import (
     parse_profile,
     profile_from_dict,
 )
-from .sensitivity import sensitivity
+from .sensitivity import GATE_FACTORS, gate_sensitivity, sensitivity
 from .value_functions import (
     Boolean,
     Decay,
@@ -42,7 +45,14 @@ __all__ = [
     "Section",
     "Criterion",
     "Exclusion",
+    "Gate",
+    "DesignationTier",
+    "NationPolicy",
     "MISSING_RULES",
+    "GATE_ORDER",
+    "GATE_FACTORS",
+    "RANKING_RULE",
+    "gate_sensitivity",
     "score",
     "ScoreResult",
     "sensitivity",

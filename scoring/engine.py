@@ -10,11 +10,28 @@ import numpy.typing as npt
 import pandas as pd
 
 from .errors import ScoringConfigError
-from .kernel import BoolArray, FloatArray, KernelResult, as_float_array, score_arrays, weighted_criteria
-from .profile import Criterion, Profile
+from .kernel import (
+    BoolArray,
+    FloatArray,
+    KernelResult,
+    as_float_array,
+    score_arrays,
+    tier_penalties,
+    weighted_criteria,
+)
+from .profile import Criterion, DesignationTier, Exclusion, Gate, Profile
 from .value_functions import Linear
 
-__all__ = ["ScoreResult", "score"]
+__all__ = ["ScoreResult", "score", "GATE_ORDER", "RANKING_RULE", "tier_exclusions"]
+
+GATE_ORDER = ("pass", "unknown", "fail")
+"""Deliverability in ranking order: rows that pass every gate, then rows with a gate that could not
+be checked, then rows that fail a gate; hard-excluded rows come after all of them."""
+RANKING_RULE = (
+    "Rows are ranked by deliverability first (every gate passed, then some gate unknown, then some "
+    "gate failed; hard exclusions last) and by score within each group; scores stay visible for "
+    "every row."
+)
 
 # Scores are compared after rounding to this many decimals so that mathematically equal scores
 # reached by different floating-point paths tie (and share a rank).
@@ -28,9 +45,13 @@ _NAN_KEY = -100.0
 class ScoreResult:
     """Result of :func:`score`.
 
-    ``table`` columns: ``score``, ``rank``, ``eligible``, ``excluded_by``, ``missing``, then per
-    criterion ``value_<name>`` and ``contrib_<name>``. ``weights`` are the profile's effective
-    weights (before any per-row renormalisation). ``notes`` summarise missing data and exclusions.
+    ``table`` columns: ``rank``, then (profiles with gates) ``deliverable`` (pass / unknown /
+    fail) and ``gate_reasons``, ``score``, ``eligible``, ``excluded_by``, (profiles with
+    designation tiers) ``designation_flags``, ``missing``, one ``gate_<name>`` status per gate,
+    per criterion ``value_<name>`` and ``contrib_<name>``, and per penalised designation
+    ``penalty_<name>`` (<= 0): contributions plus penalties sum to ``score``. ``weights`` are the
+    profile's effective weights (before any per-row renormalisation). ``notes`` summarise missing
+    data, gates, tiers and exclusions.
     """
 
     table: pd.DataFrame
@@ -54,8 +75,14 @@ class ScoreResult:
         score_txt = "no score" if pd.isna(row["score"]) else f"score {row['score']:.3f}"
         status = "eligible" if row["eligible"] else "EXCLUDED"
         lines = [f"{id}: rank {int(row['rank'])} of {n}, {score_txt} ({status}) under profile '{prof.name}'."]
+        if "deliverable" in row.index:
+            lines.append(f"Deliverability gates: {row['deliverable']}.")
+            if row["gate_reasons"]:
+                lines.append(f"  {row['gate_reasons']}.")
         if row["excluded_by"]:
             lines.append(f"Excluded because: {row['excluded_by']}.")
+        if "designation_flags" in row.index and row["designation_flags"]:
+            lines.append(f"Designations: {row['designation_flags']}.")
         items = []
         for c in prof.criteria:
             v = row[f"value_{c.name}"]
@@ -130,16 +157,81 @@ def _competition_rank(key: FloatArray) -> npt.NDArray[np.int32]:
     return ranks
 
 
-def _rank_key(scores: FloatArray, eligible: BoolArray) -> FloatArray:
-    """Ranking key: eligible rows by score, then ineligible rows by score, NaN last (new array)."""
+def _rank_key(scores: FloatArray, group: npt.NDArray[np.int_]) -> FloatArray:
+    """Ranking key (new array): rows by ``group`` (0 first: see :func:`rank_groups`), by score
+    within a group, NaN scores last of all."""
     key = np.round(scores, _RANK_DECIMALS)
-    eligible = np.broadcast_to(eligible, key.shape)
-    if not eligible.all():
-        key[~eligible] -= _INELIGIBLE_OFFSET
+    group = np.broadcast_to(group, key.shape)
+    if group.any():
+        key -= _INELIGIBLE_OFFSET * group
     nan = np.isnan(key)
     if nan.any():
         key[nan] = _NAN_KEY
     return key
+
+
+def rank_groups(eligible: BoolArray, deliverable: npt.NDArray[np.int_] | None = None) -> npt.NDArray[np.int_]:
+    """0 / 1 / 2 for eligible rows whose gates pass / are unknown / fail (all 0 without gates),
+    3 for ineligible rows."""
+    group = np.zeros(len(eligible), dtype=np.int_) if deliverable is None else deliverable.astype(np.int_)
+    return np.where(eligible, group, len(GATE_ORDER))
+
+
+def gate_status(k: KernelResult) -> npt.NDArray[np.int_]:
+    """(n,) index into :data:`GATE_ORDER`: 2 if any gate fails, else 1 if any is unknown, else 0."""
+    status = np.zeros(k.n, dtype=np.int_)
+    if k.gates:
+        status[k.gate_unknown.any(axis=1)] = 1
+        status[k.gate_fail.any(axis=1)] = 2
+    return status
+
+
+def tier_exclusions(profile: Profile) -> tuple[Exclusion, ...]:
+    """Hard exclusions from the profile's ``exclude`` designation tiers (share above min_share)."""
+    return tuple(
+        Exclusion(f"tier_{d.name}", d.indicator, ">", d.min_share, f"inside {d.label}: {d.policy_test}")
+        for d in profile.designations
+        if d.tier == "exclude"
+    )
+
+
+def _fmt_value(v: float) -> str:
+    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _gate_fail_text(g: Gate, value: float) -> str:
+    if g.fail_reason:
+        body = g.fail_reason.format(value=value)
+    else:
+        body = f"{g.indicator} = {_fmt_value(value)}"
+    return f"{body} (gate: {g.label})"
+
+
+def _share_text(share: float) -> str:
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+
+
+def tier_reason(d: DesignationTier, share: float, feature: str, nation: str) -> str:
+    """ "62% inside Eryri National Park: major development only in exceptional circumstances
+    (Planning Policy Wales; NPPF in England)"."""
+    policy = d.policy_for(nation)
+    where = feature or d.label
+    return f"{_share_text(share)} inside {where}: {policy.policy_test} ({d.sources_text(nation)})"
+
+
+class _Context:
+    """Optional text columns (``nation``, ``<designation>_feature``) for reasons."""
+
+    def __init__(self, context: pd.DataFrame | None, index: pd.Index) -> None:
+        self._frame = None if context is None else context.reindex(index)
+
+    def texts(self, col: str) -> list[str]:
+        n = 0 if self._frame is None else len(self._frame)
+        if self._frame is None or col not in self._frame.columns:
+            return [""] * n
+        vals = self._frame[col].to_numpy(dtype=object)
+        na = np.asarray(pd.isna(vals), dtype=bool)
+        return ["" if m else str(v) for v, m in zip(vals, na, strict=True)]
 
 
 @dataclass
@@ -151,6 +243,8 @@ class _Prepared:
     missing: list[list[str]]
     notes: list[str]
     frame: pd.DataFrame
+    gate_reasons: list[list[str]] = field(default_factory=list)
+    flags: list[list[str]] = field(default_factory=list)
 
     @property
     def values(self) -> FloatArray:
@@ -196,6 +290,11 @@ def _columns(indicators: pd.DataFrame, profile: Profile) -> dict[str, npt.ArrayL
     for e in profile.exclusions:
         if e.indicator not in indicators.columns:
             problems.append(f"indicators: no column {e.indicator!r} (needed by exclusion {e.name})")
+    numeric_extra = [(g.indicator, f"gate {g.name}") for g in profile.gates]
+    numeric_extra += [(d.indicator, f"designation {d.name}") for d in profile.designations]
+    for ind, who in numeric_extra:
+        if ind not in indicators.columns:
+            problems.append(f"indicators: no column {ind!r} (needed by {who})")
     floats: dict[str, FloatArray] = {}
     for c in profile.criteria:
         if c.indicator in indicators.columns and c.indicator not in floats:
@@ -206,6 +305,12 @@ def _columns(indicators: pd.DataFrame, profile: Profile) -> dict[str, npt.ArrayL
                     f"indicators: column {c.indicator!r} must be numeric or boolean "
                     f"(dtype {indicators[c.indicator].dtype}; {exc})"
                 )
+    for ind, who in numeric_extra:
+        if ind in indicators.columns and ind not in floats:
+            try:
+                floats[ind] = _as_float(indicators[ind])
+            except (TypeError, ValueError) as exc:
+                problems.append(f"indicators: column {ind!r} must be numeric or boolean for {who} ({exc})")
     if problems:
         raise ScoringConfigError(problems, header=f"indicator table does not fit profile '{profile.name}'")
     texts: dict[str, npt.NDArray[np.object_]] = {}
@@ -227,7 +332,12 @@ def _columns(indicators: pd.DataFrame, profile: Profile) -> dict[str, npt.ArrayL
     return {**floats, **texts}
 
 
-def _prepare(indicators: pd.DataFrame, profile: Profile, reasons: pd.DataFrame | None) -> _Prepared:
+def _prepare(
+    indicators: pd.DataFrame,
+    profile: Profile,
+    reasons: pd.DataFrame | None,
+    context: pd.DataFrame | None = None,
+) -> _Prepared:
     if not isinstance(indicators, pd.DataFrame):
         raise TypeError("indicators must be a pandas DataFrame (one row per id, one column per indicator)")
     if not isinstance(profile, Profile):
@@ -240,7 +350,14 @@ def _prepare(indicators: pd.DataFrame, profile: Profile, reasons: pd.DataFrame |
         raise TypeError("reasons must be a DataFrame indexed like indicators")
 
     data = _columns(indicators, profile)
-    k = score_arrays(weighted_criteria(profile), data, exclusions=profile.exclusions)
+    tiered = tier_exclusions(profile)
+    k = score_arrays(
+        weighted_criteria(profile),
+        data,
+        exclusions=profile.exclusions + tiered,
+        gates=profile.gates,
+        penalties=tier_penalties(profile),
+    )
 
     n = len(index)
     why = _Reasons(reasons, index)
@@ -286,7 +403,7 @@ def _prepare(indicators: pd.DataFrame, profile: Profile, reasons: pd.DataFrame |
                 excluded_by[i].append(f"{c.name}: missing ({reason or 'no value'})")
         notes.append(f"{nm} row{'s' if nm != 1 else ''} missing {what}: scored by rule '{rule}'{detail}")
 
-    for m, e in enumerate(profile.exclusions):
+    for m, e in enumerate(profile.exclusions):  # tier exclusions follow, see _designations
         hit, unchecked = k.hit[:, m], k.unchecked[:, m]
         for i in np.flatnonzero(hit):
             excluded_by[i].append(e.reason)
@@ -302,8 +419,75 @@ def _prepare(indicators: pd.DataFrame, profile: Profile, reasons: pd.DataFrame |
             notes.append(
                 f"exclusion {e.name} not checked for {nu} row{'s' if nu != 1 else ''}: {e.indicator} missing"
             )
+    gate_reasons = _gates(profile, k, data, why, missing, notes)
+    flags = _designations(profile, k, data, why, _Context(context, index), excluded_by, missing, notes)
     eligible = ~k.missing_exclude & ~k.excluded
-    return _Prepared(index, k, eligible, excluded_by, missing, notes, indicators)
+    return _Prepared(index, k, eligible, excluded_by, missing, notes, indicators, gate_reasons, flags)
+
+
+def _gates(
+    profile: Profile,
+    k: KernelResult,
+    data: dict[str, npt.ArrayLike],
+    why: _Reasons,
+    missing: list[list[str]],
+    notes: list[str],
+) -> list[list[str]]:
+    """Plain words for every failed or unknown gate, per row; notes with the counts."""
+    out: list[list[str]] = [[] for _ in range(k.n)]
+    for j, g in enumerate(profile.gates):
+        values = as_float_array(data[g.indicator])
+        fail = np.flatnonzero(k.gate_fail[:, j])
+        for i in fail:
+            out[i].append(_gate_fail_text(g, float(values[i])))
+        unknown = np.flatnonzero(k.gate_unknown[:, j])
+        for i, reason in zip(unknown, why.texts(g.indicator, unknown), strict=True):
+            detail = f"{g.indicator} missing{f': {reason}' if reason else ''}"
+            out[i].append(f"{g.label}: not checked ({detail})")
+            missing[i].append(f"gate {g.name} not checked: {detail}")
+        n_pass = int(k.gate_pass[:, j].sum())
+        notes.append(f"gate {g.name} ({g.label}): {n_pass} pass, {len(unknown)} unknown, {len(fail)} fail")
+    return out
+
+
+def _designations(
+    profile: Profile,
+    k: KernelResult,
+    data: dict[str, npt.ArrayLike],
+    why: _Reasons,
+    context: _Context,
+    excluded_by: list[list[str]],
+    missing: list[list[str]],
+    notes: list[str],
+) -> list[list[str]]:
+    """Reasons naming the designation, the share inside it and the policy test, per row."""
+    out: list[list[str]] = [[] for _ in range(k.n)]
+    nations = context.texts("nation") or [""] * k.n
+    n_ex = len(profile.exclusions)
+    pen = {name: j for j, name in enumerate(k.penalties)}
+    ex = 0
+    for d in profile.designations:
+        share = as_float_array(data[d.indicator])
+        features = context.texts(f"{d.name}_feature") or [""] * k.n
+        if d.tier == "exclude":
+            hit, unknown = k.hit[:, n_ex + ex], k.unchecked[:, n_ex + ex]
+            ex += 1
+        else:
+            hit, unknown = k.penalty_hit[:, pen[d.name]], k.penalty_unknown[:, pen[d.name]]
+        for i in np.flatnonzero(hit):
+            text = tier_reason(d, float(share[i]), features[i], nations[i])
+            out[i].append(f"{text} [{d.tier}]")
+            if d.tier == "exclude":
+                excluded_by[i].append(text)
+        rows = np.flatnonzero(unknown)
+        for i, reason in zip(rows, why.texts(d.indicator, rows), strict=True):
+            missing[i].append(
+                f"designation {d.label} ({d.tier}) not checked{f': {reason}' if reason else ''}"
+            )
+        notes.append(
+            f"designation {d.label} (tier {d.tier}): applies to {int(hit.sum())}, not checked for {len(rows)}"
+        )
+    return out
 
 
 def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
@@ -317,20 +501,38 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
         p.excluded_by[i].append("no positively weighted criterion has a value (all dropped by missing rules)")
     if n_unscorable:
         notes.append(f"{n_unscorable} row(s) could not be scored: every weighted criterion was dropped")
-    ranks = _competition_rank(_rank_key(k.score, eligible))[0]
+    status = gate_status(k)
+    ranks = _competition_rank(_rank_key(k.score, rank_groups(eligible, status)))[0]
 
-    data: dict[str, Any] = {
-        "score": k.score,
-        "rank": ranks.astype(np.int64),
-        "eligible": eligible,
-        "excluded_by": ["; ".join(x) for x in p.excluded_by],
-        "missing": ["; ".join(x) for x in p.missing],
-    }
+    data: dict[str, Any] = {"rank": ranks.astype(np.int64)}
+    if profile.gates:
+        data["deliverable"] = np.asarray(GATE_ORDER, dtype=object)[status]
+        data["gate_reasons"] = ["; ".join(x) for x in p.gate_reasons]
+    data["score"] = k.score
+    data["eligible"] = eligible
+    data["excluded_by"] = ["; ".join(x) for x in p.excluded_by]
+    if profile.designations:
+        data["designation_flags"] = ["; ".join(x) for x in p.flags]
+    data["missing"] = ["; ".join(x) for x in p.missing]
+    for j, g in enumerate(profile.gates):
+        data[f"gate_{g.name}"] = np.where(
+            k.gate_pass[:, j], "pass", np.where(k.gate_unknown[:, j], "unknown", "fail")
+        ).astype(object)
     for j, c in enumerate(profile.criteria):
         data[f"value_{c.name}"] = k.values[:, j]
         data[f"contrib_{c.name}"] = k.contributions[:, j]
+    for j, name in enumerate(k.penalties):
+        data[f"penalty_{name}"] = k.penalty_contributions[:, j]
     table = pd.DataFrame(data, index=p.index)
     n_ex = int((~eligible).sum())
+    if profile.gates:
+        counts = {g: int((status[eligible] == i).sum()) for i, g in enumerate(GATE_ORDER)}
+        notes.append(
+            "deliverability (eligible rows): "
+            + ", ".join(f"{v} {g}" for g, v in counts.items())
+            + ". "
+            + RANKING_RULE
+        )
     if n_ex:
         notes.append(f"{n_ex} of {n} rows ineligible; ranked after all {n - n_ex} eligible rows")
     cols = list(dict.fromkeys(profile.indicators))
@@ -344,12 +546,21 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
     )
 
 
-def score(indicators: pd.DataFrame, profile: Profile, *, reasons: pd.DataFrame | None = None) -> ScoreResult:
+def score(
+    indicators: pd.DataFrame,
+    profile: Profile,
+    *,
+    reasons: pd.DataFrame | None = None,
+    context: pd.DataFrame | None = None,
+) -> ScoreResult:
     """Score and rank every row of ``indicators`` under ``profile``.
 
     ``indicators``: unique index (region code / application id), one numeric or boolean column per
     indicator, NaN = missing. ``reasons``: optional frame (same index, indicator columns) with the
     text reason a value is missing. Data-dependent value functions (observed-range linear,
     percentile) and the ``median`` rule use all rows passed in, including excluded ones.
+    ``context``: optional text columns (same index) quoted in designation reasons: ``nation``
+    (which nation's policy applies) and ``<designation>_feature`` (the designated area's name,
+    e.g. "Eryri National Park").
     """
-    return _finish(_prepare(indicators, profile, reasons), profile)
+    return _finish(_prepare(indicators, profile, reasons, context), profile)

@@ -19,10 +19,17 @@ region or site) and the raster surface (``growth_zones.surface``: one row per gr
 The kernel only computes numbers and masks. What they mean is up to the caller: the engine makes
 excluded rows ineligible and writes reasons, the surface marks cells excluded or unknown.
 
+5. each gate (a non-compensatory condition) gives ``gate_pass`` (the condition holds) and
+   ``gate_unknown`` (the indicator is missing: never a pass); a row whose gate does neither fails it.
+   Gates do not change the score: callers rank by gate status first;
+6. each penalty (a designation tier other than ``exclude``) applies where its share indicator is
+   above ``min_share``: a factor of ``amount`` (``flat``) or ``amount x share`` (``share``). The
+   factors of a row add up (capped at 1) and the score becomes ``base x (1 - total)`` (never below 0); each
+   penalty's contribution is ``-base x factor`` (scaled down when the cap binds), so contributions
+   plus penalty contributions still sum to the score. A missing share is ``penalty_unknown``.
+
 Conditions go through :func:`evaluate_condition` (``(op, value, array) -> (hit, unknown)``), the one
-place comparison operators are implemented. Non-compensatory gates (pass / fail / unknown on an
-indicator, applied alongside the weighted sum) are meant to be a second list of conditions evaluated
-by :func:`evaluate_conditions` in :func:`score_arrays`, with their own masks on :class:`KernelResult`.
+place comparison operators are implemented.
 """
 
 from __future__ import annotations
@@ -48,6 +55,9 @@ __all__ = [
     "FloatArray",
     "CriterionSpec",
     "ConditionSpec",
+    "PenaltySpec",
+    "Penalty",
+    "tier_penalties",
     "WeightedCriterion",
     "KernelResult",
     "as_float_array",
@@ -107,6 +117,43 @@ class ConditionSpec(Protocol):
     def value(self) -> float | bool | str: ...
 
 
+class PenaltySpec(Protocol):
+    """What the kernel reads from a penalty (e.g. :class:`Penalty`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def indicator(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def amount(self) -> float: ...
+    @property
+    def min_share(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """A score penalty on a share indicator: ``mode`` "flat" (``amount``) or "share"
+    (``amount x share``), applied where the share is above ``min_share``."""
+
+    name: str
+    indicator: str
+    mode: str
+    amount: float
+    min_share: float = 0.0
+
+
+def tier_penalties(profile: Profile) -> tuple[Penalty, ...]:
+    """The penalties of a profile's designation tiers: ``exceptional`` -> flat, ``constraint`` ->
+    by share (``exclude`` tiers are exclusions, see :func:`scoring.engine.tier_exclusions`)."""
+    return tuple(
+        Penalty(d.name, d.indicator, "flat" if d.tier == "exceptional" else "share", d.penalty, d.min_share)
+        for d in profile.designations
+        if d.tier != "exclude"
+    )
+
+
 @dataclass(frozen=True)
 class WeightedCriterion:
     """A criterion with the weight the kernel uses (a profile's effective weight)."""
@@ -163,6 +210,20 @@ class KernelResult:
     criterion_weights: tuple[float, ...] = field(repr=False)
     #: (n,) sum of the weights of the available criteria (what each row's weights are divided by).
     weight_total: FloatArray = field(repr=False)
+    gates: tuple[str, ...] = ()
+    #: (n, g) the gate's condition holds.
+    gate_pass: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool), repr=False)
+    #: (n, g) the gate's indicator is missing (unknown, never a pass).
+    gate_unknown: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool), repr=False)
+    penalties: tuple[str, ...] = ()
+    #: (n,) the weighted sum before penalties (clipped to [0, 1]; NaN where not scorable).
+    base_score: FloatArray = field(default_factory=lambda: np.zeros(0), repr=False)
+    #: (n, p) the penalty applies (share above its minimum).
+    penalty_hit: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool), repr=False)
+    #: (n, p) the penalty's share indicator is missing.
+    penalty_unknown: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool), repr=False)
+    #: (n, p) each penalty's share of the base score taken off (after the cap at 1 in total).
+    penalty_factor: FloatArray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
 
     @property
     def n(self) -> int:
@@ -207,6 +268,24 @@ class KernelResult:
         return _weight_column(
             self.available_columns[j], self.criterion_weights[j], self.weight_total, self.scorable
         )
+
+    @property
+    def gate_fail(self) -> BoolArray:
+        """(n, g) the gate was checked and its condition does not hold."""
+        return np.asarray(~self.gate_pass & ~self.gate_unknown, dtype=bool)
+
+    @property
+    def penalty_contributions(self) -> FloatArray:
+        """(n, p) ``-base_score x factor``: what each penalty took off (0 where it does not apply;
+        NaN in rows that are not scorable). Contributions plus these sum to ``score``."""
+        out: FloatArray = -self.base_score[:, None] * self.penalty_factor
+        return out
+
+    @property
+    def penalty_multiplier(self) -> FloatArray:
+        """(n,) ``score / base_score``: 1 minus the row's capped penalty total."""
+        out: FloatArray = np.clip(1.0 - self.penalty_factor.sum(axis=1), 0.0, 1.0)
+        return out
 
     @property
     def excluded(self) -> BoolArray:
@@ -356,9 +435,9 @@ def _column(data: Mapping[str, npt.ArrayLike], indicator: str, n: int) -> npt.Ar
 
 
 def _n_rows(
-    criteria: Sequence[CriterionSpec], exclusions: Sequence[ConditionSpec], data: Mapping[str, npt.ArrayLike]
+    criteria: Sequence[CriterionSpec], conditions: Iterable[str], data: Mapping[str, npt.ArrayLike]
 ) -> int:
-    for ind in [c.indicator for c in criteria] + [e.indicator for e in exclusions]:
+    for ind in [c.indicator for c in criteria] + list(conditions):
         if ind in data:
             shape = np.shape(data[ind])
             if len(shape) != 1:
@@ -446,6 +525,8 @@ def score_arrays(
     data: Mapping[str, npt.ArrayLike],
     *,
     exclusions: Sequence[ConditionSpec] = (),
+    gates: Sequence[ConditionSpec] = (),
+    penalties: Sequence[PenaltySpec] = (),
     reference: Mapping[str, npt.ArrayLike] | None = None,
     medians: Mapping[str, float] | None = None,
     keep_values: bool = True,
@@ -460,9 +541,14 @@ def score_arrays(
     values being scored). ``medians``: criterion name -> value filled in by the ``median`` rule
     (default: the median value over the rows that have one). ``keep_values``: keep each criterion's
     value column for ``values`` and ``contributions``; a caller that needs only the score and masks
-    (the surface) passes False and saves k values per row.
+    (the surface) passes False and saves k values per row. ``gates``: non-compensatory conditions
+    (pass where they hold). ``penalties``: designation-tier penalties on share indicators (see the
+    module docstring).
     """
-    n = _n_rows(criteria, exclusions, data)
+    others = (
+        [e.indicator for e in exclusions] + [g.indicator for g in gates] + [p.indicator for p in penalties]
+    )
+    n = _n_rows(criteria, others, data)
     k = len(criteria)
     floats: dict[str, FloatArray] = {}
 
@@ -533,10 +619,15 @@ def score_arrays(
     np.clip(score, 0.0, 1.0, out=score)
     score[~scorable] = np.nan
 
-    for e in exclusions:
+    for e in list(exclusions) + list(gates):
         if not isinstance(e.value, str):
             column(e.indicator)  # converted once, shared with the criteria
     hit, unchecked = evaluate_conditions(exclusions, data, n, numeric=floats)
+    gate_pass, gate_unknown = evaluate_conditions(gates, data, n, numeric=floats)
+    p_hit, p_unknown, p_factor = _penalties(penalties, column, n)
+    base = score
+    if penalties:
+        score = base * np.clip(1.0 - p_factor.sum(axis=1), 0.0, 1.0)
     return KernelResult(
         criteria=tuple(c.name for c in criteria),
         exclusions=tuple(e.name for e in exclusions),
@@ -551,4 +642,43 @@ def score_arrays(
         missing_columns=tuple(missing_cols),
         criterion_weights=weights,
         weight_total=total,
+        gates=tuple(g.name for g in gates),
+        gate_pass=gate_pass,
+        gate_unknown=gate_unknown,
+        penalties=tuple(p.name for p in penalties),
+        base_score=base,
+        penalty_hit=p_hit,
+        penalty_unknown=p_unknown,
+        penalty_factor=p_factor,
     )
+
+
+def _penalties(
+    penalties: Sequence[PenaltySpec], column: Callable[[str], FloatArray], n: int
+) -> tuple[BoolArray, BoolArray, FloatArray]:
+    """(hit, unknown, factor), each (n, p): factors capped so a row's total is at most 1."""
+    p = len(penalties)
+    hit = np.zeros((n, p), dtype=bool)
+    unknown = np.zeros((n, p), dtype=bool)
+    factor = np.zeros((n, p), dtype=np.float64)
+    for j, pen in enumerate(penalties):
+        if pen.mode not in ("flat", "share"):
+            raise ScoringConfigError(
+                [f"penalty {pen.name}: mode must be 'flat' or 'share' (got {pen.mode!r})"]
+            )
+        share = column(pen.indicator)
+        unknown[:, j] = np.isnan(share)
+        with np.errstate(invalid="ignore"):
+            hit[:, j] = (share > pen.min_share) & ~unknown[:, j]
+        amount = (
+            np.full(n, float(pen.amount))
+            if pen.mode == "flat"
+            else float(pen.amount) * np.clip(share, 0.0, 1.0)
+        )
+        factor[:, j] = np.where(hit[:, j], amount, 0.0)
+    if p:
+        total = factor.sum(axis=1)
+        over = total > 1.0
+        if over.any():
+            factor[over] /= total[over, None]
+    return hit, unknown, factor

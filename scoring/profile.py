@@ -27,7 +27,12 @@ __all__ = [
     "Section",
     "Criterion",
     "Exclusion",
+    "Gate",
+    "DesignationTier",
+    "NationPolicy",
     "MISSING_RULES",
+    "TIERS",
+    "NATIONS",
     "OPS",
     "LEVELS",
     "load_profile",
@@ -39,9 +44,13 @@ __all__ = [
 MISSING_RULES = ("worst", "neutral", "median", "exclude", "renormalise")
 OPS = ("<", "<=", ">", ">=", "==", "!=")
 LEVELS = ("region", "site")
+TIERS = ("exclude", "exceptional", "constraint")
+"""Designation tiers, strictest first: ``exclude`` (hard exclusion), ``exceptional`` (flagged with
+the policy test, a heavy flat penalty), ``constraint`` (a penalty in proportion to the share)."""
+NATIONS = ("England", "Scotland", "Wales")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_TOP_KEYS = ("meta", "sections", "criteria", "exclusions")
+_TOP_KEYS = ("meta", "sections", "criteria", "exclusions", "gates", "designations")
 _META_KEYS = ("name", "title", "level", "description", "missing_default")
 _SECTION_KEYS = ("label", "weight", "description")
 _CRITERION_KEYS = (
@@ -55,6 +64,19 @@ _CRITERION_KEYS = (
     "missing",
 )
 _EXCLUSION_KEYS = ("name", "indicator", "op", "value", "reason")
+_GATE_KEYS = ("indicator", "op", "value", "label", "source", "description", "fail_reason")
+_TIER_KEYS = (
+    "indicator",
+    "label",
+    "tier",
+    "penalty",
+    "min_share",
+    "policy_test",
+    "source",
+    "url",
+    "nations",
+)
+_NATION_KEYS = ("policy_test", "source", "url")
 
 
 @dataclass(frozen=True)
@@ -88,6 +110,82 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
+class Gate:
+    """A non-compensatory deliverability gate: the row passes when ``indicator <op> value`` holds,
+    fails when it does not, and is unknown when the indicator is missing (never a pass).
+
+    ``fail_reason``: plain words for a failed row, with ``{value}`` for the indicator value (e.g.
+    ``"nearest transmission node {value:.1f} km away"``); the engine appends ``(gate: <label>)``.
+    """
+
+    name: str
+    indicator: str
+    op: str
+    value: float | bool
+    label: str
+    source: str
+    description: str = ""
+    fail_reason: str = ""
+
+
+@dataclass(frozen=True)
+class NationPolicy:
+    """The policy test for a designation in one nation and the public source that states it."""
+
+    policy_test: str
+    source: str
+    url: str
+
+
+@dataclass(frozen=True)
+class DesignationTier:
+    """How a designation counts against a site: its tier, penalty and the policy test that applies.
+
+    The tier applies where the share of the row inside the designation (``indicator``, 0..1) is
+    above ``min_share``: ``exclude`` makes the row ineligible; ``exceptional`` flags it with the
+    policy test and multiplies its score by ``1 - penalty``; ``constraint`` by
+    ``1 - penalty * share``. Several tiers add their penalties (capped at the whole score). A
+    missing share leaves the tier *unknown* (reported, never a pass). ``policy_test``/``source``/
+    ``url`` are the English policy, ``nations`` the Welsh and Scottish ones where they differ.
+    """
+
+    name: str
+    indicator: str
+    label: str
+    tier: str
+    penalty: float
+    min_share: float
+    policy_test: str
+    source: str
+    url: str
+    nations: Mapping[str, NationPolicy] = field(default_factory=dict)
+
+    def policy_for(self, nation: str) -> NationPolicy:
+        """The policy that applies in ``nation`` (the English one where no other is declared)."""
+        return self.nations.get(nation) or NationPolicy(self.policy_test, self.source, self.url)
+
+    def sources_text(self, nation: str) -> str:
+        """ "Planning Policy Wales; NPPF in England" for a Welsh row; "NPPF" for an English one."""
+        own = self.policy_for(nation).source
+        if nation in self.nations and self.nations[nation].source != self.source:
+            return f"{own}; {self.source} in England"
+        return own
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "indicator": self.indicator,
+            "label": self.label,
+            "tier": self.tier,
+            "penalty": self.penalty,
+            "min_share": self.min_share,
+            "policy_test": self.policy_test,
+            "source": self.source,
+            "url": self.url,
+            "nations": {k: dataclasses.asdict(v) for k, v in self.nations.items()},
+        }
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     title: str
@@ -98,6 +196,8 @@ class Profile:
     exclusions: tuple[Exclusion, ...] = ()
     missing_default: str = "worst"
     source: str = field(default="<string>", compare=False)
+    gates: tuple[Gate, ...] = ()
+    designations: tuple[DesignationTier, ...] = ()
 
     # ------------------------------------------------------------------ weights
     @property
@@ -121,6 +221,10 @@ class Profile:
             seen.setdefault(c.indicator, None)
         for e in self.exclusions:
             seen.setdefault(e.indicator, None)
+        for g in self.gates:
+            seen.setdefault(g.indicator, None)
+        for d in self.designations:
+            seen.setdefault(d.indicator, None)
         return list(seen)
 
     def criterion(self, name: str) -> Criterion:
@@ -158,6 +262,41 @@ class Profile:
             raise ScoringConfigError(problems)
         return profile_from_dict(data, source=f"{self.source} (with_weights)")
 
+    def with_gates(self, mapping: Mapping[str, float | bool]) -> Profile:
+        """Return a copy with some gate thresholds (``value``) replaced, re-validated."""
+        data = self.to_dict()
+        problems = [
+            f"with_gates: unknown gate {k!r}; known: {', '.join(data['gates']) or 'none'}"
+            for k in mapping
+            if k not in data["gates"]
+        ]
+        if problems:
+            raise ScoringConfigError(problems)
+        for k, v in mapping.items():
+            data["gates"][k]["value"] = v
+        return profile_from_dict(data, source=f"{self.source} (with_gates)")
+
+    def with_tiers(self, mapping: Mapping[str, str]) -> Profile:
+        """Return a copy with some designation tiers replaced (e.g. ``{"national_park": "exclude"}``
+        for a stricter reading of policy), re-validated."""
+        data = self.to_dict()
+        problems = [
+            f"with_tiers: unknown designation {k!r}; known: {', '.join(data['designations']) or 'none'}"
+            for k in mapping
+            if k not in data["designations"]
+        ]
+        if problems:
+            raise ScoringConfigError(problems)
+        for k, v in mapping.items():
+            data["designations"][k]["tier"] = v
+        return profile_from_dict(data, source=f"{self.source} (with_tiers)")
+
+    def gate(self, name: str) -> Gate:
+        for g in self.gates:
+            if g.name == name:
+                return g
+        raise KeyError(name)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form mirroring the TOML layout (round-trips through :func:`profile_from_dict`)."""
         return {
@@ -186,6 +325,10 @@ class Profile:
                 for c in self.criteria
             },
             "exclusions": [dataclasses.asdict(e) for e in self.exclusions],
+            "gates": {
+                g.name: {k: v for k, v in dataclasses.asdict(g).items() if k != "name"} for g in self.gates
+            },
+            "designations": {d.name: d.to_dict() for d in self.designations},
         }
 
 
@@ -445,6 +588,9 @@ def profile_from_dict(
         ):
             exclusions.append(Exclusion(name=ename, indicator=indicator, op=op, value=value, reason=reason))
 
+    gates = _parse_gates(data.get("gates", {}), src, known_ind, problems)
+    tiers = _parse_designations(data.get("designations", {}), src, known_ind, problems)
+
     if problems:
         raise ScoringConfigError(problems)
     return Profile(
@@ -457,7 +603,181 @@ def profile_from_dict(
         exclusions=tuple(exclusions),
         missing_default=missing_default,
         source=source,
+        gates=gates,
+        designations=tiers,
     )
+
+
+def _check_condition(
+    op: Any, value: Any, where: str, problems: list[str], *, allow_str: bool = True
+) -> float | bool | str | None:
+    """The comparison value of a condition (``op`` must be one of :data:`OPS`); None if invalid."""
+    ok = True
+    if op not in OPS:
+        problems.append(f"{where}.op: must be one of {' '.join(OPS)} (got {op!r})")
+        ok = False
+    if value is None:
+        problems.append(f"{where}.value: required (number, boolean{' or string' if allow_str else ''})")
+        return None
+    if isinstance(value, bool) or (allow_str and isinstance(value, str)):
+        if op in OPS and op not in ("==", "!="):
+            problems.append(
+                f"{where}.op: {op!r} needs a numeric value; booleans/strings allow only == and !="
+            )
+            ok = False
+        return value if ok else None
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value) if ok else None
+    kinds = "finite number, boolean or string" if allow_str else "finite number or boolean"
+    problems.append(f"{where}.value: must be a {kinds} (got {value!r})")
+    return None
+
+
+def _has_url(text: str) -> bool:
+    return "https://" in text or "http://" in text
+
+
+def _parse_gates(raw: Any, src: str, known_ind: list[str] | None, problems: list[str]) -> tuple[Gate, ...]:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{src}gates: must be tables ([gates.<name>])")
+        return ()
+    gates: list[Gate] = []
+    for gname, gt in raw.items():
+        where = f"{src}gates.{gname}"
+        if not isinstance(gt, Mapping):
+            problems.append(f"{where}: must be a table")
+            continue
+        if not _NAME_RE.match(gname):
+            problems.append(f"{where}: gate name must be letters, digits and underscores")
+        _unknown_keys(gt, _GATE_KEYS, f"{where}.", problems)
+        indicator = gt.get("indicator")
+        ok = True
+        if not isinstance(indicator, str) or not indicator:
+            problems.append(f"{where}.indicator: required (the indicator column the gate tests)")
+            ok = False
+        elif known_ind is not None and indicator not in known_ind:
+            problems.append(
+                f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}"
+            )
+            ok = False
+        value = _check_condition(gt.get("op"), gt.get("value"), where, problems, allow_str=False)
+        label = _check_str(gt.get("label"), f"{where}.label", problems, required=True)
+        source = _check_str(gt.get("source"), f"{where}.source", problems, required=True)
+        if source and not _has_url(source):
+            problems.append(f"{where}.source: name the public source and give its URL (got {source!r})")
+            ok = False
+        fail_reason = _check_str(gt.get("fail_reason"), f"{where}.fail_reason", problems)
+        if fail_reason:
+            try:
+                fail_reason.format(value=1.0)
+            except (KeyError, IndexError, ValueError) as exc:
+                problems.append(f"{where}.fail_reason: must format with {{value}} only ({exc})")
+                ok = False
+        description = _check_str(gt.get("description"), f"{where}.description", problems)
+        if (
+            ok
+            and value is not None
+            and not isinstance(value, str)
+            and label
+            and source
+            and isinstance(indicator, str)
+        ):
+            gates.append(
+                Gate(gname, indicator, str(gt["op"]), value, label, source, description, fail_reason)
+            )
+    return tuple(gates)
+
+
+def _parse_nation_policies(raw: Any, where: str, problems: list[str]) -> dict[str, NationPolicy]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}: must be tables ([...nations.<Nation>])")
+        return {}
+    out: dict[str, NationPolicy] = {}
+    for nation, nt in raw.items():
+        w = f"{where}.{nation}"
+        if nation not in NATIONS:
+            problems.append(f"{w}: unknown nation; known: {', '.join(NATIONS)}")
+            continue
+        if not isinstance(nt, Mapping):
+            problems.append(f"{w}: must be a table")
+            continue
+        _unknown_keys(nt, _NATION_KEYS, f"{w}.", problems)
+        test = _check_str(nt.get("policy_test"), f"{w}.policy_test", problems, required=True)
+        source = _check_str(nt.get("source"), f"{w}.source", problems, required=True)
+        url = _check_str(nt.get("url"), f"{w}.url", problems, required=True)
+        if url and not _has_url(url):
+            problems.append(f"{w}.url: must be an http(s) URL (got {url!r})")
+        if test and source and _has_url(url):
+            out[nation] = NationPolicy(test, source, url)
+    return out
+
+
+def _parse_designations(
+    raw: Any, src: str, known_ind: list[str] | None, problems: list[str]
+) -> tuple[DesignationTier, ...]:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{src}designations: must be tables ([designations.<name>])")
+        return ()
+    tiers: list[DesignationTier] = []
+    for dname, dt in raw.items():
+        where = f"{src}designations.{dname}"
+        if not isinstance(dt, Mapping):
+            problems.append(f"{where}: must be a table")
+            continue
+        if not _NAME_RE.match(dname):
+            problems.append(f"{where}: designation name must be letters, digits and underscores")
+        _unknown_keys(dt, _TIER_KEYS, f"{where}.", problems)
+        ok = True
+        indicator = dt.get("indicator", f"share_{dname}")
+        if not isinstance(indicator, str) or not indicator:
+            problems.append(f"{where}.indicator: must be a string (got {indicator!r})")
+            ok = False
+        elif known_ind is not None and indicator not in known_ind:
+            problems.append(
+                f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}"
+            )
+            ok = False
+        tier = dt.get("tier")
+        if tier not in TIERS:
+            problems.append(f"{where}.tier: must be one of {', '.join(TIERS)} (got {tier!r})")
+            ok = False
+        penalty = dt.get("penalty", 0.0 if tier == "exclude" else None)
+        if penalty is None:
+            problems.append(f"{where}.penalty: required for tier {tier!r} (0..1 of the score)")
+            ok = False
+        elif not _is_weight(penalty) or not 0.0 <= float(penalty) <= 1.0:
+            problems.append(f"{where}.penalty: must be a number in 0..1 (got {penalty!r})")
+            ok = False
+        min_share = dt.get("min_share", 0.0)
+        if not _is_weight(min_share) or not 0.0 <= float(min_share) < 1.0:
+            problems.append(f"{where}.min_share: must be a number in 0..1 (got {min_share!r})")
+            ok = False
+        label = _check_str(dt.get("label"), f"{where}.label", problems, default=dname)
+        test = _check_str(dt.get("policy_test"), f"{where}.policy_test", problems, required=True)
+        source = _check_str(dt.get("source"), f"{where}.source", problems, required=True)
+        url = _check_str(dt.get("url"), f"{where}.url", problems, required=True)
+        if url and not _has_url(url):
+            problems.append(f"{where}.url: must be an http(s) URL (got {url!r})")
+            ok = False
+        nations = _parse_nation_policies(dt.get("nations"), f"{where}.nations", problems)
+        if ok and test and source and isinstance(indicator, str) and isinstance(tier, str):
+            tiers.append(
+                DesignationTier(
+                    dname,
+                    indicator,
+                    label,
+                    tier,
+                    float(penalty) if penalty is not None else 0.0,
+                    float(min_share),
+                    test,
+                    source,
+                    url,
+                    nations,
+                )
+            )
+    return tuple(tiers)
 
 
 def parse_profile(text: str, *, source: str = "<string>", indicators: Iterable[str] | None = None) -> Profile:

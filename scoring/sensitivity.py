@@ -8,10 +8,22 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .engine import _competition_rank, _finish, _prepare, _rank_key
+from .engine import (
+    GATE_ORDER,
+    _competition_rank,
+    _finish,
+    _prepare,
+    _rank_key,
+    gate_status,
+    rank_groups,
+    score,
+)
 from .profile import Profile
 
-__all__ = ["sensitivity"]
+__all__ = ["sensitivity", "gate_sensitivity", "GATE_FACTORS"]
+
+GATE_FACTORS = (0.5, 0.75, 1.25, 1.5)
+"""Gate thresholds are moved by -50%, -25%, +25% and +50%."""
 
 _CHUNK = 2048  # draws per matrix product (fixed so results do not depend on memory)
 
@@ -40,6 +52,7 @@ def sensitivity(
     seed: int = 0,
     top_n: int = 10,
     reasons: pd.DataFrame | None = None,
+    context: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rank distribution under Dirichlet-perturbed weights.
 
@@ -47,8 +60,10 @@ def sensitivity(
     ``numpy.random.default_rng(seed)``; zero-weight criteria stay 0. Larger ``concentration`` means
     draws closer to the profile's weights. Values, missing rules and exclusions are computed once
     (they do not depend on the weights); each draw's scores are one matrix product, renormalised
-    per row where the ``renormalise`` rule dropped criteria. Ineligible rows always rank after
-    eligible ones, exactly as in :func:`scoring.score`.
+    per row where the ``renormalise`` rule dropped criteria, then multiplied by each row's
+    designation-penalty factor. Rows keep their deliverability group (gates pass, unknown, fail;
+    ineligible last) in every draw, exactly as in :func:`scoring.score`: gates do not depend on
+    weights.
 
     Returns a frame indexed like ``indicators`` with ``rank`` (deterministic), ``eligible``,
     ``rank_p05``, ``rank_p50``, ``rank_p95`` (observed ranks, inverted-CDF quantiles),
@@ -63,9 +78,11 @@ def sensitivity(
         raise ValueError(f"top_n must be >= 1 (got {top_n})")
     n_draws, top_n = int(n_draws), int(top_n)
 
-    prep = _prepare(indicators, profile, reasons)
+    prep = _prepare(indicators, profile, reasons, context)
     base = _finish(prep, profile)
     eligible = base.table["eligible"].to_numpy(dtype=bool)
+    groups = rank_groups(eligible, gate_status(prep.kernel))
+    multiplier = prep.kernel.penalty_multiplier if prep.kernel.penalties else None
     w = base.weights.to_numpy(dtype=np.float64)
     pos = w > 0
     avail = prep.available[:, pos].astype(np.float64)  # (n, kp)
@@ -90,7 +107,9 @@ def sensitivity(
             d = wd @ at
             s = np.divide(s, d, out=np.full_like(s, np.nan), where=d > 0)
         np.clip(s, 0.0, 1.0, out=s)
-        r = _competition_rank(_rank_key(s, eligible[None, :]))
+        if multiplier is not None:
+            s = s * multiplier[None, :]
+        r = _competition_rank(_rank_key(s, groups[None, :]))
         counts += np.bincount((r + flat_offset).ravel(), minlength=n * (n + 1)).reshape(n, n + 1)
 
     q = _rank_quantiles(counts, (0.05, 0.5, 0.95))
@@ -108,3 +127,82 @@ def sensitivity(
         index=prep.index,
     )
     return out
+
+
+def gate_sensitivity(
+    indicators: pd.DataFrame,
+    profile: Profile,
+    *,
+    factors: Sequence[float] = GATE_FACTORS,
+    top_n: int = 10,
+    reasons: pd.DataFrame | None = None,
+    context: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """How the deliverable count and the top ``top_n`` change when each gate threshold moves.
+
+    For every gate with a numeric, non-zero threshold and every factor, the profile is re-scored
+    with that one threshold multiplied by the factor. One row per (gate, factor): ``threshold``,
+    the counts of rows that ``pass`` / are ``unknown`` / ``fail`` every gate (eligible rows only),
+    ``top_changed`` (how many of the top ``top_n`` ids differ from the profile's own), ``entered``
+    and ``left`` (those ids, "; "-joined). A first row per gate (factor 1.0) gives the baseline.
+    Boolean or zero thresholds cannot be scaled and get one row saying so (``note``).
+    """
+    base = score(indicators, profile, reasons=reasons, context=context).table
+    base_top = list(base.sort_values("rank", kind="stable").index[:top_n])
+    rows = []
+
+    def counts(table: pd.DataFrame) -> dict[str, int]:
+        elig = table[table["eligible"].astype(bool)]
+        if "deliverable" not in elig:
+            return {g: 0 for g in GATE_ORDER}
+        return {g: int((elig["deliverable"] == g).sum()) for g in GATE_ORDER}
+
+    for g in profile.gates:
+        if isinstance(g.value, bool) or g.value == 0:
+            rows.append(
+                {
+                    "gate": g.name,
+                    "factor": np.nan,
+                    "threshold": g.value,
+                    **counts(base),
+                    "top_changed": 0,
+                    "entered": "",
+                    "left": "",
+                    "note": "threshold is boolean or zero: not scaled",
+                }
+            )
+            continue
+        rows.append(
+            {
+                "gate": g.name,
+                "factor": 1.0,
+                "threshold": float(g.value),
+                **counts(base),
+                "top_changed": 0,
+                "entered": "",
+                "left": "",
+                "note": "profile threshold",
+            }
+        )
+        for f in factors:
+            value = float(g.value) * float(f)
+            table = score(
+                indicators, profile.with_gates({g.name: value}), reasons=reasons, context=context
+            ).table
+            top = list(table.sort_values("rank", kind="stable").index[:top_n])
+            entered = [str(i) for i in top if i not in base_top]
+            left = [str(i) for i in base_top if i not in top]
+            rows.append(
+                {
+                    "gate": g.name,
+                    "factor": float(f),
+                    "threshold": value,
+                    **counts(table),
+                    "top_changed": len(entered),
+                    "entered": "; ".join(entered),
+                    "left": "; ".join(left),
+                    "note": "",
+                }
+            )
+    cols = ["gate", "factor", "threshold", *GATE_ORDER, "top_changed", "entered", "left", "note"]
+    return pd.DataFrame(rows, columns=cols)

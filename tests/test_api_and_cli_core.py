@@ -234,7 +234,7 @@ def test_api_results_write_their_declared_outputs(tmp_path, mirror_cache):
 
     ranking = api.rank(settings=mirror_cache)
     paths = ranking.write(tmp_path / "r", formats=("csv", "gpkg", "parquet"))
-    assert set(paths) == {"csv", "gpkg", "parquet", "provenance"}
+    assert set(paths) == {"csv", "gpkg", "parquet", "provenance", "gate_sensitivity"}
     assert {p.name for p in (tmp_path / "r").iterdir()} <= set(RankingResult.OUTPUTS.values())
     with pytest.raises(Exception, match="unknown output format"):
         ranking.write(tmp_path / "r2", formats=("xlsx",))

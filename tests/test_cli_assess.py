@@ -46,24 +46,54 @@ def test_examples_are_assessed_end_to_end(example_run):
     assert sorted(table["rank"]) == list(range(1, len(table) + 1)) or table["rank"].min() == 1
     for col in ("score", "la_name", "dist_substation_km", "site_area_ha", "rtt_london_ms", "population_50km"):
         assert col in table.columns, col
-    contrib = [c for c in table.columns if c.startswith("contrib_")]
-    assert len(contrib) >= 8
+    contrib = [c for c in table.columns if c.startswith(("contrib_", "penalty_"))]
+    assert len(contrib) >= 8 and "penalty_national_park" in contrib
     ok = table["eligible"].astype(bool)
     np.testing.assert_allclose(table.loc[ok, contrib].sum(axis=1), table.loc[ok, "score"], atol=1e-9)
     gpkg = gpd.read_file(out / "assessment.gpkg", layer="assessment")
     assert len(gpkg) == len(table) and gpkg.crs.to_epsg() == 27700
     side = json.loads((out / "assessment.provenance.json").read_text())
     assert side["input_count"] == len(src) and side["rejected"] == 0
+    # the CSV says how it is ordered: rank, then deliverability, then score; so does the sidecar
+    assert list(table.columns[:5]) == ["id", "name", "rank", "deliverable", "gate_reasons"]
+    assert list(table.columns).index("score") < list(table.columns).index("eligible")
+    assert "deliverability first" in side["ranking_rule"]
+    assert set(side["gates"]) == {"transmission_node", "node_capacity"}
+    sens = pd.read_csv(out / "assessment.gate_sensitivity.csv")
+    assert set(sens["gate"]) == {"transmission_node", "node_capacity"} and set(sens["factor"].dropna()) == {
+        0.5,
+        0.75,
+        1.0,
+        1.25,
+        1.5,
+    }
+    assert side["gate_sensitivity"] and side["grid_nodes"]["nodes"] > 2000
+    assert side["grid_nodes"]["tec_connection_sites_unresolved"] == len(
+        side["grid_nodes"]["unresolved_tec_connection_sites"]
+    )
+    assert side["designation_tiers"]["national_park"]["tier"] == "exceptional"
+    # rank order: every pass before every unknown before every fail
+    order = table.sort_values("rank")["deliverable"].map({"pass": 0, "unknown": 1, "fail": 2})
+    assert order.is_monotonic_increasing
 
 
-def test_site_in_a_national_park_is_excluded(example_run):
+def test_sites_in_national_parks_are_flagged_not_removed(example_run):
+    """Trawsfynydd (Eryri / Snowdonia) and Hope Valley (Peak District) are assessed, flagged with
+    the policy test of their nation, heavily penalised and ranked: never silently removed."""
     out, _ = example_run
     table = pd.read_csv(out / "assessment.csv", dtype={"id": str}, keep_default_na=False).set_index("id")
-    hope = table.loc["GZ-HOP"]
-    assert str(hope["eligible"]).lower() in ("false", "0", "0.0")
-    assert "protected" in hope["excluded_by"].lower() or "national park" in hope["excluded_by"].lower()
-    eligible = table[table["eligible"].astype(str).str.lower().isin(["true", "1", "1.0"])]
-    assert (eligible["rank"].astype(int) < int(hope["rank"])).all()
+    for sid, park, sources in (
+        ("GZ-TRA", "Snowdonia National Park", "(Planning Policy Wales; NPPF in England)"),
+        ("GZ-HOP", "Peak District National Park", "(NPPF)"),
+    ):
+        row = table.loc[sid]
+        assert str(row["eligible"]).lower() in ("true", "1", "1.0"), sid
+        flag = row["designation_flags"]
+        assert f"100% inside {park}: major development only in exceptional circumstances" in flag, flag
+        assert sources in flag and "[exceptional]" in flag
+        assert row["excluded_by"] == ""
+        base = float(row["score"]) - float(row["penalty_national_park"])
+        assert float(row["penalty_national_park"]) == pytest.approx(-0.5 * base)
 
 
 def test_checks_are_three_valued(example_run):
@@ -73,7 +103,24 @@ def test_checks_are_three_valued(example_run):
     assert hope.loc["Designation: National Park", "status"] == "present"
     assert hope.loc["Designation: SSSI", "status"] == "not checked"
     assert "no SSSI layer" in hope.loc["Designation: SSSI", "detail"]
-    assert set(checks["status"]) <= {"present", "absent", "not checked", "pass", "fail", "missing", "unknown"}
+    assert set(checks["status"]) <= {
+        "present",
+        "absent",
+        "not checked",
+        "pass",
+        "fail",
+        "unknown",
+        "unverified",
+        "claimed",
+        "not claimed",
+    }
+    # the DSIT test is judged on grid evidence; the applicant's claims are labelled as such
+    prosp = checks[checks["id"] == "GZ-PRO"].set_index("check")
+    dsit = prosp.loc["Power: at least 500 MW by 2030 (DSIT), judged on grid evidence"]
+    assert dsit["status"] == "pass" and "nearest 400 kV node Wylfa 14.4 km" in dsit["detail"]
+    assert prosp.loc["Claim (applicant, not verified): at least 500 MW by 2030", "status"] == "claimed"
+    tee = checks[checks["id"] == "GZ-TEE"].set_index("check")
+    assert tee.loc["Gate: node capacity after competing bids covers the claimed MW", "status"] == "fail"
 
 
 def test_thousand_sites_with_malformed_rows_lose_nothing(mirror_cache, tmp_path, cli_runner):

@@ -52,11 +52,39 @@ def test_every_score_is_explained_by_at_least_eight_contributions(ranked):
     assert table["p_top10"].between(0, 1).all()
 
 
-def test_rank_order_follows_score(ranked):
+def test_rank_order_follows_gates_then_score(ranked):
+    """Deliverability first (pass, unknown, fail), then score; the CSV and the sidecar say so."""
     out, _ = ranked
-    table = pd.read_csv(out / "ranking.csv").sort_values("rank")
+    table = pd.read_csv(out / "ranking.csv", keep_default_na=False).sort_values("rank")
+    assert list(table.columns[:7]) == [
+        "code",
+        "name",
+        "nation",
+        "rank",
+        "deliverable",
+        "gate_reasons",
+        "score",
+    ]
     eligible = table[table["eligible"].astype(bool)]
-    assert eligible["score"].is_monotonic_decreasing
+    group = eligible["deliverable"].map({"pass": 0, "unknown": 1, "fail": 2})
+    assert group.is_monotonic_increasing and (group == 0).sum() > 300 and (group == 2).sum() > 0
+    for _, g in eligible.groupby("deliverable"):
+        assert g["score"].is_monotonic_decreasing
+    failed = eligible[eligible["deliverable"] == "fail"]
+    assert (
+        failed["gate_reasons"]
+        .str.contains(r"km from the district \(gate: transmission node within 10 km", regex=True)
+        .all()
+    )
+    assert (failed["dist_transmission_km"].astype(float) > 10).all()
+    side = json.loads((out / "ranking.provenance.json").read_text())
+    assert "deliverability first" in side["ranking_rule"] and "transmission_nearby" in side["gates"]
+    assert side["grid_nodes"]["nodes"] > 2000 and side["grid_nodes"]["ambiguous"]
+    sens = pd.read_csv(out / "ranking.gate_sensitivity.csv")
+    loose = sens[(sens["gate"] == "transmission_nearby") & (sens["factor"] == 1.5)].iloc[0]
+    assert loose["threshold"] == 15.0 and loose["fail"] == int(
+        (table["dist_transmission_km"].astype(float) > 15).sum()
+    )
 
 
 def test_geopackage_and_provenance_sidecar(ranked):

@@ -23,7 +23,7 @@ from growth_zones.indicators import (
     PROTECTED_DESIGNATIONS,
     IndicatorSettings,
     LayerSet,
-    match_connection_sites,
+    grid_nodes,
     region_indicators,
     site_designation_checks,
     site_indicators,
@@ -64,28 +64,59 @@ def _lonlat(geom):
 
 
 # ---------------------------------------------------------------- distances
-def test_dist_transmission_matches_brute_force(real_layers, real_regions):
-    subs, regions, countries = real_layers.substations, real_layers.regions, real_layers.countries
+SCOTTISH_TOS = ("SP Transmission", "SHE Transmission")
+
+
+def _reference_nodes(layers):
+    """(transmission points, GSP points) re-derived with plain loops from the grid nodes' voltages,
+    operators and members (not from their is_transmission / is_gsp flags): >= 275 kV, or >= 132 kV
+    where the node is Scottish (a Scottish TO in ETYS, or the point in or within 20 km of Scotland
+    and nearest to it); GSPs are nodes with a FES GSP or an NGED Super Grid record."""
+    gn = grid_nodes(layers)
+    countries = layers.countries
     scotland = countries.loc[countries["nation"] == "Scotland", "geometry"].iloc[0]
-    # the transmission rule, re-implemented with plain per-point loops
-    tx_points = []
-    for kind, volt, pt in zip(subs["kind"], subs["voltage_kv"], subs.geometry, strict=True):
-        v = float(volt) if volt is not None and not pd.isna(volt) else float("nan")
-        nearest_nation = min(
+    subs = layers.substations
+    super_grid = set(
+        subs.loc[
+            subs.get("substation_type", pd.Series("", index=subs.index)) == "Super Grid Substation", "id"
+        ]
+    )
+    gsp_nodes = set()
+    for node, source, rid in zip(
+        gn.members["node_id"], gn.members["source"], gn.members["record_id"], strict=True
+    ):
+        if source == "fes" or (source == "nged" and rid in super_grid):
+            gsp_nodes.add(node)
+    tx, gsp = [], []
+    for node, r in gn.nodes.iterrows():
+        if not r["placed"]:
+            continue
+        pt = r.geometry
+        v = float(r["voltage_kv"]) if not pd.isna(r["voltage_kv"]) else float("nan")
+        ops = str(r["operator"]).split("|")
+        nearest = min(
             (c.distance(pt), n) for n, c in zip(countries["nation"], countries.geometry, strict=True)
         )
-        in_scotland = scotland.contains(pt) or (
-            scotland.distance(pt) <= 20_000 and nearest_nation[1] == "Scotland"
+        scottish = (
+            any(o in SCOTTISH_TOS for o in ops)
+            or scotland.contains(pt)
+            or (scotland.distance(pt) <= 20_000 and nearest[1] == "Scotland")
         )
-        if kind == "transmission" or v >= 275 or (v >= 132 and in_scotland):
-            tx_points.append(pt)
-    assert len(tx_points) > 300
+        if v >= 275 or (v >= 132 and scottish):
+            tx.append(pt)
+        if node in gsp_nodes:
+            gsp.append(pt)
+    return tx, gsp
+
+
+def test_dist_transmission_matches_brute_force(real_layers, real_regions):
+    tx_points, gsps = _reference_nodes(real_layers)
+    assert len(tx_points) > 550 and len(gsps) > 300
+    regions = real_layers.regions
     sample = regions.sample(20, random_state=3)
     for code, geom in zip(sample["code"], sample.geometry, strict=True):
         want = min(shapely.distance(geom, p) for p in tx_points) / 1000.0
         assert real_regions.values.at[code, "dist_transmission_km"] == pytest.approx(want, abs=1e-6), code
-    # GSP distances likewise
-    gsps = [p for k, p in zip(subs["kind"], subs.geometry, strict=True) if k == "gsp"]
     for code, geom in zip(sample["code"][:8], sample.geometry[:8], strict=True):
         want = min(shapely.distance(geom, p) for p in gsps) / 1000.0
         assert real_regions.values.at[code, "dist_gsp_km"] == pytest.approx(want, abs=1e-6), code
@@ -212,26 +243,26 @@ def test_discount_area_and_vintage_gaps(real_layers, real_regions):
     assert v["population"].sum() == pytest.approx(65_685_738, rel=1e-9)
 
 
-def test_tec_match_rate_on_real_register(real_layers):
-    tec = real_layers.tec_projects
-    m = match_connection_sites(tec, real_layers.substations)
-    ok = m["substation_id"].notna()
-    mw_share = m.loc[ok, "mw"].sum() / m["mw"].sum()
-    pending = match_connection_sites(contracted_not_built(tec), real_layers.substations)
-    pok = pending["substation_id"].notna()
-    print(
-        f"TEC rows matched {ok.mean():.1%}, MW matched {mw_share:.1%}; "
-        f"not-built projects matched {pok.mean():.1%} "
-        f"({pending.loc[pok, 'mw'].sum() / pending['mw'].sum():.1%} of MW)"
-    )
-    assert mw_share > 0.5
-    assert m["match_score"].dropna().between(0.85, 1.0).all()
-    # spot checks from the brief
-    by_site = m.drop_duplicates("connection_site").set_index("connection_site")
-    assert by_site.at["New Deer 2 400kV Substation", "substation_name"].upper().startswith("NEW DEER")
-    assert by_site.at["Berkswell GSP", "substation_name"].lower().startswith("berkswell")
-    # matched points lie in GB
-    assert m.loc[ok, "x"].between(0, 700_000).all() and m.loc[ok, "y"].between(0, 1_250_000).all()
+def test_tec_queue_on_grid_nodes(real_layers):
+    """TEC projects not yet Built land on grid nodes by their connection-site name; the per-node
+    sums add up to the matched rows (an independent groupby over the members table)."""
+    gn = grid_nodes(real_layers)
+    pending = contracted_not_built(real_layers.tec_projects)
+    site_node = gn.members[gn.members["source"] == "tec"].set_index("record_id")["node_id"]
+    node = pending["connection_site"].astype(str).str.strip().map(site_node)
+    on_node = node.notna()
+    mw_share = pending.loc[on_node, "mw"].sum() / pending["mw"].sum()
+    print(f"not-built TEC projects on a node: {on_node.mean():.1%} ({mw_share:.1%} of MW)")
+    assert pending.loc[on_node, "mw"].sum() / pending["mw"].sum() > 0.6
+    want = pending.assign(node=node).dropna(subset=["node"]).groupby("node")["mw"].sum()
+    got = gn.nodes["tec_contracted_mw"]
+    assert got[got > 0].sort_index().round(6).to_dict() == want[want > 0].sort_index().round(6).to_dict()
+    names = gn.nodes["name"]
+    assert names[site_node["Berkswell GSP"]].lower().startswith("berkswell")
+    assert names[site_node["Wylfa 400kV Substation"]] == "Wylfa"
+    # planned NESO connection nodes are never placed on an existing site
+    planned = gn.unresolved[gn.unresolved["record"].str.contains("Connection Node", case=False)]
+    assert len(planned) >= 90 and not site_node.index.str.contains("Connection Node", case=False).any()
 
 
 # ---------------------------------------------------------------- sites
@@ -259,19 +290,15 @@ def test_site_indicators_on_real_layers(real_layers, real_regions):
     v, e = t.values, t.extra
     assert e.at["NE1", "la_code"] == "E08000021" and e.at["HI1", "nation"] == "Scotland"
     assert e.at["TR1", "la_code"] == "E08000009"
-    # brute-force nearest transmission substation (kind, or >= 275 kV, or >= 132 kV in Scotland) or GSP
-    subs = real_layers.substations
-    scotland = real_layers.countries.loc[real_layers.countries["nation"] == "Scotland", "geometry"].iloc[0]
-    nodes = []
-    for kind, volt, pt in zip(subs["kind"], subs["voltage_kv"], subs.geometry, strict=True):
-        v_kv = float(volt) if not pd.isna(volt) else float("nan")
-        scottish = scotland.distance(pt) <= 20_000
-        if kind in ("gsp", "transmission") or v_kv >= 275 or (v_kv >= 132 and scottish):
-            nodes.append(pt)
+    # brute force: nearest transmission-or-GSP node, and nearest transmission node
+    tx, gsp = _reference_nodes(real_layers)
     for sid in ("NE1", "HI1", "TR1"):
-        want = min(shapely.distance(sites.geometry[sid], p) for p in nodes) / 1000.0
+        want = min(shapely.distance(sites.geometry[sid], p) for p in tx + gsp) / 1000.0
         assert v.at[sid, "dist_substation_km"] == pytest.approx(want, abs=1e-6), sid
+        want = min(shapely.distance(sites.geometry[sid], p) for p in tx) / 1000.0
+        assert v.at[sid, "dist_transmission_node_km"] == pytest.approx(want, abs=1e-6), sid
     assert e.at["NE1", "substation_id"] == e.at["NE2", "substation_id"]
+    assert e.at["NE1", "transmission_node_id"] == e.at["NE2", "transmission_node_id"]
     assert v.at["NE1", "competing_mw_node"] == 1000.0 and v.at["NE2", "competing_mw_node"] == 500.0
     assert bool(v.at["NE1", "meets_500mw_by_2030"]) and not bool(v.at["TR1", "meets_500mw_by_2030"])
     assert bool(v.at["NE1", "in_discount_area"]) and bool(v.at["HI1", "in_discount_area"])

@@ -28,8 +28,6 @@ from growth_zones.indicators import (
     LayerSet,
     _geo,
     build_designation_coverage,
-    match_connection_sites,
-    normalise_site_name,
     region_indicators,
     site_designation_checks,
     site_indicators,
@@ -593,40 +591,58 @@ def test_site_table_contract_columns():
         assert (t.reasons.loc[~missing, col] == "").all(), col
 
 
+def _etys_alpha(rating: float = 2000.0, largest: float = 1100.0) -> pd.DataFrame:
+    """An ETYS site table holding ALPH 'ALPHA' (400 kV, not geocoded) with two rated circuits."""
+    return pd.DataFrame(
+        {
+            "site_code": ["ALPH"],
+            "name": ["ALPHA"],
+            "names": ["ALPHA"],
+            "operator": ["NGET"],
+            "voltages_kv": ["400;132"],
+            "voltage_kv": [400.0],
+            "circuit_voltages_kv": ["400"],
+            "circuit_rating_mva": [rating],
+            "largest_circuit_mva": [largest],
+            "rated_circuits": [2.0],
+            "role": ["site"],
+            "x": [np.nan],
+            "y": [np.nan],
+            "geocode_source": [""],
+            "dataset": ["etys"],
+        }
+    )
+
+
 def test_competing_mw_and_headroom_share_at_one_node():
     t = site_indicators(_two_sites_same_node(), toy_layers())
     v, e = t.values, t.extra
-    # A and B both take the Alpha node (GSP and 400 kV record 300 m apart are one node)
-    assert e.at["A", "substation_id"] == e.at["B", "substation_id"] == "TX1"
-    assert e.at["A", "substation_kind"] == "transmission"
+    # A and B both take the Alpha node (GSP and 400 kV record 300 m apart, same name: one node)
+    assert e.at["A", "substation_id"] == e.at["B", "substation_id"]
+    assert e.at["A", "transmission_node_id"] == e.at["A", "substation_id"]
+    assert e.at["A", "substation_kind"] == "transmission" and e.at["A", "substation_name"] == "Alpha"
     assert v.at["A", "competing_mw_node"] == 400.0
     assert v.at["B", "competing_mw_node"] == 600.0
     assert v.at["C", "competing_mw_node"] == 0.0
-    # node capacity: circuits within 1 km of Alpha (10.3, 10): L1 at y=5 is 5 km away -> none rated;
-    # L4 is a 9999 placeholder -> unknown -> NaN with a reason
-    assert np.isnan(v.at["A", "headroom_share_mw"])
-    assert "no circuit with a published rating" in t.reasons.at["A", "headroom_share_mw"]
-    # put a rated 900 MVA circuit through the node: A gets 600/1000 of it, B 400/1000
-    layers = toy_layers()
-    extra_line = gdf(
-        [
-            {
-                "id": "L9",
-                "voltage_kv": 400.0,
-                "rating_mva": 900.0,
-                "length_km": 50.0,
-                "operator": "",
-                "dataset": "t",
-                "geometry": LineString([(10 * KM, 10 * KM), (10 * KM, 60 * KM)]),
-            }
-        ]
-    )
-    layers.circuits = pd.concat([layers.circuits, extra_line], ignore_index=True)
-    t2 = site_indicators(_two_sites_same_node(), layers)
+    # node capacity comes from ETYS circuit ratings by site code: without the ETYS site table the
+    # node has none -> NaN with a reason, and the capacity gate's indicator is missing too
+    assert np.isnan(v.at["A", "headroom_share_mw"]) and np.isnan(v.at["A", "node_capacity_cover"])
+    assert "has no ETYS site code" in t.reasons.at["A", "headroom_share_mw"]
+    # with the ETYS site ALPH (unplaced) and the GSP as a FES record ALPH_1 (code + name join it to
+    # ALPH): firm capacity = 2000 - 1100 (the largest circuit lost) = 900 MW; A gets 600/1000 of
+    # it, B 400/1000
+    subs = toy_layers().substations.copy()
+    subs.loc[subs["id"] == "GSP1", ["id", "dataset"]] = ["ALPH_1", "neso_fes2024_gsp_info"]
+    t2 = site_indicators(_two_sites_same_node(), toy_layers(grid_sites=_etys_alpha(), substations=subs))
+    assert t2.extra.at["A", "transmission_node_id"] == "etys:ALPH"
+    assert t2.extra.at["A", "node_capacity_mw"] == pytest.approx(900.0)
     assert t2.values.at["A", "headroom_share_mw"] == pytest.approx(900.0 * 600 / 1000)
     assert t2.values.at["B", "headroom_share_mw"] == pytest.approx(900.0 * 400 / 1000)
     assert (t2.values.loc[["A", "B"], "headroom_share_mw"].sum()) == pytest.approx(900.0)  # no double count
-    # TEC at the node: P1 300 MW (Scoping) matched to Alpha; P2 is Built
+    # cover = (firm - the other bids) / own claim: A (900 - 400) / 600, B (900 - 600) / 400
+    assert t2.values.at["A", "node_capacity_cover"] == pytest.approx(500 / 600)
+    assert t2.values.at["B", "node_capacity_cover"] == pytest.approx(300 / 400)
+    # TEC at the node: P1 300 MW (Scoping) matched to Alpha by name; P2 is Built
     assert v.at["A", "tec_contracted_mw_node"] == 300.0
     assert v.at["C", "tec_contracted_mw_node"] == 50.0  # Bravo 275 kV
     assert v.at["C", "substation_voltage_kv"] == 275.0
@@ -782,89 +798,7 @@ def test_flood_zone_3_three_valued():
     assert "Flood Zone 3" in t.reasons.at["edge", "in_flood_zone_3"]
 
 
-# ---------------------------------------------------------------- TEC matching
-def test_normalise_site_name():
-    assert normalise_site_name("New Deer 2 400kV Substation") == "new deer"
-    assert normalise_site_name("Berkswell GSP") == "berkswell"
-    assert normalise_site_name("Auchencrosh 275kV") == "auchencrosh"
-    assert normalise_site_name("Torness 400/132kV") == "torness"
-    assert normalise_site_name("Connah's Quay 400kV Substation") == "connahs quay"
-    assert normalise_site_name("Grid Supply Point Melksham B 132KV") == "melksham"
-
-
-def test_match_connection_sites_prefers_transmission_and_rejects_weak_matches():
-    subs = gdf(
-        [
-            {"id": "G1", "name": "Berkswell", "voltage_kv": np.nan, "kind": "gsp", "geometry": Point(1, 1)},
-            {
-                "id": "T1",
-                "name": "NEW DEER",
-                "voltage_kv": 400.0,
-                "kind": "transmission",
-                "geometry": Point(2, 2),
-            },
-            {
-                "id": "P1",
-                "name": "Lovedean 33/11kV",
-                "voltage_kv": 33.0,
-                "kind": "primary",
-                "geometry": Point(3, 3),
-            },
-            {
-                "id": "T2",
-                "name": "LOVEDEAN",
-                "voltage_kv": 400.0,
-                "kind": "transmission",
-                "geometry": Point(4, 4),
-            },
-            {
-                "id": "T3",
-                "name": "AUCHENCROSH",
-                "voltage_kv": 275.0,
-                "kind": "transmission",
-                "geometry": Point(5, 5),
-            },
-            {
-                "id": "T4",
-                "name": "CONNAHS QUAY",
-                "voltage_kv": 400.0,
-                "kind": "transmission",
-                "geometry": Point(6, 6),
-            },
-            {
-                "id": "P2",
-                "name": "Ruskington 33 11kv S Stn",
-                "voltage_kv": 33.0,
-                "kind": "primary",
-                "geometry": Point(7, 7),
-            },
-        ]
-    )
-    tec = pd.DataFrame(
-        {
-            "connection_site": [
-                "Berkswell GSP",
-                "New Deer 2 400kV Substation",
-                "Lovedean 400kV Substation",
-                "Auchencrosh 275kV",
-                "Conahs Quay 400kV Substation",
-                "Trent Valley South Connection Node B 400kV Substation",
-                "Ruskington",
-                None,
-            ],
-            "mw": 1.0,
-        }
-    )
-    m = match_connection_sites(tec, subs, threshold=0.85)
-    assert m["substation_id"].tolist()[:5] == ["G1", "T1", "T2", "T3", "T4"]
-    assert m["match_score"].iloc[:4].tolist() == [1.0, 1.0, 1.0, 1.0]
-    assert 0.85 <= m["match_score"].iloc[4] < 1.0  # fuzzy (typo)
-    assert pd.isna(m["substation_id"].iloc[5]) and np.isnan(m["x"].iloc[5])  # no such node
-    assert m["substation_id"].iloc[6] == "P2"  # exact name, non-preferred kind
-    assert pd.isna(m["substation_id"].iloc[7])
-    assert (m["x"].iloc[0], m["y"].iloc[0]) == (1.0, 1.0)
-
-
+# ---------------------------------------------------------------- TEC
 def test_contracted_not_built_keeps_one_cumulative_row_per_project():
     tec = pd.DataFrame(
         {
@@ -1193,7 +1127,8 @@ def test_layerset_cache_is_invalidated_when_a_layer_changes():
     layers.substations = layers.substations[layers.substations["id"] != "TX2"]
     assert not layers._cache
     after = region_indicators(layers).values.at["E07000100", "dist_transmission_km"]
-    assert after == pytest.approx(100.0 - 10.3)  # now TX1 at (10.3 km, 10 km)
+    # now the Alpha node: one point per site, placed at its GSP record (10 km, 10 km)
+    assert after == pytest.approx(100.0 - 10.0)
     assert "substations=4 rows" in repr(layers)
 
 
@@ -1237,3 +1172,65 @@ def test_osm_transmission_line_km_within_30km():
     assert t.values.at["E06000001", "tx_line_km_30km"] == pytest.approx(chord_km, rel=5e-3)
     # only OSM lines count (GB-even coverage): an ETYS-only layer gives 0
     assert region_indicators(toy_layers()).values.at["E06000001", "tx_line_km_30km"] == 0.0
+
+
+# ---------------------------------------------------------------- DSIT power test, judged
+def test_dsit_power_test_is_judged_on_evidence_not_read_from_the_claim():
+    from growth_zones.indicators.sites import dsit_power_test
+
+    cases = {
+        # id: (mw, year, km to the transmission node, capacity after competing bids, expected)
+        "evidenced": (500.0, 2029, 14.4, 1250.0, "pass"),
+        "claim_below_bar": (300.0, 2028, 1.0, 5000.0, "fail"),
+        "too_late": (600.0, 2031, 1.0, 5000.0, "fail"),
+        "node_too_far": (800.0, 2030, 20.0, 5000.0, "fail"),
+        "node_too_small": (1000.0, 2030, 0.5, 611.0, "fail"),
+        "capacity_unpublished": (500.0, 2030, 0.3, np.nan, "unverified"),
+        "claim_only": (500.0, 2030, np.nan, np.nan, "unverified"),
+        "nothing_claimed": (np.nan, np.nan, 2.0, 900.0, "unverified"),
+    }
+    ids = list(cases)
+    mw = np.array([cases[i][0] for i in ids])
+    year = np.array([cases[i][1] for i in ids], dtype=float)
+    values = pd.DataFrame(
+        {"dist_transmission_node_km": [cases[i][2] for i in ids], "tec_contracted_mw_node": 3100.0}, index=ids
+    )
+    extra = pd.DataFrame(
+        {
+            "capacity_after_bids_mw": [cases[i][3] for i in ids],
+            "transmission_node_name": "Wylfa",
+            "transmission_node_voltage_kv": 400.0,
+        },
+        index=ids,
+    )
+    status, detail = dsit_power_test(mw, year, values, extra, IndicatorSettings())
+    assert dict(zip(ids, status, strict=True)) == {i: c[4] for i, c in cases.items()}
+    assert detail[0] == (
+        "claimed 500 MW by 2029; nearest 400 kV node Wylfa 14.4 km (evidence needs one within 15 km); "
+        "node capacity after competing bids 1,250 MW; contracted TEC 3,100 MW"
+    )
+    assert "node capacity not published" in detail[ids.index("capacity_unpublished")]
+    assert "no transmission node found" in detail[ids.index("claim_only")]
+    assert detail[ids.index("nothing_claimed")].startswith("no MW or target year claimed")
+    # the threshold is a setting: at 25 km the far node is evidence enough
+    status25, _ = dsit_power_test(mw, year, values, extra, IndicatorSettings(dsit_node_km=25.0))
+    assert status25[ids.index("node_too_far")] == "pass"
+
+
+def test_site_indicator_dsit_values_and_reasons():
+    """On toy layers: pass = 1, fail = 0, unverified = missing with the reason (capacity unknown)."""
+    t = site_indicators(_two_sites_same_node(), toy_layers())
+    v = t.values["dsit_power_test"]
+    # A: 600 MW by 2029 at Alpha, no ETYS ratings -> unverified; C: claims 2031 -> fail
+    assert pd.isna(v["A"]) and t.reasons.at["A", "dsit_power_test"].startswith(
+        "unverified: claimed 600 MW by 2029"
+    )
+    assert bool(v["C"]) is False and t.extra.at["C", "dsit_power_status"] == "fail"
+    subs = toy_layers().substations.copy()
+    subs.loc[subs["id"] == "GSP1", ["id", "dataset"]] = ["ALPH_1", "neso_fes2024_gsp_info"]
+    t2 = site_indicators(
+        _two_sites_same_node(), toy_layers(grid_sites=_etys_alpha(rating=4000.0), substations=subs)
+    )
+    # firm 4000 - 1100 = 2900; A: 2900 - 400 (B) >= 600 -> pass; B claims 400 MW -> fail
+    assert t2.extra.at["A", "dsit_power_status"] == "pass" and bool(t2.values.at["A", "dsit_power_test"])
+    assert t2.extra.at["B", "dsit_power_status"] == "fail"

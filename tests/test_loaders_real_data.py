@@ -137,6 +137,9 @@ def test_fes_gsps(normalise):
     f = normalise("neso_fes2024_gsp_info").frame
     assert len(f) == 373 and (f["kind"] == "gsp").all()
     assert f["voltage_kv"].isna().all()
+    # split busbars name their ETYS code in Comments (G_EXTRA_1..11 'GSP "DUMF" modelled as 3 parts')
+    dumf = f[f["comments"].str.contains('GSP "DUMF"', regex=False)]
+    assert len(dumf) == 3 and dumf["id"].str.startswith("G_EXTRA_").all()
     x, y = f.geometry.x, f.geometry.y
     assert x.between(0, 700_000).all() and y.between(0, 1_250_000).all()
 
@@ -158,6 +161,35 @@ def test_etys_substations(normalise):
     assert (f.loc[f["voltage_kv"] >= 275, "kind"] == "transmission").all()
     scot132 = f[f["operator"].isin(["SP Transmission", "SHE Transmission"]) & (f["voltage_kv"] == 132)]
     assert len(scot132) and (scot132["kind"] == "transmission").all()
+
+
+def test_etys_site_index_keeps_every_code(normalise, shared_data):
+    """Every App. B site code, placed or not (the substations layer keeps only the 306 geocoded),
+    plus the 4 codes that appear only as circuit ends."""
+    res = normalise("neso_etys2024_site_index")
+    f = res.frame.set_index("site_code")
+    assert f.index.is_unique and len(f) == 885 + 4
+    assert res.notes["circuit_only_codes"] == ["BRST", "CLTO", "LAZE", "SALL"]
+    assert res.notes["roles"] == {"site": 813, "offshore": 60, "virtual": 12, "circuit_only": 4}
+    assert f["x"].notna().sum() == res.notes["geocoded"] and res.notes["geocoded"] >= 306
+    wylf = f.loc["WYLF"]  # Wylfa: not geocoded by PyPSA-GB, so absent from the substations layer
+    assert np.isnan(wylf["x"]) and wylf["voltages_kv"] == "400;132" and wylf["voltage_kv"] == 400
+    # ABHA's 400 kV row is labelled ABERTHAW in the index, but the name that spells the code wins
+    assert f.loc["ABHA", "name"] == "ABHAM" and f.loc["ABHA", "names"] == "ABHAM|ABERTHAW"
+    assert f.loc["GLRB", "role"] == "virtual"
+    # SALL (Sheringham Shoal OFTO): voltage and ratings from the circuits only (2 x 132 kV cables)
+    sall = f.loc["SALL"]
+    assert (
+        sall["circuit_voltages_kv"] == "132"
+        and sall["circuit_rating_mva"] == 356
+        and sall["rated_circuits"] == 2
+    )
+    # an independent sum over the raw circuits for WYLF: two 400 kV circuits to Pentir
+    raw = pd.read_csv(shared_data / "grid/etys2024_appB_circuits_2024-25.csv", encoding="utf-8-sig")
+    touches = raw["Node 1"].str[:4].eq("WYLF") ^ raw["Node 2"].str[:4].eq("WYLF")
+    ratings = raw.loc[touches, "Winter Rating (MVA)"]
+    assert f.loc["WYLF", "circuit_rating_mva"] == ratings.sum()
+    assert f.loc["WYLF", "largest_circuit_mva"] == ratings.max()
 
 
 def test_etys_circuits(normalise):
@@ -208,8 +240,13 @@ def test_nged_substations_and_coordinate_columns(normalise, shared_data):
 def test_osm_vertices(normalise):
     res = normalise("osm_gb_highvoltage_substations_2016")
     f = res.frame
-    assert len(f) == 243 + 18
-    assert res.notes["dropped"] == {"typ joint": 131, "typ merge": 106, "typ plant": 6}
+    assert len(f) == 243 + 18 + 106  # substation, sub_station and SciGRID merges
+    assert res.notes["dropped"] == {"typ joint": 131, "typ plant": 6}
+    assert f["osm_type"].value_counts().to_dict() == {"substation": 243, "merge": 106, "sub_station": 18}
+    wylfa = f[f["id"] == "24570"].iloc[0]  # a merge: Wylfa, 400 kV
+    assert wylfa["osm_type"] == "merge" and wylfa["voltage_kv"] == 400
+    assert (f["name"] == "St John's Wood substation").sum() == 1  # SQL quoting undone
+    assert set(f.loc[f["ref"] != "", "ref"]) >= {"UPPB", "IMPP", "FAWL"}
     assert (f.loc[f["voltage_kv"] >= 275, "kind"] == "transmission").all()
     assert (f.loc[~(f["voltage_kv"] >= 275), "kind"] == "other").all()
 

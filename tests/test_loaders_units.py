@@ -287,6 +287,61 @@ def test_etys_circuits_self_loops_and_ratings(tmp_path):
     assert ofto["length_km"] == pytest.approx(f.geometry["CCCC2A-AAAA2A"].length / 1000)
 
 
+def test_etys_site_index_every_code_voltages_ratings(tmp_path):
+    subs = tmp_path / "subs.csv"
+    pd.DataFrame(
+        {
+            "TO": ["NGET", "NGET", "NGET", "SP Transmission", "NGET", "NGET"],
+            "Site Code": ["AAAA", "AAAA", "DDDD", "BBBB", "EEEB", "OFFS"],
+            "Site Name": [
+                "ELSEWHERE",
+                "AAAA TOWN",
+                "D unplaced",
+                "B",
+                "E BORDER NODE",
+                "X OFFSHORE PLATFORM",
+            ],
+            "Voltage (kV)": ["400", "132", "275", "132", "400", "TBC"],
+        }
+    ).to_csv(subs, index=False)
+    circ = tmp_path / "circ.csv"
+    pd.DataFrame(
+        {
+            "TO": ["NGET", "NGET", "NGET", "OFTO", "NGET"],
+            "Node 1": ["AAAA4A", "AAAA4B", "AAAA4A", "ZZZZ1A", "DDDD2A"],
+            "Node 2": ["DDDD4A", "DDDD4B", "AAAA1B", "AAAA1C", "DDDD6A"],
+            "Winter Rating (MVA)": [2000.0, 1500.0, 9999.0, None, 500.0],
+            "Rating (MVA)": [None, None, None, 100.0, None],
+            "OFTO": [None, None, None, "Some OFTO Ltd", None],
+        }
+    ).to_csv(circ, index=False)
+    table = _run("neso_etys2024_circuit_table", [circ])
+    t = table.frame
+    assert t["site_1"].tolist() == ["AAAA", "AAAA", "AAAA", "ZZZZ", "DDDD"]
+    assert t["kv_2"].tolist()[:4] == [400.0, 400.0, 132.0, 132.0] and np.isnan(t.loc[2, "rating_mva"])
+    assert t.loc[3, "operator"] == "Some OFTO Ltd" and table.notes["rating_9999_as_nan"] == 1
+    res = _run(
+        "neso_etys2024_site_index",
+        [subs],
+        deps={"pypsa_gb_etys_site_coordinates": _coords(), "neso_etys2024_circuit_table": t},
+    )
+    f = res.frame.set_index("site_code")
+    assert sorted(f.index) == ["AAAA", "BBBB", "DDDD", "EEEB", "OFFS", "ZZZZ"]
+    # the name that spells the code wins; every voltage level kept; circuit digits 4/1/2/6
+    assert f.loc["AAAA", "name"] == "AAAA TOWN" and f.loc["AAAA", "voltages_kv"] == "400;132"
+    assert f.loc["AAAA", "circuit_voltages_kv"] == "400;132"
+    # AAAA: 2000 + 1500 to DDDD and 100 (OFTO Rating) from ZZZZ; the 9999 coupler is inside the site
+    assert f.loc["AAAA", "circuit_rating_mva"] == 3600 and f.loc["AAAA", "largest_circuit_mva"] == 2000
+    assert f.loc["DDDD", "circuit_rating_mva"] == 3500 and f.loc["DDDD", "rated_circuits"] == 2
+    assert f.loc["DDDD", "circuit_voltages_kv"] == "400;275;66"
+    assert np.isnan(f.loc["BBBB", "circuit_rating_mva"])  # no circuits: unknown, not 0
+    assert f.loc["ZZZZ", "role"] == "circuit_only" and np.isnan(f.loc["ZZZZ", "voltage_kv"])
+    assert f.loc["EEEB", "role"] == "virtual" and f.loc["OFFS", "role"] == "offshore"
+    assert np.isnan(f.loc["OFFS", "voltage_kv"])  # "TBC"
+    placed = f["x"].notna()
+    assert set(f.index[placed]) == {"AAAA", "BBBB"} & set(_coords()["site_code"])
+
+
 def test_missing_dependency(tmp_path):
     csv = tmp_path / "subs.csv"
     pd.DataFrame({"TO": ["NGET"], "Site Code": ["AAAA"], "Site Name": ["a"], "Voltage (kV)": [400]}).to_csv(
@@ -299,16 +354,21 @@ def test_missing_dependency(tmp_path):
 def test_osm_vertices_filter_and_kind(tmp_path):
     csv = tmp_path / "v.csv"
     csv.write_text(
-        "v_id#lon#lat#typ#voltage#name#operator\n"
-        "1#-1.0#52.0#substation#400000;132000#A#National Grid\n"
+        "v_id#lon#lat#typ#voltage#name#operator#ref\n"
+        "1#-1.0#52.0#substation#400000;132000#A#National Grid#WXYZ\n"
         "2#-3.5#56.0#sub_station#132000#B#\n"
         "3#-1.0#52.1#joint#400000##\n"
+        "4#-1.0#52.2#merge#400000#'St John''s Wood'#\n"
+        "5#-1.0#52.3#plant#400000#P#\n"
     )
     res = _run("osm_gb_highvoltage_substations_2016", [csv])
     f = res.frame
-    assert f["kind"].tolist() == ["transmission", "other"] and f["voltage_kv"].tolist() == [400, 132]
-    assert res.notes["dropped"] == {"typ joint": 1}
-    assert f["operator"].tolist() == ["National Grid", ""]
+    assert f["kind"].tolist() == ["transmission", "other", "transmission"]
+    assert f["voltage_kv"].tolist() == [400, 132, 400]
+    assert res.notes["dropped"] == {"typ joint": 1, "typ plant": 1}
+    assert f["operator"].tolist() == ["National Grid", "", ""]
+    assert f["osm_type"].tolist() == ["substation", "sub_station", "merge"]
+    assert f["ref"].tolist() == ["WXYZ", "", ""] and f["name"].tolist()[2] == "St John's Wood"
 
 
 def test_ix_exchanges_joined(tmp_path):

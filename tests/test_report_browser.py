@@ -187,7 +187,7 @@ def test_assessment_index_in_browser(assessment_pages, browser, artifacts):
     # sorting: click "Score" twice -> descending order of scores
     page.locator("table.gz-sortable th button", has_text="Score").click()
     page.locator("table.gz-sortable th button", has_text="Score").click()
-    cells = page.locator("table.gz-sortable tbody tr td:nth-child(8)").all_inner_texts()
+    cells = page.locator("table.gz-sortable tbody tr td:nth-child(9)").all_inner_texts()  # after Deliverable
     values = [float(c.strip()) for c in cells]
     assert values == sorted(values, reverse=True)
     page.screenshot(path=str(artifacts / "assessment_index.png"), full_page=True)
@@ -197,7 +197,7 @@ def test_assessment_index_in_browser(assessment_pages, browser, artifacts):
     assert "/sites/" in page.url and page.url.endswith(".html")
     assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 1
     assert page.locator(".gz-line-label").count() == 3
-    assert "Nearest substation" in page.locator("aside").inner_text()
+    assert "Nearest transmission node or GSP" in page.locator("aside").inner_text()
     assert page.locator(".leaflet-gzBaseLines-pane path").count() == 24
     assert page.evaluate("L.version") == "1.9.3"  # from ../assets/maplibs.js
     page.screenshot(path=str(artifacts / "assessment_site.png"))

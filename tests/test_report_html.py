@@ -295,7 +295,7 @@ def test_site_pages(assessment_report):
         assert_no_markup_injection(page)
         doc = lxml_html.fromstring(page)
         text = doc.text_content()
-        assert "Nearest substation" in text and " km" in text
+        assert "Nearest transmission node or GSP" in text and " km" in text
         for status in ("present", "not checked", "pass", "missing"):
             assert status in text
         assert "Grid capacity headroom" in text and "DSIT criteria" in text
@@ -456,3 +456,27 @@ def test_template_syntax_in_inputs_is_shown_never_evaluated(tmp_path):
     site = (index.parent / "sites" / f"{safe_id(assessment.index[0])}.html").read_text(encoding="utf-8")
     text = lxml_html.fromstring(site).text_content()
     assert evil in text and probe in text and "{{ 6*7 }}" in text
+
+
+def test_deliverability_and_designations_are_shown_and_escaped(national, assessment_report):
+    """Gate status in words next to the score, the ranking rule stated, the judged DSIT test and
+    the applicant's claims labelled as claims; every string escaped."""
+    out, ranking = national
+    page = out.read_text(encoding="utf-8")
+    regions = geojson_layers(page)["regions"]["features"]
+    failed = [f for f, (_, r) in zip(regions, ranking.iterrows(), strict=True) if r["deliverable"] == "fail"]
+    assert failed and all("not deliverable: a gate failed" in f["properties"]["popup"] for f in failed)
+    assert all("(gate: within 10 km)" in f["properties"]["popup"] for f in failed)
+    assert "Ranked by deliverability first" in lxml_html.fromstring(page).text_content()
+    index, assessment, _, _ = assessment_report
+    doc = lxml_html.fromstring(index.read_text(encoding="utf-8"))
+    heads = [h.text_content().strip() for h in doc.xpath("//table[contains(@class,'gz-sortable')]/thead//th")]
+    assert heads[:2] == ["Rank", "Deliverable"]
+    assert "deliverable (every gate passed)" in doc.text_content()
+    first = (index.parent / "sites" / f"{safe_id(assessment.index[0])}.html").read_text(encoding="utf-8")
+    assert_no_markup_injection(first)
+    text = lxml_html.fromstring(first).text_content()
+    assert "500 MW by 2030, judged on grid evidence" in text and "nearest 400 kV node Wylfa 14.4 km" in text
+    assert "(applicant's claim, not verified)" in text
+    assert "62% inside Eryri National Park: major development only in exceptional circumstances" in text
+    assert "Nearest transmission node" in text

@@ -283,7 +283,7 @@ def test_exclusions_and_ranking_rules():
     df = frame({k: {c: float(v) for c, v in r.items()} for k, r in rows.items()})
     res = score(df, parse_profile(text))
     t = res.table
-    assert list(t.columns[:5]) == ["score", "rank", "eligible", "excluded_by", "missing"]
+    assert list(t.columns[:5]) == ["rank", "score", "eligible", "excluded_by", "missing"]
     assert t.at["best_but_excluded", "excluded_by"] == "much too far"
     assert t.at["flagged", "excluded_by"] == "flagged"
     assert t.at["both", "excluded_by"] == "much too far; flagged; negative a"

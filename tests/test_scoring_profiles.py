@@ -37,8 +37,12 @@ SITE_INDICATORS = [
     "site_area_ha",
     "dist_substation_km",
     "substation_voltage_kv",
+    "dist_transmission_node_km",
     "tec_contracted_mw_node",
+    "competing_mw_node",
     "headroom_share_mw",
+    "node_capacity_cover",
+    "dsit_power_test",
     "claimed_mw",
     "meets_500mw_by_2030",
     "land_sufficient",
@@ -47,6 +51,15 @@ SITE_INDICATORS = [
     "evidence_land_control",
     "evidence_planning",
     "protected_share",
+    "share_national_park",
+    "share_aonb",
+    "share_sssi",
+    "share_sac",
+    "share_spa",
+    "share_ramsar",
+    "share_green_belt",
+    "share_ancient_woodland",
+    "share_scheduled_monument",
     "in_flood_zone_3",
     "dist_ix_km",
     "dist_landing_km",
@@ -315,22 +328,72 @@ def test_bundled_profile_intent():
     assert _section_share(pf, "power") == pytest.approx(0.70)
     sites = load_profile("aigz_sites")
     ex = {e.name: e for e in sites.exclusions}
-    assert (ex["mostly_protected"].indicator, ex["mostly_protected"].op, ex["mostly_protected"].value) == (
-        "protected_share",
-        ">",
-        0.5,
-    )
-    assert "protected designations" in ex["mostly_protected"].reason
+    assert set(ex) == {"flood_zone_3"}  # designations are tiers now, not one on/off exclusion
     assert (ex["flood_zone_3"].indicator, ex["flood_zone_3"].op, ex["flood_zone_3"].value) == (
         "in_flood_zone_3",
         "==",
         True,
     )
-    # the 500 MW test is a heavily weighted boolean, not an exclusion
-    c = sites.criterion("meets_500mw_by_2030")
-    assert c.value_function.type == "boolean"
-    assert sites.weights.idxmax() == "meets_500mw_by_2030"
-    assert "meets_500mw_by_2030" not in {e.indicator for e in sites.exclusions}
+    # deliverability gates: a transmission node within 15 km; firm capacity after competing bids
+    gates = {g.name: g for g in sites.gates}
+    assert (
+        gates["transmission_node"].indicator,
+        gates["transmission_node"].op,
+        gates["transmission_node"].value,
+    ) == (
+        "dist_transmission_node_km",
+        "<=",
+        15.0,
+    )
+    assert (gates["node_capacity"].indicator, gates["node_capacity"].op, gates["node_capacity"].value) == (
+        "node_capacity_cover",
+        ">=",
+        1.0,
+    )
+    assert all("https://" in g.source for g in sites.gates)
+    assert [g.name for g in aigz.gates] == [g.name for g in pf.gates] == ["transmission_nearby"]
+    # designation tiers follow planning policy; parks and habitats sites are never removed by default
+    tiers = {d.name: d.tier for d in sites.designations}
+    assert tiers == {
+        "national_park": "exceptional",
+        "aonb": "exceptional",
+        "sac": "exceptional",
+        "spa": "exceptional",
+        "ramsar": "exceptional",
+        "sssi": "constraint",
+        "green_belt": "constraint",
+        "ancient_woodland": "exclude",
+        "scheduled_monument": "exceptional",
+    }
+    park = sites.designations[0]
+    assert (
+        park.policy_for("Wales").source == "Planning Policy Wales"
+        and park.policy_for("England").source == "NPPF"
+    )
+    # the DSIT power test is judged on evidence; the claim itself is not a criterion any more
+    assert sites.criterion("dsit_power_test").value_function.type == "boolean"
+    assert sites.criterion("dsit_power_test").missing == "worst"  # unverified earns nothing
+    assert "meets_500mw_by_2030" not in sites.criterion_names
+
+
+CLAIMS = (
+    "claimed_mw",
+    "meets_500mw_by_2030",
+    "evidence_grid",
+    "evidence_water",
+    "evidence_land_control",
+    "evidence_planning",
+)
+
+
+@pytest.mark.parametrize("name", ["aigz", "power_first", "aigz_sites"])
+def test_a_claim_is_never_the_largest_contribution(name):
+    """What an applicant merely claims (MW, year, evidence flags) never carries the largest weight."""
+    p = load_profile(name)
+    w = p.weights
+    claims = [c.name for c in p.criteria if c.indicator in CLAIMS]
+    evidence = [c for c in w.index if c not in claims]
+    assert all(w[c] < w[evidence].max() for c in claims), w.sort_values().tail()
 
 
 @pytest.mark.parametrize("name", ["aigz", "power_first", "aigz_sites"])
@@ -344,14 +407,25 @@ def test_bundled_profiles_score_synthetic_data(name):
     for col in ("protected_share", "share_within_10km_transmission", "la_percentile"):
         if col in df:
             df[col] = rng.random(n)
-    for col in ("in_discount_area", "meets_500mw_by_2030", "land_sufficient", "in_flood_zone_3"):
+    for i, col in enumerate(c for c in df if c.startswith("share_")):  # one designation per row at most
+        df[col] = np.where(np.arange(n) % 8 == i, rng.random(n), 0.0)
+    for col in (
+        "in_discount_area",
+        "meets_500mw_by_2030",
+        "land_sufficient",
+        "in_flood_zone_3",
+        "dsit_power_test",
+    ):
         if col in df:
             df[col] = rng.random(n) < 0.3
-    df["protected_share"] = df["protected_share"].where(np.arange(n) % 7 != 0)  # missing: not checked
+    for col in ("protected_share", "share_sssi"):
+        if col in df:
+            df[col] = df[col].where(np.arange(n) % 7 != 0)  # missing: not checked
     res = scoring.score(df, p)
     t = res.table
     assert t["score"][t["eligible"]].between(0, 1).all()
     assert sorted(t["rank"][t["eligible"]]) == list(range(1, int(t["eligible"].sum()) + 1))
+    assert "deliverable" in t  # every bundled profile declares a gate
 
 
 # ------------------------------------------------------------------ purity

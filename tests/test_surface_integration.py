@@ -11,22 +11,29 @@ pytestmark = pytest.mark.data
 
 
 @pytest.fixture(scope="module")
-def gb(tmp_path_factory, mirror_cache):
+def gb_layers(mirror_cache):
     from growth_zones.data.layers import LayerSet
     from growth_zones.data.store import Store
-    from growth_zones.surface import SurfaceSpec, build_surface
     from growth_zones.workflows.surface import SURFACE_LAYERS
 
-    layers = LayerSet.load(Store(mirror_cache), names=SURFACE_LAYERS)
-    out = tmp_path_factory.mktemp("surface") / "gb_5km.tif"
-    spec = SurfaceSpec(
-        resolution_m=5000.0, indicator_bands=("dist_ix_km", "in_discount_area", "protected_share")
-    )
-    res = build_surface(layers, spec, out)
+    return LayerSet.load(Store(mirror_cache), names=SURFACE_LAYERS)
+
+
+BANDS = ("dist_ix_km", "in_discount_area", "protected_share", "share_national_park")
+
+
+def _build(layers, out, plan=None):
+    from growth_zones.surface import SurfaceSpec, build_surface
+
+    res = build_surface(layers, SurfaceSpec(resolution_m=5000.0, indicator_bands=BANDS), out, plan=plan)
     with rasterio.open(res.path) as ds:
-        bands = ds.read()
-        transform, tags = ds.transform, ds.tags()
-    return layers, res, bands, transform, tags
+        return res, ds.read(), ds.transform, ds.tags()
+
+
+@pytest.fixture(scope="module")
+def gb(tmp_path_factory, gb_layers):
+    res, bands, transform, tags = _build(gb_layers, tmp_path_factory.mktemp("surface") / "gb_5km.tif")
+    return gb_layers, res, bands, transform, tags
 
 
 def _centres(transform, shape):
@@ -34,7 +41,13 @@ def _centres(transform, shape):
     return transform.c + (cols + 0.5) * transform.a, transform.f + (rows + 0.5) * transform.e
 
 
-def test_cairngorms_excluded(gb):
+def test_cairngorms_penalised_not_removed(gb, tmp_path):
+    """National Parks are an 'exceptional' tier in aigz_sites: cells inside the Cairngorms keep a
+    score, halved against the same profile without the tier (an independent second surface); a
+    user's stricter tier ('exclude') removes them."""
+    import scoring
+    from growth_zones.surface import plan_from_profile
+
     layers, _, bands, transform, _ = gb
     score, state = bands[0], bands[1]
     pa = layers.protected_areas
@@ -43,8 +56,24 @@ def test_cairngorms_excluded(gb):
     x, y = _centres(transform, score.shape)
     inside = shapely.contains_xy(cairngorms.geometry.iloc[0], x, y) & np.isfinite(score)
     assert inside.sum() > 100  # ~4,500 km2 at 25 km2 per cell
-    assert (state[inside] == 1).all()
-    assert (score[inside] == -1).all()
+    assert (state[inside] != 1).all() and (score[inside] > 0).all()
+    assert (bands[5][inside] == 1).all()  # share_national_park band
+
+    prof = scoring.load_profile("aigz_sites")
+    data = prof.to_dict()
+    del data["designations"]["national_park"]
+    _, untiered, _, _ = _build(
+        layers, tmp_path / "untiered.tif", plan_from_profile(scoring.profile_from_dict(data))
+    )
+    np.testing.assert_allclose(score[inside], 0.5 * untiered[0][inside], rtol=1e-6)
+    park = (bands[5] == 1) & np.isfinite(score)
+    clear = np.isfinite(score) & ~park & (state != 1)
+    np.testing.assert_allclose(score[clear], untiered[0][clear], rtol=1e-6)
+
+    _, strict, _, _ = _build(
+        layers, tmp_path / "strict.tif", plan_from_profile(prof.with_tiers({"national_park": "exclude"}))
+    )
+    assert (strict[1][inside] == 1).all() and (strict[0][inside] == -1).all()
 
 
 def test_london_ix_close(gb):
@@ -64,14 +93,16 @@ def test_london_ix_close(gb):
 
 def test_gb_surface_sane(gb):
     layers, res, bands, transform, tags = gb
-    score, state, _, discount, prot = bands
+    score, state, _, discount, prot, _park = bands
     land = np.isfinite(score)
     ok = land & (state != 1)
-    assert 0 < np.nanmin(score[ok]) and np.nanmax(score[ok]) <= 1
+    # 0 is reachable: designation penalties add up to at most the whole score (e.g. SSSI + SAC)
+    assert 0 <= np.nanmin(score[ok]) and np.nanmax(score[ok]) <= 1
+    assert (score[ok] > 0).mean() > 0.99
     assert set(np.unique(state[land]).tolist()) <= {0.0, 1.0, 2.0}
-    assert (
-        prot[land & (state == 1)] == 1
-    ).mean() > 0.99  # exclusions come from designations (+ a little FZ3)
+    # designations are penalties now (no exclude tier by default): only Flood Zone 3 excludes, and
+    # the Calderdale extract is smaller than a 5 km cell
+    assert (state[land] == 1).sum() <= 5
     # Scotland is in the discount area; London is not
     x, y = _centres(transform, score.shape)
     scot = layers.countries[layers.countries["nation"] == "Scotland"].geometry.iloc[0]
@@ -84,6 +115,6 @@ def test_gb_surface_sane(gb):
 
     z = zonal_stats(res.path, layers.regions)
     assert len(z) == len(layers.regions)
-    assert z["surface_excluded_share"].max() > 0.5  # e.g. a LAD mostly in a national park
+    assert z["surface_excluded_share"].max() < 0.5  # parks are penalised, not removed
     zones = candidate_zones(res.path, threshold=0.6, min_area_ha=2500, regions=layers.regions)
     assert len(zones) > 0 and zones["max_score"].is_monotonic_decreasing

@@ -54,7 +54,7 @@ def test_written_cog_transform_crs_and_tags(tmp_path):
         tags = ds.tags()
         assert tags["profile"] == "aigz_sites"
         assert tags["resolution_m"] == "1000"
-        assert "meets_500mw_by_2030" in tags["criteria_dropped"]
+        assert "dsit_power_test" in tags["criteria_dropped"]
         assert "dist_substation_km=" in tags["criteria_used"]
         assert "all_touched=False" in tags["mask_rule"]
         assert "synthetic" in tags["sources"]
@@ -64,7 +64,7 @@ def test_written_cog_transform_crs_and_tags(tmp_path):
         assert rasterio.transform.rowcol(ds.transform, *CULHAM) == (24, 13)
         score = ds.read(1)
         assert np.isfinite(score[24, 13])
-    assert res.criteria_dropped and "meets_500mw_by_2030" in res.criteria_dropped
+    assert res.criteria_dropped and "dsit_power_test" in res.criteria_dropped
     assert res.stats["tiles_total"] == 6
 
 

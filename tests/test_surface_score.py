@@ -121,10 +121,56 @@ def test_aigz_sites_plan_uses_cell_indicators():
         "population_30km",
         "population_50km",
         "in_discount_area",
-        "protected_share",
     } <= used
-    assert "meets_500mw_by_2030" in plan.dropped
-    assert {e.indicator for e in plan.exclusions} == {"protected_share", "in_flood_zone_3"}
+    assert "dsit_power_test" in plan.dropped and "claimed_mw" in plan.dropped
+    assert {e.indicator for e in plan.exclusions} == {"in_flood_zone_3", "share_ancient_woodland"}
+    # designation tiers reach the cells: National Parks etc. are penalised there, never removed
+    pens = {p.name: (p.indicator, p.mode) for p in plan.penalties}
+    assert pens["national_park"] == ("share_national_park", "flat")
+    assert pens["sssi"] == ("share_sssi", "share")
+    assert "penalties_used" in plan.to_tags() and "national_park:flat 0.5" in plan.to_tags()["penalties_used"]
+
+
+def test_surface_tiers_match_a_table_row_and_a_stricter_tier_excludes():
+    """A cell inside a National Park scores like a table row with share 1 (penalised, flagged, not
+    removed); the same cell under a user's stricter tier ('exclude') is excluded."""
+    prof = scoring.load_profile("aigz_sites")
+    ind = {
+        "dist_substation_km": np.array([2.0, 2.0, 2.0]),
+        "substation_voltage_kv": np.array([400.0, 400.0, 400.0]),
+        "dist_ix_km": np.array([30.0, 30.0, 30.0]),
+        "dist_landing_km": np.array([50.0, 50.0, 50.0]),
+        "rtt_london_ms": np.array([3.0, 3.0, 3.0]),
+        "population_30km": np.array([1e6, 1e6, 1e6]),
+        "population_50km": np.array([2e6, 2e6, 2e6]),
+        "in_discount_area": np.array([0.0, 0.0, 0.0]),
+        "in_flood_zone_3": np.array([0.0, 0.0, 0.0]),
+        **{f"share_{d}": np.array([0.0, 1.0, np.nan]) for d in ("national_park",)},
+        **{
+            f"share_{d}": np.zeros(3)
+            for d in (
+                "aonb",
+                "sac",
+                "spa",
+                "ramsar",
+                "sssi",
+                "green_belt",
+                "ancient_woodland",
+                "scheduled_monument",
+            )
+        },
+    }
+    plan = plan_from_profile(prof)
+    ref = {k: v for k, v in ind.items()}
+    plan.set_reference(ref)
+    score, excluded, unknown = score_cells(plan, ind)
+    assert not excluded.any() and not unknown.any()
+    assert score[1] == pytest.approx(score[0] * 0.5)  # exceptional: heavy flat penalty
+    assert score[2] == pytest.approx(score[0])  # not checked: no penalty, never a pass of the tier
+    strict = plan_from_profile(prof.with_tiers({"national_park": "exclude"}))
+    strict.set_reference(ref)
+    _, ex2, unk2 = score_cells(strict, ind)
+    assert ex2.tolist() == [False, True, False] and unk2.tolist() == [False, False, True]
 
 
 @pytest.mark.parametrize(

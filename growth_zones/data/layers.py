@@ -29,6 +29,7 @@ class LayerSet:
     regions: gpd.GeoDataFrame | None = None
     countries: gpd.GeoDataFrame | None = None
     substations: gpd.GeoDataFrame | None = None
+    grid_sites: pd.DataFrame | None = None
     circuits: gpd.GeoDataFrame | None = None
     tec_projects: pd.DataFrame | None = None
     renewables: gpd.GeoDataFrame | None = None

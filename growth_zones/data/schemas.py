@@ -102,7 +102,7 @@ LAYERS: dict[str, LayerSchema] = {
             "tec_projects",
             "table",
             "NESO TEC register / interconnector register rows. No coordinates are published: "
-            "connection_site is matched to substations at indicator time.",
+            "connection_site is resolved to grid nodes at indicator time.",
             {
                 "project_id": "str",
                 "project": "str",
@@ -215,6 +215,49 @@ LAYERS: dict[str, LayerSchema] = {
             "Helper table: ETYS 4-letter site code -> lon/lat (community geocodes). Used to place ETYS "
             "substations and circuits; not a layer of its own in indicators.",
             {"site_code": "str", "site_name": "str", "lon": "float", "lat": "float", "dataset": "str"},
+        ),
+        LayerSchema(
+            "grid_sites",
+            "table",
+            "ETYS site codes, placed or not: every voltage level from the index and the circuit node "
+            "codes, summed/largest published circuit ratings to other sites, and the community "
+            "geocode (x, y in EPSG:27700; NaN where none). grid_nodes joins them to FES GSPs, NGED "
+            "and OSM by code and name.",
+            {
+                "site_code": "str",
+                "name": "str",
+                "names": "str",
+                "operator": "str",
+                "voltages_kv": "str",
+                "voltage_kv": "float",
+                "circuit_voltages_kv": "str",
+                "circuit_rating_mva": "float",
+                "largest_circuit_mva": "float",
+                "rated_circuits": "float",
+                "role": "str",
+                "x": "float",
+                "y": "float",
+                "geocode_source": "str",
+                "dataset": "str",
+            },
+        ),
+        LayerSchema(
+            "grid_circuit_table",
+            "table",
+            "ETYS circuits by site code, placed or not (helper of grid_sites): the two site codes, the "
+            "voltage each node code states, and the published rating (NaN where unpublished or the "
+            "9999 MVA placeholder).",
+            {
+                "node_1": "str",
+                "node_2": "str",
+                "site_1": "str",
+                "site_2": "str",
+                "kv_1": "float",
+                "kv_2": "float",
+                "rating_mva": "float",
+                "operator": "str",
+                "dataset": "str",
+            },
         ),
         LayerSchema(
             "coverage_areas",

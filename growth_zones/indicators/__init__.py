@@ -18,9 +18,11 @@ from ..policy import (
     DISCOUNT_AREA_NATIONS,
     PROTECTED_DESIGNATIONS,
     REGION_PROTECTED_DESIGNATIONS,
+    TIER_DESIGNATIONS,
     in_discount_area,
 )
 from .designations import designation_share
+from .nodes import GridNodes, NodeRules, build_grid_nodes, grid_nodes
 from .regions import region_indicators
 from .sites import locate_sites, site_designation_checks, site_indicators
 from .specs import (
@@ -30,7 +32,7 @@ from .specs import (
     IndicatorSpec,
     IndicatorTable,
 )
-from .tec import match_connection_sites, normalise_site_name
+from .tec import contracted_not_built
 
 __all__ = [
     "DESIGNATION_LABELS",
@@ -38,6 +40,7 @@ __all__ = [
     "DISCOUNT_AREA_NATIONS",
     "PROTECTED_DESIGNATIONS",
     "REGION_PROTECTED_DESIGNATIONS",
+    "TIER_DESIGNATIONS",
     "REGION_INDICATORS",
     "SITE_INDICATORS",
     "IndicatorSettings",
@@ -48,8 +51,11 @@ __all__ = [
     "designation_share",
     "in_discount_area",
     "locate_sites",
-    "match_connection_sites",
-    "normalise_site_name",
+    "contracted_not_built",
+    "GridNodes",
+    "NodeRules",
+    "build_grid_nodes",
+    "grid_nodes",
     "region_indicators",
     "site_designation_checks",
     "site_indicators",

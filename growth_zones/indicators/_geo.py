@@ -9,12 +9,10 @@ import numpy as np
 import pandas as pd
 import shapely
 from affine import Affine
-from scipy import sparse
 from scipy.signal import fftconvolve
 
 from ..data.layers import LayerSet
 from ..data.loaders import RasterData
-from ..settings import BNG
 from .specs import LIGHT_IN_FIBRE_KM_PER_MS, IndicatorSettings
 
 _NATION_SNAP_M = 20_000.0
@@ -90,19 +88,6 @@ def nation_of(g: np.ndarray, layers: LayerSet) -> np.ndarray:
     ok = (pos >= 0) & (dist <= _NATION_SNAP_M)
     out[ok] = tiles[1][pos[ok]]
     return out
-
-
-def transmission_substations(layers: LayerSet) -> gpd.GeoDataFrame:
-    """Transmission nodes: kind 'transmission', or voltage >= 275 kV, or >= 132 kV in Scotland."""
-    key = "transmission_substations"
-    if key not in layers._cache:
-        s = layers.substations
-        v = pd.to_numeric(s["voltage_kv"], errors="coerce")
-        scot = nation_of(geoms(s), layers) == "Scotland"
-        v = v.to_numpy()
-        mask = (s["kind"] == "transmission").to_numpy() | (v >= 275) | ((v >= 132) & scot)
-        layers._cache[key] = s[mask]
-    return layers._cache[key]
 
 
 def transmission_circuits(layers: LayerSet) -> gpd.GeoDataFrame:
@@ -383,72 +368,6 @@ def london_exchanges(layers: LayerSet) -> gpd.GeoDataFrame | None:
 # ------------------------------------------------------------------ grid nodes
 
 
-def grid_nodes(layers: LayerSet, settings: IndicatorSettings) -> gpd.GeoDataFrame:
-    """Transmission substations and GSPs merged into nodes: records within ``node_merge_km`` of
-    each other (connected components) are one node, represented by the record of the most
-    senior kind (transmission, then GSP) and highest voltage. Columns: node (position), id, name,
-    kind, voltage_kv (max over members), geometry; ``members`` maps every record to its node."""
-    key = ("grid_nodes", settings.node_merge_km)
-    if key in layers._cache:
-        return layers._cache[key]
-    tx = transmission_substations(layers)
-    gsp = layers.substations[layers.substations["kind"] == "gsp"]
-    recs = pd.concat([tx, gsp[~gsp.index.isin(tx.index)]])
-    recs = recs[~(recs.geometry.is_empty | recs.geometry.isna())]
-    g = geoms(recs)
-    n = len(recs)
-    li, ri = pairs_within(g, g, settings.node_merge_km * 1000.0)
-    graph = sparse.coo_matrix((np.ones(len(li)), (li, ri)), shape=(n, n))
-    _, label = sparse.csgraph.connected_components(graph, directed=False)
-    rank = recs["kind"].map({"transmission": 0, "gsp": 1}).fillna(2).to_numpy()
-    volt = pd.to_numeric(recs["voltage_kv"], errors="coerce").to_numpy()
-    order = np.lexsort((-np.nan_to_num(volt, nan=-1), rank, label))
-    first = order[np.r_[True, label[order][1:] != label[order][:-1]]]
-    node_volt = pd.Series(volt).groupby(label).max()
-    nodes = (
-        gpd.GeoDataFrame(
-            {
-                "node": label[first],
-                "id": recs["id"].astype(str).to_numpy()[first],
-                "name": recs["name"].astype(str).to_numpy()[first],
-                "kind": recs["kind"].astype(str).to_numpy()[first],
-                "voltage_kv": node_volt.reindex(label[first]).to_numpy(),
-            },
-            geometry=g[first],
-            crs=BNG,
-        )
-        .sort_values("node")
-        .set_index("node", drop=False)
-    )
-    layers._cache[key] = nodes
-    layers._cache[key + ("records",)] = (g, label)
-    return nodes
-
-
-def nearest_node(
-    layers: LayerSet, settings: IndicatorSettings, g: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Node label (index into :func:`grid_nodes`; -1 if none) of the nearest transmission/GSP
-    *record* to each geometry, and the exact distance (m) to that record."""
-    grid_nodes(layers, settings)
-    rec_g, rec_label = layers._cache[("grid_nodes", settings.node_merge_km, "records")]
-    pos, dist = nearest(g, rec_g)
-    label = np.full(len(g), -1, dtype=int)
-    label[pos >= 0] = rec_label[pos[pos >= 0]]
-    return label, dist
-
-
-def nearest_record_xy(
-    layers: LayerSet, settings: IndicatorSettings, g: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """BNG x, y of the nearest transmission/GSP *record* (the point :func:`nearest_node` measured
-    to), so a report can draw the line whose length is ``dist_substation_km``. NaN where none."""
-    grid_nodes(layers, settings)
-    rec_g, _ = layers._cache[("grid_nodes", settings.node_merge_km, "records")]
-    pos, _ = nearest(g, rec_g)
-    return xy_at(rec_g, pos)
-
-
 def xy_at(points: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates of ``points[pos]`` (NaN where ``pos`` is -1); points are shapely Points."""
     x = np.full(len(pos), np.nan)
@@ -460,16 +379,13 @@ def xy_at(points: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def tec_points(layers: LayerSet, settings: IndicatorSettings) -> pd.DataFrame:
-    """TEC projects not yet Built, matched to substations (cached per threshold)."""
-    from .tec import contracted_not_built, match_connection_sites
-
-    key = ("tec_points", settings.tec_match_threshold)
-    if key not in layers._cache:
-        layers._cache[key] = match_connection_sites(
-            contracted_not_built(layers.tec_projects), layers.substations, settings.tec_match_threshold
-        )
-    return layers._cache[key]
+def at(frame: pd.DataFrame, column: str, pos: np.ndarray, fill: float = np.nan) -> np.ndarray:
+    """Float ``frame[column]`` at positions ``pos``; ``fill`` where ``pos`` is -1."""
+    vals = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float) if len(frame) else np.empty(0)
+    out = np.full(len(pos), fill, dtype=float)
+    ok = pos >= 0
+    out[ok] = vals[pos[ok]]
+    return out
 
 
 NEAREST_FEATURES: tuple[tuple[str, str, str, str], ...] = (

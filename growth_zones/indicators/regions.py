@@ -10,6 +10,7 @@ from ..data.layers import LayerSet
 from ..policy import in_discount_area
 from . import _geo
 from .designations import designation_share
+from .nodes import grid_nodes
 from .specs import REGION_INDICATORS, IndicatorSettings, IndicatorTable
 
 _KM = 1000.0
@@ -38,21 +39,18 @@ def region_indicators(layers: LayerSet, settings: IndicatorSettings | None = Non
 
     values["area_km2"] = shapely.area(g) / 1e6
 
-    # ---- grid: substations
+    # ---- grid: nodes (one per physical site, resolved across FES, ETYS, NGED, OSM: grid_nodes)
     if not unavailable("dist_gsp_km"):
-        gsp = layers.substations[layers.substations["kind"] == "gsp"]
-        pos, d = _geo.nearest(g, _geo.geoms(gsp))
-        fill("dist_gsp_km", d / _KM, "no GSP in the substations layer")
-        extra["nearest_gsp_id"] = _geo.pick(gsp, "id", pos)
+        gsp = grid_nodes(layers).placed("gsp").reset_index()
+        pos = rec.nearest("dist_gsp_km", g, gsp, "no grid supply point node")
+        extra["nearest_gsp_id"] = _geo.pick(gsp, "node_id", pos)
         extra["nearest_gsp_name"] = _geo.pick(gsp, "name", pos)
     if not unavailable("dist_transmission_km"):
-        tx = _geo.transmission_substations(layers)
-        pos, d = _geo.nearest(g, _geo.geoms(tx))
-        fill("dist_transmission_km", d / _KM, "no transmission substation in the substations layer")
-        extra["nearest_transmission_id"] = _geo.pick(tx, "id", pos)
+        tx = grid_nodes(layers).placed("transmission").reset_index()
+        pos = rec.nearest("dist_transmission_km", g, tx, "no transmission node")
+        extra["nearest_transmission_id"] = _geo.pick(tx, "node_id", pos)
         extra["nearest_transmission_name"] = _geo.pick(tx, "name", pos)
-        v = pd.to_numeric(tx["voltage_kv"], errors="coerce").to_numpy()
-        extra["nearest_transmission_voltage_kv"] = np.where(pos >= 0, v[pos] if len(v) else np.nan, np.nan)
+        extra["nearest_transmission_voltage_kv"] = _geo.at(tx, "voltage_kv", pos)
 
     # ---- grid: circuits
     if not unavailable("share_within_10km_transmission"):
@@ -85,11 +83,12 @@ def region_indicators(layers: LayerSet, settings: IndicatorSettings | None = Non
             _geo.sum_within(g, _geo.geoms(c), _geo.usable_rating(c, settings), settings.nearby_km * _KM),
         )
     if not unavailable("tec_contracted_mw_30km"):
-        tec = _geo.tec_points(layers, settings)
-        tec = tec[tec["x"].notna()]
-        pts = shapely.points(tec["x"].to_numpy(), tec["y"].to_numpy())
+        placed = grid_nodes(layers).placed("all")
         fill(
-            "tec_contracted_mw_30km", _geo.sum_within(g, pts, tec["mw"].to_numpy(), settings.nearby_km * _KM)
+            "tec_contracted_mw_30km",
+            _geo.sum_within(
+                g, _geo.geoms(placed), placed["tec_contracted_mw"].to_numpy(float), settings.nearby_km * _KM
+            ),
         )
 
     values["in_discount_area"] = in_discount_area(pd.Series(index.to_numpy()), pd.Series(nations)).to_numpy()

@@ -9,9 +9,10 @@ import shapely
 
 from ..data.layers import LayerSet
 from ..data.schemas import DESIGNATIONS
-from ..policy import DESIGNATION_LABELS, in_discount_area
+from ..policy import DESIGNATION_LABELS, TIER_DESIGNATIONS, in_discount_area
 from . import _geo
 from .designations import designation_share
+from .nodes import grid_nodes
 from .specs import (
     SITE_INDICATORS,
     IndicatorSettings,
@@ -106,88 +107,22 @@ def site_indicators(
     values["site_area_ha"] = area_ha
     fill("claimed_mw", mw, "no MW claimed")
 
-    # ---- power: nearest grid node (transmission substation or GSP; co-located records merged)
+    # ---- power: grid nodes (one per physical site: grid_nodes)
     if not unavailable("dist_substation_km"):
-        nodes = _geo.grid_nodes(layers, settings)
-        node, d = _geo.nearest_node(layers, settings, g)
-        has = node >= 0
-        pos = np.where(has, nodes.index.get_indexer(node), -1)  # row of the node in ``nodes``
-        fill("dist_substation_km", d / _KM, "no transmission substation or GSP in the substations layer")
-        for col, src in (("substation_id", "id"), ("substation_name", "name"), ("substation_kind", "kind")):
-            extra[col] = _geo.pick(nodes, src, pos)
-        unnamed = extra["substation_name"].fillna("").astype(str).str.strip() == ""
-        extra.loc[unnamed, "substation_name"] = (  # some OSM/ETYS records carry no name: say what it is
-            "unnamed "
-            + extra.loc[unnamed, "substation_kind"].fillna("grid").astype(str)
-            + " node "
-            + extra.loc[unnamed, "substation_id"].fillna("").astype(str)
-        )
-        volt = np.full(n, np.nan)
-        volt[has] = nodes["voltage_kv"].to_numpy(dtype=float)[pos[has]]
-        fill("substation_voltage_kv", volt, "voltage not published for this node")
-        extra["node"] = node
-        extra["substation_x"], extra["substation_y"] = _geo.nearest_record_xy(layers, settings, g)
-        node_ids = pd.Series(node)
-
-        # TEC queue at the node: matched TEC points within node_merge_km of a node
-        if layers.tec_projects is not None:
-            tec = _geo.tec_points(layers, settings)
-            tec = tec[tec["x"].notna()]
-            tec_pts = shapely.points(tec["x"].to_numpy(), tec["y"].to_numpy())
-            tnode, td = _geo.nearest_node(layers, settings, tec_pts)
-            keep = (tnode >= 0) & (td <= settings.node_merge_km * _KM)
-            per_node = (
-                pd.Series(np.nan_to_num(tec["mw"].to_numpy(float)[keep]), index=tnode[keep])
-                .groupby(level=0)
-                .sum()
-            )
-            queued = node_ids.map(per_node).fillna(0.0).to_numpy()
-            fill("tec_contracted_mw_node", np.where(has, queued, np.nan), "no grid node")
-        else:
-            reasons["tec_contracted_mw_node"] = "layer tec_projects not available"
-
-        # competing bids at the same node and the pro-rata share of the node's capacity
-        mw0 = np.nan_to_num(mw, nan=0.0)
-        total = pd.Series(mw0).groupby(node).transform("sum").to_numpy()
-        fill("competing_mw_node", np.where(has, total - mw0, np.nan), "no grid node")
-        if layers.circuits is not None and len(nodes):
-            used = np.unique(node[has])
-            c = layers.circuits
-            rating = _geo.usable_rating(c, settings)
-            node_g, circ_g, reach = _geo.geoms(nodes.loc[used]), _geo.geoms(c), settings.node_circuit_km * _KM
-            cap = _geo.sum_within(node_g, circ_g, rating, reach)
-            rated = _geo.sum_within(node_g, circ_g, np.isfinite(rating).astype(float), reach)
-            node_cap = pd.Series(np.where(rated > 0, cap, np.nan), index=used)
-            site_cap = node_ids.map(node_cap).to_numpy(dtype=float)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(total > 0, site_cap * mw0 / total, 0.0)
-            share = np.where(np.isnan(mw) | ~has, np.nan, share)
-            reach_txt = f"{settings.node_circuit_km:g} km"
-            no_rating = np.array(
-                [
-                    f"no circuit with a published rating within {reach_txt} of node {nm}"
-                    for nm in extra["substation_name"].fillna("?")
-                ],
-                dtype=object,
-            )
-            why = np.where(~has, "no grid node", np.where(np.isnan(mw), "no MW claimed", no_rating))
-            fill("headroom_share_mw", share, why)
-            extra["node_capacity_mva"] = site_cap
-        else:
-            reasons["headroom_share_mw"] = "layer circuits not available"
+        _site_power(rec, extra, g, mw, layers)
     else:
-        for col in (
-            "substation_voltage_kv",
-            "tec_contracted_mw_node",
-            "competing_mw_node",
-            "headroom_share_mw",
-        ):
+        for col in POWER_COLUMNS:
             reasons[col] = reasons["dist_substation_km"]
 
     # ---- bid arithmetic
     miss = np.isnan(mw) | np.isnan(year)
-    values["meets_500mw_by_2030"] = _geo.as_boolean((mw >= 500.0) & (year <= 2030), miss)
+    values["meets_500mw_by_2030"] = _geo.as_boolean((mw >= DSIT_MW) & (year <= DSIT_YEAR), miss)
     reasons.loc[miss, "meets_500mw_by_2030"] = "MW or target year missing"
+    status, detail = dsit_power_test(mw, year, values, extra, settings)
+    fill("dsit_power_test", np.where(status == "pass", 1.0, np.where(status == "fail", 0.0, np.nan)))
+    reasons["dsit_power_test"] = np.where(status == "unverified", "unverified: " + detail, "")
+    extra["dsit_power_status"] = status
+    extra["dsit_power_detail"] = detail
     need_ha = mw / 100.0 * settings.ha_per_100mw
     values["land_sufficient"] = _geo.as_boolean(
         area_ha >= need_ha * (1.0 - settings.land_tolerance), np.isnan(mw)
@@ -212,6 +147,13 @@ def site_indicators(
     )
     values["protected_share"] = v
     reasons["protected_share"] = why
+    for d in TIER_DESIGNATIONS:
+        p = _presence(g, d, layers, settings, la_names, nations)
+        col = f"share_{d}"
+        share = np.where(p["status"] == "absent", 0.0, p["share"].to_numpy(float))
+        values[col] = share
+        reasons[col] = np.where(np.isnan(share), p["reason"].to_numpy(object), "")
+        extra[f"{d}_feature"] = designated_feature(g, d, layers, p["status"].eq("present").to_numpy())
     fz = flood_zone_3(g, layers, settings, la_names, nations)
     values["in_flood_zone_3"] = fz[0]
     reasons["in_flood_zone_3"] = fz[1]
@@ -252,6 +194,161 @@ def site_indicators(
         if spec.unit == "bool" and col not in EVIDENCE_COLUMNS:
             values[col] = values[col].astype("boolean")
     return IndicatorTable(values=values, reasons=reasons, specs=specs, extra=extra, settings=settings)
+
+
+POWER_COLUMNS = (
+    "substation_voltage_kv",
+    "dist_transmission_node_km",
+    "tec_contracted_mw_node",
+    "competing_mw_node",
+    "headroom_share_mw",
+    "node_capacity_cover",
+)
+DSIT_MW = 500.0
+DSIT_YEAR = 2030
+"""DSIT's power bar: at least 500 MW by 2030 (AI Growth Zones: open for applications, 2025)."""
+
+
+def _site_power(
+    rec: _geo.Recorder, extra: pd.DataFrame, g: np.ndarray, mw: np.ndarray, layers: LayerSet
+) -> None:
+    """Nearest site node (transmission or GSP) and nearest transmission node of each site, and the
+    quantities at the transmission node a 500 MW campus would connect to: contracted TEC, the other
+    bids there, its firm capacity and what is left of it for this bid."""
+    gn = grid_nodes(layers)
+    site = gn.placed("site").reset_index()
+    pos = rec.nearest("dist_substation_km", g, site, "no transmission or GSP node")
+    for col, src in (("substation_id", "node_id"), ("substation_name", "name"), ("substation_kind", "kind")):
+        extra[col] = _geo.pick(site, src, pos)
+    extra["substation_x"], extra["substation_y"] = _geo.at(site, "x", pos), _geo.at(site, "y", pos)
+    extra["node"] = _geo.pick(site, "node_id", pos)
+    rec.fill(
+        "substation_voltage_kv", _geo.at(site, "voltage_kv", pos), "no source states a voltage for this node"
+    )
+
+    tx = gn.placed("transmission").reset_index()
+    tpos = rec.nearest("dist_transmission_node_km", g, tx, "no transmission node")
+    has = tpos >= 0
+    for col, src in (("transmission_node_id", "node_id"), ("transmission_node_name", "name")):
+        extra[col] = _geo.pick(tx, src, tpos)
+    extra["transmission_node_voltage_kv"] = _geo.at(tx, "voltage_kv", tpos)
+    extra["transmission_node_x"], extra["transmission_node_y"] = (
+        _geo.at(tx, "x", tpos),
+        _geo.at(tx, "y", tpos),
+    )
+    rec.fill("tec_contracted_mw_node", _geo.at(tx, "tec_contracted_mw", tpos), "no transmission node")
+
+    # other bids at the same transmission node, and the node's firm capacity shared between them
+    mw0 = np.nan_to_num(mw, nan=0.0)
+    total = pd.Series(mw0).groupby(tpos).transform("sum").to_numpy()
+    competing = np.where(has, total - mw0, np.nan)
+    rec.fill("competing_mw_node", competing, "no transmission node")
+    firm = _geo.at(tx, "firm_capacity_mva", tpos)
+    extra["node_capacity_mw"] = firm
+    extra["capacity_after_bids_mw"] = firm - competing
+    names = extra["transmission_node_name"].fillna("?").astype(str).to_numpy()
+    codes = _geo.pick(tx, "etys_code", tpos).fillna("").astype(str).to_numpy()
+    no_cap = np.array(
+        [
+            f"no published ETYS circuit rating at node {nm}"
+            if c
+            else f"node {nm} has no ETYS site code (no ratings)"
+            for nm, c in zip(names, codes, strict=True)
+        ],
+        dtype=object,
+    )
+    why = np.where(~has, "no transmission node", np.where(np.isnan(mw), "no MW claimed", no_cap))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, firm * mw0 / total, np.nan)
+        cover = (firm - competing) / mw
+    share = np.where(np.isnan(mw) | ~has, np.nan, share)
+    rec.fill("headroom_share_mw", share, why)
+    rec.fill("node_capacity_cover", np.where(mw > 0, cover, np.nan), why)
+    extra["transmission_node_sources"] = _geo.pick(tx, "sources", tpos)
+
+
+def dsit_power_test(
+    mw: np.ndarray, year: np.ndarray, values: pd.DataFrame, extra: pd.DataFrame, settings: IndicatorSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """DSIT's power test (at least 500 MW by 2030), judged on grid evidence rather than read from
+    the claim: ``pass`` when the claim meets the bar, a transmission node lies within
+    ``settings.dsit_node_km`` and its firm capacity left after the other bids there covers the
+    claimed MW; ``fail`` when the claim is below the bar, the node is farther, or the published
+    capacity left is smaller than the claim; ``unverified`` otherwise (a claim the published data
+    can neither confirm nor refute, e.g. no circuit rating at the node). Returns (status, detail)."""
+    n = len(mw)
+    d = _col(values, "dist_transmission_node_km", n)
+    after = _col(extra, "capacity_after_bids_mw", n)
+    tec = _col(values, "tec_contracted_mw_node", n)
+    kv = _col(extra, "transmission_node_voltage_kv", n)
+    names = (
+        extra["transmission_node_name"].fillna("").astype(str).to_numpy()
+        if "transmission_node_name" in extra
+        else np.full(n, "")
+    )
+    claim_ok = (mw >= DSIT_MW) & (year <= DSIT_YEAR)
+    claim_bad = (mw < DSIT_MW) | (year > DSIT_YEAR)
+    near = d <= settings.dsit_node_km
+    far = d > settings.dsit_node_km
+    enough = after >= mw
+    short = after < mw
+    status = np.full(n, "unverified", dtype=object)
+    status[claim_ok & near & enough] = "pass"
+    status[claim_bad | far | (claim_ok & near & short)] = "fail"
+    detail = np.empty(n, dtype=object)
+    for i in range(n):  # one sentence per application
+        parts = [
+            "no MW or target year claimed"
+            if np.isnan(mw[i]) or np.isnan(year[i])
+            else f"claimed {mw[i]:,.0f} MW by {int(year[i])}"
+        ]
+        if np.isfinite(d[i]):
+            volt = f"{kv[i]:g} kV " if np.isfinite(kv[i]) else ""
+            node = names[i] if names[i].startswith("unnamed") else f"{volt}node {names[i]}"
+            parts.append(
+                f"nearest {node} {d[i]:,.1f} km (evidence needs one within {settings.dsit_node_km:g} km)"
+            )
+        else:
+            parts.append("no transmission node found")
+        parts.append(
+            f"node capacity after competing bids {after[i]:,.0f} MW"
+            if np.isfinite(after[i])
+            else "node capacity not published"
+        )
+        if np.isfinite(tec[i]):
+            parts.append(f"contracted TEC {tec[i]:,.0f} MW")
+        detail[i] = "; ".join(parts)
+    return status, detail
+
+
+def _col(frame: pd.DataFrame, name: str, n: int) -> np.ndarray:
+    if name not in frame:
+        return np.full(n, np.nan)
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+
+
+def designated_feature(
+    g: np.ndarray, designation: str, layers: LayerSet, touching: np.ndarray
+) -> pd.arrays.StringArray:
+    """The name of the ``designation`` feature covering most of each site (e.g. "Snowdonia National
+    Park"; the plain label where the dataset names none); <NA> where the site touches none."""
+    out = np.full(len(g), None, dtype=object)
+    pa = layers.protected_areas
+    rows = np.flatnonzero(touching)
+    if pa is None or not len(rows):
+        return pd.array(out, dtype="string")
+    feats = pa[pa["designation"] == designation]
+    fg = shapely.make_valid(_geo.geoms(feats))
+    si, fi = shapely.STRtree(fg).query(g[rows], predicate="intersects")
+    if len(si):
+        area = shapely.area(shapely.intersection(g[rows][si], fg[fi]))
+        best = pd.DataFrame({"s": si, "f": fi, "a": area}).sort_values("a").groupby("s").tail(1)
+        label = DESIGNATION_LABELS.get(designation, designation)
+        names = feats["name"].fillna("").astype(str).to_numpy()
+        for s_, f_ in zip(best["s"], best["f"], strict=True):
+            nm = names[f_].strip()
+            out[rows[s_]] = nm if nm and label.lower() in nm.lower() else (f"{nm} {label}" if nm else label)
+    return pd.array(out, dtype="string")
 
 
 def flood_zone_3(

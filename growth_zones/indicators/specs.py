@@ -12,7 +12,12 @@ from typing import Literal
 
 import pandas as pd
 
-from ..policy import PROTECTED_DESIGNATIONS, REGION_PROTECTED_DESIGNATIONS
+from ..policy import (
+    DESIGNATION_LABELS,
+    PROTECTED_DESIGNATIONS,
+    REGION_PROTECTED_DESIGNATIONS,
+    TIER_DESIGNATIONS,
+)
 
 Direction = Literal["higher", "lower", "none"]
 
@@ -46,13 +51,10 @@ class IndicatorSettings:
     ha_per_100mw: float = 10.0
     """Central land-take assumption: built campuses take about 5-20 ha per 100 MW (280 MW on 49 ha,
     1 GW on 52 ha multi-storey, Cambois 230 acres); project judgement, not a DSIT number."""
-    tec_match_threshold: float = 0.85
-    """Minimum similarity (0..1) for a TEC connection site to be matched to a substation name."""
-    node_merge_km: float = 1.0
-    """Substation records within this distance of each other are one grid node (the same site
-    appears in several datasets: FES GSPs, ETYS sites, NGED, OSM)."""
-    node_circuit_km: float = 1.0
-    """A circuit 'touches' a node when it passes within this distance of it."""
+    dsit_node_km: float = 15.0
+    """The DSIT power test counts as evidenced only with a transmission node within this distance
+    (a new connection of up to about 15 km is the most that can plausibly be built by 2030; project
+    judgement, the same default as the ``aigz_sites`` transmission-node gate)."""
     coverage_slack: float = 0.005
     """A coverage polygon 'fully contains' an area when it covers at least (1 - slack) of it
     (generalised boundaries of different vintages do not nest exactly)."""
@@ -100,16 +102,17 @@ REGION_INDICATORS: dict[str, IndicatorSpec] = {
             "km",
             "lower",
             ("regions", "substations"),
-            "Distance from the region polygon to the nearest grid supply point (kind 'gsp'); 0 inside.",
+            "Distance from the region polygon to the nearest grid node holding a grid supply point "
+            "(a FES GSP or an NGED Super Grid site; grid_nodes joins each site's records); 0 inside.",
         ),
         IndicatorSpec(
             "dist_transmission_km",
             "km",
             "lower",
             ("regions", "substations", "countries"),
-            "Distance from the region polygon to the nearest transmission substation: kind "
-            "'transmission', voltage >= 275 kV, or voltage >= 132 kV in Scotland (where 132 kV is "
-            "transmission); 0 inside.",
+            "Distance from the region polygon to the nearest transmission node: a grid node whose "
+            "highest voltage (from any of its sources: ETYS, NGED, OSM) is >= 275 kV, or >= 132 kV in "
+            "Scotland (where 132 kV is transmission); 0 inside.",
         ),
         IndicatorSpec(
             "share_within_10km_transmission",
@@ -149,10 +152,10 @@ REGION_INDICATORS: dict[str, IndicatorSpec] = {
             "MW",
             "lower",
             ("regions", "tec_projects", "substations"),
-            f"MW of TEC register projects not yet Built whose connection site matched a "
-            f"substation within "
-            f"{_S.nearby_km:g} km of the region: a congestion proxy (unmatched sites are not "
-            f"counted).",
+            f"MW of TEC register projects not yet Built whose connection site resolved to a placed "
+            f"grid node within {_S.nearby_km:g} km of the region: a congestion proxy (connection "
+            f"sites that match no node, or a node no source places, are not counted; provenance "
+            f"gives the counts).",
         ),
         IndicatorSpec(
             "in_discount_area",
@@ -248,43 +251,74 @@ SITE_INDICATORS: dict[str, IndicatorSpec] = {
             "km",
             "lower",
             ("sites", "substations"),
-            "Distance from the site polygon to the nearest transmission substation or GSP record; "
-            "0 inside. Records of one site in several datasets (within 1 km) form one node. "
-            "Rule of thumb: within 1-3 miles is good, beyond 5 miles needs a new line "
-            "(industry rule of thumb; project judgement).",
+            "Distance from the site polygon to the nearest grid node that is a transmission site or a "
+            "grid supply point; 0 inside. A node is one physical site joined across FES, ETYS, NGED "
+            "and OSM (grid_nodes). Rule of thumb: within 1-3 miles is good, beyond 5 miles needs a "
+            "new line (industry rule of thumb; project judgement).",
         ),
         IndicatorSpec(
             "substation_voltage_kv",
             "kV",
             "higher",
             ("substations",),
-            "Highest voltage at that node (NaN where the dataset gives none).",
+            "Highest voltage at that node stated by any of its sources (ETYS index and circuits, "
+            "NGED and OSM names/tags); NaN only where no source states one.",
+        ),
+        IndicatorSpec(
+            "dist_transmission_node_km",
+            "km",
+            "lower",
+            ("sites", "substations"),
+            "Distance to the nearest transmission node: >= 275 kV, or >= 132 kV in Scotland (NESO, "
+            "Electricity Ten Year Statement). The node a 500 MW campus would connect to; the "
+            "quantities '..._node' below are measured there.",
         ),
         IndicatorSpec(
             "tec_contracted_mw_node",
             "MW",
             "lower",
             ("tec_projects", "substations"),
-            "MW of TEC projects not yet Built matched to the site's node (records within 1 km are one node).",
+            "MW of TEC projects not yet Built whose connection site resolved to the site's "
+            "transmission node.",
         ),
         IndicatorSpec(
             "competing_mw_node",
             "MW",
             "lower",
             ("sites",),
-            "Sum of claimed MW of the OTHER applications whose nearest node is the same.",
+            "Sum of claimed MW of the OTHER applications whose transmission node is the same.",
         ),
         IndicatorSpec(
             "headroom_share_mw",
             "MW",
             "higher",
-            ("sites", "circuits", "substations"),
-            "Indicative node capacity (sum of rating_mva of circuits passing within 1 km of the "
-            "node, "
-            "MVA taken as MW at unity power factor; not net of existing load or TEC contracts) "
-            "split "
-            "between all bids at the node pro rata to claimed MW, so bids at one node never "
-            "double-count the same capacity. Missing where no rated circuit touches the node.",
+            ("sites", "substations"),
+            "The transmission node's firm capacity (sum of the published ETYS winter ratings of its "
+            "circuits to other sites minus the largest, i.e. what remains after losing one circuit; "
+            "MVA taken as MW; not net of existing load) split between all bids at the node pro rata "
+            "to claimed MW, so bids at one node never double-count the same capacity. Missing where "
+            "ETYS publishes no rating for the node.",
+        ),
+        IndicatorSpec(
+            "node_capacity_cover",
+            "ratio",
+            "higher",
+            ("sites", "substations"),
+            "(Firm capacity of the transmission node - MW claimed by the other bids there) / MW "
+            "claimed: 1 or more means the node's published capacity, after competing bids, covers "
+            "this bid. Missing where the capacity is not published.",
+        ),
+        IndicatorSpec(
+            "dsit_power_test",
+            "bool",
+            "higher",
+            ("sites", "substations"),
+            f"DSIT's power test (>= 500 MW by 2030) judged on evidence, not read from the claim: 1 "
+            f"(pass) when the claim meets the bar, a transmission node lies within "
+            f"{_S.dsit_node_km:g} km and its firm capacity after competing bids covers the claim; 0 "
+            f"(fail) when the claim is below the bar, the node is farther, or the published capacity "
+            f"left is smaller; missing (unverified) when the published data can neither confirm nor "
+            f"refute it.",
         ),
         IndicatorSpec("claimed_mw", "MW", "higher", ("sites",), "MW the application claims."),
         IndicatorSpec(
@@ -292,7 +326,8 @@ SITE_INDICATORS: dict[str, IndicatorSpec] = {
             "bool",
             "higher",
             ("sites",),
-            "Claims >= 500 MW with target year <= 2030 (the AIGZ power bar, DSIT application guidance).",
+            "The applicant CLAIMS >= 500 MW with target year <= 2030 (the AIGZ power bar, DSIT "
+            "application guidance). A claim only: dsit_power_test judges it against grid evidence.",
         ),
         IndicatorSpec(
             "land_sufficient",
@@ -304,15 +339,33 @@ SITE_INDICATORS: dict[str, IndicatorSpec] = {
             "take 5-20 ha per 100 MW; project judgement, not a DSIT number).",
         ),
         IndicatorSpec(
-            "evidence_grid", "bool", "higher", ("sites",), "Grid connection evidence supplied (1/0)."
+            "evidence_grid",
+            "bool",
+            "higher",
+            ("sites",),
+            "Applicant's claim: grid connection evidence supplied (1/0; not verified here).",
         ),
         IndicatorSpec(
-            "evidence_water", "bool", "higher", ("sites",), "Water company confirmation supplied (1/0)."
+            "evidence_water",
+            "bool",
+            "higher",
+            ("sites",),
+            "Applicant's claim: water company confirmation supplied (1/0; not verified here).",
         ),
         IndicatorSpec(
-            "evidence_land_control", "bool", "higher", ("sites",), "Land control evidence supplied (1/0)."
+            "evidence_land_control",
+            "bool",
+            "higher",
+            ("sites",),
+            "Applicant's claim: land control evidence supplied (1/0; not verified here).",
         ),
-        IndicatorSpec("evidence_planning", "bool", "higher", ("sites",), "Planning evidence supplied (1/0)."),
+        IndicatorSpec(
+            "evidence_planning",
+            "bool",
+            "higher",
+            ("sites",),
+            "Applicant's claim: planning evidence supplied (1/0; not verified here).",
+        ),
         IndicatorSpec(
             "protected_share",
             "share",
@@ -322,6 +375,18 @@ SITE_INDICATORS: dict[str, IndicatorSpec] = {
             "Ramsar, Green Belt); missing where some designation's data does not cover the site, "
             "unless the covered designations alone already cover all of it (then 1.0).",
         ),
+        *[
+            IndicatorSpec(
+                f"share_{d}",
+                "share",
+                "lower",
+                _SITE_LAND,
+                f"Share of site area inside a {DESIGNATION_LABELS.get(d, d)} (0 where the dataset covers "
+                f"the site and none is touched; a lower bound where it covers only part; missing where "
+                f"it does not cover the site). A profile's [designations.{d}] tier reads it.",
+            )
+            for d in TIER_DESIGNATIONS
+        ],
         IndicatorSpec(
             "in_flood_zone_3",
             "bool",

@@ -56,7 +56,7 @@ from .brief import (
     site_brief,
     sources_line,
 )
-from .national import criteria_table
+from .national import RANKING_NOTE, criteria_table, deliverable_html
 
 SITE_TOLERANCE_M = 5.0
 """Display simplification of site boundaries (BNG metres)."""
@@ -74,15 +74,18 @@ STATUS_BADGE = {  # status -> (symbol, css class, words); symbol + words so colo
     "absent": ("&#10007;", "bad", "absent"),
     "missing": ("?", "warn", "missing"),
     "unknown": ("?", "warn", "unknown"),
+    "unverified": ("?", "warn", "unverified"),
+    "claimed": ("&#9675;", "na", "claimed"),
+    "not claimed": ("&#8211;", "na", "not claimed"),
     "not checked": ("&#8211;", "na", "not checked"),
 }
 NEAREST = [  # (prefix, label, distance column, colour)
-    ("substation", "Nearest substation", "dist_substation_km", "#D55E00"),
+    ("substation", "Nearest transmission node or GSP", "dist_substation_km", "#D55E00"),
+    ("transmission_node", "Nearest transmission node", "dist_transmission_node_km", "#CC79A7"),
     ("ix", "Nearest internet exchange", "dist_ix_km", "#000000"),
     ("landing", "Nearest cable landing point", "dist_landing_km", "#0072B2"),
 ]
 DSIT_FIELDS = [
-    ("meets_500mw_by_2030", "Can reach 500 MW by 2030"),
     ("land_sufficient", "Sufficient land for the campus"),
 ]
 SITE_FACTS = [
@@ -207,7 +210,13 @@ def _site_features(
                     f"<div class='gz-pop'><h4>{esc(nm)}</h4><div class='gz-sub'>{esc(text(app_id))}</div>"
                     f"<div class='gz-big'>Score <b>{fmt_num(r.get('score'), digits=3)}</b> &#183; "
                     f"rank {fmt_num(int(rank)) if not is_missing(rank) else '—'}</div>"
-                    f"<div class='gz-note'>{esc(_eligible_text(r))}</div>{link}</div>"
+                    f"<div class='gz-note'>{esc(_eligible_text(r))}</div>"
+                    + (
+                        f"<div class='gz-note'>Deliverable: {esc(text(r.get('deliverable')))}</div>"
+                        if text(r.get("deliverable"))
+                        else ""
+                    )
+                    + f"{link}</div>"
                 ),
             }
         )
@@ -395,14 +404,22 @@ def _site_page(
     def status(value: Any, yes: str, no: str) -> str:
         return "unknown" if is_missing(value) else yes if truthy(value) else no
 
-    dsit = "".join(
+    dsit = ""
+    if "dsit_power_status" in columns:
+        dsit += (
+            "<tr><td>500 MW by 2030, judged on grid evidence</td>"
+            f"<td>{_badge(r.get('dsit_power_status'))}</td></tr>"
+            f"<tr><td colspan='2' class='gz-note'>{esc(text(r.get('dsit_power_detail')))}</td></tr>"
+        )
+    dsit += "".join(
         f"<tr><td>{esc(label)}</td><td>{_badge(status(r.get(col), 'pass', 'fail'))}</td></tr>"
         for col, label in DSIT_FIELDS
         if col in columns
     )
     dsit += "".join(
-        f"<tr><td>{esc(col[len('evidence_') :].replace('_', ' ').capitalize())} evidence</td>"
-        f"<td>{_badge(status(r.get(col), 'present', 'absent'))}</td></tr>"
+        f"<tr><td>{esc(col[len('evidence_') :].replace('_', ' ').capitalize())} evidence "
+        "(applicant's claim, not verified)</td>"
+        f"<td>{_badge(status(r.get(col), 'claimed', 'not claimed'))}</td></tr>"
         for col in columns
         if col.startswith("evidence_")
     )
@@ -431,7 +448,13 @@ def _site_page(
         + notice
         + f"<div class='gz-big' style='font-size:17px;margin:8px 0'>Score <b>{fmt_num(r.get('score'), digits=3)}</b>"
         f" &#183; rank <b>{esc(rank_s)}</b></div>"
+        + (deliverable_html(r) if text(r.get("deliverable")) else "")
         + f"<div class='{'gz-note' if truthy(r.get('eligible', True)) else 'gz-excl'}'>{esc(_eligible_text(r))}</div>"
+        + (
+            f"<div class='gz-excl'>Designations: {esc(text(r.get('designation_flags')))}</div>"
+            if text(r.get("designation_flags"))
+            else ""
+        )
         + (
             f"<div class='gz-note'>Missing data: {esc(text(r.get('missing')))}</div>"
             if text(r.get("missing"))
@@ -731,6 +754,7 @@ def _index_page(
         else assessment.assign(_id=ids)
     )
     rows = []
+    gates = "deliverable" in assessment.columns
     for _, r in order.iterrows():
         app_id = r["_id"]
         rank, score = r.get("rank"), r.get("score")
@@ -750,8 +774,13 @@ def _index_page(
             f"<td class='num' data-sort='{_num_attr(score)}'>{dot}{fmt_num(score, digits=3)}</td>"
             f"<td>{esc(_eligible_text(r))}</td></tr>"
         )
+        if gates:  # deliverability is the first sort key: its column follows the rank
+            rows[-1] = rows[-1].replace(
+                "</td><td><a href=", f"</td><td>{esc(text(r.get('deliverable')))}</td><td><a href=", 1
+            )
     heads = [
         ("Rank", "num"),
+        *([("Deliverable", "")] if gates else []),
         ("ID", ""),
         ("Name", ""),
         ("Applicant", ""),
@@ -781,11 +810,19 @@ def _index_page(
         + notice
         + "<div class='gz-cards'>"
         f"<div class='gz-card'><b>{n}</b>applications assessed</div>"
-        f"<div class='gz-card'><b>{n_elig}</b>eligible</div>"
+        + (
+            f"<div class='gz-card'><b>{int((assessment['deliverable'] == 'pass').sum())}</b>"
+            "deliverable (every gate passed)</div>"
+            if "deliverable" in assessment.columns
+            else ""
+        )
+        + f"<div class='gz-card'><b>{n_elig}</b>eligible</div>"
         f"<div class='gz-card'><b>{n - n_elig}</b>excluded</div>"
         f"<div class='gz-card'><b>{n_rej}</b>rows rejected (invalid input)</div></div>"
         "<p class='gz-note'>Click a site on the map or an ID in the table for its full assessment. "
-        "<a href='briefs.html'>Printable site briefs</a> (one A4 page per site, in rank order).</p></header>"
+        "<a href='briefs.html'>Printable site briefs</a> (one A4 page per site, in rank order).</p>"
+        + (f"<p class='gz-note'>{RANKING_NOTE}</p>" if "deliverable" in assessment.columns else "")
+        + "</header>"
     )
     body = (
         "<section class='gz-page'><div class='gz-legend-inline'>"

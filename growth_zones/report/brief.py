@@ -105,6 +105,9 @@ _STATUS = {  # status -> (symbol, class, words)
     "absent": ("✗", "bad", "absent"),
     "missing": ("?", "warn", "missing"),
     "unknown": ("?", "warn", "unknown"),
+    "unverified": ("?", "warn", "unverified"),
+    "claimed": ("○", "na", "claimed"),
+    "not claimed": ("–", "na", "not claimed"),
     "not checked": ("–", "na", "not checked"),
 }
 _MAX_DETAIL = 110
@@ -166,11 +169,16 @@ def _sections_table(r: Any, criteria: list[dict[str, Any]]) -> str:
     )
 
 
-def _gates(r: Any, columns: Any) -> str:
+def _gates(r: Any, columns: Any, gate_checks: list[dict[str, Any]]) -> str:
     parts = []
     if "deliverable" in columns:
         status = text(r.get("deliverable")) or "unknown"
-        parts.append(f"<tr><td>Deliverability gates</td><td>{status_cell(status)}</td></tr>")
+        parts.append(f"<tr><td>Deliverable (every gate)</td><td>{status_cell(status)}</td></tr>")
+        parts.extend(
+            f"<tr><td>{esc(_short(text(c.get('check')).removeprefix('Gate: '), 70))}</td>"
+            f"<td>{status_cell(c.get('status'))}</td></tr>"
+            for c in gate_checks
+        )
         if text(r.get("gate_reasons")):
             parts.append(
                 f"<tr><td colspan='2' class='gz-bnote'>{esc(_short(r.get('gate_reasons'), 2 * _MAX_DETAIL))}</td></tr>"
@@ -238,7 +246,9 @@ def site_brief(
     rank = r.get("rank")
     rank_s = "not ranked" if is_missing(rank) else f"{int(rank)} of {n_ranked}"
     designations = [c for c in checks if text(c.get("check")).startswith("Designation")]
-    dsit = [c for c in checks if c not in designations]
+    gate_checks = [c for c in checks if text(c.get("check")).startswith("Gate:")]
+    dsit = [c for c in checks if c not in designations and c not in gate_checks]
+    flags = text(r.get("designation_flags"))
     missing = text(r.get("missing"))
     load = len(checks) + len(criteria) / 2 + len(missing) / 120 + len(sources) / 260
     density = "" if load <= 30 else " gz-tight" if load <= 42 else " gz-tighter"
@@ -278,10 +288,11 @@ def site_brief(
         + "<h2>DSIT checks and evidence</h2>"
         + _checks_table(dsit, "No DSIT checks recorded.")
         + "<h2>Gates and exclusions</h2>"
-        + _gates(r, columns)
+        + _gates(r, columns, gate_checks)
         + "</div><div>"
         "<h2>Nearest infrastructure</h2><table><tbody>" + near_rows + "</tbody></table>"
         "<h2>Designations</h2>"
+        + (f"<p class='gz-bexcl'>{esc(_short(flags, 2 * _MAX_DETAIL))}</p>" if flags else "")
         + _checks_table(designations, "No designation checks recorded.", strip="Designation: ")
         + "</div></div>"
         + (

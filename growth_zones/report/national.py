@@ -88,6 +88,8 @@ def region_popup(r: Any, criteria: list[dict[str, Any]], columns: Any, n_ranked:
         f"<div class='gz-big'>Score <b>{fmt_num(r.get('score'), digits=3)}</b> &#183; "
         f"{_rank_text(r, n_ranked)}</div>",
     ]
+    if text(r.get("deliverable")):
+        parts.append(deliverable_html(r))
     if "p_top10" in columns and not is_missing(r.get("p_top10")):
         parts.append(
             f"<div class='gz-note'>Chance of ranking in the top 10 under weight uncertainty: "
@@ -104,6 +106,28 @@ def region_popup(r: Any, criteria: list[dict[str, Any]], columns: Any, n_ranked:
         )
     parts.append("</div>")
     return "".join(parts)
+
+
+DELIVERABLE_WORDS = {
+    "pass": ("&#10003;", "ok", "deliverable: every gate passed"),
+    "unknown": ("?", "warn", "deliverability unknown: a gate could not be checked"),
+    "fail": ("&#10007;", "bad", "not deliverable: a gate failed"),
+}
+RANKING_NOTE = (
+    "Ranked by deliverability first (every gate passed, then a gate that could not be checked, then a "
+    "failed gate; hard exclusions last), then by score. Scores are shown for every row."
+)
+
+
+def deliverable_html(r: Any) -> str:
+    """The gate status in words (symbol + words: colour is never the only cue) and the reasons."""
+    sym, cls, words = DELIVERABLE_WORDS.get(
+        text(r.get("deliverable")), ("?", "warn", text(r.get("deliverable")))
+    )
+    out = f"<div class='gz-note'><span class='gz-badge {cls}'>{sym} {esc(words)}</span></div>"
+    if text(r.get("gate_reasons")):
+        out += f"<div class='gz-note'>{esc(text(r.get('gate_reasons')))}</div>"
+    return out
 
 
 def region_features(ranking: Any, criteria: list[dict[str, Any]], tolerance_m: float) -> dict[str, Any]:
@@ -158,15 +182,21 @@ def _top_table(ranking: Any, n: int = 10) -> str:
     if "eligible" in ok:
         ok = ok[ok["eligible"].map(truthy)]
     top = ok.sort_values("rank").head(n)
+    gates = "deliverable" in top
     rows = "".join(
         f"<tr><td class='num'>{int(r['rank'])}</td><td>{esc(text(r.get('name')))}"
         f"<span class='gz-n'> {esc(text(r.get('nation')))}</span></td>"
-        f"<td class='num'>{fmt_num(r.get('score'), digits=3)}</td></tr>"
+        + (f"<td>{esc(text(r.get('deliverable')))}</td>" if gates else "")
+        + f"<td class='num'>{fmt_num(r.get('score'), digits=3)}</td></tr>"
         for _, r in top.iterrows()
     )
     return (
         "<table class='gz-top'><thead><tr><th class='num'>Rank</th><th>Local authority</th>"
-        "<th class='num'>Score</th></tr></thead><tbody>" + rows + "</tbody></table>"
+        + ("<th>Deliverable</th>" if gates else "")
+        + "<th class='num'>Score</th></tr></thead><tbody>"
+        + rows
+        + "</tbody></table>"
+        + (f"<p class='gz-note'>{RANKING_NOTE}</p>" if gates else "")
     )
 
 

@@ -28,10 +28,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..policy import DESIGNATION_LABELS, TIER_DESIGNATIONS
 
 #: Cell indicators the surface can compute, with their units / meaning.
 CELL_INDICATORS: dict[str, str] = {
-    "dist_substation_km": "km to the nearest transmission substation or GSP (exact Euclidean)",
+    "dist_substation_km": "km to the nearest grid node that is a transmission site or GSP (exact Euclidean)",
+    "dist_transmission_node_km": "km to the nearest transmission node, >= 275 kV or >= 132 kV in Scotland",
     "dist_ix_km": "km to the nearest internet exchange building (exact Euclidean)",
     "dist_landing_km": "km to the nearest submarine cable landing point (exact Euclidean)",
     "dist_circuit_km": "km to the nearest transmission circuit (>= 275 kV; densified lines, see tile.py)",
@@ -41,6 +43,10 @@ CELL_INDICATORS: dict[str, str] = {
     "in_discount_area": "1 in the electricity discount area (Scotland, Cumbria, North East), else 0",
     "protected_share": "1 in a protected designation, 0 checked and clear, NaN not checked",
     "in_flood_zone_3": "1 in Flood Zone 3, 0 checked and clear, NaN not checked",
+    **{
+        f"share_{d}": f"1 in a {DESIGNATION_LABELS.get(d, d)}, 0 checked and clear, NaN not checked"
+        for d in TIER_DESIGNATIONS
+    },
 }
 
 
@@ -93,11 +99,13 @@ class CriteriaPlan:
     dropped_exclusions: tuple[str, ...] = ()
     reference: dict[str, np.ndarray] = field(default_factory=dict)
     medians: dict[str, float] = field(default_factory=dict)
+    penalties: tuple[Any, ...] = ()  # scoring.kernel.Penalty: designation tiers other than exclude
 
     @property
     def indicators(self) -> list[str]:
         seen = dict.fromkeys(c.indicator for c in self.criteria)
         seen.update(dict.fromkeys(e.indicator for e in self.exclusions))
+        seen.update(dict.fromkeys(p.indicator for p in self.penalties))
         return list(seen)
 
     @property
@@ -134,6 +142,9 @@ class CriteriaPlan:
             "criteria_dropped": ",".join(self.dropped),
             "exclusions_used": ",".join(f"{e.name}:{e.indicator}{e.op}{e.value:g}" for e in self.exclusions),
             "exclusions_dropped": ",".join(self.dropped_exclusions),
+            "penalties_used": ",".join(
+                f"{p.name}:{p.mode} {p.amount:g} where {p.indicator}>{p.min_share:g}" for p in self.penalties
+            ),
         }
 
 
@@ -167,12 +178,18 @@ def plan_from_profile(
         )
         for c in kept
     )
+    from scoring.engine import tier_exclusions
+    from scoring.kernel import tier_penalties
+
     excl, excl_dropped = [], []
-    for e in profile.exclusions:
+    for e in tuple(profile.exclusions) + tier_exclusions(profile):
         if e.indicator in CELL_INDICATORS and not isinstance(e.value, str):
             excl.append(CellExclusion(e.name, e.indicator, e.op, float(e.value)))
         else:
             excl_dropped.append(e.name)
+    penalties = []
+    for pen in tier_penalties(profile):
+        (penalties if pen.indicator in CELL_INDICATORS else excl_dropped).append(pen)
     seen = {(e.indicator, e.op, e.value) for e in excl}
     for ind, op, val in extra_exclusions:
         if ind not in CELL_INDICATORS or op not in OPS:
@@ -183,7 +200,12 @@ def plan_from_profile(
             excl.append(CellExclusion(f"extra_{ind}", ind, op, float(val)))
             seen.add((ind, op, float(val)))
     return CriteriaPlan(
-        profile.name, criteria, tuple(excl), tuple(c.name for c in dropped), tuple(excl_dropped)
+        profile.name,
+        criteria,
+        tuple(excl),
+        tuple(c.name for c in dropped),
+        tuple(e if isinstance(e, str) else e.name for e in excl_dropped),
+        penalties=tuple(penalties),
     )
 
 
@@ -196,9 +218,10 @@ def load_plan(profile_name: str, extra_exclusions: tuple[tuple[str, str, float],
 def score_cells(plan: CriteriaPlan, ind: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Score 1-D arrays of cell indicators with ``scoring.kernel.score_arrays``.
 
-    Returns ``(score, excluded, unknown)``: score in [0, 1] before exclusions (NaN if no weighted
-    criterion has a value), and boolean excluded / unknown (not excluded, but some exclusion could not
-    be checked, or a criterion with missing rule ``exclude`` had no value).
+    Returns ``(score, excluded, unknown)``: score in [0, 1] before exclusions, after designation-tier
+    penalties (NaN if no weighted criterion has a value), and boolean excluded / unknown (not
+    excluded, but some exclusion could not be checked, or a criterion with missing rule ``exclude``
+    had no value).
     """
     from scoring.kernel import WeightedCriterion, score_arrays
 
@@ -213,7 +236,13 @@ def score_cells(plan: CriteriaPlan, ind: dict[str, np.ndarray]) -> tuple[np.ndar
             reference[c.indicator] = ref
     medians = {c.name: plan.medians.get(c.name, 0.5) for c in plan.criteria if c.missing == "median"}
     res = score_arrays(
-        criteria, ind, exclusions=plan.exclusions, reference=reference, medians=medians, keep_values=False
+        criteria,
+        ind,
+        exclusions=plan.exclusions,
+        penalties=plan.penalties,
+        reference=reference,
+        medians=medians,
+        keep_values=False,
     )
     excluded = res.excluded
     unknown = (res.any_unchecked | res.missing_exclude) & ~excluded

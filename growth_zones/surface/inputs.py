@@ -17,8 +17,21 @@ from .criteria import CriteriaPlan
 from .spec import Grid, SurfaceSpec
 from .tile import POINT_INDICATORS, SurfaceInputs
 
-TRANSMISSION_KINDS = ("transmission", "gsp")
 POP_RADII = {"population_30km": 30_000.0, "population_50km": 50_000.0}
+
+
+def site_nodes(layers: Any, which: str = "site") -> gpd.GeoDataFrame | None:
+    """Grid nodes that are transmission sites or GSPs (``which="site"``: one point per physical site,
+    the set the site indicators measure ``dist_substation_km`` to) or transmission sites only;
+    None without a substations layer."""
+    from ..data.layers import LayerSet
+    from ..indicators import grid_nodes
+
+    if layer(layers, "substations") is None:
+        return None
+    if not isinstance(layers, LayerSet):
+        layers = LayerSet(**{n: layer(layers, n) for n in LayerSet.layer_names()})
+    return grid_nodes(layers).placed(which)
 
 
 def layer(layers: Any, name: str) -> Any:
@@ -148,12 +161,15 @@ def prepare_inputs(
 
     points: dict[str, np.ndarray] = {}
     want = {POINT_INDICATORS[n] for n in needed if n in POINT_INDICATORS}
+    if "transmission" in want:
+        tx = site_nodes(layers, "transmission")
+        points["transmission"] = _points(tx)
+        notes["transmission_nodes"] = ["grid_nodes: transmission sites"]
     if "substation" in want:
-        subs = layer(layers, "substations")
-        if subs is not None and "kind" in subs.columns:
-            subs = subs.loc[subs["kind"].isin(TRANSMISSION_KINDS)]
-        points["substation"] = _points(subs)
-        notes["substations"] = _datasets(subs)
+        nodes = site_nodes(layers)
+        points["substation"] = _points(nodes)
+        used = sorted(set(";".join(nodes["sources"]).split(";")) - {""}) if nodes is not None else []
+        notes["substations"] = ["grid_nodes: transmission or GSP sites from", *used]
     ix = layer(layers, "internet_exchanges")
     if "ix" in want:
         points["ix"] = _points(ix)
@@ -176,13 +192,17 @@ def prepare_inputs(
 
     pa = layer(layers, "protected_areas")
     cov = layer(layers, "designation_coverage")
-    designated = _by_designation(pa, spec.protected_designations) if "protected_share" in needed else {}
-    covered = _by_designation(cov, spec.protected_designations) if "protected_share" in needed else {}
+    tiered = tuple(n[len("share_") :] for n in needed if n.startswith("share_"))
+    wanted = tuple(
+        dict.fromkeys((spec.protected_designations if "protected_share" in needed else ()) + tiered)
+    )
+    designated = _by_designation(pa, wanted)
+    covered = _by_designation(cov, wanted)
     flood = flood_cov = None
     if "in_flood_zone_3" in needed:
         flood = _by_designation(pa, ("flood_zone_3",))["flood_zone_3"]
         flood_cov = _by_designation(cov, ("flood_zone_3",))["flood_zone_3"]
-    if "protected_share" in needed or "in_flood_zone_3" in needed:
+    if wanted or "in_flood_zone_3" in needed:
         notes["protected_areas"] = _datasets(pa)
         notes["designation_coverage"] = _datasets(cov)
 
@@ -219,5 +239,6 @@ def prepare_inputs(
         fibre_km_per_ms=spec.fibre_km_per_ms,
         kd_workers=spec.kd_workers,
         excluded_value=spec.excluded_value,
+        protected=tuple(spec.protected_designations) if "protected_share" in needed else (),
     )
     return inputs, {k: ";".join(v) for k, v in notes.items()}

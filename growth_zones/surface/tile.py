@@ -40,6 +40,7 @@ from .spec import STATE_CLEAR, STATE_EXCLUDED, STATE_UNKNOWN, Grid
 
 POINT_INDICATORS = {
     "dist_substation_km": "substation",
+    "dist_transmission_node_km": "transmission",
     "dist_ix_km": "ix",
     "dist_landing_km": "landing",
     "dist_circuit_km": "circuit",
@@ -74,6 +75,7 @@ class SurfaceInputs:
     fibre_km_per_ms: float = 200.0
     kd_workers: int = -1
     excluded_value: float = -1.0
+    protected: tuple[str, ...] = ()  # the designations of protected_share (empty: every one given)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -302,11 +304,18 @@ def compute_indicators(
         elif name == "protected_share":
             designated = np.zeros(land.shape, dtype=bool)
             all_covered = np.ones(land.shape, dtype=bool)
-            for d in sorted(set(inp.designated) | set(inp.covered)):
+            for d in inp.protected or sorted(set(inp.designated) | set(inp.covered)):
                 designated |= _burn_key(inp, f"des:{d}", inp.designated.get(d), win, grid)
                 all_covered &= _burn_key(inp, f"cov:{d}", inp.covered.get(d), win, grid)
             val = np.where(designated, 1.0, np.where(all_covered, 0.0, np.nan))
             ind[name] = val[rr, cc]
+        elif name.startswith("share_") and name[len("share_") :] in inp.covered:
+            d = name[len("share_") :]
+            inside = _burn_key(inp, f"des:{d}", inp.designated.get(d), win, grid)
+            checked = _burn_key(inp, f"cov:{d}", inp.covered.get(d), win, grid)
+            ind[name] = np.where(inside, 1.0, np.where(checked, 0.0, np.nan))[rr, cc]
+        elif name.startswith("share_"):
+            ind[name] = np.full(len(x), np.nan)  # no layer for this designation: not checked
         elif name == "in_flood_zone_3":
             fz = _burn_key(inp, "flood", inp.flood, win, grid)
             cov = _burn_key(inp, "flood_cov", inp.flood_covered, win, grid)

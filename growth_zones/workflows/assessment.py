@@ -20,7 +20,18 @@ import pandas as pd
 from ..errors import InvalidInputError
 from ..policy import DESIGNATION_LABELS
 from ..settings import Settings
-from .ranking import REGION_LAYERS, criteria_table, load_layers, national_percentile, rank_regions
+from .ranking import (
+    REGION_LAYERS,
+    criteria_table,
+    gate_table,
+    grid_node_provenance,
+    head_columns,
+    load_layers,
+    national_percentile,
+    rank_regions,
+    result_provenance,
+    tail_columns,
+)
 from .ranking import region_profile as load_region_profile
 
 EVIDENCE = {
@@ -29,6 +40,7 @@ EVIDENCE = {
     "evidence_land_control": "Land control",
     "evidence_planning": "Planning status",
 }
+"""The applicant's evidence flags: claims, shown as such and never verified here."""
 
 
 @dataclass
@@ -43,6 +55,8 @@ class AssessmentResult:
     notes: list[str] = field(default_factory=list)
     layers: Any = None  # the LayerSet used (for map overlays)
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
+    gate_sensitivity: pd.DataFrame | None = None
+    grid_nodes: dict[str, Any] | None = None  # GridNodes.provenance(): counts and unresolved lists
     settings: Settings | None = None  # where the map libraries come from (cache, mirror, offline)
 
     OUTPUTS: ClassVar[dict[str, str]] = {
@@ -51,6 +65,7 @@ class AssessmentResult:
         "rejected": "rejected.csv",
         "warnings": "warnings.csv",
         "provenance": "assessment.provenance.json",
+        "gate_sensitivity": "assessment.gate_sensitivity.csv",
         "gpkg": "assessment.gpkg",
         "parquet": "assessment.parquet",
         "html": "report",
@@ -65,6 +80,9 @@ class AssessmentResult:
     def criteria(self) -> list[dict[str, Any]]:
         return criteria_table(self.profile)
 
+    def gates(self) -> list[dict[str, Any]]:
+        return gate_table(self.profile)
+
     def write(
         self,
         out: str | Path,
@@ -74,10 +92,11 @@ class AssessmentResult:
         cdn: bool = False,
     ) -> dict[str, Path]:
         """Write the assessment into ``out``: ``assessment.csv``, ``checks.csv``, ``rejected.csv``,
-        ``warnings.csv`` and the provenance sidecar always, plus any of ``formats`` (``gpkg``,
-        ``parquet`` (GeoParquet), ``html`` (``report/``: ``index.html``, one page per site,
-        ``briefs.html`` with one printable A4 brief per site, and the shared ``assets/``; works with
-        no network), ``png`` (``figures/``: ``overview.png`` and ``sites/<id>.png`` per site)).
+        ``warnings.csv`` and the provenance sidecar always (and ``assessment.gate_sensitivity.csv``
+        when the profile has gates), plus any of ``formats`` (``gpkg``, ``parquet`` (GeoParquet),
+        ``html`` (``report/``: ``index.html``, one page per site, ``briefs.html`` with one printable
+        A4 brief per site, and the shared ``assets/``; works with no network), ``png``
+        (``figures/``: ``overview.png`` and ``sites/<id>.png`` per site)).
 
         Refuses to replace earlier assessment outputs unless ``overwrite``; with it the whole
         previous set (report pages included) is replaced. ``cdn``: link the map libraries from
@@ -99,9 +118,12 @@ class AssessmentResult:
                     "input_count": self.input_count,
                     "assessed": len(table),
                     "rejected": len(self.rejected),
+                    **result_provenance(self.profile, self.gate_sensitivity, self.grid_nodes),
                     "notes": self.notes,
                 },
             )
+            if self.gate_sensitivity is not None:
+                write_csv(self.gate_sensitivity, stage / names["gate_sensitivity"])
             write_csv(table, stage / names["csv"])
             write_csv(self.checks, stage / names["checks"])
             write_csv(self.rejected, stage / names["rejected"])
@@ -148,7 +170,7 @@ class AssessmentResult:
         paths = {
             fmt: Path(out) / name
             for fmt, name in names.items()
-            if fmt in wanted and (Path(out) / name).exists()
+            if (fmt in wanted or fmt == "gate_sensitivity") and (Path(out) / name).exists()
         }
         if "html" in paths:
             paths["html"] = paths["html"] / "index.html"
@@ -202,12 +224,17 @@ def assess(
     national = rank_regions(profile=regional, layers=layers, store=store, indicator_settings=ind_settings)
     percentile = national_percentile(national.table.set_index("code"))
     sites = batch.sites
+    gates = None
+    notes = list(batch.notes)
     if len(sites):
         ind = site_indicators(sites, layers, ind_settings, region_percentile=percentile)
-        result = scoring.score(ind.values, prof, reasons=ind.reasons)
+        result = scoring.score(ind.values, prof, reasons=ind.reasons, context=ind.extra)
+        if prof.gates:
+            gates = scoring.gate_sensitivity(ind.values, prof, reasons=ind.reasons, context=ind.extra)
         designation = site_designation_checks(sites, layers)
         table = _assemble(sites, ind, result.table)
-        checks = _checks(table, designation, ind_settings)
+        checks = _checks(table, designation, ind_settings, prof)
+        notes += list(result.notes)
     else:
         table = gpd.GeoDataFrame(sites.copy())
         checks = pd.DataFrame(columns=["id", "check", "status", "detail"])
@@ -220,8 +247,10 @@ def assess(
         batch.input_count,
         prof,
         provenance,
-        list(batch.notes),
+        notes,
         layers,
+        gate_sensitivity=gates,
+        grid_nodes=grid_node_provenance(layers, store, ind_settings),
         settings=store.settings if store is not None else settings,
     )
 
@@ -233,11 +262,14 @@ def _site_indicator_names() -> list[str]:
 
 
 def _assemble(sites: gpd.GeoDataFrame, ind: Any, scores: pd.DataFrame) -> gpd.GeoDataFrame:
-    head = ["score", "rank", "eligible", "excluded_by", "missing"]
-    contrib = [c for c in scores.columns if c.startswith(("contrib_", "value_"))]
+    head = head_columns(scores)
+    contrib = tail_columns(scores)
     base = sites.drop(columns=sites.geometry.name)
     base = base.drop(columns=[c for c in base.columns if c in ind.values.columns or c in ind.extra.columns])
-    table = pd.concat([base, scores[head], ind.values, ind.extra, scores[contrib]], axis=1)
+    names = [c for c in ("name",) if c in base.columns]
+    table = pd.concat(
+        [base[names], scores[head], base.drop(columns=names), ind.values, ind.extra, scores[contrib]], axis=1
+    )
     table.index.name = "id"
     out = gpd.GeoDataFrame(table, geometry=sites.geometry.reindex(table.index).values, crs=sites.crs)
     return out.sort_values(["rank"], kind="stable")
@@ -249,19 +281,26 @@ def _status(value: Any, yes: str = "pass", no: str = "fail", unknown: str = "unk
     return yes if bool(value) else no
 
 
-def _checks(table: gpd.GeoDataFrame, designation: pd.DataFrame, ind_settings: Any) -> pd.DataFrame:
-    """One row per (application, check): DSIT tests, evidence items and designation checks."""
+def _checks(
+    table: gpd.GeoDataFrame, designation: pd.DataFrame, ind_settings: Any, profile: Any
+) -> pd.DataFrame:
+    """One row per (application, check): DSIT tests (judged on evidence), gates, the applicant's
+    claims (labelled as such) and designation checks."""
     rows: list[dict[str, Any]] = []
     ha = getattr(ind_settings, "ha_per_100mw", 10.0)
     for app_id, r in table.iterrows():  # one row per application: small, and it is text assembly
         rows.append(
             {
                 "id": app_id,
-                "check": "Power: at least 500 MW by 2030 (DSIT)",
-                "status": _status(r.get("meets_500mw_by_2030")),
-                "detail": f"claims {r.get('mw', np.nan):,.0f} MW by {r.get('target_year', '?')}",
+                "check": "Power: at least 500 MW by 2030 (DSIT), judged on grid evidence",
+                "status": str(r.get("dsit_power_status", "unverified")),
+                "detail": str(r.get("dsit_power_detail", "")),
             }
         )
+        for g in profile.gates:
+            status = str(r.get(f"gate_{g.name}", "unknown"))
+            detail = "" if status == "pass" else _gate_detail(str(r.get("gate_reasons", "")), g.label)
+            rows.append({"id": app_id, "check": f"Gate: {g.label}", "status": status, "detail": detail})
         need = float(r.get("mw", np.nan)) / 100.0 * ha
         rows.append(
             {
@@ -271,12 +310,20 @@ def _checks(table: gpd.GeoDataFrame, designation: pd.DataFrame, ind_settings: An
                 "detail": f"site {r.get('site_area_ha', np.nan):,.1f} ha; needs about {need:,.1f} ha",
             }
         )
+        rows.append(
+            {
+                "id": app_id,
+                "check": "Claim (applicant, not verified): at least 500 MW by 2030",
+                "status": _status(r.get("meets_500mw_by_2030"), "claimed", "not claimed", "unknown"),
+                "detail": f"claims {r.get('mw', np.nan):,.0f} MW by {r.get('target_year', '?')}",
+            }
+        )
         for col, label in EVIDENCE.items():
             rows.append(
                 {
                     "id": app_id,
-                    "check": f"Evidence: {label}",
-                    "status": _status(r.get(col), "present", "missing", "unknown"),
+                    "check": f"Claim (applicant, not verified): {label}",
+                    "status": _status(r.get(col), "claimed", "not claimed", "unknown"),
                     "detail": "",
                 }
             )
@@ -287,6 +334,11 @@ def _checks(table: gpd.GeoDataFrame, designation: pd.DataFrame, ind_settings: An
         d["detail"] = [_designation_detail(r) for r in d.itertuples(index=False)]
         out = pd.concat([out, d[["id", "check", "status", "detail"]]], ignore_index=True)
     return out
+
+
+def _gate_detail(reasons: str, label: str) -> str:
+    """The part of ``gate_reasons`` about one gate."""
+    return "; ".join(p for p in reasons.split("; ") if label in p)
 
 
 def _designation_detail(r: Any) -> str:

@@ -26,6 +26,7 @@ REGION_LAYERS = (
     "regions",
     "countries",
     "substations",
+    "grid_sites",
     "circuits",
     "tec_projects",
     "renewables",
@@ -53,12 +54,15 @@ class RankingResult:
     provenance: list[dict[str, Any]]
     layers: Any = None  # the LayerSet used (for map overlays)
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
+    gate_sensitivity: pd.DataFrame | None = None
+    grid_nodes: dict[str, Any] | None = None  # GridNodes.provenance(): counts and unresolved lists
     settings: Settings | None = None  # where the map libraries come from (cache, mirror, offline)
 
     OUTPUTS: ClassVar[dict[str, str]] = {
         "csv": "ranking.csv",
         "gpkg": "ranking.gpkg",
         "provenance": "ranking.provenance.json",
+        "gate_sensitivity": "ranking.gate_sensitivity.csv",
         "parquet": "ranking.parquet",
         "html": "ranking.html",
         "png": "ranking.png",
@@ -78,10 +82,11 @@ class RankingResult:
         overwrite: bool = False,
         cdn: bool = False,
     ) -> dict[str, Path]:
-        """Write the ranking into ``out``: ``ranking.csv`` and the provenance sidecar always, plus
-        any of ``formats`` (``csv``, ``gpkg``, ``parquet`` (GeoParquet), ``html`` (the national map,
-        self-contained: the map libraries are inlined, fetched once into the cache), ``png`` (the
-        national map as an image with legend, scale bar, north arrow and attributions)).
+        """Write the ranking into ``out``: ``ranking.csv`` and the provenance sidecar always (and
+        ``ranking.gate_sensitivity.csv`` when the profile has gates), plus any of ``formats``
+        (``csv``, ``gpkg``, ``parquet`` (GeoParquet), ``html`` (the national map, self-contained: the
+        map libraries are inlined, fetched once into the cache), ``png`` (the national map as an
+        image with legend, scale bar, north arrow and attributions)).
 
         A surface picture already in ``out`` (``surface --out``) becomes a layer of the map.
         Refuses to replace earlier ranking outputs unless ``overwrite``; with it the whole previous
@@ -102,6 +107,7 @@ class RankingResult:
                 generated_at=self.generated_at,
                 extra={
                     "regions": len(table),
+                    **result_provenance(self.profile, self.gate_sensitivity, self.grid_nodes),
                     "indicators": {k: vars(v) for k, v in self.indicators.specs.items()},
                     "sensitivity": self.sensitivity is not None,
                     "notes": list(self.scores.notes),
@@ -109,6 +115,8 @@ class RankingResult:
             )
             write_csv(table, stage / names["csv"])
             write_json(sidecar, stage / names["provenance"])
+            if self.gate_sensitivity is not None:
+                write_csv(self.gate_sensitivity, stage / names["gate_sensitivity"])
             if "gpkg" in wanted:
                 write_gpkg(table, stage / names["gpkg"], layer="ranking")
             if "parquet" in wanted:
@@ -147,8 +155,47 @@ class RankingResult:
         return {
             fmt: Path(out) / name
             for fmt, name in names.items()
-            if (Path(out) / name).exists() and (fmt in wanted or fmt in ("csv", "provenance"))
+            if (Path(out) / name).exists()
+            and (fmt in wanted or fmt in ("csv", "provenance", "gate_sensitivity"))
         }
+
+
+def result_provenance(
+    profile: Any, gate_sensitivity: pd.DataFrame | None, grid_nodes: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What a ranking or an assessment sidecar says about ordering, gates, tiers and grid nodes."""
+    import scoring
+
+    out: dict[str, Any] = {"ranking_rule": scoring.RANKING_RULE if profile.gates else "by score"}
+    if profile.gates:
+        out["gates"] = {
+            g.name: {
+                "indicator": g.indicator,
+                "op": g.op,
+                "value": g.value,
+                "label": g.label,
+                "source": g.source,
+            }
+            for g in profile.gates
+        }
+        if gate_sensitivity is not None:
+            plain = gate_sensitivity.astype(object).where(gate_sensitivity.notna(), None)
+            out["gate_sensitivity"] = plain.to_dict("records")
+    if profile.designations:
+        out["designation_tiers"] = {
+            d.name: {
+                "tier": d.tier,
+                "penalty": d.penalty,
+                "min_share": d.min_share,
+                "policy_test": d.policy_test,
+                "source": d.source,
+                "url": d.url,
+            }
+            for d in profile.designations
+        }
+    if grid_nodes is not None:
+        out["grid_nodes"] = grid_nodes
+    return out
 
 
 def check_formats(formats: Iterable[str], outputs: dict[str, str]) -> set[str]:
@@ -177,6 +224,11 @@ def criteria_table(profile: Any) -> list[dict[str, Any]]:
         }
         for c in profile.criteria
     ]
+
+
+def gate_table(profile: Any) -> list[dict[str, Any]]:
+    """The profile's gates (name, label, source) in order, for reports."""
+    return [{"name": g.name, "label": g.label, "source": g.source} for g in profile.gates]
 
 
 def load_layers(
@@ -237,7 +289,7 @@ def region_indicator_table(layers: Any, store: Any = None, settings: Any = None)
         / "derived"
         / f"region_indicators-{_indicator_cache_key(store, settings)}.parquet"
     )
-    if path.exists():
+    if path.exists() and path.with_suffix(".grid_nodes.json").exists():
         frame = pd.read_parquet(path)
 
         def pick(prefix: str) -> pd.DataFrame:
@@ -254,10 +306,26 @@ def region_indicator_table(layers: Any, store: Any = None, settings: Any = None)
     frame = pd.concat(
         [table.values.add_prefix("v:"), table.reasons.add_prefix("r:"), table.extra.add_prefix("x:")], axis=1
     )
-    from .outputs import write_parquet
+    from ..indicators import grid_nodes
+    from .outputs import write_json, write_parquet
 
+    write_json(grid_nodes(layers).provenance(), path.with_suffix(".grid_nodes.json"))
     write_parquet(frame, path)
     return table
+
+
+def grid_node_provenance(layers: Any, store: Any = None, settings: Any = None) -> dict[str, Any]:
+    """Counts and lists of the grid-node resolution (cached beside the region indicators)."""
+    import json
+
+    from ..indicators import IndicatorSettings, grid_nodes
+
+    if store is not None:
+        key = _indicator_cache_key(store, settings or IndicatorSettings())
+        path = store.settings.cache_dir / "derived" / f"region_indicators-{key}.grid_nodes.json"
+        if path.exists():
+            return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return grid_nodes(layers).provenance()
 
 
 def national_percentile(ranking: pd.DataFrame) -> pd.Series:
@@ -292,16 +360,29 @@ def rank_regions(
     prof = region_profile(profile)  # a mistyped profile fails here, before any download
     if layers is None:
         layers, store = load_layers(settings)
-    ind = region_indicator_table(layers, store, indicator_settings or IndicatorSettings())
-    result = scoring.score(ind.values, prof, reasons=ind.reasons)
+    ind_settings = indicator_settings or IndicatorSettings()
+    ind = region_indicator_table(layers, store, ind_settings)
+    result = scoring.score(ind.values, prof, reasons=ind.reasons, context=ind.extra)
     sens = None
     if sensitivity_draws > 0:
         sens = scoring.sensitivity(
-            ind.values, prof, n_draws=sensitivity_draws, seed=seed, top_n=top_n, reasons=ind.reasons
+            ind.values,
+            prof,
+            n_draws=sensitivity_draws,
+            seed=seed,
+            top_n=top_n,
+            reasons=ind.reasons,
+            context=ind.extra,
         )
+    gates = (
+        scoring.gate_sensitivity(ind.values, prof, top_n=top_n, reasons=ind.reasons, context=ind.extra)
+        if prof.gates
+        else None
+    )
     regions = layers.regions.set_index("code")
     table = _assemble(regions, ind, result.table, sens)
     provenance = store.provenance_for_layers(REGION_LAYERS) if store is not None else []
+    nodes = grid_node_provenance(layers, store, ind_settings)
     return RankingResult(
         table,
         result,
@@ -310,15 +391,43 @@ def rank_regions(
         sens,
         provenance,
         layers,
+        gate_sensitivity=gates,
+        grid_nodes=nodes,
         settings=store.settings if store is not None else settings,
     )
+
+
+HEAD_COLUMNS = (
+    "rank",
+    "deliverable",
+    "gate_reasons",
+    "score",
+    "eligible",
+    "excluded_by",
+    "designation_flags",
+    "missing",
+)
+"""The first columns of ranking.csv and assessment.csv: rank, then deliverability (the first sort
+key), then the score (the second)."""
+
+
+def head_columns(scores: pd.DataFrame) -> list[str]:
+    """:data:`HEAD_COLUMNS` present in ``scores``, then the per-gate status columns."""
+    return [c for c in HEAD_COLUMNS if c in scores.columns] + [
+        c for c in scores.columns if c.startswith("gate_") and c != "gate_reasons"
+    ]
+
+
+def tail_columns(scores: pd.DataFrame) -> list[str]:
+    """Per-criterion values and contributions, then the designation penalties (they sum to score)."""
+    return [c for c in scores.columns if c.startswith(("contrib_", "value_", "penalty_"))]
 
 
 def _assemble(
     regions: gpd.GeoDataFrame, ind: Any, scores: pd.DataFrame, sens: pd.DataFrame | None
 ) -> gpd.GeoDataFrame:
-    head = ["score", "rank", "eligible", "excluded_by", "missing"]
-    contrib = [c for c in scores.columns if c.startswith(("contrib_", "value_"))]
+    head = head_columns(scores)
+    contrib = tail_columns(scores)
     parts = [regions[["name", "nation"]], scores[head]]
     if sens is not None:
         parts.append(sens[[c for c in sens.columns if c.startswith(("rank_", "p_top"))]])

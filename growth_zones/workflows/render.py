@@ -18,11 +18,11 @@ from .ranking import criteria_table
 
 log = logging.getLogger(__name__)
 
-DISPLAY_SUBSTATION_KINDS = ("gsp", "transmission")
 OVERLAY_LAYERS = (
     "regions",
     "countries",
     "substations",
+    "grid_sites",
     "circuits",
     "tec_projects",
     "landing_points",
@@ -35,7 +35,9 @@ OVERLAY_LAYERS = (
 def report_overlays(
     layers: Any, *, applications: gpd.GeoDataFrame | None = None
 ) -> dict[str, gpd.GeoDataFrame]:
-    """The context layers drawn on the maps (display subsets: transmission sites, GSPs, ...)."""
+    """The context layers drawn on the maps: grid nodes that are transmission sites or GSPs (one
+    point per physical site, voltage resolved across sources), the TEC queue per node, lines,
+    landing points, exchanges, protected areas and the applications."""
     out: dict[str, gpd.GeoDataFrame] = {}
     for name, cols in (("countries", ["name"]), ("regions", ["code", "name"])):  # the offline base map
         frame = getattr(layers, name, None)
@@ -43,26 +45,23 @@ def report_overlays(
             out[name] = frame[[c for c in cols if c in frame.columns] + ["geometry"]]
     subs = getattr(layers, "substations", None)
     if subs is not None and len(subs):
-        out["substations"] = subs[subs["kind"].isin(DISPLAY_SUBSTATION_KINDS)][
-            ["name", "voltage_kv", "kind", "geometry"]
-        ]
-        tec = getattr(layers, "tec_projects", None)
-        if tec is not None and len(tec):
-            from ..indicators import match_connection_sites
+        from ..indicators import grid_nodes
 
-            matched = match_connection_sites(tec, subs)
-            matched = matched.dropna(subset=["x", "y"])
-            if len(matched):
-                agg = matched.groupby("substation_id").agg(
-                    connection_site=("substation_name", "first"),
-                    mw=("mw", "sum"),
-                    projects=("mw", "size"),
-                    x=("x", "first"),
-                    y=("y", "first"),
-                )
-                out["tec_sites"] = gpd.GeoDataFrame(
-                    agg.reset_index(drop=True), geometry=gpd.points_from_xy(agg["x"], agg["y"]), crs=subs.crs
-                ).drop(columns=["x", "y"])
+        nodes = grid_nodes(layers).placed("site")
+        out["substations"] = gpd.GeoDataFrame(
+            nodes[["name", "voltage_kv", "kind"]], geometry=nodes.geometry.values, crs=nodes.crs
+        ).reset_index(drop=True)
+        queued = nodes[nodes["tec_contracted_mw"] > 0]
+        if len(queued):
+            out["tec_sites"] = gpd.GeoDataFrame(
+                {
+                    "connection_site": queued["name"].to_numpy(),
+                    "mw": queued["tec_contracted_mw"].to_numpy(),
+                    "projects": queued["tec_projects"].to_numpy(),
+                },
+                geometry=queued.geometry.values,
+                crs=nodes.crs,
+            )
     circuits = getattr(layers, "circuits", None)
     if circuits is not None and len(circuits):
         out["circuits"] = circuits[circuits["voltage_kv"] >= 275][["voltage_kv", "geometry"]]

@@ -19,6 +19,8 @@ SURFACE_LAYERS = (
     "regions",
     "countries",
     "substations",
+    "grid_sites",
+    "tec_projects",
     "circuits",
     "landing_points",
     "internet_exchanges",

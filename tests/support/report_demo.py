@@ -113,6 +113,12 @@ def ranking_frame(n: int = 12, *, seed: int = 1, hostile: bool = True, n_per_edg
             "rtt_london_ms": float(rng.uniform(1, 15)),
             "brownfield_ha": float(rng.uniform(0, 300)),
             "p_top10": float(rng.uniform(0, 1)),
+            "deliverable": "fail" if i % 6 == 5 else "pass",
+            "gate_reasons": (
+                f"nearest transmission node 52.3 km from the district {HOSTILE_NAMES[0]} (gate: within 10 km)"
+                if i % 6 == 5
+                else ""
+            ),
         }
         for c, v, k in zip(CRITERIA, vals, contrib, strict=True):
             row[f"contrib_{c['name']}"] = float(k)
@@ -254,6 +260,16 @@ def assessment_frames(n: int = 4, *, seed: int = 3, hostile: bool = True) -> tup
             "landing_name": "Bude",
             "landing_x": 220_000.0,
             "landing_y": 106_000.0,
+            "deliverable": ["pass", "unknown", "fail", "pass"][i % 4],
+            "gate_reasons": "" if i % 4 in (0, 3) else f"node capacity not published {HOSTILE_NAMES[1]}",
+            "dsit_power_status": ["pass", "unverified", "fail", "pass"][i % 4],
+            "dsit_power_detail": f"claimed 500 MW by 2029; nearest 400 kV node Wylfa 14.4 km {HOSTILE_NAMES[0]}",
+            "designation_flags": (
+                f"62% inside Eryri National Park: major development only in exceptional circumstances "
+                f"(Planning Policy Wales; NPPF in England) [exceptional] {HOSTILE_NAMES[1]}"
+                if i == 0
+                else ""
+            ),
         }
         row["dist_substation_km"] = float(np.hypot(6_000, 2_000) / 1000)
         row["dist_ix_km"] = float(np.hypot(533_000 - xs[i], 181_000 - ys[i]) / 1000)

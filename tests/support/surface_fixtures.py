@@ -74,12 +74,13 @@ def synthetic_layers(seed: int = 0) -> SimpleNamespace:
     )
     sub_xy = [(445321.7, 201234.5), (461987.3, 186543.2), (451111.1, 212345.6), (466543.2, 196789.1)]
     kinds = ["transmission", "gsp", "primary", "transmission"]
+    volts = [400.0, 400.0, 33.0, 275.0]
     substations = _gdf(
         [
             {
                 "id": f"s{i}",
                 "name": f"S{i}",
-                "voltage_kv": 400.0,
+                "voltage_kv": volts[i],
                 "operator": "",
                 "kind": k,
                 "dataset": "synthetic",

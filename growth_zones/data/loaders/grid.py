@@ -33,6 +33,7 @@ from ._common import (
 )
 
 SITE_COORDS = "pypsa_gb_etys_site_coordinates"
+CIRCUIT_TABLE = "neso_etys2024_circuit_table"
 SCOTTISH_TOS = ("SP Transmission", "SHE Transmission")
 
 # FES "GSP Group" is the DNO licence area the GSP feeds (Elexon GSP group ids).
@@ -63,6 +64,9 @@ NGED_KIND = {
 
 # ETYS node codes: 4-letter site + voltage digit + suffix ("ABHA4A").
 NODE_VOLTAGE_DIGIT = {"4": 400.0, "2": 275.0, "1": 132.0}
+# ... every digit seen in the 2024/25 circuits (3 = 33 kV and 6 = 66 kV on OFTO and SHET ends)
+ALL_NODE_VOLTAGE_DIGITS = {**NODE_VOLTAGE_DIGIT, "3": 33.0, "6": 66.0}
+OSM_SITE_TYPES = ("substation", "sub_station", "merge")
 PLACEHOLDER_MVA = 9999.0  # ETYS uses 9999 for zero-impedance couplers and "no limit"
 
 
@@ -71,7 +75,9 @@ def normalise_fes_gsp(raw: RawInput) -> Normalised:
     """FES GSP list (lat/lon, 3 dp) -> substations of kind "gsp".
 
     voltage_kv stays NaN: names state the DNO side ("Acton Lane 66kV") while the site's highest
-    voltage is the transmission one, which the file does not give.
+    voltage is the transmission one, which the file does not give (``grid_nodes`` takes it from
+    ETYS by site code). ``comments`` is kept: split busbars name their ETYS code there
+    ('GSP "DUMF" modelled as 3 parts').
     """
     df = read_table(raw)
     require_columns(df, raw.dataset.key, raw.columns)
@@ -79,6 +85,7 @@ def normalise_fes_gsp(raw: RawInput) -> Normalised:
     ok = df["Latitude"].notna() & df["Longitude"].notna()
     df = df[ok]
     group = text(df["GSP Group"]) if "GSP Group" in df else pd.Series("", index=df.index)
+    comments = text(df["Comments"]) if "Comments" in df else pd.Series("", index=df.index)
     gdf, record = points_from_lonlat(
         df["Longitude"].to_numpy(),
         df["Latitude"].to_numpy(),
@@ -88,6 +95,7 @@ def normalise_fes_gsp(raw: RawInput) -> Normalised:
         operator=group.map(GSP_GROUP_DNO).fillna("").to_numpy(),
         kind=np.full(len(df), "gsp", dtype=object),
         gsp_group=group.to_numpy(),
+        comments=comments.to_numpy(),
     )
     return finish(
         gdf,
@@ -95,7 +103,7 @@ def normalise_fes_gsp(raw: RawInput) -> Normalised:
         rows_in=rows_in,
         dropped={"no coordinates": int((~ok).sum())},
         transform=record,
-        extra=("gsp_group",),
+        extra=("gsp_group", "comments"),
     )
 
 
@@ -192,6 +200,167 @@ def normalise_etys_substations(raw: RawInput) -> Normalised:
     )
 
 
+_VIRTUAL_NAME = r"BORDER|BOUNDARY"
+_OFFSHORE_NAME = r"OFFSHORE|PLATFORM"
+
+
+def _etys_sites_from_index(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per site code from the App. B index (one row per site and voltage). ``name`` is a
+    name that spells the code where there is one: ETYS labels ABHA's 400 kV row "ABERTHAW", but
+    its circuits run to Exeter and Landulph (Abham, Devon); Aberthaw is ABTH."""
+    idx = pd.DataFrame(
+        {
+            "site_code": text(df["Site Code"]).str.upper(),
+            "name": text(df["Site Name"]),
+            "operator": text(df["TO"]),
+            "kv": number(df["Voltage (kV)"]),
+        }
+    )
+    idx = idx[idx["site_code"] != ""].reset_index(drop=True)
+    letters = idx["name"].str.upper().str.replace(r"[^A-Z]", "", regex=True)
+    idx["spells"] = letters.str[:4] == idx["site_code"]
+    idx["order"] = np.arange(len(idx))
+    by_name = idx.sort_values(["site_code", "spells", "order"], ascending=[True, False, True])
+
+    def joined(values: pd.Series) -> str:
+        return "|".join(dict.fromkeys(v for v in values if v))
+
+    sites = by_name.groupby("site_code", sort=True).agg(
+        name=("name", "first"), names=("name", joined), operator=("operator", joined)
+    )
+    kv = idx.dropna(subset=["kv"]).groupby("site_code")["kv"]
+    sites["voltages_kv"] = kv.agg(lambda v: ";".join(f"{k:g}" for k in sorted(set(v), reverse=True)))
+    sites["voltage_kv"] = kv.max()
+    sites["voltages_kv"] = sites["voltages_kv"].fillna("")
+    sites["in_index"] = True
+    return sites.reset_index()
+
+
+def _etys_circuit_ends(circuits: pd.DataFrame) -> pd.DataFrame:
+    """Both ends of every circuit of a ``grid_circuit_table``: (site_code, voltage the node code
+    states, rating, between_sites)."""
+    ends = []
+    for me, other, kv in (("site_1", "site_2", "kv_1"), ("site_2", "site_1", "kv_2")):
+        ends.append(
+            pd.DataFrame(
+                {
+                    "site_code": circuits[me].astype(str),
+                    "kv": pd.to_numeric(circuits[kv], errors="coerce"),
+                    "rating": pd.to_numeric(circuits["rating_mva"], errors="coerce"),
+                    "between_sites": (circuits[me] != circuits[other]).to_numpy(),
+                }
+            )
+        )
+    out = pd.concat(ends, ignore_index=True)
+    return out[out["site_code"].str.len() == 4]
+
+
+def normalise_etys_circuit_table(raw: RawInput) -> Normalised:
+    """ETYS App. B circuits -> ``grid_circuit_table``: every circuit by site code, placed or not
+    (the ``circuits`` layer keeps only those whose both ends are geocoded). ``kv_1``/``kv_2``: the
+    voltage the node code's digit states (4 = 400, 2 = 275, 1 = 132, 6 = 66, 3 = 33 kV).
+    ``rating_mva``: Winter Rating, or Rating for OFTO rows; NaN where unpublished or the 9999 MVA
+    placeholder ETYS uses for couplers."""
+    df = read_table(raw)
+    require_columns(df, raw.dataset.key, raw.columns)
+    n1, n2 = text(df["Node 1"]).str.upper(), text(df["Node 2"]).str.upper()
+    to = text(df["TO"])
+    operator = to
+    if "OFTO" in df:  # the OFTO name sits on the first row of each owner's block (merged cells)
+        owner = text(df["OFTO"]).replace("", np.nan)[to == "OFTO"].ffill()
+        operator = owner.reindex(df.index).fillna(to)
+    rating = number(df["Winter Rating (MVA)"])
+    if "Rating (MVA)" in df:
+        rating = rating.fillna(number(df["Rating (MVA)"]))
+    placeholder = rating >= PLACEHOLDER_MVA
+    out = pd.DataFrame(
+        {
+            "node_1": n1,
+            "node_2": n2,
+            "site_1": n1.str[:4],
+            "site_2": n2.str[:4],
+            "kv_1": n1.str[4].map(ALL_NODE_VOLTAGE_DIGITS).astype("float64"),
+            "kv_2": n2.str[4].map(ALL_NODE_VOLTAGE_DIGITS).astype("float64"),
+            "rating_mva": rating.mask(placeholder),
+            "operator": operator.astype("str"),
+        }
+    )
+    notes = {"rating_9999_as_nan": int(placeholder.sum()), "unrated": int(rating.isna().sum())}
+    return finish(out, raw, rows_in=len(df), notes=notes)
+
+
+def normalise_etys_site_index(raw: RawInput) -> Normalised:
+    """ETYS App. B substation index (+ the circuit table) -> ``grid_sites``: every site code,
+    placed or not.
+
+    One row per 4-letter site code of the index plus the codes that appear only as circuit ends
+    (OFTO connections such as SALL, CLTO). Every voltage level the index lists (``voltages_kv``)
+    and those the circuit node codes state (``circuit_voltages_kv``). ``circuit_rating_mva`` is
+    the sum of the published ratings of circuits from the site to another site and
+    ``largest_circuit_mva`` the largest of them (placeholders and unpublished ratings are not
+    counted). ``x``/``y``: the PyPSA-GB community geocode in BNG, NaN where there is none (579 of
+    885 codes): ``grid_nodes`` places those through FES/NGED/OSM. ``role``: "site", "virtual"
+    (border/boundary points on lines, not sites), "offshore" (platforms) or "circuit_only".
+    """
+    index = read_table(raw)
+    require_columns(index, raw.dataset.key, raw.columns)
+    coords = require_dep(raw, SITE_COORDS)
+    ends = _etys_circuit_ends(require_dep(raw, CIRCUIT_TABLE))
+    sites = _etys_sites_from_index(index)
+    only = sorted(set(ends["site_code"]) - set(sites["site_code"]))
+    names = coords.drop_duplicates("site_code").set_index("site_code")["site_name"]
+    extra = pd.DataFrame(
+        {
+            "site_code": only,
+            "name": [str(names.get(c, "")) for c in only],
+            "operator": "",
+            "voltages_kv": "",
+            "voltage_kv": np.nan,
+            "in_index": False,
+        }
+    )
+    extra["names"] = extra["name"]
+    sites = pd.concat([sites, extra], ignore_index=True)
+    ckv = (
+        ends.dropna(subset=["kv"])
+        .groupby("site_code")["kv"]
+        .agg(lambda v: ";".join(f"{k:g}" for k in sorted(set(v), reverse=True)))
+    )
+    between = ends[ends["between_sites"]]
+    rating = between.groupby("site_code")["rating"].agg(["sum", "max", "count"])
+    code = sites["site_code"]
+    sites["circuit_voltages_kv"] = code.map(ckv).fillna("")
+    rated = code.map(rating["count"]).fillna(0)
+    sites["circuit_rating_mva"] = code.map(rating["sum"]).where(rated > 0)
+    sites["largest_circuit_mva"] = code.map(rating["max"]).where(rated > 0)
+    sites["rated_circuits"] = rated.astype("float64")
+    all_names = sites["names"].astype(str)
+    virtual = all_names.str.contains(_VIRTUAL_NAME, case=False)
+    offshore = all_names.str.contains(_OFFSHORE_NAME, case=False) & ~all_names.str.contains(
+        "ONSHORE", case=False
+    )
+    sites["role"] = np.select(
+        [virtual, offshore, ~sites["in_index"].astype(bool)], ["virtual", "offshore", "circuit_only"], "site"
+    )
+    xy, record = _site_points(coords)
+    placed = code.isin(xy.index)
+    sites["x"] = code.map(xy["x"]).astype("float64")
+    sites["y"] = code.map(xy["y"]).astype("float64")
+    src = coords.drop_duplicates("site_code").set_index("site_code")
+    sites["geocode_source"] = (
+        code.map(src["geocode_source"]).fillna("").astype(str) if "geocode_source" in src else ""
+    )
+    notes = {
+        "site_codes": int(len(sites)),
+        "circuit_only_codes": only,
+        "geocoded": int(placed.sum()),
+        "not_geocoded": int((~placed).sum()),
+        "roles": {str(k): int(v) for k, v in sites["role"].value_counts().items()},
+        "with_rated_circuits": int((rated > 0).sum()),
+    }
+    return finish(sites, raw, rows_in=len(index), transform=record, notes=notes)
+
+
 def normalise_nged_substations(raw: RawInput) -> Normalised:
     """NGED substation locations: Easting/Northing are already BNG (the *_temp columns are a
     third-party round trip and are ignored). voltage_kv only where the name states it."""
@@ -236,27 +405,34 @@ def _osm_frame(raw: RawInput) -> pd.DataFrame:
 
 
 def normalise_osm_vertices(raw: RawInput) -> Normalised:
-    """SciGRID OSM vertices -> substations (typ substation/sub_station only; joints, merges and
-    plants are dropped). kind "transmission" for >= 275 kV, else "other": 132 kV sites in
-    Scotland are transmission too, but OSM gives no owner, so the indicator code applies that rule
-    with the countries layer."""
+    """SciGRID OSM vertices -> substations: typ substation, sub_station and merge (SciGRID's merge
+    of substation/plant polygons, which holds major sites such as Wylfa and Whitson); joints and
+    plants are dropped. kind "transmission" for >= 275 kV, else "other": 132 kV sites in Scotland
+    are transmission too, but OSM gives no owner, so the indicator code applies that rule with the
+    countries layer. ``osm_type`` (typ) and ``ref`` (often an ETYS site code) are kept for
+    ``grid_nodes``."""
     df = _osm_frame(raw)
     rows_in = len(df)
     typ = text(df["typ"])
-    keep = typ.isin(["substation", "sub_station"])
+    keep = typ.isin(OSM_SITE_TYPES)
     dropped = {f"typ {t}": int(n) for t, n in typ[~keep].value_counts().items()}
     df = df[keep]
     kv = max_kv_from_volts(df["voltage"])
+    ref = text(df["ref"]) if "ref" in df else pd.Series("", index=df.index)
+    # SciGRID writes names SQL-quoted: 'St John''s Wood substation'
+    name = text(df["name"]).str.replace(r"^'(.*)'$", r"\1", regex=True).str.replace("''", "'", regex=False)
     gdf, record = points_from_lonlat(
         number(df["lon"]).to_numpy(),
         number(df["lat"]).to_numpy(),
         id=text(df["v_id"]).to_numpy(),
-        name=text(df["name"]).to_numpy(),
+        name=name.to_numpy(),
         voltage_kv=kv.to_numpy(),
         operator=text(df["operator"]).to_numpy(),
         kind=np.where(kv.to_numpy() >= 275, "transmission", "other"),
+        osm_type=typ[keep].to_numpy(),
+        ref=ref.to_numpy(),
     )
-    return finish(gdf, raw, rows_in=rows_in, dropped=dropped, transform=record)
+    return finish(gdf, raw, rows_in=rows_in, dropped=dropped, transform=record, extra=("osm_type", "ref"))
 
 
 # ----------------------------------------------------------------------------- circuits
