@@ -167,7 +167,8 @@ class Opt:
             None,
             "--mirror",
             metavar="DIR_OR_URL",
-            help="Folder or http(s) base URL of a dataset mirror (else $GROWTH_ZONES_MIRROR).",
+            help="Folder or http(s) base URL of a dataset mirror (else $GROWTH_ZONES_MIRROR); several, "
+            "separated by ':' (';' on Windows), are searched in order.",
         )
 
     @staticmethod
@@ -195,13 +196,21 @@ class Opt:
         return typer.Option(False, "--json", help="Print the result as JSON on stdout.")
 
     @staticmethod
-    def assets() -> Any:
+    def cdn() -> Any:
         return typer.Option(
-            None,
-            "--assets",
-            metavar="DIR",
-            help="Folder with a local copy of the map libraries to inline (offline HTML); default "
-            "$GROWTH_ZONES_MAP_ASSETS, else load them from their CDN.",
+            False,
+            "--cdn",
+            help="Link the map libraries from their CDN instead of bundling them (smaller pages that "
+            "need the network to show the map).",
+        )
+
+    @staticmethod
+    def png() -> Any:
+        return typer.Option(
+            False,
+            "--png",
+            help="Also write static map images (legend, scale bar, north arrow, attributions) for "
+            "briefings and slides.",
         )
 
 
@@ -218,12 +227,14 @@ def _ranking_rule(cli: CliContext, profile: Any) -> None:
         cli.info(scoring.RANKING_RULE)
 
 
-def _formats(*, html: bool, geoparquet: bool, gpkg: bool = True) -> tuple[str, ...]:
+def _formats(*, html: bool, geoparquet: bool, png: bool = False, gpkg: bool = True) -> tuple[str, ...]:
+    """The result's output formats for the command-line flags."""
     return (
         ("csv",)
         + (("gpkg",) if gpkg else ())
         + (("parquet",) if geoparquet else ())
         + (("html",) if html else ())
+        + (("png",) if png else ())
     )
 
 
@@ -274,7 +285,7 @@ def data_list(ctx: typer.Context, as_json: bool = Opt.json()) -> None:
         rows.append(
             {
                 "key": d.key,
-                "layer": d.layer,
+                "layer": d.layer or d.kind,
                 "title": d.title,
                 "publisher": d.publisher,
                 "nations": list(d.nations),
@@ -430,12 +441,15 @@ def rank(
     seed: int = typer.Option(0, "--seed", help="Seed for the sensitivity draws."),
     top: int = typer.Option(15, "--top", min=0, help="How many rows to print."),
     html: bool = typer.Option(
-        False, "--html", help="Also write the interactive national map (ranking.html)."
+        False,
+        "--html",
+        help="Also write the interactive national map (ranking.html; self-contained, works offline).",
     ),
+    png: bool = Opt.png(),
     geoparquet: bool = typer.Option(False, "--geoparquet", help="Also write ranking.parquet (GeoParquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full ranking as JSON on stdout."),
     overwrite: bool = Opt.overwrite(),
-    assets: Path | None = Opt.assets(),
+    cdn: bool = Opt.cdn(),
     mirror: str | None = Opt.mirror(),
     offline: bool = Opt.offline(),
     quiet: bool = Opt.quiet(),
@@ -443,7 +457,8 @@ def rank(
     """Rank every local authority in England, Scotland and Wales and explain each score.
 
     Writes OUT/ranking.csv, OUT/ranking.gpkg and OUT/ranking.provenance.json (datasets, vintages,
-    licences, profile); with --html also OUT/ranking.html, with --geoparquet OUT/ranking.parquet.
+    licences, profile); with --html also OUT/ranking.html (a surface picture in OUT becomes one of
+    its layers), with --png OUT/ranking.png, with --geoparquet OUT/ranking.parquet.
     """
     from growth_zones import api
     from growth_zones.workflows.outputs import OutputSet
@@ -453,7 +468,7 @@ def rank(
     OutputSet(out, RankingResult.OUTPUTS.values(), overwrite=overwrite).check()  # before any work
     result = api.rank(profile, settings=cli.settings(), sensitivity=sensitivity, seed=seed)
     paths = result.write(
-        out, formats=_formats(html=html, geoparquet=geoparquet), overwrite=overwrite, assets=assets
+        out, formats=_formats(html=html, geoparquet=geoparquet, png=png), overwrite=overwrite, cdn=cdn
     )
     table = result.table
     if as_json:
@@ -501,7 +516,13 @@ def assess(
     ),
     layer: str | None = typer.Option(None, "--layer", help="GeoPackage layer to read."),
     out: Path = Opt.out(),
-    html: bool = typer.Option(False, "--html", help="Also write the HTML report (OUT/report/index.html)."),
+    html: bool = typer.Option(
+        False,
+        "--html",
+        help="Also write the HTML report (OUT/report/index.html, a page and a printable A4 brief per "
+        "site; works offline).",
+    ),
+    png: bool = Opt.png(),
     geoparquet: bool = typer.Option(
         False, "--geoparquet", help="Also write assessment.parquet (GeoParquet)."
     ),
@@ -509,7 +530,7 @@ def assess(
         False, "--json", help="Print the assessment and rejections as JSON on stdout."
     ),
     overwrite: bool = Opt.overwrite(),
-    assets: Path | None = Opt.assets(),
+    cdn: bool = Opt.cdn(),
     mirror: str | None = Opt.mirror(),
     offline: bool = Opt.offline(),
     quiet: bool = Opt.quiet(),
@@ -517,9 +538,10 @@ def assess(
     """Check, score and rank every application; list rejected rows with their reasons.
 
     Writes OUT/assessment.csv, OUT/assessment.gpkg, OUT/checks.csv, OUT/rejected.csv,
-    OUT/warnings.csv and OUT/assessment.provenance.json. Exit code 0: every row assessed; 3: some
-    rows were rejected (see rejected.csv; the others were still assessed); 1: nothing could be
-    assessed.
+    OUT/warnings.csv and OUT/assessment.provenance.json; with --html the report folder OUT/report/
+    (index.html, sites/, briefs.html: one printable A4 page per site), with --png OUT/figures/
+    (overview.png, sites/<id>.png). Exit code 0: every row assessed; 3: some rows were rejected
+    (see rejected.csv; the others were still assessed); 1: nothing could be assessed.
     """
     from growth_zones import api
     from growth_zones.workflows.assessment import AssessmentResult
@@ -538,7 +560,7 @@ def assess(
         layer=layer,
     )
     paths = result.write(
-        out, formats=_formats(html=html, geoparquet=geoparquet), overwrite=overwrite, assets=assets
+        out, formats=_formats(html=html, geoparquet=geoparquet, png=png), overwrite=overwrite, cdn=cdn
     )
     table = result.table
     if as_json:
@@ -593,14 +615,18 @@ def map_cmd(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace the existing ranking.html / report/ pages."
     ),
-    assets: Path | None = Opt.assets(),
+    cdn: bool = Opt.cdn(),
+    mirror: str | None = Opt.mirror(),
+    offline: bool = Opt.offline(),
     quiet: bool = Opt.quiet(),
 ) -> None:
-    """Render the HTML reports again from existing outputs (reads only the outputs and the cache)."""
+    """Render the HTML reports again from existing outputs (reads only the outputs and the cache;
+    the map libraries are fetched on first use). A surface picture in FOLDER (`surface --out`)
+    becomes a layer of the national map."""
     from growth_zones import api
 
-    cli = _context(ctx, quiet=quiet)
-    for p in api.render(folder, overwrite=overwrite, assets=assets, settings=cli.settings()):
+    cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
+    for p in api.render(folder, overwrite=overwrite, cdn=cdn, settings=cli.settings()):
         cli.info(str(p))
 
 

@@ -232,15 +232,17 @@ def render(
     folder: str | Path,
     *,
     overwrite: bool = False,
-    assets: Any = None,
+    cdn: bool = False,
     settings: Settings | None = None,
 ) -> list[Path]:
     """Re-render the HTML reports (``ranking.html``, ``report/``) from the tables in ``folder``.
 
-    Reads only the outputs and the cache (never downloads). Refuses to replace existing pages
-    unless ``overwrite``. ``assets``: where the map libraries come from (see
-    :mod:`growth_zones.report`). Returns the pages written.
+    Reads only the outputs and the cache; the only download is the map libraries on first use
+    (catalogue assets: npm tarballs through the mirror or the registry), unless ``cdn``, which
+    links them from their CDN instead (the pages then need the network). A surface picture in
+    ``folder`` becomes a layer of the national map. Refuses to replace existing pages unless
+    ``overwrite``. Returns the pages written.
     """
     from .workflows.render import render_outputs
 
-    return render_outputs(folder, overwrite=overwrite, assets=assets, settings=settings)
+    return render_outputs(folder, overwrite=overwrite, cdn=cdn, settings=settings)

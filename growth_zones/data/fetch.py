@@ -7,7 +7,8 @@ Guarantees (the reason this module exists):
   interrupted download never looks cached.
 * Error replies (HTTP 4xx/5xx, HTML where data was expected, empty bodies) are never cached.
 * Transient faults (connection drops, 5xx, 429) are retried with exponential backoff.
-* With a mirror (``--mirror`` / ``GROWTH_ZONES_MIRROR``) the official endpoint is never contacted;
+* With a mirror (``--mirror`` / ``GROWTH_ZONES_MIRROR``, one or several locations searched in
+  order) the official endpoint is never contacted;
   with ``offline`` nothing is contacted at all.
 * Paged APIs are streamed to disk page by page and checked against the total the service announces
   (ArcGIS ``returnCountOnly``, OGC API ``numberMatched``, WFS ``numberMatched``, CKAN ``total``): a
@@ -156,9 +157,16 @@ class _ClientError(DataSourceError):
     smaller page will not help."""
 
 
+class _NotFound(_ClientError):
+    """The location has no such file (a missing local file, HTTP 404/410): with several mirror
+    locations the next one is tried."""
+
+
 def _check_status(resp: Any, url: str) -> None:
     if resp.status_code in (429,) or resp.status_code >= 500:
         raise _Transient(f"HTTP {resp.status_code}")
+    if resp.status_code in (404, 410):
+        raise _NotFound(f"download failed: {url}: HTTP {resp.status_code} {resp.reason}")
     if resp.status_code >= 400:
         raise _ClientError(f"download failed: {url}: HTTP {resp.status_code} {resp.reason}")
 
@@ -614,8 +622,8 @@ def _mirror_location(mirror: str, rel: str) -> str:
 
 
 def _copy_local(src: Path, dest: Path, expected: str | None) -> tuple[str, int]:
-    if not src.exists():
-        raise DataSourceError(f"mirror has no file {src}")
+    if not src.is_file():
+        raise _NotFound(f"mirror has no file {src}")
     with AtomicFile(dest) as out, open(src, "rb") as fh:
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
             out.write(chunk)
@@ -623,11 +631,17 @@ def _copy_local(src: Path, dest: Path, expected: str | None) -> tuple[str, int]:
     return out.sha256, out.size
 
 
+def source_locations(ds: Dataset, settings: Settings) -> list[str]:
+    """The URLs or folders a fetch of ``ds`` would read, in order (empty: the mirror holds no copy)."""
+    if settings.mirrors:
+        return [_mirror_location(m, ds.mirror_paths[0]) for m in settings.mirrors] if ds.mirror_paths else []
+    return [ds.url]
+
+
 def source_location(ds: Dataset, settings: Settings) -> str | None:
-    """The URL or folder a fetch of ``ds`` would read (None: the mirror holds no copy)."""
-    if settings.mirror:
-        return _mirror_location(settings.mirror, ds.mirror_paths[0]) if ds.mirror_paths else None
-    return ds.url
+    """The first URL or folder a fetch of ``ds`` would read (None: the mirror holds no copy)."""
+    locs = source_locations(ds, settings)
+    return locs[0] if locs else None
 
 
 def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResult:
@@ -646,20 +660,14 @@ def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResul
     urls: list[str] = []
     hashes: list[str] = []
     sizes: list[int] = []
-    if settings.mirror:
+    if settings.mirrors:
         via = "mirror"
         if not ds.mirror_paths:
             raise DataSourceError(f"{ds.key}: the mirror holds no copy of this dataset (no mirror_path)")
         dests = raw_paths(ds, settings)
         progress.info("fetching %s from mirror %s", ds.key, settings.mirror)
         for rel, dest, expected in zip(ds.mirror_paths, dests, ds.sha256, strict=True):
-            loc = _mirror_location(settings.mirror, rel)
-            if _is_url(loc):
-                digest, size = download(
-                    loc, dest, settings, expected_sha256=expected, expect_format=ds.format, label=ds.key
-                )
-            else:
-                digest, size = _copy_local(Path(loc), dest, expected)
+            loc, digest, size = _from_mirrors(ds, rel, dest, expected, settings)
             urls.append(loc)
             hashes.append(digest)
             sizes.append(size)
@@ -676,6 +684,37 @@ def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResul
     record["files"] = [p.name for p in dests]
     write_json(_meta_path(ds, settings), record)
     return result
+
+
+def _from_mirrors(
+    ds: Dataset, rel: str, dest: Path, expected: str | None, settings: Settings
+) -> tuple[str, str, int]:
+    """Copy or download ``rel`` from the first mirror location that has it: ``(location, sha256, size)``.
+
+    A location without the file (no such local file, HTTP 404/410) or whose host does not answer
+    passes to the next one. Any other fault (hash mismatch, HTML instead of data, an HTTP error)
+    stops the search: a mirror that serves a wrong file must not be papered over by the next one.
+    With one location its own error is raised unchanged.
+    """
+    failures: list[DataSourceError] = []
+    for mirror in settings.mirrors:
+        loc = _mirror_location(mirror, rel)
+        try:
+            if _is_url(loc):
+                digest, size = download(
+                    loc, dest, settings, expected_sha256=expected, expect_format=ds.format, label=ds.key
+                )
+            else:
+                digest, size = _copy_local(Path(loc), dest, expected)
+        except (_NotFound, UnreachableError) as err:
+            failures.append(err)
+            continue
+        return loc, digest, size
+    if len(failures) == 1:
+        raise failures[0]
+    raise DataSourceError(
+        f"no mirror location holds {rel} ({ds.key}); tried in order: " + "; ".join(str(e) for e in failures)
+    )
 
 
 def _protocol(ds: Dataset) -> str:
@@ -753,7 +792,13 @@ def _fetch_official(ds: Dataset, settings: Settings) -> tuple[Path, str, int, st
             raise DataSourceError(f"{ds.key}: {ds.url} returned no records")
         return (dest, *write_bytes(dest, buf.getvalue().encode("utf-8")), shown)
     digest, size = download(
-        ds.url, dest, settings, expect_format=ds.archive or ds.format, label=ds.key, headers=ds.headers
+        ds.url,
+        dest,
+        settings,
+        expect_format=ds.archive or ds.format,
+        label=ds.key,
+        headers=ds.headers,
+        expected_sha256=ds.sha256[0] if ds.asset else None,  # an asset is the pinned file or nothing
     )
     if ds.archive == "zip":
         _check_zip_member(dest, ds)

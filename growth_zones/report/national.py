@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +11,18 @@ from ._geo import display_geometries, feature_collection
 from ._html import NODATA_FILL, esc, fmt_num, is_missing, score_colour, text, truthy
 from ._map import (
     HATCH_ID,
+    BaseMap,
+    add_basemap,
     add_overlays,
     bounds_of,
     finish_page,
+    land_collection,
     layer,
     new_map,
     provenance_html,
     score_legend_html,
     score_range,
+    swatch,
 )
 
 SIZE_BUDGET_BYTES = 5_000_000
@@ -331,15 +336,21 @@ def render_national_map(
     title: str = "AI Growth Zones: national ranking",
     profile_title: str = "",
     generated_at: str | None = None,
-    assets: str | Path | None = "cdn",
+    libraries: Any = None,
     tolerance_m: float = 200.0,
     sections: list[dict[str, Any]] | None = None,
+    surface: Any = None,
 ) -> Path:
     """Write the national ranking map to ``out_path`` (one self-contained HTML file); return it.
 
     ``ranking`` and every overlay are EPSG:27700 GeoDataFrames. Geometries are simplified with
     ``tolerance_m`` (BNG metres) for display; if the page would exceed 5 MB the tolerance is
-    doubled (up to 3 times) before giving up with the larger page. ``sections`` (name, label,
+    doubled (up to 3 times) before giving up with the larger page. The base map (drawn with no
+    tile server) is ``overlays["countries"]`` (land and coast) plus the council boundaries of
+    ``ranking`` itself. ``libraries``: a bundled
+    :class:`~growth_zones.report.assets.MapLibraries` is inlined (the page needs no network);
+    ``None`` links folium's CDN. ``surface``: a :class:`SurfaceOverlay` drawn as a switchable
+    image layer with its legend. ``sections`` (name, label,
     weight) label the ``section_<name>`` columns; by default they come from the criteria.
     """
     import folium
@@ -354,13 +365,23 @@ def render_national_map(
     for attempt in range(4):
         tol = tolerance_m * (2**attempt)
         m = new_map(bounds_of(ranking))
-        layer(
+        regions_layer = layer(
             region_features(ranking, criteria, tol, sections),
             '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Local authorities (score)',
             show=True,
             highlight=True,
             attribution="Data: see &#8220;Data sources and licences&#8221; in the side panel",
-        ).add_to(m)
+        )
+        regions_layer.add_to(m)
+        add_basemap(
+            m,
+            BaseMap(
+                land=land_collection((overlays or {}).get("countries"), tol),
+                councils_from=regions_layer,
+                tolerance_m=tol,
+            ),
+        )
+        surface_rows = add_surface(m, surface) if surface is not None else []
         legend_rows = add_overlays(
             m,
             overlays,
@@ -409,6 +430,8 @@ def render_national_map(
             + score_legend_html(
                 legend_rows, vrange=score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0)
             )
+            + "".join(surface_rows)
+            + basemap_note(tol)
             + "<h2>Top 10 local authorities</h2>"
             + _top_table(ranking)
             + "<h2>Top 10: score by section</h2>"
@@ -418,13 +441,17 @@ def render_national_map(
             + deprivation_note(criteria)
             + "<footer class='gz-footer'><h2>Data sources and licences</h2>"
             + sources
+            + (libraries.licences_html() if libraries is not None else "")
             + "</footer>"
         )
-        html = finish_page(m, title=title, sidebar_html=sidebar, assets=assets, extra_css=RANK_CSS)
+        html = finish_page(
+            m, title=title, sidebar_html=sidebar, libraries=libraries, extra_css=RANK_CSS + SURFACE_CSS
+        )
         if len(html.encode("utf-8")) <= SIZE_BUDGET_BYTES:
             break
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(html, encoding="utf-8")
+    from ..data.atomic import write_text
+
+    write_text(out_path, html)
     return out_path
 
 
@@ -434,3 +461,71 @@ RANK_CSS = """
 .gz-rank { width: 22px; height: 22px; border-radius: 50%; background: #fff; border: 2px solid #111; color: #111;
   font: 700 11px/18px Arial, sans-serif; text-align: center; box-shadow: 0 1px 3px rgba(0,0,0,.4); }
 """
+
+
+def basemap_note(tolerance_m: float) -> str:
+    return (
+        f"<div class='gz-lrow'>{swatch('#f2efe6', shape='square', border='#7d7d7d')} Land; grey lines: "
+        "council (local authority) boundaries</div>"
+        f"<p class='gz-note'>The base map is drawn from the ONS boundaries in the data store, simplified "
+        f"for display to {tolerance_m:g} m, so it needs no internet; the OpenStreetMap background tiles "
+        "switch on by themselves when they can be reached.</p>"
+    )
+
+
+SURFACE_CSS = """
+.gz-surface-ramp { height: 12px; border: 1px solid #777; margin: 4px 0 2px; }
+"""
+
+
+@dataclass(frozen=True)
+class SurfaceOverlay:
+    """A downsampled picture of the national suitability surface (``surface --out``): a PNG in
+    Web Mercator with its WGS84 bounds ``[[south, west], [north, east]]``, as Leaflet places it."""
+
+    png: bytes
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    resolution_m: float
+    pixel_m: float
+    threshold: float
+    excluded_colour: str
+    stops: tuple[str, ...]
+    source: str
+
+    @property
+    def label(self) -> str:
+        return f"National suitability surface ({self.resolution_m:g} m cells)"
+
+
+def add_surface(m: Any, surface: SurfaceOverlay) -> list[str]:
+    """The surface as a switchable image layer (off at first, above the choropleth); returns the
+    legend HTML."""
+    import base64
+
+    import folium
+
+    uri = "data:image/png;base64," + base64.b64encode(surface.png).decode("ascii")
+    folium.raster_layers.ImageOverlay(
+        image=uri,
+        bounds=[list(surface.bounds[0]), list(surface.bounds[1])],
+        name=swatch("#21918c", shape="square") + " " + esc(surface.label),
+        show=False,
+        opacity=0.9,
+        interactive=False,
+        pane="gzSurface",
+    ).add_to(m)
+    n = len(surface.stops) - 1
+    ramp = ", ".join(f"{c} {100 * i / n:.0f}%" for i, c in enumerate(surface.stops))
+    return [
+        f"<div class='gz-ltitle' style='margin-top:10px'>{esc(surface.label)} "
+        "<span class='gz-unit'>(layer list; off at first)</span></div>"
+        f"<div class='gz-surface-ramp' style='background:linear-gradient(to right, {ramp})'></div>"
+        "<div class='gz-ticks'><span>0.00</span><span>0.25</span><span>0.50</span><span>0.75</span>"
+        "<span>1.00</span></div>"
+        f"<div class='gz-lrow'>{swatch(surface.excluded_colour, shape='square', border='#666')} Excluded cell "
+        "(a hard constraint)</div>"
+        f"<p class='gz-note'>Every land cell scored with the site profile; cells at or above "
+        f"{surface.threshold:.2f} count as suitable. Picture at about "
+        f"{max(surface.pixel_m, surface.resolution_m) / 1000:.1f} km per pixel (nearest cell) from "
+        f"{esc(surface.source)}; the GeoTIFF holds the full resolution.</p>"
+    ]

@@ -58,6 +58,7 @@ class RankingResult:
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
     gate_sensitivity: pd.DataFrame | None = None
     grid_nodes: dict[str, Any] | None = None  # GridNodes.provenance(): counts and unresolved lists
+    settings: Settings | None = None  # where the map libraries come from (cache, mirror, offline)
 
     OUTPUTS: ClassVar[dict[str, str]] = {
         "csv": "ranking.csv",
@@ -66,6 +67,7 @@ class RankingResult:
         "gate_sensitivity": "ranking.gate_sensitivity.csv",
         "parquet": "ranking.parquet",
         "html": "ranking.html",
+        "png": "ranking.png",
     }
     """Every file :meth:`write` can produce, by format (provenance is always written)."""
     DEFAULT_FORMATS: ClassVar[tuple[str, ...]] = ("csv", "gpkg")
@@ -101,15 +103,19 @@ class RankingResult:
         *,
         formats: Iterable[str] = DEFAULT_FORMATS,
         overwrite: bool = False,
-        assets: Any = None,
+        cdn: bool = False,
     ) -> dict[str, Path]:
         """Write the ranking into ``out``: ``ranking.csv`` and the provenance sidecar always (and
         ``ranking.gate_sensitivity.csv`` when the profile has gates), plus any of ``formats``
-        (``csv``, ``gpkg``, ``parquet`` (GeoParquet), ``html`` (the national map)).
+        (``csv``, ``gpkg``, ``parquet`` (GeoParquet), ``html`` (the national map, self-contained: the
+        map libraries are inlined, fetched once into the cache), ``png`` (the national map as an
+        image with legend, scale bar, north arrow and attributions)).
 
+        A surface picture already in ``out`` (``surface --out``) becomes a layer of the map.
         Refuses to replace earlier ranking outputs unless ``overwrite``; with it the whole previous
-        set is replaced (see :class:`~growth_zones.workflows.outputs.OutputSet`). ``assets``: where
-        the map libraries come from (see :mod:`growth_zones.report`). Returns the paths by format.
+        set is replaced (see :class:`~growth_zones.workflows.outputs.OutputSet`). ``cdn``: link the
+        map libraries from their CDN instead (smaller page; needs the network). Returns the paths
+        by format.
         """
         from .outputs import OutputSet, provenance_record, write_csv, write_geoparquet, write_gpkg, write_json
 
@@ -140,11 +146,15 @@ class RankingResult:
                 write_gpkg(table, stage / names["gpkg"], layer="ranking")
             if "parquet" in wanted:
                 write_geoparquet(table, stage / names["parquet"])
-            if "html" in wanted:
-                from ..report import render_national_map
+            overlays: dict[str, Any] = {}
+            if wanted & {"html", "png"} and self.layers is not None:
                 from .render import report_overlays
 
-                overlays = report_overlays(self.layers) if self.layers is not None else {}
+                overlays = report_overlays(self.layers)
+            if "html" in wanted:
+                from ..report import render_national_map
+                from .render import map_libraries, surface_overlay
+
                 render_national_map(
                     table,
                     out_path=stage / names["html"],
@@ -154,7 +164,19 @@ class RankingResult:
                     provenance=self.provenance,
                     profile_title=self.profile.title,
                     generated_at=self.generated_at,
-                    assets=assets,
+                    libraries=map_libraries(self.settings, cdn=cdn),
+                    surface=surface_overlay(out),
+                )
+            if "png" in wanted:
+                from ..report.static import national_png
+
+                national_png(
+                    table,
+                    out_path=stage / names["png"],
+                    countries=overlays.get("countries"),
+                    provenance=self.provenance,
+                    profile_title=self.profile.title,
+                    generated_at=self.generated_at,
                 )
         return {
             fmt: Path(out) / name
@@ -255,6 +277,7 @@ def section_table(profile: Any) -> list[dict[str, Any]]:
 
 def criteria_table(profile: Any) -> list[dict[str, Any]]:
     weights = profile.weights
+    sections = getattr(profile, "sections", {}) or {}
     return [
         {
             "name": c.name,
@@ -262,6 +285,7 @@ def criteria_table(profile: Any) -> list[dict[str, Any]]:
             "unit": c.unit,
             "indicator": c.indicator,
             "section": c.section,
+            "section_label": getattr(sections.get(c.section), "label", "") or c.section,
             "weight": float(weights.get(c.name, 0.0)),
         }
         for c in profile.criteria
@@ -438,6 +462,7 @@ def rank_regions(
         gate_sensitivity=gates,
         grid_nodes=nodes,
         switch_off=switched,
+        settings=store.settings if store is not None else settings,
     )
 
 

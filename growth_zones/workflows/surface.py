@@ -52,6 +52,8 @@ class SurfaceRun:
         "zonal": "_zonal.csv",
         "zones": "_zones.gpkg",
         "record": ".json",
+        "overview": "_overview.png",
+        "overview_record": "_overview.json",
     }
     """The files :meth:`write` produces, as suffixes of ``surface_<resolution>m``."""
 
@@ -66,8 +68,11 @@ class SurfaceRun:
     def write(self, out: str | Path, *, overwrite: bool = False) -> dict[str, Path]:
         """Build the raster (``surface_<res>m.tif``, a Cloud-Optimised GeoTIFF in EPSG:27700), the
         per-LAD zonal statistics (``_zonal.csv``, joinable to ``ranking.csv`` on ``code``), the
-        candidate zones (``_zones.gpkg``) and a run record (``.json``) in ``out``. Refuses to
+        candidate zones (``_zones.gpkg``), a run record (``.json``) and a web picture of the
+        surface (``_overview.png`` in Web Mercator with its bounds in ``_overview.json``, which
+        ``rank --html`` and ``map`` draw as a layer of the national map) in ``out``. Refuses to
         replace an earlier surface of the same resolution unless ``overwrite``."""
+        from ..report.static import write_surface_overview
         from ..surface import attach_places, build_surface, candidate_zones, zonal_stats, zone_gates
         from .outputs import OutputSet, write_csv, write_gpkg, write_json
 
@@ -95,6 +100,12 @@ class SurfaceRun:
             zone_stats = dict(zones.attrs.get("zone_stats", {}))
             zones = zone_gates(attach_places(zones, self.layers), self.profile or self.plan.profile)
             write_gpkg(zones, stage / names["zones"], layer="candidate_zones")
+            write_surface_overview(
+                res.path,
+                stage / names["overview"],
+                stage / names["overview_record"],
+                threshold=self.threshold,
+            )
             record = {
                 "spec": {k: v for k, v in asdict(self.spec).items() if k != "meta"},
                 "timings_s": res.timings,

@@ -318,3 +318,15 @@ def assessment_frames(n: int = 4, *, seed: int = 3, hostile: bool = True) -> tup
         }
     )
     return gdf, checks, rejected
+
+
+def basemap(n: int = 24, *, seed: int = 1) -> dict[str, Any]:
+    """Synthetic base-map layers: ``countries`` (one land polygon around the synthetic districts
+    plus an island) and ``regions`` (the districts of :func:`ranking_frame`)."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    regions = ranking_frame(n, seed=seed, hostile=False)[["code", "name", "geometry"]]
+    land = box(*regions.total_bounds).buffer(20_000).union(Point(150_000, 900_000).buffer(15_000))
+    countries = gpd.GeoDataFrame({"name": ["Synthetic land"]}, geometry=[land], crs="EPSG:27700")
+    return {"countries": countries, "regions": regions}
