@@ -98,24 +98,20 @@ def _sections(criteria: list[dict[str, Any]], sections: list[dict[str, Any]] | N
 
 
 def section_table(r: Any, sections: list[dict[str, Any]], columns: Any) -> str:
-    """Rows: section, its weight, the points it adds to the score (the rows sum to the score)."""
-    rows = []
+    """One compact line: the points each section adds to the score (they sum to it), with the
+    section's weight; the full labels are in the side panel."""
+    parts = []
     for sec in sections:
         col = f"section_{sec['name']}"
         if col not in columns:
             continue
         val = r.get(col)
-        rows.append(
-            f"<tr><td>{esc(text(sec.get('label') or sec['name']))}</td>"
-            f"<td class='num'>{100 * float(sec.get('weight', 0.0)):.0f}%</td>"
-            f"<td class='num'>{'—' if is_missing(val) else f'{float(val):+.3f}'}</td></tr>"
-        )
-    if not rows:
+        name = _SHORT.get(sec["name"], text(sec.get("label") or sec["name"]))
+        pts = "—" if is_missing(val) else f"{float(val):.3f}"
+        parts.append(f"{esc(name)} <b>{pts}</b> ({100 * float(sec.get('weight', 0.0)):.0f}%)")
+    if not parts:
         return ""
-    return (
-        "<table class='gz-secs'><thead><tr><th>Section</th><th class='num'>Weight</th>"
-        "<th class='num'>Points</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-    )
+    return "<div class='gz-note gz-secs'>By section: " + " &#183; ".join(parts) + "</div>"
 
 
 def region_popup(
