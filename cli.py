@@ -172,7 +172,8 @@ class Opt:
             None,
             "--mirror",
             metavar="DIR_OR_URL",
-            help="Folder or http(s) base URL of a dataset mirror (else $GROWTH_ZONES_MIRROR).",
+            help="Folder or http(s) base URL of a dataset mirror (else $GROWTH_ZONES_MIRROR); several, "
+            "separated by ':' (';' on Windows), are searched in order.",
         )
 
     @staticmethod
@@ -209,13 +210,21 @@ class Opt:
         return typer.Option(False, "--json", help="Print the result as JSON on stdout.")
 
     @staticmethod
-    def assets() -> Any:
+    def cdn() -> Any:
         return typer.Option(
-            None,
-            "--assets",
-            metavar="DIR",
-            help="Folder with a local copy of the map libraries to inline (offline HTML); default "
-            "$GROWTH_ZONES_MAP_ASSETS, else load them from their CDN.",
+            False,
+            "--cdn",
+            help="Link the map libraries from their CDN instead of bundling them (smaller pages that "
+            "need the network to show the map).",
+        )
+
+    @staticmethod
+    def png() -> Any:
+        return typer.Option(
+            False,
+            "--png",
+            help="Also write static map images (legend, scale bar, north arrow, attributions) for "
+            "briefings and slides.",
         )
 
 
@@ -232,12 +241,14 @@ def _ranking_rule(cli: CliContext, profile: Any) -> None:
         cli.info(scoring.RANKING_RULE)
 
 
-def _formats(*, html: bool, geoparquet: bool, gpkg: bool = True) -> tuple[str, ...]:
+def _formats(*, html: bool, geoparquet: bool, png: bool = False, gpkg: bool = True) -> tuple[str, ...]:
+    """The result's output formats for the command-line flags."""
     return (
         ("csv",)
         + (("gpkg",) if gpkg else ())
         + (("parquet",) if geoparquet else ())
         + (("html",) if html else ())
+        + (("png",) if png else ())
     )
 
 
@@ -288,7 +299,7 @@ def data_list(ctx: typer.Context, as_json: bool = Opt.json()) -> None:
         rows.append(
             {
                 "key": d.key,
-                "layer": d.layer,
+                "layer": d.layer or d.kind,
                 "title": d.title,
                 "publisher": d.publisher,
                 "nations": list(d.nations),
@@ -444,13 +455,16 @@ def rank(
     seed: int = typer.Option(0, "--seed", help="Seed for the sensitivity draws."),
     top: int = typer.Option(15, "--top", min=0, help="How many rows to print."),
     html: bool = typer.Option(
-        False, "--html", help="Also write the interactive national map (ranking.html)."
+        False,
+        "--html",
+        help="Also write the interactive national map (ranking.html; self-contained, works offline).",
     ),
+    png: bool = Opt.png(),
     geoparquet: bool = typer.Option(False, "--geoparquet", help="Also write ranking.parquet (GeoParquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full ranking as JSON on stdout."),
     overwrite: bool = Opt.overwrite(),
     allow_missing: bool = Opt.allow_missing(),
-    assets: Path | None = Opt.assets(),
+    cdn: bool = Opt.cdn(),
     mirror: str | None = Opt.mirror(),
     offline: bool = Opt.offline(),
     quiet: bool = Opt.quiet(),
@@ -458,26 +472,36 @@ def rank(
     """Rank every local authority in England, Scotland and Wales and explain each score.
 
     Writes OUT/ranking.csv, OUT/ranking.gpkg and OUT/ranking.provenance.json (datasets, vintages,
-    licences, profile); with --html also OUT/ranking.html, with --geoparquet OUT/ranking.parquet.
+    licences, profile); with --html also OUT/ranking.html (a surface picture in OUT becomes one of
+    its layers), with --png OUT/ranking.png, with --geoparquet OUT/ranking.parquet.
     """
     from growth_zones import api
     from growth_zones.workflows.outputs import OutputSet
-    from growth_zones.workflows.ranking import RankingResult
+    from growth_zones.workflows.ranking import RankingResult, switch_off_lines
 
     cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
     OutputSet(out, RankingResult.OUTPUTS.values(), overwrite=overwrite).check()  # before any work
     result = api.rank(profile, settings=cli.settings(), sensitivity=sensitivity, seed=seed)
     paths = result.write(
-        out, formats=_formats(html=html, geoparquet=geoparquet), overwrite=overwrite, assets=assets
+        out, formats=_formats(html=html, geoparquet=geoparquet, png=png), overwrite=overwrite, cdn=cdn
     )
     table = result.table
     if as_json:
         typer.echo(table.drop(columns="geometry").to_json(orient="records", force_ascii=False))
     elif not cli.quiet:
+        sections = [c for c in table.columns if c.startswith("section_")]
         cols = [c for c in ("rank", "code", "name", "nation", "deliverable", "score") if c in table] + [
             c for c in ("rank_p05", "rank_p95", "p_top10") if c in table
         ]
-        _print_table(table, cols, top)
+        _print_table(
+            table.rename(columns=lambda c: c.removeprefix("section_")),
+            cols + [c.removeprefix("section_") for c in sections],
+            top,
+        )
+        if sections:
+            typer.echo("(score by section: the section columns sum to the score)")
+        for line in switch_off_lines(result.switch_off_summary()):
+            typer.echo(line)
     n_ex = int((~table["eligible"].astype(bool)).sum())
     cli.info(
         f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "
@@ -511,7 +535,13 @@ def assess(
     ),
     layer: str | None = typer.Option(None, "--layer", help="GeoPackage layer to read."),
     out: Path = Opt.out(),
-    html: bool = typer.Option(False, "--html", help="Also write the HTML report (OUT/report/index.html)."),
+    html: bool = typer.Option(
+        False,
+        "--html",
+        help="Also write the HTML report (OUT/report/index.html, a page and a printable A4 brief per "
+        "site; works offline).",
+    ),
+    png: bool = Opt.png(),
     geoparquet: bool = typer.Option(
         False, "--geoparquet", help="Also write assessment.parquet (GeoParquet)."
     ),
@@ -520,7 +550,7 @@ def assess(
     ),
     overwrite: bool = Opt.overwrite(),
     allow_missing: bool = Opt.allow_missing(),
-    assets: Path | None = Opt.assets(),
+    cdn: bool = Opt.cdn(),
     mirror: str | None = Opt.mirror(),
     offline: bool = Opt.offline(),
     quiet: bool = Opt.quiet(),
@@ -528,10 +558,12 @@ def assess(
     """Check, score and rank every application; list rejected rows with their reasons.
 
     Writes OUT/assessment.csv, OUT/assessment.gpkg, OUT/checks.csv, OUT/rejected.csv,
-    OUT/warnings.csv and OUT/assessment.provenance.json. Exit code 0: every row assessed; 3: some
-    rows were rejected (see rejected.csv; the others were still assessed); 4: some checks could not
-    run because their data could not be had (named on stderr and in checks.csv; --allow-missing
-    accepts that); 1: nothing could be assessed.
+    OUT/warnings.csv and OUT/assessment.provenance.json; with --html the report folder OUT/report/
+    (index.html, sites/, briefs.html: one printable A4 page per site), with --png OUT/figures/
+    (overview.png, sites/<id>.png). Exit code 0: every row assessed; 3: some rows were rejected
+    (see rejected.csv; the others were still assessed); 4: some checks could not run because
+    their data could not be had (named on stderr and in checks.csv; --allow-missing accepts that);
+    1: nothing could be assessed.
     """
     from growth_zones import api
     from growth_zones.workflows.assessment import AssessmentResult
@@ -550,7 +582,7 @@ def assess(
         layer=layer,
     )
     paths = result.write(
-        out, formats=_formats(html=html, geoparquet=geoparquet), overwrite=overwrite, assets=assets
+        out, formats=_formats(html=html, geoparquet=geoparquet, png=png), overwrite=overwrite, cdn=cdn
     )
     table = result.table
     if as_json:
@@ -634,14 +666,18 @@ def map_cmd(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace the existing ranking.html / report/ pages."
     ),
-    assets: Path | None = Opt.assets(),
+    cdn: bool = Opt.cdn(),
+    mirror: str | None = Opt.mirror(),
+    offline: bool = Opt.offline(),
     quiet: bool = Opt.quiet(),
 ) -> None:
-    """Render the HTML reports again from existing outputs (reads only the outputs and the cache)."""
+    """Render the HTML reports again from existing outputs (reads only the outputs and the cache;
+    the map libraries are fetched on first use). A surface picture in FOLDER (`surface --out`)
+    becomes a layer of the national map."""
     from growth_zones import api
 
-    cli = _context(ctx, quiet=quiet)
-    for p in api.render(folder, overwrite=overwrite, assets=assets, settings=cli.settings()):
+    cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
+    for p in api.render(folder, overwrite=overwrite, cdn=cdn, settings=cli.settings()):
         cli.info(str(p))
 
 
@@ -690,8 +726,17 @@ def surface(
     threshold: float = typer.Option(
         0.6, "--threshold", min=0.0, max=1.0, help="Score at or above which a cell counts as suitable."
     ),
-    min_area_ha: float = typer.Option(
-        25.0, "--min-area-ha", min=0.0, help="Smallest candidate zone kept (hectares)."
+    min_area_ha: float | None = typer.Option(
+        None,
+        "--min-area-ha",
+        min=0.0,
+        help="Smallest candidate zone kept, hectares (default: the profile's, 50 ha = a 500 MW campus).",
+    ),
+    max_area_km2: float | None = typer.Option(
+        None,
+        "--max-area-km2",
+        min=0.0,
+        help="Largest candidate zone, km2; larger areas are split (default: the profile's, 25 km2).",
     ),
     overwrite: bool = Opt.overwrite(),
     allow_missing: bool = Opt.allow_missing(),
@@ -720,9 +765,18 @@ def surface(
         tile_size=tile_size,
         threshold=threshold,
         min_area_ha=min_area_ha,
+        max_area_km2=max_area_km2,
         progress=settings.progress,
     )
     paths = run.write(out, overwrite=overwrite)
+    record = json.loads(paths["record"].read_text(encoding="utf-8")) if "record" in paths else {}
+    if record.get("zone_areas_ha"):
+        q = record["zone_areas_ha"]
+        cli.info(
+            f"{record['zones']} candidate zones of {run.min_area_ha:g} ha to {run.max_area_km2:g} km2 "
+            f"(median {q['median']:,.0f} ha, largest {q['max']:,.0f} ha); deliverable: "
+            + ", ".join(f"{v} {k}" for k, v in record.get("zone_deliverable", {}).items())
+        )
     cli.info("wrote " + ", ".join(str(p) for p in paths.values()))
     if _say_missing_checks(getattr(run, "missing_checks", []), "cell", None, allow_missing):
         raise typer.Exit(EXIT_MISSING_CHECKS)

@@ -181,7 +181,8 @@ def surface(
     dask: bool | str = False,
     tile_size: int = 1024,
     threshold: float = 0.6,
-    min_area_ha: float = 25.0,
+    min_area_ha: float | None = None,
+    max_area_km2: float | None = None,
     progress: bool = False,
     layers: Any = None,
 ) -> SurfaceRun:
@@ -203,7 +204,11 @@ def surface(
     threshold
         Score at or above which a cell counts as suitable (zonal statistics, candidate zones).
     min_area_ha
-        Smallest candidate zone kept.
+        Smallest candidate zone kept (default: the profile's ``[zones] min_area_ha``, 50 ha in
+        ``aigz_sites``: the land a 500 MW campus needs at 10 ha per 100 MW).
+    max_area_km2
+        Largest candidate zone: bigger contiguous areas are split into connected pieces (default:
+        the profile's ``[zones] max_area_km2``, 25 km2 in ``aigz_sites``).
     progress
         Print tile progress on stderr.
     layers
@@ -225,6 +230,7 @@ def surface(
         tile_size=tile_size,
         threshold=threshold,
         min_area_ha=min_area_ha,
+        max_area_km2=max_area_km2,
         progress=progress,
         layers=layers,
     )
@@ -234,15 +240,17 @@ def render(
     folder: str | Path,
     *,
     overwrite: bool = False,
-    assets: Any = None,
+    cdn: bool = False,
     settings: Settings | None = None,
 ) -> list[Path]:
     """Re-render the HTML reports (``ranking.html``, ``report/``) from the tables in ``folder``.
 
-    Reads only the outputs and the cache (never downloads). Refuses to replace existing pages
-    unless ``overwrite``. ``assets``: where the map libraries come from (see
-    :mod:`growth_zones.report`). Returns the pages written.
+    Reads only the outputs and the cache; the only download is the map libraries on first use
+    (catalogue assets: npm tarballs through the mirror or the registry), unless ``cdn``, which
+    links them from their CDN instead (the pages then need the network). A surface picture in
+    ``folder`` becomes a layer of the national map. Refuses to replace existing pages unless
+    ``overwrite``. Returns the pages written.
     """
     from .workflows.render import render_outputs
 
-    return render_outputs(folder, overwrite=overwrite, assets=assets, settings=settings)
+    return render_outputs(folder, overwrite=overwrite, cdn=cdn, settings=settings)

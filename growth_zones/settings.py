@@ -6,8 +6,10 @@ download without code changes:
 ``GROWTH_ZONES_CACHE``
     Cache directory (default: ``platformdirs.user_cache_dir("growth_zones")``).
 ``GROWTH_ZONES_MIRROR``
-    A directory or ``http(s)://`` base URL holding each dataset under its catalogue ``mirror_path``.
-    When set, official endpoints are never contacted.
+    A directory or ``http(s)://`` base URL holding each dataset under its catalogue ``mirror_path``;
+    several locations separated by ``os.pathsep`` (``:`` on Linux and macOS, ``;`` on Windows) are
+    searched in order (see :func:`mirror_locations`). When set, official endpoints are never
+    contacted.
 ``GROWTH_ZONES_OFFLINE``
     ``1``/``true``: use the cache only and fail naming every missing dataset.
 ``GROWTH_ZONES_TIMEOUT``
@@ -31,6 +33,7 @@ naming the variable.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -63,6 +66,40 @@ def _env_seconds(name: str, default: float) -> float:
     if not value > 0 or value == float("inf"):
         raise InvalidInputError(f"{name}={raw!r} is not a positive number; unset it or give e.g. {default:g}")
     return value
+
+
+_URL_ITEM = re.compile(r"https?://[^/:]*(?::\d+)?[^:]*")
+
+
+def mirror_locations(value: str | None, *, sep: str = os.pathsep) -> tuple[str, ...]:
+    """The mirror locations in ``value``, in search order.
+
+    Locations are separated by ``sep`` (``os.pathsep``). With ``:`` as separator an
+    ``http(s)://host[:port]/path`` location keeps its own colons: ``"../shared/data:http://mirror:8080/gz"``
+    is two locations. Empty items are dropped.
+
+    >>> mirror_locations("/data/shared:/tmp/npm", sep=":")
+    ('/data/shared', '/tmp/npm')
+    >>> mirror_locations("http://127.0.0.1:8000/m:/srv/npm", sep=":")
+    ('http://127.0.0.1:8000/m', '/srv/npm')
+    """
+    if not value:
+        return ()
+    if sep != ":":
+        return tuple(p.strip() for p in value.split(sep) if p.strip())
+    items: list[str] = []
+    pos = 0
+    while pos <= len(value):
+        m = _URL_ITEM.match(value, pos)
+        if m is not None:
+            item, pos = m.group(0), m.end() + 1
+        else:
+            end = value.find(":", pos)
+            end = len(value) if end < 0 else end
+            item, pos = value[pos:end], end + 1
+        if item.strip():
+            items.append(item.strip())
+    return tuple(items)
 
 
 def _truthy(value: str | None) -> bool:
@@ -104,6 +141,11 @@ class Settings:
     def locks_dir(self) -> Path:
         """One lock file per dataset: concurrent pulls of the same dataset take turns."""
         return self.cache_dir / "locks"
+
+    @property
+    def mirrors(self) -> tuple[str, ...]:
+        """The mirror locations (folders or base URLs), in search order; empty without a mirror."""
+        return mirror_locations(self.mirror)
 
     @property
     def raw_dir(self) -> Path:

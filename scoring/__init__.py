@@ -18,12 +18,13 @@ from .profile import (
     NationPolicy,
     Profile,
     Section,
+    ZoneSizes,
     list_profiles,
     load_profile,
     parse_profile,
     profile_from_dict,
 )
-from .sensitivity import GATE_FACTORS, gate_sensitivity, sensitivity
+from .sensitivity import GATE_FACTORS, SwitchOff, gate_sensitivity, sensitivity, switch_off
 from .value_functions import (
     Boolean,
     Decay,
@@ -45,6 +46,7 @@ __all__ = [
     "Section",
     "Criterion",
     "Exclusion",
+    "ZoneSizes",
     "Gate",
     "DesignationTier",
     "NationPolicy",
@@ -56,6 +58,8 @@ __all__ = [
     "score",
     "ScoreResult",
     "sensitivity",
+    "switch_off",
+    "SwitchOff",
     "ValueFunction",
     "Linear",
     "Percentile",

@@ -48,8 +48,9 @@ class ScoreResult:
     ``table`` columns: ``rank``, then (profiles with gates) ``deliverable`` (pass / unknown /
     fail) and ``gate_reasons``, ``score``, ``eligible``, ``excluded_by``, (profiles with
     designation tiers) ``designation_flags``, ``missing``, one ``gate_<name>`` status per gate,
-    per criterion ``value_<name>`` and ``contrib_<name>``, and per penalised designation
-    ``penalty_<name>`` (<= 0): contributions plus penalties sum to ``score``. ``weights`` are the
+    per section ``section_<name>`` (the sum of its criteria's contributions), per criterion
+    ``value_<name>`` and ``contrib_<name>``, and per penalised designation ``penalty_<name>``
+    (<= 0): contributions (or sections) plus penalties sum to ``score``. ``weights`` are the
     profile's effective weights (before any per-row renormalisation). ``notes`` summarise missing
     data, gates, tiers and exclusions.
     """
@@ -514,13 +515,17 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
     if profile.designations:
         data["designation_flags"] = ["; ".join(x) for x in p.flags]
     data["missing"] = ["; ".join(x) for x in p.missing]
+    contributions = k.contributions
+    for name in profile.scored_sections:
+        members = [j for j, c in enumerate(profile.criteria) if c.section == name]
+        data[f"section_{name}"] = contributions[:, members].sum(axis=1)
     for j, g in enumerate(profile.gates):
         data[f"gate_{g.name}"] = np.where(
             k.gate_pass[:, j], "pass", np.where(k.gate_unknown[:, j], "unknown", "fail")
         ).astype(object)
     for j, c in enumerate(profile.criteria):
         data[f"value_{c.name}"] = k.values[:, j]
-        data[f"contrib_{c.name}"] = k.contributions[:, j]
+        data[f"contrib_{c.name}"] = contributions[:, j]
     for j, name in enumerate(k.penalties):
         data[f"penalty_{name}"] = k.penalty_contributions[:, j]
     table = pd.DataFrame(data, index=p.index)

@@ -24,6 +24,7 @@ from .value_functions import ValueFunction, parse_value_function
 
 __all__ = [
     "Profile",
+    "ZoneSizes",
     "Section",
     "Criterion",
     "Exclusion",
@@ -50,7 +51,8 @@ the policy test, a heavy flat penalty), ``constraint`` (a penalty in proportion 
 NATIONS = ("England", "Scotland", "Wales")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_TOP_KEYS = ("meta", "sections", "criteria", "exclusions", "gates", "designations")
+_TOP_KEYS = ("meta", "sections", "criteria", "exclusions", "gates", "designations", "zones")
+_ZONE_KEYS = ("max_area_km2", "min_area_ha")
 _META_KEYS = ("name", "title", "level", "description", "missing_default")
 _SECTION_KEYS = ("label", "weight", "description")
 _CRITERION_KEYS = (
@@ -62,6 +64,7 @@ _CRITERION_KEYS = (
     "description",
     "value_function",
     "missing",
+    "policy",
 )
 _EXCLUSION_KEYS = ("name", "indicator", "op", "value", "reason")
 _GATE_KEYS = ("indicator", "op", "value", "label", "source", "description", "fail_reason")
@@ -98,6 +101,14 @@ class Criterion:
     label: str = ""
     unit: str = ""
     description: str = ""
+    policy: bool = False
+    """A policy preference rather than a measured siting condition (e.g. the electricity discount
+    area): sensitivity reports the ranking with it switched off. Boolean criteria always are."""
+
+    @property
+    def switchable(self) -> bool:
+        """Reported by the switch-off sensitivity: declared ``policy`` or a boolean value function."""
+        return self.policy or self.value_function.type == "boolean"
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,17 @@ class Exclusion:
     op: str
     value: float | bool | str
     reason: str
+
+
+@dataclass(frozen=True)
+class ZoneSizes:
+    """Size bounds of the surface's candidate zones (``[zones]`` in a profile).
+
+    ``max_area_km2``: no zone is larger (bigger contiguous areas are split); ``min_area_ha``: no
+    zone is smaller (the land a campus of the profile's intended size needs)."""
+
+    max_area_km2: float = 25.0
+    min_area_ha: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -196,6 +218,7 @@ class Profile:
     exclusions: tuple[Exclusion, ...] = ()
     missing_default: str = "worst"
     source: str = field(default="<string>", compare=False)
+    zones: ZoneSizes = field(default_factory=ZoneSizes)
     gates: tuple[Gate, ...] = ()
     designations: tuple[DesignationTier, ...] = ()
 
@@ -262,6 +285,32 @@ class Profile:
             raise ScoringConfigError(problems)
         return profile_from_dict(data, source=f"{self.source} (with_weights)")
 
+    @property
+    def scored_sections(self) -> list[str]:
+        """Sections that hold at least one criterion, in profile order (the ``section_<name>``
+        columns of a score table)."""
+        used = {c.section for c in self.criteria}
+        return [s for s in self.sections if s in used]
+
+    def without(self, *names: str) -> Profile:
+        """A copy with the named criteria removed (switched off). Their section keeps its weight
+        and its other criteria share it; a section left with no criteria gets weight 0, so the
+        remaining sections are rescaled. Raises :class:`ScoringConfigError` for unknown names or
+        when nothing positively weighted would remain."""
+        data = self.to_dict()
+        unknown = [n for n in names if n not in data["criteria"]]
+        if unknown:
+            raise ScoringConfigError(
+                [f"without: unknown criterion {n!r}; known: {', '.join(data['criteria'])}" for n in unknown]
+            )
+        for n in names:
+            del data["criteria"][n]
+        left = {c["section"] for c in data["criteria"].values()}
+        for sname, sec in data["sections"].items():
+            if sname not in left:
+                sec["weight"] = 0.0
+        return profile_from_dict(data, source=f"{self.source} (without {', '.join(names)})")
+
     def with_gates(self, mapping: Mapping[str, float | bool]) -> Profile:
         """Return a copy with some gate thresholds (``value``) replaced, re-validated."""
         data = self.to_dict()
@@ -321,10 +370,12 @@ class Profile:
                     "description": c.description,
                     "value_function": c.value_function.to_dict(),
                     "missing": c.missing,
+                    "policy": c.policy,
                 }
                 for c in self.criteria
             },
             "exclusions": [dataclasses.asdict(e) for e in self.exclusions],
+            "zones": dataclasses.asdict(self.zones),
             "gates": {
                 g.name: {k: v for k, v in dataclasses.asdict(g).items() if k != "name"} for g in self.gates
             },
@@ -485,6 +536,10 @@ def profile_from_dict(
             problems.append(
                 f"{where}.missing: unknown missing rule {missing!r}; known: {', '.join(MISSING_RULES)}"
             )
+        policy = ct.get("policy", False)
+        if not isinstance(policy, bool):
+            problems.append(f"{where}.policy: must be true or false (got {policy!r})")
+            policy = False
         if section is None or w is None or vf is None or missing not in MISSING_RULES:
             continue
         criteria.append(
@@ -498,6 +553,7 @@ def profile_from_dict(
                 label=_check_str(ct.get("label"), f"{where}.label", problems, default=cname),
                 unit=_check_str(ct.get("unit"), f"{where}.unit", problems),
                 description=_check_str(ct.get("description"), f"{where}.description", problems),
+                policy=policy,
             )
         )
 
@@ -588,6 +644,27 @@ def profile_from_dict(
         ):
             exclusions.append(Exclusion(name=ename, indicator=indicator, op=op, value=value, reason=reason))
 
+    # ---- candidate-zone sizes (surface)
+    zones = ZoneSizes()
+    raw_zones = data.get("zones", {})
+    if not isinstance(raw_zones, Mapping):
+        problems.append(f"{src}zones: must be a table")
+        raw_zones = {}
+    _unknown_keys(raw_zones, _ZONE_KEYS, f"{src}zones.", problems)
+    sizes: dict[str, float] = {}
+    for key in _ZONE_KEYS:
+        if key in raw_zones:
+            v = raw_zones[key]
+            if not _is_weight(v) or not math.isfinite(v) or v <= 0:
+                problems.append(f"{src}zones.{key}: must be a finite number > 0 (got {v!r})")
+            else:
+                sizes[key] = float(v)
+    zones = dataclasses.replace(zones, **sizes)
+    if zones.min_area_ha >= zones.max_area_km2 * 100.0:
+        problems.append(
+            f"{src}zones: min_area_ha ({zones.min_area_ha:g} ha) must be below max_area_km2 "
+            f"({zones.max_area_km2:g} km2 = {zones.max_area_km2 * 100:g} ha)"
+        )
     gates = _parse_gates(data.get("gates", {}), src, known_ind, problems)
     tiers = _parse_designations(data.get("designations", {}), src, known_ind, problems)
 
@@ -603,6 +680,7 @@ def profile_from_dict(
         exclusions=tuple(exclusions),
         missing_default=missing_default,
         source=source,
+        zones=zones,
         gates=gates,
         designations=tiers,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +22,7 @@ from .engine import (
 )
 from .profile import Profile
 
-__all__ = ["sensitivity", "gate_sensitivity", "GATE_FACTORS"]
+__all__ = ["sensitivity", "gate_sensitivity", "switch_off", "SwitchOff", "GATE_FACTORS"]
 
 GATE_FACTORS = (0.5, 0.75, 1.25, 1.5)
 """Gate thresholds are moved by -50%, -25%, +25% and +50%."""
@@ -127,6 +129,127 @@ def sensitivity(
         index=prep.index,
     )
     return out
+
+
+@dataclass
+class SwitchOff:
+    """The ranking with each policy/boolean criterion switched off in turn (see :func:`switch_off`).
+
+    ``scores`` / ``ranks``: one column per switched criterion (``score_without_<c>`` /
+    ``rank_without_<c>``), indexed like the indicators. ``base_rank``: the profile's own ranks.
+    ``summary``: per criterion, its effective weight, the rows entering and leaving the top
+    ``top_n`` (id, rank with, rank without) and the largest rank changes.
+    """
+
+    criteria: list[str]
+    top_n: int
+    base_rank: pd.Series
+    scores: pd.DataFrame
+    ranks: pd.DataFrame
+    summary: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _top(ranks: npt.NDArray[np.int64], eligible: npt.NDArray[np.bool_], top_n: int) -> npt.NDArray[np.bool_]:
+    out: npt.NDArray[np.bool_] = eligible & (ranks <= top_n)
+    return out
+
+
+def switch_off(
+    indicators: pd.DataFrame,
+    profile: Profile,
+    *,
+    criteria: Sequence[str] | None = None,
+    top_n: int = 10,
+    reasons: pd.DataFrame | None = None,
+    context: pd.DataFrame | None = None,
+) -> SwitchOff:
+    """Re-rank with each criterion of ``criteria`` switched off, one at a time.
+
+    Default ``criteria``: every criterion that is ``switchable`` (declared ``policy = true`` or
+    scored by a boolean value function, e.g. the electricity discount area). Switching a criterion
+    off is :meth:`Profile.without`: its section keeps its weight and the section's other criteria
+    share it; a section left empty drops out and the other sections are rescaled. Value functions,
+    missing rules and exclusions do not depend on the weights, so they are computed once and each
+    switch is a weighted sum with the new weights (a row whose ``exclude``-rule criterion was the
+    one switched off becomes eligible again, as it would in a re-score). Gates and designation
+    penalties do not depend on the weights either: rows keep their deliverability group and their
+    penalty multiplier, exactly as :func:`scoring.score` ranks them.
+    """
+    if int(top_n) < 1:
+        raise ValueError(f"top_n must be >= 1 (got {top_n})")
+    top_n = int(top_n)
+    names = [c.name for c in profile.criteria]
+    chosen = [c.name for c in profile.criteria if c.switchable] if criteria is None else list(criteria)
+    unknown = [c for c in chosen if c not in names]
+    if unknown:
+        raise ValueError(f"switch_off: unknown criteria {unknown}; known: {', '.join(names)}")
+
+    prep = _prepare(indicators, profile, reasons, context)
+    base = _finish(prep, profile)
+    base_rank = base.table["rank"].to_numpy(dtype=np.int64)
+    base_eligible = base.table["eligible"].to_numpy(dtype=bool)
+    k = prep.kernel
+    status = gate_status(k)
+    multiplier = k.penalty_multiplier if k.penalties else None
+    avail = k.available
+    vals = np.where(avail, k.values, 0.0)
+    rules = np.array([c.missing for c in profile.criteria], dtype=object)
+    miss_excl = k.missing & (rules == "exclude")[None, :]
+    weights = profile.weights
+    base_top = _top(base_rank, base_eligible, top_n)
+    index = prep.index
+
+    scores: dict[str, npt.NDArray[np.float64]] = {}
+    ranks: dict[str, npt.NDArray[np.int64]] = {}
+    summary: list[dict[str, Any]] = []
+    for name in chosen:
+        reduced = profile.without(name).weights
+        w = np.array([float(reduced.get(n, 0.0)) for n in names], dtype=np.float64)
+        den = (avail * w[None, :]).sum(axis=1)
+        num = (vals * w[None, :]).sum(axis=1)
+        scorable = den > 0
+        s = np.full(len(index), np.nan)
+        np.divide(num, den, out=s, where=scorable)
+        np.clip(s, 0.0, 1.0, out=s)
+        if multiplier is not None:
+            s = s * multiplier
+        j = names.index(name)
+        others = np.ones(len(names), dtype=bool)
+        others[j] = False
+        eligible = ~k.excluded & ~miss_excl[:, others].any(axis=1) & scorable
+        r = _competition_rank(_rank_key(s, rank_groups(eligible, status)))[0].astype(np.int64)
+        scores[name], ranks[name] = s, r
+        top = _top(r, eligible, top_n)
+
+        def rows(mask: npt.NDArray[np.bool_], r_off: npt.NDArray[np.int64] = r) -> list[dict[str, Any]]:
+            pos = np.flatnonzero(mask)
+            pos = pos[np.argsort(r_off[pos], kind="stable")]
+            return [{"id": index[i], "rank": int(base_rank[i]), "rank_without": int(r_off[i])} for i in pos]
+
+        change = r - base_rank
+        moved = np.flatnonzero(base_top | top)
+        summary.append(
+            {
+                "criterion": name,
+                "label": profile.criterion(name).label or name,
+                "weight": float(weights[name]),
+                "top_n": top_n,
+                "entered": rows(top & ~base_top),
+                "left": rows(base_top & ~top),
+                "top_without": rows(top),
+                "max_rank_change": int(np.abs(change).max()) if len(change) else 0,
+                "mean_abs_rank_change": float(np.abs(change).mean()) if len(change) else 0.0,
+                "top_rows_changed": int((change[moved] != 0).sum()),
+            }
+        )
+    return SwitchOff(
+        criteria=chosen,
+        top_n=top_n,
+        base_rank=pd.Series(base_rank, index=index, name="rank"),
+        scores=pd.DataFrame({f"score_without_{c}": v for c, v in scores.items()}, index=index),
+        ranks=pd.DataFrame({f"rank_without_{c}": v for c, v in ranks.items()}, index=index),
+        summary=summary,
+    )
 
 
 def gate_sensitivity(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -29,26 +27,6 @@ def _unavailable(reason: str) -> None:
     if ON_CI:
         pytest.fail(f"{reason} (required when CI=true)")
     pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def map_assets(tmp_path_factory) -> Path:
-    preset = os.environ.get("GROWTH_ZONES_MAP_ASSETS")
-    if preset and (Path(preset) / "manifest.json").is_file():  # .ci/run already installed them
-        return Path(preset)
-    if shutil.which("npm") is None:
-        _unavailable("npm is not available: cannot install the offline map assets")
-    dest = tmp_path_factory.mktemp("map_assets")
-    res = subprocess.run(
-        ["bash", str(ROOT / "tools" / "fetch_map_assets.sh"), str(dest)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if res.returncode != 0:
-        pytest.fail(f"tools/fetch_map_assets.sh failed ({res.returncode}):\n{res.stderr[-3000:]}")
-    assert (dest / "manifest.json").is_file()
-    return dest
 
 
 @pytest.fixture(scope="session")
@@ -80,16 +58,22 @@ class Page:
     def __init__(self, browser, url: str) -> None:
         self.errors: list[str] = []
         self.dialogs: list[str] = []
+        self.external: list[str] = []  # requests to anything but file: (all aborted)
         self.page = browser.new_page(viewport={"width": 1400, "height": 900})
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
         self.page.on("dialog", self._dialog)
-        self.page.route(
-            "**/*",
-            lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort(),
-        )
+        self.page.route("**/*", self._route)
         self.page.goto("about:blank")  # start the renderer first: its start-up is not the page's load time
         self.page.goto(url, wait_until="load")
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
 
     def _console(self, msg) -> None:
         if msg.type != "error":
@@ -116,6 +100,13 @@ class Page:
 
     def region_count(self) -> int:
         return self.page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+
+    def base_counts(self) -> tuple[int, int]:
+        """(land polygons, council outlines) drawn by the offline base map."""
+        return (
+            self.page.locator(".leaflet-gzBaseLand-pane path").count(),
+            self.page.locator(".leaflet-gzBaseLines-pane path").count(),
+        )
 
     def close(self) -> None:
         self.page.close()

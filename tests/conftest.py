@@ -1,8 +1,10 @@
 """Shared fixtures.
 
-Real-data tests read ``../shared/data`` (or ``GROWTH_ZONES_MIRROR``). Where it is absent — a user's
-fresh clone — they skip with a clear reason; under ``CI=true`` they fail instead, so CI can never
-go green by skipping them.
+Real-data tests read ``../shared/data`` (or the location in ``GROWTH_ZONES_MIRROR`` that holds it).
+Where it is absent — a user's fresh clone — they skip with a clear reason; under ``CI=true`` they
+fail instead, so CI can never go green by skipping them. Tests that need the real map libraries
+(the npm tarballs the catalogue pins) find them in a ``GROWTH_ZONES_MIRROR`` location holding
+``npm/`` (``.ci/run`` stages one with ``npm pack``), with the same skip/fail rule.
 """
 
 from __future__ import annotations
@@ -15,11 +17,45 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _mirror_dirs() -> list[Path]:
+    from growth_zones.settings import mirror_locations
+
+    locs = mirror_locations(os.environ.get("GROWTH_ZONES_MIRROR"))
+    return [Path(loc).expanduser().resolve() for loc in locs if not loc.startswith(("http://", "https://"))]
+
+
 def shared_data_dir() -> Path:
-    env = os.environ.get("GROWTH_ZONES_MIRROR")
-    if env and not env.startswith(("http://", "https://")):
-        return Path(env).resolve()
-    return REPO.parent / "shared" / "data"
+    """The real public datasets: the GROWTH_ZONES_MIRROR location holding SOURCES.md, else
+    ``../shared/data`` beside the checkout."""
+    dirs = _mirror_dirs()
+    for d in dirs:
+        if (d / "SOURCES.md").exists():
+            return d
+    return dirs[0] if len(dirs) == 1 else REPO.parent / "shared" / "data"
+
+
+def npm_mirror_dir() -> Path | None:
+    """The GROWTH_ZONES_MIRROR location holding every map-library tarball of the catalogue."""
+    from growth_zones.data.catalogue import asset_entries
+
+    wanted = [p for d in asset_entries() for p in d.mirror_paths]
+    for d in _mirror_dirs():
+        if all((d / p).is_file() for p in wanted):
+            return d
+    return None
+
+
+def require_npm_mirror() -> Path:
+    path = npm_mirror_dir()
+    if path is None:
+        msg = (
+            "no GROWTH_ZONES_MIRROR location holds the map-library tarballs (npm/*.tgz, see .ci/run): "
+            "tests of pages with the real libraries need them"
+        )
+        if on_ci():
+            pytest.fail(msg + " and CI=true requires them")
+        pytest.skip(msg)
+    return path
 
 
 def on_ci() -> bool:
@@ -40,6 +76,28 @@ def require_shared_data() -> Path:
 def shared_data() -> Path:
     """The folder of real public datasets (skip locally when absent, fail on CI)."""
     return require_shared_data()
+
+
+@pytest.fixture(scope="session")
+def npm_mirror() -> Path:
+    """A mirror folder with the catalogue's npm tarballs (skip locally when absent, fail on CI)."""
+    return require_npm_mirror()
+
+
+@pytest.fixture(scope="session")
+def map_libraries(tmp_path_factory: pytest.TempPathFactory, npm_mirror: Path):
+    """The real map libraries, fetched from the npm mirror through the fetch module into a private
+    cache and read from the verified tarballs (what ``--html`` bundles)."""
+    from growth_zones.data.assets import fetch_assets
+    from growth_zones.report import libraries_from_assets
+    from growth_zones.settings import Settings
+
+    s = Settings(cache_dir=tmp_path_factory.mktemp("libs_cache"), mirror=str(npm_mirror), offline=False)
+    got = fetch_assets(s)
+    assert got.complete, got.problems
+    libs = libraries_from_assets(got)
+    assert libs.bundled, libs.problem
+    return libs
 
 
 @pytest.fixture
@@ -86,4 +144,4 @@ def mirror_cache(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
 
 
 # Browser fixtures (one Chromium per session, shared by every browser test module).
-from tests._browser import artifacts, browser, map_assets  # noqa: E402,F401
+from tests._browser import artifacts, browser  # noqa: E402,F401

@@ -148,3 +148,57 @@ def test_region_indicators_are_cached_and_identical(mirror_cache, tmp_path):
     assert not other.indicators.values["tec_contracted_mw_30km"].equals(
         cold.indicators.values["tec_contracted_mw_30km"]
     )
+
+
+def test_score_by_section_in_csv_gpkg_and_sidecar(ranked):
+    out, res = ranked
+    table = pd.read_csv(out / "ranking.csv", dtype={"code": str})
+    sections = [
+        "section_power",
+        "section_land",
+        "section_connectivity",
+        "section_local_impact",
+        "section_delivery",
+    ]
+    assert [c for c in table.columns if c.startswith("section_")] == sections
+    np.testing.assert_allclose(table[sections].sum(axis=1), table["score"], rtol=0, atol=1e-9)
+    gpkg = gpd.read_file(out / "ranking.gpkg", layer="ranking")
+    assert set(sections) <= set(gpkg.columns)
+    # the discount area is the whole delivery section: it adds to every Scottish row, to no Welsh one
+    scot = table[table["nation"] == "Scotland"]
+    assert (scot["section_delivery"] > 0.09).all()
+    assert (table.loc[table["nation"] == "Wales", "section_delivery"] == 0).all()
+    side = json.loads((out / "ranking.provenance.json").read_text())
+    assert [s["name"] for s in side["sections"]] == [s.removeprefix("section_") for s in sections]
+    assert sum(s["weight"] for s in side["sections"]) == pytest.approx(1.0)
+    assert "local_impact" in res.stdout and "delivery" in res.stdout
+
+
+def test_switch_off_in_csv_sidecar_and_printed(ranked, mirror_cache):
+    """The discount-area switch-off against a brute-force re-score of the real indicators."""
+    import copy
+
+    import scoring
+    from growth_zones.workflows.ranking import rank_regions
+
+    out, res = ranked
+    table = pd.read_csv(out / "ranking.csv", dtype={"code": str}).set_index("code")
+    side = json.loads((out / "ranking.provenance.json").read_text())
+    by_name = {s["criterion"]: s for s in side["switch_off"]}
+    assert set(by_name) == {"in_discount_area", "deprivation_percentile"}
+    assert "Switch-off sensitivity" in res.stdout and "without In the constraint-cost" in res.stdout
+
+    r = rank_regions(settings=mirror_cache)
+    d = copy.deepcopy(r.profile.to_dict())
+    del d["criteria"]["in_discount_area"]
+    d["sections"]["delivery"]["weight"] = 0.0  # its only criterion
+    brute = scoring.score(
+        r.indicators.values, scoring.profile_from_dict(d), reasons=r.indicators.reasons
+    ).table
+    assert table["rank_without_in_discount_area"].to_dict() == brute["rank"].to_dict()
+    base_top = set(table.index[table["rank"] <= 10])
+    brute_top = set(brute.index[brute["rank"] <= 10])
+    entry = by_name["in_discount_area"]
+    assert {x["code"] for x in entry["left"]} == base_top - brute_top
+    assert {x["code"] for x in entry["entered"]} == brute_top - base_top
+    assert all(x["name"] for x in entry["left"] + entry["entered"])

@@ -50,3 +50,55 @@ def test_gb_surface_250m(mirror_cache, tmp_path, cli_runner):
     assert {d["key"] for d in record["stale_datasets"]} == {
         d["key"] for d in record["datasets"] if d["stale"]
     }
+    _check_candidate_zones(tmp_path, tif, set(ranking.index))
+
+
+def _check_candidate_zones(out, tif, gb_codes):
+    """Site-sized zones on the real 250 m surface: 50 ha .. 25 km2 (the aigz_sites [zones]), one
+    polygon each (4-connected), disjoint, never on an excluded cell, each with its local authority
+    and nearest grid node; the run record accounts for every suitable cell."""
+    import json
+
+    import geopandas as gpd
+    import rasterio
+    import shapely
+
+    zones = gpd.read_file(out / "surface_250m_zones.gpkg")
+    record = json.loads((out / "surface_250m.json").read_text())
+    split = record["zone_split"]
+    assert len(zones) == record["zones"] == split["zones"] > 500
+    assert zones["area_ha"].min() >= 50 and zones["area_ha"].max() <= 2500
+    assert (zones["n_cells"] * 6.25 == zones["area_ha"]).all()
+    assert (zones.geom_type == "Polygon").all()  # one connected piece each
+    np.testing.assert_allclose(zones.geometry.area, zones["area_ha"] * 1e4, rtol=1e-9)
+    union = shapely.union_all(zones.geometry.values)
+    assert union.area == pytest.approx(zones.geometry.area.sum(), rel=1e-9)  # disjoint
+    assert split["areas_split"] > 10  # the old county-sized areas were cut up
+    assert zones["n_cells"].sum() == (
+        split["suitable_cells"] - split["areas_below_min_cells"] - split["fragments_below_min_cells"]
+    )
+    assert zones["rank"].tolist() == list(range(1, len(zones) + 1))
+    # ranked as sites are: deliverability first (the aigz_sites gates), then the campus score
+    group = zones["deliverable"].map({"pass": 0, "unknown": 1, "fail": 2})
+    assert group.is_monotonic_increasing and set(zones["deliverable"]) == {"pass", "unknown", "fail"}
+    for _, part in zones.groupby(group):
+        assert part["campus_score"].is_monotonic_decreasing
+    assert record["zone_deliverable"] == zones["deliverable"].value_counts().to_dict()
+    # gate words agree with the numbers: the transmission-node gate (15 km) and the capacity gate
+    far = zones["dist_transmission_node_km"] > 15
+    assert (zones.loc[far, "deliverable"] == "fail").all()
+    assert zones.loc[far, "gate_reasons"].str.contains("transmission node").all()
+    passed = zones["deliverable"] == "pass"
+    assert (zones.loc[passed, "dist_transmission_node_km"] <= 15).all()
+    assert (zones.loc[passed, "node_capacity_mw"] >= 500).all()
+    assert zones["la_code"].isin(gb_codes).mean() > 0.99 and zones["la_name"].notna().mean() > 0.99
+    assert zones["dist_node_km"].notna().all() and zones["node_id"].notna().all()
+    # no zone cell is excluded or below the threshold: sample every zone's best cell and a
+    # representative point against the raster
+    with rasterio.open(out / "surface_250m.tif") as src:
+        pts = list(zip(zones["best_x"], zones["best_y"], strict=True))
+        reps = zones.geometry.representative_point()
+        pts += list(zip(reps.x, reps.y, strict=True))
+        vals = np.array(list(src.sample(pts, indexes=[1, 2])))
+    assert (vals[:, 0] >= record["threshold"]).all() and (vals[:, 1] != 1).all()
+    np.testing.assert_allclose(vals[: len(zones), 0], zones["max_score"], rtol=1e-6)

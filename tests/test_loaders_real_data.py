@@ -3,7 +3,6 @@ SOURCES.md (counts, areas, sums, spot values) and against independent coordinate
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +19,12 @@ pytestmark = pytest.mark.data
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real-data mirror: $GROWTH_ZONES_MIRROR, else ../shared/data beside the repo.
-    Absent: skip locally, fail on CI (CI=true) so the data tests can never silently vanish."""
-    env = os.environ.get("GROWTH_ZONES_MIRROR")
-    path = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    if not path.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{path} not present: real-data tests need it on CI")
-        pytest.skip("../shared/data not present: real-data tests need it")
-    return path
+    """The real-data mirror: the $GROWTH_ZONES_MIRROR location holding it (the variable may name
+    several, e.g. the npm tarballs too), else ../shared/data beside the repo. Absent: skip locally,
+    fail on CI (CI=true) so the data tests can never silently vanish."""
+    from tests.conftest import require_shared_data
+
+    return require_shared_data()
 
 
 _CACHE: dict[str, Normalised] = {}

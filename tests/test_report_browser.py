@@ -1,15 +1,19 @@
-"""Browser tests: the reports, inlined with the npm copy of the map libraries, in headless Chromium.
+"""Browser tests: the reports, with the real map libraries read from the npm tarballs the catalogue
+pins, in headless Chromium with every request but file: blocked (a closed network).
 
-Needs npm (to run tools/fetch_map_assets.sh) and /usr/bin/chromium with Playwright. Skips with the
-reason when either is missing, except on CI (CI=true), where a missing prerequisite fails.
-Screenshots go to tests/artifacts/ (ignored by git through the .gitignore the fixture writes there).
+Needs the tarballs in a GROWTH_ZONES_MIRROR location (``npm/``, staged by .ci/run with `npm pack`)
+and /usr/bin/chromium with Playwright; tests that need neither the tarballs (the banner) run
+anyway. Skips with the reason when a prerequisite is missing, except on CI (CI=true), where it
+fails. Screenshots go to tests/artifacts/ (ignored by git through the .gitignore written there).
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from growth_zones.report import render_assessment_report, render_national_map
+from growth_zones.report import MapLibraries, render_assessment_report, render_national_map
 from tests._browser import N_REGIONS, Page
 from tests.support import report_demo as demo
 
@@ -17,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def national_page(tmp_path_factory, map_assets, browser):
+def national_page(tmp_path_factory, map_libraries, browser):
     ranking = demo.ranking_frame(N_REGIONS, n_per_edge=200)
     prov = demo.PROVENANCE + [
         {
@@ -35,11 +39,11 @@ def national_page(tmp_path_factory, map_assets, browser):
         ranking,
         out_path=tmp_path_factory.mktemp("nat") / "national.html",
         criteria=demo.CRITERIA,
-        overlays=demo.overlays(),
+        overlays={**demo.overlays(), **demo.basemap()},
         provenance=prov,
         profile_title="AIGZ (synthetic data)",
         generated_at="2026-01-02 03:04 UTC",
-        assets=map_assets,
+        libraries=map_libraries,
     )
     pg = Page(browser, out.as_uri())
     pg.page.wait_for_timeout(300)
@@ -64,6 +68,14 @@ def test_national_loads_offline_without_errors(national_page, artifacts):
     )  # the page reached its own "map ready" mark; the speed goal lives in benchmarks/bench_report.py
     # the page's libraries really are the inlined local copies
     assert pg.page.evaluate("typeof L !== 'undefined' && L.version") == "1.9.3"
+    # the offline base map: the land, and every council's outline under the choropleth
+    land, councils = pg.base_counts()
+    assert land == 1 and councils == N_REGIONS
+    # nothing but the one tile probe tried to leave the machine, and the tiles stayed off
+    assert all(u.startswith("https://tile.openstreetmap.org/") for u in pg.external), pg.external
+    tiles = pg.page.locator(".leaflet-control-layers-overlays label", has_text="Background tiles")
+    assert not tiles.locator("input").is_checked()
+    assert pg.page.locator("#gz-nolib").is_hidden()
 
 
 def test_national_layer_toggle(national_page):
@@ -145,9 +157,9 @@ def test_national_hostile_names_are_text(national_page):
 
 
 @pytest.fixture(scope="module")
-def assessment_pages(tmp_path_factory, map_assets, browser):
+def assessment_pages(tmp_path_factory, map_libraries, browser):
     assessment, checks, rejected = demo.assessment_frames(6)
-    ov = {k: v for k, v in demo.overlays().items() if k != "applications"}
+    ov = {k: v for k, v in demo.overlays().items() if k != "applications"} | demo.basemap()
     index = render_assessment_report(
         assessment,
         out_dir=tmp_path_factory.mktemp("assess"),
@@ -158,7 +170,7 @@ def assessment_pages(tmp_path_factory, map_assets, browser):
         provenance=demo.PROVENANCE,
         profile_title="AIGZ (synthetic data)",
         generated_at="2026-01-02",
-        assets=map_assets,
+        libraries=map_libraries,
     )
     return index, assessment
 
@@ -169,6 +181,7 @@ def test_assessment_index_in_browser(assessment_pages, browser, artifacts):
     page = pg.page
     page.wait_for_timeout(300)
     assert pg.region_count() == len(assessment)
+    assert pg.base_counts() == (1, 24)  # land and council boundaries from assets/basemap.js
     body = page.locator("body").inner_text()
     assert demo.HOSTILE_NAMES[0] in body and demo.HOSTILE_NAMES[1] in body
     # sorting: click "Score" twice -> descending order of scores
@@ -185,8 +198,95 @@ def test_assessment_index_in_browser(assessment_pages, browser, artifacts):
     assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 1
     assert page.locator(".gz-line-label").count() == 3
     assert "Nearest transmission node or GSP" in page.locator("aside").inner_text()
+    assert page.locator(".leaflet-gzBaseLines-pane path").count() == 24
+    assert page.evaluate("L.version") == "1.9.3"  # from ../assets/maplibs.js
     page.screenshot(path=str(artifacts / "assessment_site.png"))
     page.wait_for_timeout(200)
     assert pg.dialogs == []
     assert pg.errors == []
+    assert all(u.startswith("https://tile.openstreetmap.org/") for u in pg.external), pg.external
     pg.close()
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
+
+
+def _print(browser, url: str) -> tuple[bytes, list[tuple[int, int]]]:
+    """Print ``url`` to PDF as Chromium's print dialogue does (A4, the page's own @page size), and
+    measure each brief box in print layout: (content height, box height)."""
+    pg = Page(browser, url)
+    try:
+        pdf = pg.page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+        pg.page.emulate_media(media="print")
+        boxes = pg.page.evaluate(
+            "() => Array.from(document.querySelectorAll('.gz-brief')).map(b => [b.scrollHeight, b.clientHeight])"
+        )
+        assert pg.errors == []
+        return pdf, [tuple(b) for b in boxes]
+    finally:
+        pg.close()
+
+
+def test_printed_briefs_one_clean_a4_page_per_site(assessment_pages, browser, artifacts):
+    index, assessment = assessment_pages
+    pdf, boxes = _print(browser, (index.parent / "briefs.html").as_uri())
+    (artifacts / "briefs.pdf").write_bytes(pdf)
+    assert _pdf_pages(pdf) == len(assessment)
+    sizes = {
+        tuple(round(float(v)) for v in m) for m in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", pdf)
+    }
+    assert sizes == {(595, 842)}  # A4 in points
+    assert len(boxes) == len(assessment)
+    for content, box in boxes:  # nothing is cut off: each brief's content fits its page box
+        assert content <= box + 1, (content, box)
+    # a site page prints as its own brief, on one page, without the interactive map
+    site = sorted((index.parent / "sites").glob("*.html"))[0]
+    pdf, boxes = _print(browser, site.as_uri())
+    assert _pdf_pages(pdf) == 1 and len(boxes) == 1 and boxes[0][0] <= boxes[0][1] + 1
+
+
+def test_banner_when_the_libraries_could_not_be_bundled(tmp_path, browser, artifacts):
+    """No tarballs and no network: the page is still written, says why the map is missing, and
+    everything else on it reads."""
+    out = render_national_map(
+        demo.ranking_frame(12),
+        out_path=tmp_path / "national.html",
+        criteria=demo.CRITERIA,
+        provenance=demo.PROVENANCE,
+        libraries=MapLibraries.cdn(problem="npm_leaflet_1_9_3: not in the cache (offline mode)"),
+    )
+    pg = Page(browser, out.as_uri())
+    try:
+        banner = pg.page.locator("#gz-nolib")
+        assert banner.is_visible()
+        assert "The map needs the network" in banner.inner_text() and "offline mode" in banner.inner_text()
+        assert pg.page.evaluate("typeof window.L") == "undefined"
+        side = pg.page.locator("aside").inner_text()
+        assert "Top 10 local authorities" in side and "Data sources and licences" in side  # not a blank page
+        pg.page.screenshot(path=str(artifacts / "banner_no_libraries.png"))
+        banner.locator("button").click()
+        assert banner.is_hidden()
+    finally:
+        pg.close()
+
+
+def test_banner_when_a_report_page_loses_its_assets_folder(tmp_path, browser):
+    assessment, checks, rejected = demo.assessment_frames(2)
+    libs = MapLibraries(mode="bundled", js=(("leaflet", "window.L = {};"),), css=())
+    index = render_assessment_report(
+        assessment,
+        out_dir=tmp_path / "r",
+        checks=checks,
+        rejected=rejected,
+        criteria=demo.CRITERIA,
+        libraries=libs,
+    )
+    (index.parent / "assets" / "maplibs.js").unlink()  # e.g. index.html emailed on its own
+    pg = Page(browser, index.as_uri())
+    try:
+        banner = pg.page.locator("#gz-nolib")
+        assert banner.is_visible() and "keep the report folder together" in banner.inner_text()
+        assert "Applications" in pg.page.inner_text("body")
+    finally:
+        pg.close()

@@ -9,14 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("folium")
 lxml_html = pytest.importorskip("lxml.html")
 
 from growth_zones.report import (  # noqa: E402
-    AssetsError,
-    local_assets_dir,
+    MapLibraries,
     render_assessment_report,
     render_national_map,
     safe_id,
@@ -124,6 +124,65 @@ def test_popups_show_scores_ranks_and_breakdown(national):
             assert "Excluded: National park" in p["popup"]
             assert p["_s"]["fillColor"] == "url(#gz-hatch)"
         assert "Chance of ranking in the top 10" in p["popup"]
+
+
+def test_popups_and_sidebar_show_the_score_by_section(national):
+    import re
+
+    out, ranking = national
+    page = out.read_text(encoding="utf-8")
+    feats = {f["properties"]["code"]: f["properties"] for f in geojson_layers(page)["regions"]["features"]}
+    for _, r in ranking.iterrows():
+        pop = lxml_html.fromstring(feats[r["code"]]["popup"])
+        line = pop.xpath("string(//div[contains(@class, 'gz-secs')])")
+        got = {k: float(v) for k, v in re.findall(r"(\w[\w. ]*?) ([0-9.]+) \(\d+%\)", line)}
+        assert got == pytest.approx(
+            {"Power": r["section_power"], "Conn.": r["section_connectivity"], "Land": r["section_land"]},
+            abs=5e-4,
+        )
+        assert sum(got.values()) == pytest.approx(r["score"], abs=2e-3)
+    doc = lxml_html.fromstring(page)
+    side = doc.xpath("//aside")[0]
+    tables = side.xpath(".//table[contains(@class, 'gz-secs')]")
+    assert len(tables) == 1 and len(tables[0].xpath("./tbody/tr")) == 10
+    assert "Top 10: score by section" in side.text_content()
+
+
+def test_section_labels_are_escaped(tmp_path):
+    ranking = demo.ranking_frame(4, hostile=False)
+    out = render_national_map(
+        ranking,
+        out_path=tmp_path / "m.html",
+        criteria=demo.CRITERIA,
+        sections=[{"name": "power", "label": HOSTILE[0], "weight": 0.5}],
+    )
+    page = out.read_text(encoding="utf-8")
+    assert_no_markup_injection(page)
+    side = lxml_html.fromstring(page).xpath("//aside")[0]
+    heads = side.xpath(".//table[contains(@class, 'gz-secs')]//th/@title")
+    assert any(HOSTILE[0] in h for h in heads)  # the section label, escaped into a title
+
+
+def test_deprivation_rank_and_within_nation_caveat(tmp_path):
+    ranking = demo.ranking_frame(6, hostile=False)
+    ranking["deprivation_percentile"] = np.linspace(0, 1, 6)
+    ranking["deprivation_rank"] = [f"{6 - i} of 32 in Scotland" for i in range(6)]
+    ranking.loc[0, "deprivation_rank"] = HOSTILE[1]
+    ranking["contrib_dep"] = 0.01
+    crit = demo.CRITERIA + [
+        {"name": "dep", "label": "Deprivation", "indicator": "deprivation_percentile", "weight": 1}
+    ]
+    out = render_national_map(ranking, out_path=tmp_path / "m.html", criteria=crit)
+    page = out.read_text(encoding="utf-8")
+    assert_no_markup_injection(page)
+    pops = {
+        f["properties"]["code"]: f["properties"]["popup"] for f in geojson_layers(page)["regions"]["features"]
+    }
+    assert "3 of 32 in Scotland" in pops[ranking.loc[3, "code"]]
+    side = lxml_html.fromstring(page).xpath("string(//aside)")
+    assert "not comparable across nations" in side
+    plain = render_national_map(ranking, out_path=tmp_path / "p.html", criteria=demo.CRITERIA)
+    assert "not comparable across nations" not in plain.read_text(encoding="utf-8")
 
 
 def test_every_provenance_attribution_and_nc_notice(national):
@@ -336,69 +395,31 @@ def test_safe_id_unique():
     assert len({safe_id(x, taken) for x in ["a/b", "a b", "a-b", "A-B"]}) == 4
 
 
-def test_local_assets_dir(monkeypatch, tmp_path):
-    monkeypatch.delenv("GROWTH_ZONES_MAP_ASSETS", raising=False)
-    assert local_assets_dir() is None
-    monkeypatch.setenv("GROWTH_ZONES_MAP_ASSETS", str(tmp_path))
-    assert local_assets_dir() == tmp_path
-
-
-def _fake_assets(root: Path) -> Path:
-    (root / "l" / "images").mkdir(parents=True)
-    (root / "fa" / "css").mkdir(parents=True)
-    (root / "fa" / "webfonts").mkdir(parents=True)
-    (root / "l" / "leaflet.js").write_text("window.FAKE_LEAFLET = '</script>';", encoding="utf-8")
-    (root / "l" / "images" / "layers.png").write_bytes(b"\x89PNG fake")
-    (root / "l" / "leaflet.css").write_text(
-        ".a{background:url(images/layers.png)} .b{background:url(x.png)}", encoding="utf-8"
-    )
-    (root / "fa" / "webfonts" / "fa-solid-900.woff2").write_bytes(b"wOF2")
-    (root / "fa" / "css" / "all.min.css").write_text(
-        '@font-face{font-family:"A";src:url(../webfonts/fa-solid-900.woff2) format("woff2"),'
-        'url(../webfonts/fa-solid-900.ttf) format("truetype")}'
-        '@font-face{font-family:"B";src:url(../webfonts/fa-brands-400.woff2) format("woff2")}',
-        encoding="utf-8",
-    )
-    (root / "manifest.json").write_text(
-        json.dumps(
-            {
-                "files": {
-                    "leaflet": "l/leaflet.js",
-                    "leaflet_css": "l/leaflet.css",
-                    "awesome_markers_font_css": "fa/css/all.min.css",
-                }
-            }
-        )
-    )
-    return root
-
-
-def test_inline_assets_offline(tmp_path):
-    assets = _fake_assets(tmp_path / "assets")
-    out = render_national_map(
-        demo.ranking_frame(3), out_path=tmp_path / "m.html", criteria=demo.CRITERIA, assets=assets
-    )
-    page = out.read_text(encoding="utf-8")
-    doc = lxml_html.fromstring(page)
-    assert not doc.xpath("//script[@src]") and not doc.xpath("//link[@rel='stylesheet']")
-    assert "window.FAKE_LEAFLET = '<\\/script>';" in page
-    assert "data:image/png;base64," in page and "data:font/woff2;base64," in page
-    assert "x.png" not in page and "fa-brands-400" not in page and ".ttf" not in page
-
-
-def test_cdn_assets_and_bad_dir(tmp_path):
+def test_cdn_page_links_folium_cdn_and_carries_a_hidden_banner(tmp_path):
     page = render_national_map(
         demo.ranking_frame(3), out_path=tmp_path / "m.html", criteria=demo.CRITERIA
     ).read_text(encoding="utf-8")
-    srcs = lxml_html.fromstring(page).xpath("//script/@src")
+    doc = lxml_html.fromstring(page)
+    srcs = doc.xpath("//script/@src")
     assert any(s.startswith("https://") and s.endswith("leaflet.js") for s in srcs), srcs
-    with pytest.raises(AssetsError, match="fetch_map_assets"):
-        render_national_map(
-            demo.ranking_frame(3),
-            out_path=tmp_path / "n.html",
-            criteria=demo.CRITERIA,
-            assets=tmp_path / "nowhere",
-        )
+    banner = doc.xpath("//div[@id='gz-nolib']")[0]
+    assert banner.get("hidden") is not None  # shown by the page's script only if Leaflet fails to load
+    assert "needs the network" in banner.text_content() and "--cdn" in banner.text_content()
+    # the page's own CSS comes after the CDN stylesheets, so it wins
+    head = lxml_html.tostring(doc.xpath("//head")[0], encoding="unicode")
+    assert head.index("bootstrap.min.css") < head.index(".gz-side")
+
+
+def test_unbundled_page_shows_the_reason_in_a_visible_banner(tmp_path):
+    libs = MapLibraries.cdn(problem="npm_leaflet_1_9_3: not in the cache (offline mode)")
+    page = render_national_map(
+        demo.ranking_frame(3), out_path=tmp_path / "m.html", criteria=demo.CRITERIA, libraries=libs
+    ).read_text(encoding="utf-8")
+    banner = lxml_html.fromstring(page).xpath("//div[@id='gz-nolib']")[0]
+    assert banner.get("hidden") is None
+    text = banner.text_content()
+    assert "The map needs the network." in text and "not in the cache (offline mode)" in text
+    assert "GROWTH_ZONES_MIRROR" in text and "works without it" in text
 
 
 def test_import_does_not_need_folium():
@@ -414,7 +435,8 @@ def test_import_does_not_need_folium():
 def test_escape_helpers():
     from growth_zones.report._html import esc, fmt_num
 
-    assert esc("`${alert(1)}` \\u") == "&#96;&#36;{alert(1)}&#96; &#92;u"
+    assert esc("`${alert(1)}` \\u") == "&#96;&#36;&#123;alert(1)&#125;&#96; &#92;u"
+    assert esc("{{ 7*7 }}") == "&#123;&#123; 7*7 &#125;&#125;"  # never a jinja expression
     assert esc(None) == "" and esc(float("nan")) == ""
     assert fmt_num(float("nan"), "km") == "—" and fmt_num(12.34, "km") == "12.3 km"
     assert _html.unescape(esc('"><x>')) == '"><x>'
@@ -457,6 +479,43 @@ def test_script_json_cannot_close_its_script():
     s = script_json(obj)
     assert "</" not in s and "<!--" not in s and "<script" not in s.lower()
     assert json.loads(s) == obj
+
+
+def test_template_syntax_in_inputs_is_shown_never_evaluated(tmp_path):
+    """branca compiles every rendered map script as a jinja template again: '{{ ... }}' in an
+    application's fields must come out as text, not be evaluated (that would run code)."""
+    evil = "Campus {{ 7*7 }} {% if 1 %}X{% endif %} {# c"
+    probe = "{{ cycler.__init__.__globals__.os.getcwd() }}"
+    assessment, checks, rejected = demo.assessment_frames(3)
+    assessment.loc[assessment.index[0], "name"] = evil
+    assessment.loc[assessment.index[0], "applicant"] = probe
+    checks.loc[0, "detail"] = "{{ 6*7 }}"
+    rejected.loc[0, "reason"] = probe
+    index = render_assessment_report(
+        assessment,
+        out_dir=tmp_path / "r",
+        checks=checks,
+        rejected=rejected,
+        criteria=demo.CRITERIA,
+        overlays=demo.overlays(),
+    )
+    ranking = demo.ranking_frame(4)
+    ranking.loc[0, "name"] = evil
+    national = render_national_map(ranking, out_path=tmp_path / "n.html", criteria=demo.CRITERIA)
+    pages = [index, national, index.parent / "briefs.html", *(index.parent / "sites").glob("*.html")]
+    cwd = os.getcwd()
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert cwd not in html, page.name
+        assert "Campus 49" not in html and "Campus {{" not in html, page.name
+        texts = lxml_html.fromstring(html).text_content() + "".join(
+            _html.unescape(json.dumps(lay)) for lay in geojson_layers(html).values()
+        )
+        if "7*7" in html:  # wherever the name appears, it is the literal text
+            assert "{{ 7*7 }}" in texts, page.name
+    site = (index.parent / "sites" / f"{safe_id(assessment.index[0])}.html").read_text(encoding="utf-8")
+    text = lxml_html.fromstring(site).text_content()
+    assert evil in text and probe in text and "{{ 6*7 }}" in text
 
 
 def test_deliverability_and_designations_are_shown_and_escaped(national, assessment_report):

@@ -32,6 +32,7 @@ REGION_INDICATORS = [
     "population_50km",
     "renewables_operational_mw_30km",
     "national_park_share",
+    "deprivation_percentile",
 ]
 SITE_INDICATORS = [
     "site_area_ha",
@@ -68,6 +69,7 @@ SITE_INDICATORS = [
     "population_50km",
     "in_discount_area",
     "la_percentile",
+    "deprivation_percentile",
 ]
 
 GOOD = """
@@ -255,7 +257,17 @@ def test_each_problem_kind_alone():
     assert problems(GOOD.replace('missing = "renormalise"', 'missing = "renormalise"\nweigth = 2')) == [
         "p.toml: criteria.b.weigth: unknown key; allowed: "
         + ", ".join(
-            ("indicator", "section", "weight", "label", "unit", "description", "value_function", "missing")
+            (
+                "indicator",
+                "section",
+                "weight",
+                "label",
+                "unit",
+                "description",
+                "value_function",
+                "missing",
+                "policy",
+            )
         )
     ]
     # exclusion: bool value with an ordering op

@@ -214,7 +214,7 @@ def test_surface_run_writes_its_output_set(tmp_path):
     layers = synthetic_layers()
     run = api.surface(resolution=1000.0, layers=layers, min_area_ha=100)
     paths = run.write(tmp_path / "o")
-    assert set(paths) == {"surface", "zonal", "zones", "record"}
+    assert set(paths) == {"surface", "zonal", "zones", "record", "overview", "overview_record"}
     assert all(p.exists() for p in paths.values())
     zones = gpd.read_file(paths["zones"])
     assert zones.crs.to_epsg() == 27700

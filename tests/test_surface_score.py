@@ -145,6 +145,7 @@ def test_surface_tiers_match_a_table_row_and_a_stricter_tier_excludes():
         "population_50km": np.array([2e6, 2e6, 2e6]),
         "in_discount_area": np.array([0.0, 0.0, 0.0]),
         "in_flood_zone_3": np.array([0.0, 0.0, 0.0]),
+        "deprivation_percentile": np.array([0.5, 0.5, 0.5]),
         **{f"share_{d}": np.array([0.0, 1.0, np.nan]) for d in ("national_park",)},
         **{
             f"share_{d}": np.zeros(3)

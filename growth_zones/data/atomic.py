@@ -52,10 +52,20 @@ def part_files(folder: Path, stem: str | None = None) -> list[Path]:
     return [p for p in folder.glob(pattern) if p.is_file()]
 
 
+def _default_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give: 0o666 less the process umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _temp_name(dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".part{dest.suffix}", dir=dest.parent)
     os.close(fd)
+    # mkstemp makes the file private (0600); the finished file should be as readable as any other
+    # file the user writes (reports and provenance on shared drives)
+    os.chmod(tmp, _default_mode())
     return Path(tmp)
 
 

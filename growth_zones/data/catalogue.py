@@ -1,6 +1,11 @@
 """The dataset catalogue (``data/catalogue.toml``): what each public dataset is, where it lives,
 its licence, and which canonical layer it feeds.
 
+An entry with ``kind = "asset"`` is a raw asset rather than a dataset: a file that is fetched,
+hash-checked and cached like any dataset (mirror locations, retries, pinned sha256) but never
+normalised and never stored as a layer; the verified file in the raw cache is the product. The map
+libraries the HTML reports bundle (npm registry tarballs) are assets.
+
 The catalogue is declarative on purpose: adding a dataset is one ``[[dataset]]`` entry plus one
 normaliser function, and the provenance of every output is read from here.
 """
@@ -26,7 +31,10 @@ APIS = ("file", "arcgis", "ckan_datastore", "ogc_features", "wfs")
 ``datastore_search`` (``offset``/``limit``, ``result.total``), OGC API Features ``/items`` (following
 ``next`` links, checked against ``numberMatched``) or WFS 2.0 ``GetFeature`` (``startIndex``/``count``,
 checked against ``numberMatched``)."""
-FORMATS = ("geojson", "csv", "xlsx", "shapefile", "geotiff", "json")
+FORMATS = ("geojson", "csv", "xlsx", "shapefile", "geotiff", "json", "tgz")
+KINDS = ("dataset", "asset")
+"""A catalogue entry is a dataset (normalised into a canonical layer) or a raw asset (a file fetched
+and verified like a dataset, never normalised: the map libraries the reports bundle)."""
 ARCHIVES = ("zip",)
 CADENCES = {"monthly": 31, "quarterly": 92, "yearly": 366, "irregular": None, "fixed": None}
 """Release cadence -> days after which a copy counts as stale (None: never, e.g. a dated boundary
@@ -45,6 +53,7 @@ _MIRROR_COPY_FIELDS = {
 _LATEST_FIELDS = {"api", "url", "id", "match"}
 _FIELDS = {
     "key",
+    "kind",
     "title",
     "publisher",
     "layer",
@@ -100,6 +109,7 @@ _REQUIRED = (
     "vintage",
     "nations",
 )
+_ASSET_REQUIRED = tuple(f for f in _REQUIRED if f not in ("layer", "normaliser", "nations")) + ("sha256",)
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,8 @@ class Dataset:
     max_size_mb: float | None = None
     """Largest raw download accepted (MB); ``None`` = the global default
     (``Settings.max_download_mb``, ``GROWTH_ZONES_MAX_DOWNLOAD_MB``)."""
+    asset: bool = False
+    """A raw asset (``kind = "asset"``): fetched and verified, never normalised into a layer."""
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -177,7 +189,8 @@ class Dataset:
 
     @property
     def kind(self) -> str:
-        return LAYERS[self.layer].kind
+        """``vector``, ``table`` or ``raster`` (from the layer), or ``asset``."""
+        return "asset" if self.asset else LAYERS[self.layer].kind
 
     @property
     def optional(self) -> bool:
@@ -338,7 +351,12 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
     unknown = set(raw) - _FIELDS
     if unknown:
         problems.append(f"{where}: unknown fields {sorted(unknown)}")
-    missing = [f for f in _REQUIRED if not raw.get(f)]
+    kind = raw.get("kind", "dataset")
+    if kind not in KINDS:
+        problems.append(f"{where}: kind {kind!r} not one of {KINDS}")
+        return None
+    asset = kind == "asset"
+    missing = [f for f in (_ASSET_REQUIRED if asset else _REQUIRED) if not raw.get(f)]
     if missing:
         problems.append(f"{where}: missing required fields {missing}")
         if {"key", "layer", "format", "normaliser"} & set(missing):
@@ -348,7 +366,14 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
             f"{where}: key {raw['key']!r} must match [a-z0-9_]+ (it names folders and files in the cache)"
         )
         return None
-    if raw["layer"] not in LAYERS:
+    if asset:
+        extra = [f for f in ("layer", "normaliser", "designation", "coverage_area", "columns") if f in raw]
+        if extra:
+            problems.append(f"{where}: an asset is never normalised into a layer; remove {extra}")
+        if raw.get("default", False):
+            problems.append(f"{where}: an asset cannot be a default dataset (it is fetched when needed)")
+        raw = {**raw, "layer": "", "normaliser": "", "default": False}
+    elif raw["layer"] not in LAYERS:
         problems.append(f"{where}: layer {raw['layer']!r} is not a canonical layer ({', '.join(LAYERS)})")
     api = raw.get("api", "file")
     if api not in APIS:
@@ -388,7 +413,7 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
     sha = (sha,) if isinstance(sha, str) else tuple(sha)
     if sha and len(sha) != len(paths):
         problems.append(f"{where}: sha256 has {len(sha)} entries for {len(paths)} mirror paths")
-    if ":" not in raw["normaliser"]:
+    if not asset and ":" not in raw["normaliser"]:
         problems.append(f"{where}: normaliser must be 'module:function', got {raw['normaliser']!r}")
     nations = _strings(raw.get("nations"))
     bad_nations = [n for n in nations if n not in NATION_NAMES]
@@ -472,6 +497,7 @@ def _entry(raw: dict[str, Any], where: str, problems: list[str]) -> Dataset | No
         name_column=_strings(raw.get("name_column")),
         mirror_copy=mirror_copy,
         max_size_mb=float(max_mb) if max_mb is not None else None,
+        asset=asset,
     )
 
 
@@ -539,3 +565,9 @@ def datasets_for_layer(layer: str, catalogue: dict[str, Dataset] | None = None) 
     """Default datasets feeding one canonical layer, in catalogue order."""
     cat = catalogue or load_catalogue()
     return [d for d in cat.values() if d.layer == layer and d.default]
+
+
+def asset_entries(catalogue: dict[str, Dataset] | None = None) -> list[Dataset]:
+    """The raw assets (``kind = "asset"``), in catalogue order."""
+    cat = catalogue or load_catalogue()
+    return [d for d in cat.values() if d.asset]

@@ -7,7 +7,8 @@ Guarantees (the reason this module exists):
   interrupted download never looks cached.
 * Error replies (HTTP 4xx/5xx, HTML where data was expected, empty bodies) are never cached.
 * Transient faults (connection drops, 5xx, 429) are retried with exponential backoff.
-* With a mirror (``--mirror`` / ``GROWTH_ZONES_MIRROR``) the official endpoint is never contacted;
+* With a mirror (``--mirror`` / ``GROWTH_ZONES_MIRROR``, one or several locations searched in
+  order) the official endpoint is never contacted;
   with ``offline`` nothing is contacted at all.
 * Paged APIs are streamed to disk page by page and checked against the total the service announces
   (ArcGIS ``returnCountOnly``, OGC API ``numberMatched``, WFS ``numberMatched``, CKAN ``total``): a
@@ -236,9 +237,16 @@ class _ClientError(DataSourceError):
     smaller page will not help."""
 
 
+class _NotFound(_ClientError):
+    """The location has no such file (a missing local file, HTTP 404/410): with several mirror
+    locations the next one is tried."""
+
+
 def _check_status(resp: Any, url: str) -> None:
     if resp.status_code in (429,) or resp.status_code >= 500:
         raise _Transient(f"HTTP {resp.status_code}")
+    if resp.status_code in (404, 410):
+        raise _NotFound(f"download failed: {url}: HTTP {resp.status_code} {resp.reason}")
     if resp.status_code >= 400:
         raise _ClientError(f"download failed: {url}: HTTP {resp.status_code} {resp.reason}")
 
@@ -821,7 +829,7 @@ def _mirror_location(mirror: str, rel: str) -> str:
 
 def _copy_local(src: Path, dest: Path, expected: str | None, budget: Budget) -> tuple[str, int]:
     if not src.is_file():
-        raise DataSourceError(f"mirror has no file {src}" + (" (it is a folder)" if src.is_dir() else ""))
+        raise _NotFound(f"mirror has no file {src}" + (" (it is a folder)" if src.is_dir() else ""))
     try:
         budget.check_size(src.stat().st_size)
         with AtomicFile(dest) as out, open(src, "rb") as fh:
@@ -836,16 +844,25 @@ def _copy_local(src: Path, dest: Path, expected: str | None, budget: Budget) -> 
     return out.sha256, out.size
 
 
-def source_location(ds: Dataset, settings: Settings) -> str | None:
-    """The URL or folder a fetch of ``ds`` would read (None: the mirror holds no copy)."""
-    if settings.mirror:
+def source_locations(ds: Dataset, settings: Settings) -> list[str]:
+    """The URLs or folders a fetch of ``ds`` would read, in order (empty: the mirror holds no copy)."""
+    if settings.mirrors:
         if not ds.mirror_paths:
-            return None
-        try:
-            return _mirror_location(settings.mirror, ds.mirror_paths[0])
-        except DataSourceError:
-            return None  # the fetch itself names the refused path
-    return ds.url
+            return []
+        out = []
+        for m in settings.mirrors:
+            try:
+                out.append(_mirror_location(m, ds.mirror_paths[0]))
+            except DataSourceError:
+                continue  # a path refused as outside the mirror: the fetch itself names it
+        return out
+    return [ds.url]
+
+
+def source_location(ds: Dataset, settings: Settings) -> str | None:
+    """The first URL or folder a fetch of ``ds`` would read (None: the mirror holds no copy)."""
+    locs = source_locations(ds, settings)
+    return locs[0] if locs else None
 
 
 def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResult:
@@ -866,27 +883,14 @@ def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResul
     urls: list[str] = []
     hashes: list[str] = []
     sizes: list[int] = []
-    if settings.mirror:
+    if settings.mirrors:
         via = "mirror"
         if not ds.mirror_paths:
             raise DataSourceError(f"{ds.key}: the mirror holds no copy of this dataset (no mirror_path)")
         dests = raw_paths(ds, settings)
         progress.info("fetching %s from mirror %s", ds.key, settings.mirror)
         for rel, dest, expected in zip(ds.mirror_paths, dests, ds.sha256, strict=True):
-            loc = _mirror_location(settings.mirror, rel)
-            budget = Budget.for_dataset(ds, settings, loc)
-            if _is_url(loc):
-                digest, size = download(
-                    loc,
-                    dest,
-                    settings,
-                    expected_sha256=expected,
-                    expect_format=ds.format,
-                    label=ds.key,
-                    budget=budget,
-                )
-            else:
-                digest, size = _copy_local(Path(loc), dest, expected, budget)
+            loc, digest, size = _from_mirrors(ds, rel, dest, expected, settings)
             urls.append(loc)
             hashes.append(digest)
             sizes.append(size)
@@ -903,6 +907,44 @@ def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResul
     record["files"] = [p.name for p in dests]
     write_json(_meta_path(ds, settings), record)
     return result
+
+
+def _from_mirrors(
+    ds: Dataset, rel: str, dest: Path, expected: str | None, settings: Settings
+) -> tuple[str, str, int]:
+    """Copy or download ``rel`` from the first mirror location that has it: ``(location, sha256, size)``.
+
+    A location without the file (no such local file, HTTP 404/410) or whose host does not answer
+    passes to the next one. Any other fault (hash mismatch, HTML instead of data, an HTTP error)
+    stops the search: a mirror that serves a wrong file must not be papered over by the next one.
+    With one location its own error is raised unchanged.
+    """
+    failures: list[DataSourceError] = []
+    for mirror in settings.mirrors:
+        loc = _mirror_location(mirror, rel)
+        budget = Budget.for_dataset(ds, settings, loc)
+        try:
+            if _is_url(loc):
+                digest, size = download(
+                    loc,
+                    dest,
+                    settings,
+                    expected_sha256=expected,
+                    expect_format=ds.format,
+                    label=ds.key,
+                    budget=budget,
+                )
+            else:
+                digest, size = _copy_local(Path(loc), dest, expected, budget)
+        except (_NotFound, UnreachableError) as err:
+            failures.append(err)
+            continue
+        return loc, digest, size
+    if len(failures) == 1:
+        raise failures[0]
+    raise DataSourceError(
+        f"no mirror location holds {rel} ({ds.key}); tried in order: " + "; ".join(str(e) for e in failures)
+    )
 
 
 def _protocol(ds: Dataset) -> str:
@@ -997,6 +1039,7 @@ def _fetch_official(ds: Dataset, settings: Settings) -> tuple[Path, str, int, st
         label=ds.key,
         headers=ds.headers,
         budget=budget,
+        expected_sha256=ds.sha256[0] if ds.asset else None,  # an asset is the pinned file or nothing
     )
     if ds.archive == "zip":
         _check_zip_member(dest, ds)

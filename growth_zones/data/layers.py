@@ -39,6 +39,7 @@ class LayerSet:
     designation_coverage: gpd.GeoDataFrame | None = None
     broadband_by_region: pd.DataFrame | None = None
     population_by_region: pd.DataFrame | None = None
+    deprivation_by_region: pd.DataFrame | None = None
     population_grid: RasterData | None = None
     _unavailable: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
     _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)

@@ -87,9 +87,13 @@ def _with_requirements(keys: Iterable[str], catalogue: dict[str, Dataset]) -> li
 
 
 def _source_host(ds: Dataset, settings: Settings) -> str:
+    """The one host a dataset comes from ('' when that is not a single host: several mirrors)."""
     from urllib.parse import urlparse
 
-    return urlparse(settings.mirror if settings.mirror else ds.url).netloc
+    mirrors = settings.mirrors
+    if len(mirrors) > 1:
+        return ""
+    return urlparse(mirrors[0] if mirrors else ds.url).netloc
 
 
 def _skip_reason(ds: Dataset, settings: Settings, named: bool) -> str | None:
@@ -123,6 +127,8 @@ def pull_one(
     """
     settings = store.settings
     t0 = time.perf_counter()
+    if ds.asset:
+        return _pull_asset(ds, store, force=force, unreachable=unreachable)
     if not force and store.has(ds.key) and store.verify(ds.key) is None:
         return PullOutcome(ds.key, True, "already stored", store.provenance(ds.key).get("rows"), 0.0, "cache")
     host = _source_host(ds, settings)
@@ -182,6 +188,31 @@ def _normalise(ds: Dataset, fetched: _fetch.FetchResult, deps: dict[str, Any], m
         ) from err
 
 
+def _pull_asset(
+    ds: Dataset, store: Store, *, force: bool, unreachable: dict[str, str] | set[str] | None
+) -> PullOutcome:
+    """A raw asset is fetched and verified only (no normaliser, nothing in ``layers/``)."""
+    from .assets import fetch_assets
+
+    t0 = time.perf_counter()
+    host = _source_host(ds, store.settings)
+    if unreachable and host in unreachable and _fetch.cached(ds, store.settings) is None:
+        return PullOutcome(ds.key, False, f"not fetched: {host} could not be reached. {_fetch.MIRROR_HINT}.")
+    if force:
+        _fetch.clear_raw(ds, store.settings)
+    got = fetch_assets(store.settings, keys=[ds.key], catalogue=store.catalogue)
+    for h in got.unreachable:
+        if isinstance(unreachable, dict):
+            unreachable[h] = "no connection"
+        elif unreachable is not None:
+            unreachable.add(h)
+    if got.problems:
+        return PullOutcome(ds.key, False, got.problems[ds.key], None, time.perf_counter() - t0)
+    via = got.via[ds.key]
+    message = "already cached" if via == "cache" else "cached (raw asset, verified)"
+    return PullOutcome(ds.key, True, message, None, time.perf_counter() - t0, via)
+
+
 def probe_plan(plan: list[Dataset], store: Store, *, force: bool = False) -> dict[str, str]:
     """Probe every host the plan would download from (skipping what is stored or cached, and local
     mirrors); return the hosts that did not answer, with the reason."""
@@ -190,9 +221,9 @@ def probe_plan(plan: list[Dataset], store: Store, *, force: bool = False) -> dic
     for ds in plan:
         if not force and (store.has(ds.key) or _fetch.cached(ds, settings, verify=False) is not None):
             continue
-        loc = _fetch.source_location(ds, settings)
-        if loc and loc.startswith(("http://", "https://")):
-            urls.append(loc)
+        urls.extend(
+            loc for loc in _fetch.source_locations(ds, settings) if loc.startswith(("http://", "https://"))
+        )
     if not urls:
         return {}
     t0 = time.perf_counter()

@@ -191,6 +191,47 @@ LAYERS: dict[str, LayerSchema] = {
             {"code": "str", "name": "str", "population": "float", "dataset": "str"},
         ),
         LayerSchema(
+            "deprivation_by_region",
+            "table",
+            "Deprivation by LAD code, one national index per nation (English IoD, WIMD, SIMD). The "
+            "indices are NOT comparable across nations: use the within-nation rank/percentile only. "
+            "rank_in_nation: 1 = most deprived (ties share the lowest rank); percentile_in_nation: "
+            "1 = most deprived, 0 = least, ties at their mean rank; measure names the ranked column "
+            "(value); derived = an aggregation of the small-area index by a third party, not the "
+            "publisher's own LAD summary.",
+            {
+                "code": "str",
+                "name": "str",
+                "nation": "str",
+                "index_name": "str",
+                "measure": "str",
+                "value": "float",
+                "rank_in_nation": "float",
+                "n_in_nation": "float",
+                "percentile_in_nation": "float",
+                "share_most_deprived_10pct": "float",
+                "average_score": "float",
+                "derived": "bool",
+                "dataset": "str",
+            },
+        ),
+        LayerSchema(
+            "deprivation_small_areas",
+            "table",
+            "Official small-area deprivation ranks (WIMD LSOA, SIMD data zone): rank 1 = most deprived "
+            "in the nation; decile 1 = the most deprived 10%. No LAD column: joining them to "
+            "regions needs a small-area lookup that is not catalogued yet.",
+            {
+                "code": "str",
+                "nation": "str",
+                "index_name": "str",
+                "rank": "float",
+                "n_in_nation": "float",
+                "decile": "float",
+                "dataset": "str",
+            },
+        ),
+        LayerSchema(
             "broadband_by_region",
             "table",
             "Ofcom Connected Nations fixed coverage by LAD code (percent of premises).",

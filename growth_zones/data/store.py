@@ -51,7 +51,13 @@ class Store:
 
     # ------------------------------------------------------------------ paths
     def data_path(self, key: str) -> Path:
+        """Where a dataset's layer is stored; for a raw asset, its file in the raw cache."""
         ds = get_dataset(key, self.catalogue)
+        if ds.asset:
+            from . import fetch
+
+            hit = fetch.cached(ds, self.settings)
+            return hit.paths[0] if hit is not None else self.settings.raw_dir / ds.key / ds.files[0]
         suffix = ".tif" if ds.kind == "raster" else ".parquet"
         return self.settings.layers_dir / f"{key}{suffix}"
 
@@ -59,6 +65,12 @@ class Store:
         return self.settings.layers_dir / f"{key}.provenance.json"
 
     def has(self, key: str) -> bool:
+        """Whether a dataset is stored (a raw asset: whether its file is in the raw cache)."""
+        ds = get_dataset(key, self.catalogue)
+        if ds.asset:
+            from . import fetch
+
+            return fetch.cached(ds, self.settings) is not None
         return self.provenance_path(key).exists() and self.data_path(key).exists()
 
     # ------------------------------------------------------------------ write
@@ -153,7 +165,25 @@ class Store:
     # ------------------------------------------------------------------ read
     def provenance(self, key: str) -> dict[str, Any]:
         """The stored provenance record, with the copy's age and staleness as of today
-        (``age_days``, ``stale``: older than the publisher's release cadence)."""
+        (``age_days``, ``stale``: older than the publisher's release cadence). A raw asset has no
+        layer: its record is the catalogue entry plus how it was fetched."""
+        if key in self.catalogue and self.catalogue[key].asset:
+            from . import fetch
+
+            ds = self.catalogue[key]
+            hit = fetch.cached(ds, self.settings)
+            if hit is None:
+                raise DataSourceError(f"asset {key} is not cached; run `growth-zones data pull {key}`")
+            return {
+                **ds.provenance_fields(),
+                "kind": "asset",
+                "source_urls": hit.source_urls,
+                "raw_sha256": hit.sha256,
+                "retrieved_at": hit.retrieved_at,
+                "stored_path": str(hit.paths[0]),
+                "age_days": None,
+                "stale": False,
+            }
         path = self.provenance_path(key)
         if not path.exists():
             raise DataSourceError(f"dataset {key} is not stored; run `growth-zones data pull {key}`")

@@ -9,6 +9,7 @@ import shapely
 from ..data.layers import LayerSet
 from ..policy import in_discount_area
 from . import _geo
+from .deprivation import deprivation_by_code
 from .designations import designation_share
 from .nodes import grid_nodes
 from .specs import REGION_INDICATORS, IndicatorSettings, IndicatorTable
@@ -128,6 +129,11 @@ def region_indicators(layers: LayerSet, settings: IndicatorSettings | None = Non
             _geo.population_within(layers, rep, 50.0),
             "representative point outside the population raster",
         )
+    if not unavailable("deprivation_percentile"):
+        v, why, dep = deprivation_by_code(index.to_numpy(), layers)
+        fill("deprivation_percentile", v, why)
+        for col in dep.columns:
+            extra[col] = dep[col].to_numpy()
     if not unavailable("renewables_operational_mw_30km"):
         r = layers.renewables
         r = r[r["status"].astype(str).str.strip().str.lower().eq("operational")]

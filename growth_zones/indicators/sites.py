@@ -11,6 +11,7 @@ from ..data.layers import LayerSet
 from ..data.schemas import DESIGNATIONS
 from ..policy import DESIGNATION_LABELS, TIER_DESIGNATIONS, in_discount_area
 from . import _geo
+from .deprivation import deprivation_by_code
 from .designations import designation_share
 from .nodes import grid_nodes
 from .specs import (
@@ -179,6 +180,11 @@ def site_indicators(
 
     # ---- place
     values["in_discount_area"] = in_discount_area(loc["la_code"].fillna(""), loc["nation"]).to_numpy()
+    if not unavailable("deprivation_percentile"):
+        v, why, dep = deprivation_by_code(loc["la_code"].to_numpy(), layers)
+        fill("deprivation_percentile", v, why)
+        for col in dep.columns:
+            extra[col] = dep[col].to_numpy()
     if region_percentile is not None:
         fill(
             "la_percentile",

@@ -90,6 +90,17 @@ def _rtt_text(s: IndicatorSettings | None = None) -> str:
 
 
 _S = IndicatorSettings()
+
+DEPRIVATION_TEXT = (
+    "Within-nation deprivation percentile of the local authority: 1 = the most deprived LAD of its "
+    "own nation, 0 = the least (ties at their mean rank), by 'extent', the share of residents living "
+    "in the nation's most deprived small areas (weighted 1 in the most deprived 10% down to 0 at "
+    "30%). England: English Indices of Deprivation 2025 (MHCLG, official LAD summary); Wales: WIMD "
+    "2019; Scotland: SIMD 2020v2 (both aggregated to LADs from the official small-area index). The "
+    "three indices are NOT comparable across nations, so only the position within the nation is "
+    "used: a 0.9 in Wales and a 0.9 in England are each near the top of their own nation's list, "
+    "not equally deprived."
+)
 _REGION_LAND = ("regions", "protected_areas", "designation_coverage")
 _SITE_LAND = ("sites", "protected_areas", "designation_coverage")
 _REGION_LINES = ("regions", "circuits", "countries")
@@ -229,6 +240,13 @@ REGION_INDICATORS: dict[str, IndicatorSpec] = {
             "Residents in 1 km cells whose centres lie within 50 km of the centre of the cell "
             "holding the "
             "region's representative point (labour pool / metro proximity).",
+        ),
+        IndicatorSpec(
+            "deprivation_percentile",
+            "percentile",
+            "higher",
+            ("regions", "deprivation_by_region"),
+            DEPRIVATION_TEXT,
         ),
         IndicatorSpec(
             "renewables_operational_mw_30km",
@@ -435,6 +453,13 @@ SITE_INDICATORS: dict[str, IndicatorSpec] = {
             "higher",
             ("sites", "regions"),
             "Site's local authority is in the constraint-cost discount area (Scotland, Cumbria, North East).",
+        ),
+        IndicatorSpec(
+            "deprivation_percentile",
+            "percentile",
+            "higher",
+            ("sites", "regions", "deprivation_by_region"),
+            "The site's local authority (the one holding its representative point): " + DEPRIVATION_TEXT,
         ),
         IndicatorSpec(
             "la_percentile",

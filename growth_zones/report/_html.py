@@ -2,7 +2,9 @@
 
 Everything that came from an application file or a download goes through :func:`esc` before it
 reaches HTML. ``esc`` also neutralises the characters that are special inside JavaScript template
-literals (backtick, ``$``, backslash) because folium pastes some HTML into such literals.
+literals (backtick, ``$``, backslash) because folium pastes some HTML into such literals, and the
+braces: branca compiles every rendered map script as a jinja template again, so ``{{ ... }}`` in
+an application's name would otherwise be evaluated (code execution) while the report is written.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-_JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+_JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
 
 
 def esc(value: Any) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
 
 from ._geo import display_geometries, feature_collection
@@ -24,8 +26,56 @@ POINT_STYLES = {
 }
 HATCH_ID = "gz-hatch"
 OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILE_PROBE = "https://tile.openstreetmap.org/0/0/0.png"
+TILE_PROBE_TIMEOUT_MS = 6000
+PANES = (  # (name, z-index): the base land sits below the tile pane (200), everything else above it
+    ("gzBaseLand", 150),
+    ("gzBaseLines", 390),
+    ("gzSurface", 402),
+    ("gzAreas", 405),
+    ("gzLines", 410),
+    ("gzPoints", 450),
+)
+BASEMAP_LABEL = (
+    '<span class="gz-sw gz-sw-square" style="background:#f2efe6;border-color:#8c8c8c"></span> '
+    "Base map: coast and council boundaries (ONS; works offline)"
+)
+TILES_LABEL = "Background tiles (OpenStreetMap; needs internet)"
+LAND_STYLE = {"color": "#7d7d7d", "weight": 0.9, "fillColor": "#f2efe6", "fillOpacity": 1, "opacity": 1}
+COUNCIL_STYLE = {"color": "#8f8f8f", "weight": 0.7, "opacity": 0.9, "fill": False}
 
 
+class JsRef(str):
+    """A JavaScript expression that evaluates to a GeoJSON FeatureCollection held in a shared data
+    file (``assets/basemap.js``, ``assets/context.js``) instead of being pasted into the page."""
+
+
+def fc_flags(data: dict[str, Any]) -> dict[str, bool]:
+    """Which handlers a layer needs (tooltips, popups, labels), from its FeatureCollection."""
+    feats = data.get("features", [])
+    return {
+        "has_tooltips": any(f["properties"].get("tooltip") for f in feats),
+        "has_popups": any(f["properties"].get("popup") for f in feats),
+        "has_labels": any(f["properties"].get("label") for f in feats),
+    }
+
+
+def _render_raw(element: Any, kwargs: Any) -> None:
+    """Render one of our elements like branca's ``MacroElement.render`` (its ``script`` macro into
+    the page's script), but add the output as raw text: branca would compile the rendered script as
+    a jinja template a second time (slow, and a place where data could turn into template code).
+    A shown layer is added to its parent here too (folium's Layer adds a child element for that)."""
+    figure = element.get_root()
+    script = element._template.module.__dict__["script"](element, kwargs)
+    if getattr(element, "_add_to_parent", False):
+        script = f"{script}\n{element.get_name()}.addTo({element._parent.get_name()});"
+    figure.script.add_child(raw_html(str(script)), name=element.get_name())
+    for child in element._children.values():
+        child.render(**kwargs)
+
+
+@cache
 def _layer_class() -> type:
     """A folium Layer holding one embedded GeoJSON FeatureCollection whose features carry their
     own style (``_s``), tooltip and popup HTML (built and escaped in Python)."""
@@ -80,7 +130,7 @@ def _layer_class() -> type:
 
         def __init__(
             self,
-            data: dict[str, Any],
+            data: dict[str, Any] | JsRef,
             name: str,
             *,
             show: bool = True,
@@ -90,27 +140,47 @@ def _layer_class() -> type:
             sticky: bool = True,
             control: bool = True,
             attribution: str = "",
+            flags: dict[str, bool] | None = None,
         ) -> None:
             super().__init__(name=name, overlay=True, control=control, show=show)
             self.attribution = attribution
             self._name = "GeoLayer"
-            self.data = data
-            self.data_js = script_json(data)
-            feats = data.get("features", [])
-            self.has_tooltips = any(f["properties"].get("tooltip") for f in feats)
-            self.has_popups = any(f["properties"].get("popup") for f in feats)
-            self.has_labels = any(f["properties"].get("label") for f in feats)
+            if isinstance(data, JsRef):  # the data lives in a shared file; its flags come with it
+                self.data = None
+                self.data_js = str(data)
+                f = flags or {}
+            else:
+                self.data = data
+                self.data_js = script_json(data)
+                f = flags or fc_flags(data)
+            self.has_tooltips = f.get("has_tooltips", False)
+            self.has_popups = f.get("has_popups", False)
+            self.has_labels = f.get("has_labels", False)
             self.pane = pane
             self.highlight = highlight
             self.interactive = interactive
             self.tooltip_options = {"sticky": sticky, "direction": "top", "className": "gz-tip"}
 
+        def render(self, **kwargs: Any) -> None:
+            self._add_to_parent = self.show
+            _render_raw(self, kwargs)
+
     return GeoLayer
 
 
-def new_map(bounds: list[list[float]], *, tiles: bool = True) -> Any:
-    """A folium map without default tiles; an optional online base map as a switchable overlay
-    (offline it simply fails to load and the plain background stays)."""
+def new_map(
+    bounds: list[list[float]],
+    *,
+    tiles: bool = True,
+    basemap: BaseMap | None = None,
+    padding: tuple[int, int] | None = None,
+) -> Any:
+    """A folium map with no default tiles.
+
+    ``basemap`` (GB land and council boundaries from the store) is the bottom layer, so the map
+    reads with no tile server. The OpenStreetMap tiles are an optional layer: it starts off and
+    switches itself on only if a probe tile loads (the user can also switch it on).
+    """
     import folium
 
     m = folium.Map(
@@ -121,21 +191,240 @@ def new_map(bounds: list[list[float]], *, tiles: bool = True) -> Any:
         zoom_control="topright",
         prefer_canvas=False,
     )
+    mname = m.get_name()
+    m.add_child(  # the panes first, so every layer finds its pane (one snippet, not one element per pane)
+        _snippet_class()(
+            "".join(
+                f'{mname}.createPane("{name}").style.zIndex = {z};'
+                + (
+                    f'{mname}.getPane("{name}").style.pointerEvents = "none";'
+                    if name == "gzBaseLines"
+                    else ""
+                )
+                for name, z in PANES
+            )
+        ),
+        name="gz_panes",
+    )
     if tiles:
-        folium.TileLayer(
-            "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            attr=OSM_ATTR,
-            name="Background map (OpenStreetMap; needs internet)",
-            overlay=True,
-            control=True,
-            show=True,
-            opacity=0.55,
-            max_zoom=19,
-        ).add_to(m)
-    for name, z in (("gzAreas", 405), ("gzLines", 410), ("gzPoints", 450)):
-        folium.map.CustomPane(name, z_index=z, pointer_events=True).add_to(m)
-    m.fit_bounds(bounds)
+        add_tiles(m)
+    if basemap is not None:
+        add_basemap(m, basemap)
+    m.fit_bounds(bounds, padding=padding)
     return m
+
+
+def add_tiles(m: Any) -> Any:
+    """The OpenStreetMap tile layer, off at first; a one-tile probe switches it on when it loads
+    (so a closed network shows the base map instead of grey squares)."""
+
+    tiles = _tiles_class()(TILE_URL, name=TILES_LABEL, attribution=OSM_ATTR, opacity=0.85, max_zoom=19)
+    tiles.add_to(m)
+    probe = _snippet_class()(
+        "(function () { var img = new Image(), done = false;"
+        f" var t = setTimeout(function () {{ done = true; }}, {TILE_PROBE_TIMEOUT_MS});"
+        " img.onload = function () { if (done) { return; } clearTimeout(t);"
+        f" if (!{m.get_name()}.hasLayer({tiles.get_name()})) {{ {m.get_name()}.addLayer({tiles.get_name()}); }} }};"
+        f' img.src = "{TILE_PROBE}"; }})();'
+    )
+    m.add_child(probe, name="gz_tile_probe")
+    return tiles
+
+
+@dataclass
+class BaseMap:
+    """The offline base map: land (country polygons) and council (local authority) boundaries.
+
+    Either inline FeatureCollections (``land``, ``councils``), references into a shared data file
+    (``ref``: a JS object with ``land`` and ``councils``), or, for the national map, the councils
+    taken from the choropleth layer already on the page (``councils_from``) so the boundaries are
+    not embedded twice. ``tolerance_m`` is the display simplification, stated in the legend.
+    """
+
+    land: dict[str, Any] | None = None
+    councils: dict[str, Any] | None = None
+    ref: str = ""
+    councils_from: Any = None
+    tolerance_m: float = 0.0
+    council_tooltips: bool = False
+
+
+BASEMAP_TOLERANCE_M = 100.0
+"""Display simplification of the base map's coast and council boundaries (BNG metres)."""
+
+
+def land_collection(countries: Any, tolerance_m: float = BASEMAP_TOLERANCE_M) -> dict[str, Any] | None:
+    """The land polygons (ONS countries) of the base map, simplified for display."""
+    if countries is None or not len(countries):
+        return None
+    geoms = display_geometries(countries, "countries", tolerance_m)
+    fc = feature_collection(geoms, [{"_s": LAND_STYLE} for _ in range(len(countries))])
+    fc["gz_layer"] = "base_land"
+    return fc
+
+
+def council_collection(regions: Any, tolerance_m: float = BASEMAP_TOLERANCE_M) -> dict[str, Any] | None:
+    """The council (local authority district) boundaries of the base map, simplified for display."""
+    if regions is None or not len(regions):
+        return None
+    geoms = display_geometries(regions, "regions", tolerance_m)
+    fc = feature_collection(geoms, [{"_s": COUNCIL_STYLE} for _ in range(len(regions))])
+    fc["gz_layer"] = "base_councils"
+    return fc
+
+
+def add_basemap(m: Any, basemap: BaseMap) -> Any:
+    """Add the base map (one switchable entry, on by default); returns its feature group."""
+
+    group = _group_class()(BASEMAP_LABEL)
+    land = JsRef(f"{basemap.ref}.land") if basemap.ref else basemap.land
+    if land is not None:
+        layer(land, "land", pane="gzBaseLand", interactive=False, control=False).add_to(group)
+    if basemap.councils_from is not None:
+        _outline_class()(basemap.councils_from, COUNCIL_STYLE, pane="gzBaseLines").add_to(group)
+    else:
+        councils = JsRef(f"{basemap.ref}.councils") if basemap.ref else basemap.councils
+        if councils is not None:
+            layer(
+                councils,
+                "councils",
+                pane="gzBaseLines",
+                interactive=False,
+                control=False,
+                flags={"has_tooltips": False},
+            ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+@cache
+def _raw_class() -> type:
+    """A piece of finished HTML placed in the page as it is.
+
+    ``raw_html(html)`` compiles ``html`` as a jinja template: slow (a compile per element)
+    and unsafe, because ``{{ ... }}`` in an application's name would be evaluated as a template
+    expression while the report is written. This element's template is compiled once and only
+    prints ``this.html``, so nothing in the HTML is ever interpreted.
+    """
+    from branca.element import Element
+    from jinja2 import Template
+
+    class RawHtml(Element):
+        _template = Template("{{ this.html }}")
+
+        def __init__(self, html: str) -> None:
+            super().__init__()
+            self._name = "RawHtml"
+            self.html = html
+
+    return RawHtml
+
+
+def raw_html(html: str) -> Any:
+    """:func:`_raw_class` instance holding ``html`` (already escaped where it must be)."""
+    return _raw_class()(html)
+
+
+@cache
+def _tiles_class() -> type:
+    """An XYZ tile layer, off at first (folium's TileLayer looks its URL up in a provider list
+    each time: a few ms per page)."""
+    import folium
+    from jinja2 import Template
+
+    class Tiles(folium.map.Layer):
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "var {{ this.get_name() }} = L.tileLayer({{ this.url|tojson }}, {{ this.options|tojson }});"
+            "{% endmacro %}"
+        )
+
+        def __init__(self, url: str, *, name: str, attribution: str, opacity: float, max_zoom: int) -> None:
+            super().__init__(name=name, overlay=True, control=True, show=False)
+            self._name = "Tiles"
+            self.url = url
+            self.options = {"attribution": attribution, "opacity": opacity, "maxZoom": max_zoom}
+
+        def render(self, **kwargs: Any) -> None:
+            self._add_to_parent = self.show
+            _render_raw(self, kwargs)
+
+    return Tiles
+
+
+@cache
+def _group_class() -> type:
+    """A switchable group of layers (one entry in the layer list), shown at first."""
+    import folium
+    from jinja2 import Template
+
+    class Group(folium.map.Layer):
+        _template = Template(
+            "{% macro script(this, kwargs) %}var {{ this.get_name() }} = L.featureGroup();{% endmacro %}"
+        )
+
+        def __init__(self, name: str) -> None:
+            super().__init__(name=name, overlay=True, control=True, show=True)
+            self._name = "Group"
+
+        def render(self, **kwargs: Any) -> None:
+            self._add_to_parent = self.show
+            _render_raw(self, kwargs)
+
+    return Group
+
+
+@cache
+def _snippet_class() -> type:
+    """A fixed piece of JavaScript in the map's script (one compiled template for all pages)."""
+    import folium
+    from jinja2 import Template
+
+    class Snippet(folium.MacroElement):
+        _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+        def __init__(self, code: str) -> None:
+            super().__init__()
+            self._name = "Snippet"
+            self.code = code
+
+        def render(self, **kwargs: Any) -> None:
+            _render_raw(self, kwargs)
+
+    return Snippet
+
+
+@cache
+def _outline_class() -> type:
+    """A layer that redraws another layer's polygons as outlines (no second copy of the data)."""
+    import folium
+    from jinja2 import Template
+
+    class OutlineOf(folium.map.Layer):
+        _template = Template(
+            """
+            {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.geoJson(null, {
+                pane: {{ this.pane|tojson }}, interactive: false,
+                style: function () { return {{ this.style|tojson }}; }
+            });
+            {{ this.source.get_name() }}.eachLayer(function (l) { {{ this.get_name() }}.addData(l.feature); });
+            {% endmacro %}
+            """
+        )
+
+        def __init__(self, source: Any, style: dict[str, Any], *, pane: str) -> None:
+            super().__init__(name="council outlines", overlay=True, control=False, show=True)
+            self._name = "OutlineOf"
+            self.source = source
+            self.style = style
+            self.pane = pane
+
+        def render(self, **kwargs: Any) -> None:
+            self._add_to_parent = self.show
+            _render_raw(self, kwargs)
+
+    return OutlineOf
 
 
 def layer(data: dict[str, Any], name: str, **kw: Any) -> Any:
@@ -170,21 +459,30 @@ def _point_popup(title: str, rows: list[tuple[str, str]]) -> str:
     return f'<div class="gz-pop"><h4>{esc(title)}</h4><table class="gz-kv">{body}</table></div>'
 
 
-def add_overlays(
-    m: Any,
-    overlays: dict[str, Any] | None,
-    *,
-    show: dict[str, bool] | None = None,
-    tolerance_m: float = 200.0,
-) -> list[tuple[str, str]]:
-    """Add every overlay as a switchable layer; return legend rows ``(swatch_html, label)``."""
-    legend: list[tuple[str, str]] = []
-    if not overlays:
-        return legend
-    show = show or {}
+@dataclass
+class OverlaySpec:
+    """One switchable context layer, built once (its FeatureCollection already escaped and in
+    lon/lat) and drawn on any number of maps, inline or from a shared data file."""
 
-    def vis(key: str, default: bool) -> bool:
-        return show.get(key, default)
+    key: str
+    label_html: str
+    data: dict[str, Any]
+    pane: str
+    show: bool
+    legend: tuple[str, str]
+    sticky: bool = True
+
+    @cached_property
+    def flags(self) -> dict[str, bool]:
+        return fc_flags(self.data)
+
+
+def overlay_specs(overlays: dict[str, Any] | None, *, tolerance_m: float = 200.0) -> list[OverlaySpec]:
+    """The context layers (protected areas, circuits, substations by voltage class, TEC connection
+    sites, landing points, internet exchanges) as :class:`OverlaySpec` (applications excluded)."""
+    specs: list[OverlaySpec] = []
+    if not overlays:
+        return specs
 
     pa = overlays.get("protected_areas")
     if pa is not None and len(pa):
@@ -201,10 +499,16 @@ def add_overlays(
                 }
             )
         name = swatch("#5aae61", shape="square", border="#1b7837") + " Protected areas"
-        layer(
-            feature_collection(geoms, props), name, show=vis("protected_areas", False), pane="gzAreas"
-        ).add_to(m)
-        legend.append((swatch("#5aae61", shape="square", border="#1b7837"), "Protected area / constraint"))
+        specs.append(
+            OverlaySpec(
+                "protected_areas",
+                name,
+                feature_collection(geoms, props),
+                "gzAreas",
+                False,
+                (swatch("#5aae61", shape="square", border="#1b7837"), "Protected area / constraint"),
+            )
+        )
 
     circ = overlays.get("circuits")
     if circ is not None and len(circ):
@@ -220,13 +524,17 @@ def add_overlays(
                 }
             )
         name = '<span class="gz-sw gz-sw-line" style="background:#D55E00"></span> Transmission circuits'
-        layer(
-            feature_collection(geoms, props), name, show=vis("circuits", False), pane="gzLines", sticky=True
-        ).add_to(m)
-        legend.append(
-            (
-                '<span class="gz-sw gz-sw-line" style="background:#D55E00"></span>',
-                "Transmission circuit (400 kV; 275 kV orange)",
+        specs.append(
+            OverlaySpec(
+                "circuits",
+                name,
+                feature_collection(geoms, props),
+                "gzLines",
+                False,
+                (
+                    '<span class="gz-sw gz-sw-line" style="background:#D55E00"></span>',
+                    "Transmission circuit (400 kV; 275 kV orange)",
+                ),
             )
         )
 
@@ -262,13 +570,16 @@ def add_overlays(
                     }
                 )
             name = swatch(col, border="#fff") + " " + esc(label) + f' <span class="gz-n">({len(sel)})</span>'
-            layer(
-                feature_collection(geoms[mask], props),
-                name,
-                show=vis(f"substations_{key}", key != "132"),
-                pane="gzPoints",
-            ).add_to(m)
-            legend.append((swatch(col, border="#fff"), label))
+            specs.append(
+                OverlaySpec(
+                    f"substations_{key}",
+                    name,
+                    feature_collection(geoms[mask], props),
+                    "gzPoints",
+                    key != "132",
+                    (swatch(col, border="#fff"), label),
+                )
+            )
 
     for key, fields in (
         ("tec_sites", ("connection_site", "mw")),
@@ -309,14 +620,52 @@ def add_overlays(
                 }
             )
         name = swatch(col) + " " + esc(label)
-        layer(
-            feature_collection(geoms, props), name, show=vis(key, key != "tec_sites"), pane="gzPoints"
-        ).add_to(m)
-        legend.append((swatch(col), label))
+        specs.append(
+            OverlaySpec(
+                key,
+                name,
+                feature_collection(geoms, props),
+                "gzPoints",
+                key != "tec_sites",
+                (swatch(col), label),
+            )
+        )
+    return specs
 
-    apps = overlays.get("applications")
+
+def add_overlay_specs(
+    m: Any, specs: list[OverlaySpec], *, show: dict[str, bool] | None = None, ref: str = ""
+) -> list[tuple[str, str]]:
+    """Draw ``specs`` on ``m`` (inline, or from the shared data object ``ref`` when given); return
+    the legend rows ``(swatch_html, label)``. ``show`` overrides each layer's default visibility."""
+    show = show or {}
+    legend = []
+    for spec in specs:
+        data: dict[str, Any] | JsRef = JsRef(f"{ref}[{json.dumps(spec.key)}]") if ref else spec.data
+        layer(
+            data,
+            spec.label_html,
+            show=show.get(spec.key, spec.show),
+            pane=spec.pane,
+            sticky=spec.sticky,
+            flags=spec.flags,
+        ).add_to(m)
+        legend.append(spec.legend)
+    return legend
+
+
+def add_overlays(
+    m: Any,
+    overlays: dict[str, Any] | None,
+    *,
+    show: dict[str, bool] | None = None,
+    tolerance_m: float = 200.0,
+) -> list[tuple[str, str]]:
+    """Add every overlay (and the applications, if any) as a switchable layer; return legend rows."""
+    legend = add_overlay_specs(m, overlay_specs(overlays, tolerance_m=tolerance_m), show=show)
+    apps = (overlays or {}).get("applications")
     if apps is not None and len(apps):
-        add_applications(m, apps, show=vis("applications", True))
+        add_applications(m, apps, show=(show or {}).get("applications", True))
         legend.append((swatch("#ffffff", shape="diamond", border="#000"), "Candidate site (application)"))
     return legend
 
@@ -334,6 +683,7 @@ def add_applications(
 
     pts = apps.copy()
     pts["geometry"] = pts.geometry.representative_point()
+    radius = 7 if len(apps) <= 50 else 5 if len(apps) <= 300 else 3.5  # many sites: smaller markers
     geoms = display_geometries(pts, "applications", 0)
     props = []
     ids = apps["id"] if "id" in apps.columns else apps.index.to_series()
@@ -365,7 +715,13 @@ def add_applications(
             )
         props.append(
             {
-                "_s": {"radius": 7, "color": "#000000", "weight": 2.5, "fillColor": fill, "fillOpacity": 1},
+                "_s": {
+                    "radius": radius,
+                    "color": "#000000",
+                    "weight": 2.5 if radius > 4 else 1.2,
+                    "fillColor": fill,
+                    "fillOpacity": 1,
+                },
                 "tooltip": esc(nm) + " &#8212; " + esc(rank_s),
                 "popup": popup,
             }
@@ -552,41 +908,121 @@ def provenance_html(provenance: list[dict[str, Any]] | None) -> tuple[str, str]:
     return notice, '<ul class="gz-src">' + "".join(items) + "</ul>"
 
 
+@dataclass(frozen=True)
+class Shared:
+    """A page inside a report folder that shares its assets: ``prefix`` is the relative URL of the
+    folder's ``assets/`` from the page (``"assets/"``, ``"../assets/"``); ``scripts`` are the shared
+    data files loaded before the map (``basemap.js``, ``context.js``)."""
+
+    prefix: str
+    scripts: tuple[str, ...] = ()
+
+
+SHARED_CSS_FILE = "report.css"
+
+
+def shared_css() -> str:
+    """The page CSS every map page uses (written once into a report folder's assets)."""
+    from .assets import BANNER_CSS
+
+    return BASE_CSS + SIDEBAR_CSS + BANNER_CSS + PRINT_CSS
+
+
 def finish_page(
-    m: Any, *, title: str, sidebar_html: str, assets: Any, extra_css: str = "", tail_html: str = ""
+    m: Any,
+    *,
+    title: str,
+    sidebar_html: str,
+    libraries: Any = None,
+    shared: Shared | None = None,
+    extra_css: str = "",
+    tail_html: str = "",
+    collapsed_layers: bool = False,
 ) -> str:
-    """Add the page furniture, apply the asset mode and return the full HTML document."""
+    """Add the page furniture and the map libraries; return the full HTML document.
+
+    ``libraries`` (:class:`~growth_zones.report.assets.MapLibraries`): bundled code is inlined into
+    the page, or linked from ``shared.prefix`` when the page is part of a report folder; ``None``
+    or a CDN set keeps folium's CDN links. Every page carries the 'map needs the network' banner,
+    visible when the libraries could not be bundled or fail to load.
+    """
     import folium
 
-    from .assets import apply_assets
+    from .assets import BANNER_CSS, SHARED_CSS, SHARED_JS, MapLibraries, banner_html
 
+    libraries = libraries if libraries is not None else MapLibraries.cdn()
     root = m.get_root()
     root.title = esc(title)  # branca renders Figure.title into <title> unescaped
-    apply_assets(m, assets)  # first, so that the page's own CSS below wins over library CSS
-    root.header.add_child(
-        folium.Element(
-            f'<meta name="color-scheme" content="light"><style>{BASE_CSS}{SIDEBAR_CSS}{extra_css}</style>'
-        ),
-        name="gz_css",
-    )
-    root.html.add_child(folium.Element(HATCH_SVG), name="gz_hatch")
+    head: list[str] = ['<meta name="color-scheme" content="light">']
+    if not libraries.bundled:  # register folium's CDN links now, so the page CSS below comes after them
+        from branca.element import CssLink, JavascriptLink
+
+        for name, url in m.default_js:
+            root.header.add_child(JavascriptLink(url), name=name)
+        for name, url in m.default_css:
+            root.header.add_child(CssLink(url), name=name)
+    else:
+        m.default_js = []
+        m.default_css = []
+        if shared is not None:
+            head.append(f'<link rel="stylesheet" href="{esc(shared.prefix + SHARED_CSS)}">')
+            head.append(f'<script src="{esc(shared.prefix + SHARED_JS)}"></script>')
+        else:  # pasted in after compact_html, which must not touch the libraries' code
+            head.append(_LIBS_PLACEHOLDER)
+    if shared is not None:  # the page's own CSS after the libraries', so it wins
+        head.append(f'<link rel="stylesheet" href="{esc(shared.prefix + SHARED_CSS_FILE)}">')
+        head.extend(f'<script src="{esc(shared.prefix + name)}"></script>' for name in shared.scripts)
+    else:
+        head.append(f"<style>{BASE_CSS}{SIDEBAR_CSS}{BANNER_CSS}{PRINT_CSS}</style>")
+    if extra_css:
+        head.append(f"<style>{extra_css}</style>")
+    root.header.add_child(raw_html("".join(head)), name="gz_head_assets")
+    shared_js = (shared.prefix + SHARED_JS) if (shared is not None and libraries.bundled) else ""
+    root.html.add_child(raw_html(HATCH_SVG), name="gz_hatch")
     if sidebar_html:
         root.html.add_child(
-            folium.Element(f'<aside class="gz-side" aria-label="Report information">{sidebar_html}</aside>'),
+            raw_html(f'<aside class="gz-side" aria-label="Report information">{sidebar_html}</aside>'),
             name="gz_side",
         )
+    root.html.add_child(raw_html(banner_html(libraries, shared_file=shared_js)), name="gz_banner")
     if tail_html:
-        root.html.add_child(folium.Element(tail_html), name="gz_tail")
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    ready = folium.MacroElement()
-    ready._template = folium.template.Template(
-        "{% macro script(this, kwargs) %}"
+        root.html.add_child(raw_html(tail_html), name="gz_tail")
+    folium.LayerControl(collapsed=collapsed_layers, position="topright").add_to(m)
+    ready = _snippet_class()(
         "if (window.performance && performance.mark) { performance.mark('gz-map-ready'); }"
-        "{% endmacro %}"
     )
     m.add_child(ready, name="gz_ready")
-    html = root.render()
+    html = compact_html(str(root.render()))
+    if libraries.bundled and shared is None:
+        html = html.replace(
+            _LIBS_PLACEHOLDER,
+            f"<style>{libraries.style_text()}</style><script>{libraries.script_text()}</script>",
+            1,
+        )
     return html
+
+
+_LIBS_PLACEHOLDER = "<!--gz-map-libraries-->"
+
+
+_INDENT = re.compile(r"\n[ \t]+")
+_BLANK_LINES = re.compile(r"\n{2,}")
+
+
+def compact_html(html: str) -> str:
+    """Drop the indentation and blank lines folium's templates leave (a third of a small page).
+
+    Safe because nothing on these pages is whitespace-sensitive: no ``<pre>``/``<textarea>``, and
+    every string inside scripts is JSON or a one-line literal (a newline in a JSON string is
+    always escaped as ``\\n``)."""
+    return _BLANK_LINES.sub("\n", _INDENT.sub("\n", html))
+
+
+PRINT_CSS = """
+@media print {
+  .leaflet-control-container, .gz-nolib { display: none !important; }
+}
+"""
 
 
 def bounds_of(gdf: Any) -> list[list[float]]:

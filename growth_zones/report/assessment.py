@@ -1,4 +1,22 @@
-"""The assessment report: an index page of all applications plus one page per application."""
+"""The assessment report: an overview page of all applications, one page per application and a
+printable pack of one-page site briefs, sharing one ``assets/`` folder.
+
+Layout of ``out_dir``::
+
+    index.html            overview: map of every site, sortable table, rejected rows
+    sites/<id>.html       one page per site (map, every check, scores; prints as its A4 brief)
+    briefs.html           every site brief, one A4 page each, in rank order (print to PDF)
+    assets/maplibs.js     the map libraries, once (bundled mode; see report.assets)
+    assets/maplibs.css
+    assets/report.css     the pages' CSS
+    assets/basemap.js     GB land and council boundaries (the offline base map)
+    assets/context.js     the context layers (grid, connectivity, protected areas), once
+
+so a page costs only its own data: 1,000 sites make a report of tens of MB, not a GB. Display
+tolerances (BNG metres): site boundaries :data:`SITE_TOLERANCE_M`, context layers
+:data:`CONTEXT_TOLERANCE_M` (doubled until ``context.js`` fits :data:`CONTEXT_BUDGET_BYTES`), base
+map :data:`~growth_zones.report._map.BASEMAP_TOLERANCE_M`.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +30,43 @@ from ._geo import bng_point_to_lonlat, display_geometries, feature_collection
 from ._html import esc, fmt_num, is_missing, safe_id, score_colour, text, truthy
 from ._map import (
     HATCH_ID,
+    BaseMap,
+    Shared,
     add_applications,
-    add_overlays,
+    add_overlay_specs,
     bounds_of,
+    council_collection,
     finish_page,
+    land_collection,
     layer,
     new_map,
+    overlay_specs,
     provenance_html,
+    raw_html,
     score_legend_html,
+    script_json,
+    shared_css,
     swatch,
 )
-from .national import RANKING_NOTE, criteria_table, deliverable_html
+from .brief import (
+    BRIEF_CSS,
+    FIT_JS,
+    SITE_PAGE_PRINT_CSS,
+    briefs_page,
+    section_scores,
+    site_brief,
+    sources_line,
+)
+from .national import RANKING_NOTE, criteria_table, deliverable_html, deprivation_note
+
+SITE_TOLERANCE_M = 5.0
+"""Display simplification of site boundaries (BNG metres)."""
+CONTEXT_TOLERANCE_M = 20.0
+"""Display simplification of the shared context layers (protected areas, circuits), BNG metres."""
+CONTEXT_BUDGET_BYTES = 20_000_000
+"""``assets/context.js`` size above which the context tolerance is doubled (up to 4 times)."""
+SITE_VIEW_RADIUS_M = 60_000.0
+"""A site page zooms to the site plus the nearest facilities within this distance."""
 
 STATUS_BADGE = {  # status -> (symbol, css class, words); symbol + words so colour is never the only cue
     "pass": ("&#10003;", "ok", "pass"),
@@ -139,20 +183,13 @@ def _eligible_text(r: Any) -> str:
     return "Excluded: " + (text(r.get("excluded_by")) or "fails a hard constraint")
 
 
-def _local_overlays(overlays: dict[str, Any] | None, geom: Any, radius_m: float) -> dict[str, Any] | None:
-    if not overlays:
-        return overlays
-    x0, y0, x1, y1 = geom.bounds
-    out = {}
-    for k, g in overlays.items():
-        if g is None or not len(g) or k == "applications":
-            continue
-        out[k] = g.cx[x0 - radius_m : x1 + radius_m, y0 - radius_m : y1 + radius_m]
-    return out
-
-
-def _site_features(assessment: Any, slugs: dict[str, str] | None, link_prefix: str) -> dict[str, Any]:
-    geoms = display_geometries(assessment, "assessment", 0)
+def _site_features(
+    assessment: Any, slugs: dict[str, str] | None, link_prefix: str, geoms: Any = None
+) -> dict[str, Any]:
+    """Site polygons with score fill, tooltip and popup; ``geoms``: their display geometries when
+    already computed (one reprojection for the whole report, not one per page)."""
+    if geoms is None:
+        geoms = display_geometries(assessment, "assessment", SITE_TOLERANCE_M)
     props = []
     for app_id, r in assessment.iterrows():
         eligible = truthy(r.get("eligible", True))
@@ -195,26 +232,19 @@ def _apps_points(assessment: Any) -> Any:
     return pts
 
 
-def _nearest_layers(m: Any, r: Any, centroid: Any) -> list[str]:
-    """Lines from the site centroid to each nearest facility with a distance label."""
+def _nearest_layers(m: Any, near: list[Any], centroid: Any, view_r: float) -> list[str]:
+    """Lines from the site centroid to each nearest facility with a distance label (placed along
+    the line, at most ``0.45 * view_r`` from the site, so it stays in view)."""
     from ._geo import _transformer
 
     c = _transformer().transform(centroid.x, centroid.y)
     start = [round(c[1], 5), round(c[0], 5)]
     facts = []
     feats_lines, feats_pts, feats_labels = [], [], []
-    for prefix, label, dist_col, col in NEAREST:
-        end = bng_point_to_lonlat(r.get(f"{prefix}_x"), r.get(f"{prefix}_y"))
+    for label, nm, dist, col, ex, ey, _km in near:
+        end = bng_point_to_lonlat(ex, ey)
         if end is None:
             continue
-        nm = text(r.get(f"{prefix}_name")) or text(r.get(f"nearest_{prefix}_name")) or label
-        d = r.get(dist_col)
-        if is_missing(d):
-            d = (
-                math.hypot(float(r.get(f"{prefix}_x")) - centroid.x, float(r.get(f"{prefix}_y")) - centroid.y)
-                / 1000
-            )
-        dist = fmt_num(float(d), "km", digits=1)
         lab = f"{esc(nm)}: {dist}"
         feats_lines.append(
             {
@@ -224,9 +254,8 @@ def _nearest_layers(m: Any, r: Any, centroid: Any) -> list[str]:
             }
         )
         # label on the line, near the site (so it stays in view when the facility is far away)
-        ex, ey = float(r.get(f"{prefix}_x")), float(r.get(f"{prefix}_y"))
         full = math.hypot(ex - centroid.x, ey - centroid.y)
-        frac = 0.5 if full <= 0 else min(0.5, 2_500.0 / full)
+        frac = 0.5 if full <= 0 else min(0.5, 0.45 * view_r / full)
         lx, ly = _transformer().transform(
             centroid.x + (ex - centroid.x) * frac, centroid.y + (ey - centroid.y) * frac
         )
@@ -279,71 +308,106 @@ def _nearest_layers(m: Any, r: Any, centroid: Any) -> list[str]:
     return facts
 
 
+def _nearest_facts(r: Any, centroid: Any) -> list[tuple[str, str, str, str, float, float, float]]:
+    """(what, name, distance text, colour, x, y, km) of each nearest facility with coordinates.
+
+    The distance is the indicator's own (``dist_*_km``); where it is missing, the straight line
+    from the site centroid (BNG metres)."""
+    out = []
+    for prefix, label, dist_col, col in NEAREST:
+        try:
+            x, y = float(r.get(f"{prefix}_x")), float(r.get(f"{prefix}_y"))
+        except (TypeError, ValueError):
+            continue
+        if not (math.isfinite(x) and math.isfinite(y)):
+            continue
+        nm = text(r.get(f"{prefix}_name")) or text(r.get(f"nearest_{prefix}_name")) or label
+        d = r.get(dist_col)
+        km = math.hypot(x - centroid.x, y - centroid.y) / 1000 if is_missing(d) else float(d)
+        out.append((label, nm, fmt_num(km, "km", digits=1), col, x, y, km))
+    return out
+
+
+def _section_rows(r: Any, criteria: list[dict[str, Any]]) -> str:
+    rows = []
+    for s in section_scores(r, criteria):
+        w, p = s["weight"], s["points"]
+        got = "—" if p is None else f"{p:.3f} of {w:.3f}"
+        rows.append(f"<tr><td>{esc(s['label'])}</td><td class='num'>{got}</td></tr>")
+    return (
+        "<table class='gz-top'><thead><tr><th>Section</th><th class='num'>Points (of its weight)</th></tr>"
+        "</thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _lonlat_box(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+    """[[south, west], [north, east]] around a BNG box (its four corners, reprojected)."""
+    from ._geo import _transformer
+
+    lons, lats = _transformer().transform([x0, x1, x0, x1], [y0, y0, y1, y1])
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
 def _site_page(
     app_id: str,
     r: Any,
-    assessment: Any,
+    one: Any,
+    display: Any,
     *,
-    checks: Any,
+    columns: Any,
+    checks: list[dict[str, Any]],
     criteria: list[dict[str, Any]],
-    overlays: dict[str, Any] | None,
+    specs: list[Any],
+    shared: Shared,
+    basemap: BaseMap | None,
     notice: str,
     sources: str,
+    libraries: Any,
     profile_title: str,
     generated_at: str,
-    assets: Any,
     n_ranked: int,
+    brief: str,
     missing_checks: Any = None,
 ) -> str:
-    one = (
-        assessment.loc[[app_id]] if assessment.index.is_unique else assessment[assessment.index == app_id][:1]
-    )
     geom = one.geometry.iloc[0]
     centroid = geom.centroid
-    # zoom to the site and its nearest facilities
-    import geopandas as gpd
-    from shapely.geometry import Point
-
-    pts = [geom]
-    for prefix, *_ in NEAREST:
-        try:
-            x, y = float(r.get(f"{prefix}_x")), float(r.get(f"{prefix}_y"))
-            if math.isfinite(x) and math.isfinite(y) and math.hypot(x - centroid.x, y - centroid.y) < 60_000:
-                pts.append(Point(x, y).buffer(500))
-        except (TypeError, ValueError):
-            pass
-    box = gpd.GeoDataFrame(geometry=pts, crs=assessment.crs)
-    m = new_map(bounds_of(box))
+    near = _nearest_facts(r, centroid)
+    # a view centred on the site that holds the nearest facilities within SITE_VIEW_RADIUS_M
+    x0, y0, x1, y1 = geom.bounds
+    reach = [math.hypot(x - centroid.x, y - centroid.y) for *_, x, y, _km in near]
+    view_r = (
+        max([d for d in reach if d < SITE_VIEW_RADIUS_M] + [(x1 - x0) / 2, (y1 - y0) / 2, 2_000.0]) * 1.08
+    )
+    m = new_map(
+        _lonlat_box(centroid.x - view_r, centroid.y - view_r, centroid.x + view_r, centroid.y + view_r),
+        basemap=basemap,
+    )
     layer(
-        _site_features(one, None, ""),
+        _site_features(one, None, "", geoms=display),
         '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Site boundary',
         highlight=True,
     ).add_to(m)
-    facts = _nearest_layers(m, r, centroid)
-    radius = 40_000.0
-    legend_rows = add_overlays(
+    facts = _nearest_layers(m, near, centroid, view_r)
+    legend_rows = add_overlay_specs(
         m,
-        _local_overlays(overlays, geom, radius),
-        tolerance_m=20.0,
+        specs,
         show={"substations_132": True, "tec_sites": True, "protected_areas": True},
+        ref="GZ_CONTEXT",
     )
     nm = text(r.get("name")) or app_id
     title = f"{nm} — AI Growth Zone site assessment"
     rank = r.get("rank")
-    my_checks = checks[checks["id"].map(text) == app_id] if checks is not None and len(checks) else None
-    check_rows = ""
-    if my_checks is not None:
-        check_rows = "".join(
-            f"<tr><td>{esc(text(c.get('check')))}</td><td>{_badge(c.get('status'))}</td>"
-            f"<td>{esc(text(c.get('detail')))}</td></tr>"
-            for _, c in my_checks.iterrows()
-        )
+    check_rows = "".join(
+        f"<tr><td>{esc(text(c.get('check')))}</td><td>{_badge(c.get('status'))}</td>"
+        f"<td>{esc(text(c.get('detail')))}</td></tr>"
+        for c in checks
+    )
 
     def status(value: Any, yes: str, no: str) -> str:
         return "unknown" if is_missing(value) else yes if truthy(value) else no
 
     dsit = ""
-    if "dsit_power_status" in assessment.columns:
+    if "dsit_power_status" in columns:
         dsit += (
             "<tr><td>500 MW by 2030, judged on grid evidence</td>"
             f"<td>{_badge(r.get('dsit_power_status'))}</td></tr>"
@@ -352,23 +416,24 @@ def _site_page(
     dsit += "".join(
         f"<tr><td>{esc(label)}</td><td>{_badge(status(r.get(col), 'pass', 'fail'))}</td></tr>"
         for col, label in DSIT_FIELDS
-        if col in assessment.columns
+        if col in columns
     )
     dsit += "".join(
         f"<tr><td>{esc(col[len('evidence_') :].replace('_', ' ').capitalize())} evidence "
         "(applicant's claim, not verified)</td>"
         f"<td>{_badge(status(r.get(col), 'claimed', 'not claimed'))}</td></tr>"
-        for col in assessment.columns
+        for col in columns
         if col.startswith("evidence_")
     )
     fact_rows = "".join(
         f"<tr><th>{esc(label)}</th><td class='num'>{fmt_num(r.get(col), unit)}</td></tr>"
         for col, label, unit in SITE_FACTS
-        if col in assessment.columns
+        if col in columns
     )
     rank_s = "not ranked" if is_missing(rank) else f"{int(rank)} of {n_ranked}"
     sidebar = (
-        '<p class="gz-note"><a href="../index.html">&larr; All applications</a></p>'
+        '<p class="gz-note"><a href="../index.html">&larr; All applications</a> &#183; '
+        '<a href="../briefs.html">Printable briefs</a></p>'
         f"<h1>{esc(nm)}</h1>"
         f"<div class='gz-meta'>Application <b>{esc(app_id)}</b>"
         + (f" &#183; {esc(text(r.get('applicant')))}" if text(r.get("applicant")) else "")
@@ -406,9 +471,13 @@ def _site_page(
         )
         + "<h2>DSIT criteria</h2>"
         + ("<table class='gz-top'>" + dsit + "</table>" if dsit else "<p class='gz-note'>No DSIT fields.</p>")
+        + "<h2>Score by section</h2>"
+        + _section_rows(r, criteria)
         + "<h2>Scores and contributions</h2><div class='gz-pop'>"
-        + criteria_table(r, criteria, assessment.columns)
-        + "</div><h2>Site facts</h2><table class='gz-top'>"
+        + criteria_table(r, criteria, columns)
+        + "</div>"
+        + deprivation_note(criteria)
+        + "<h2>Site facts</h2><table class='gz-top'>"
         + fact_rows
         + "</table>"
         + measured_where_html(r)
@@ -429,11 +498,78 @@ def _site_page(
             + legend_rows,
             title="Site score",
         )
+        + _tolerance_note(basemap)
         + "<footer class='gz-footer'><h2>Data sources and licences</h2>"
         + sources
         + "</footer>"
     )
-    return finish_page(m, title=title, sidebar_html=sidebar, assets=assets)
+    return finish_page(
+        m,
+        title=title,
+        sidebar_html=sidebar,
+        libraries=libraries,
+        shared=shared,
+        extra_css=BRIEF_CSS + SITE_PAGE_PRINT_CSS,
+        tail_html=f'<div class="gz-brief-print">{brief}</div>{FIT_JS}',
+        collapsed_layers=True,
+    )
+
+
+def _tolerance_note(basemap: BaseMap | None) -> str:
+    from ._map import BASEMAP_TOLERANCE_M
+
+    base = (
+        f"coast and council boundaries {BASEMAP_TOLERANCE_M:g} m (the base map, drawn from the ONS "
+        "boundaries in the data store, needs no internet; the OpenStreetMap tiles switch on by themselves "
+        "when they can be reached)"
+        if basemap is not None
+        else "no base map (boundaries not in the data store)"
+    )
+    return (
+        "<p class='gz-note'>Shapes are simplified for display only (distances and checks use the full "
+        f"geometry): site boundaries {SITE_TOLERANCE_M:g} m, context layers {CONTEXT_TOLERANCE_M:g} m or "
+        f"coarser, {base}.</p>"
+    )
+
+
+def _write_text(path: Path, content: str) -> None:
+    from ..data.atomic import write_text
+
+    write_text(path, content)
+
+
+def write_shared_assets(
+    assets_dir: Path, *, libraries: Any, overlays: dict[str, Any] | None
+) -> tuple[list[Any], BaseMap | None]:
+    """Write the report folder's shared files; return the context layer specs (drawn on every page
+    by reference) and the base map (``None`` without boundaries)."""
+    from .assets import SHARED_CSS, SHARED_JS
+
+    overlays = overlays or {}
+    if libraries is not None and libraries.bundled:
+        _write_text(assets_dir / SHARED_JS, libraries.script_text())
+        _write_text(assets_dir / SHARED_CSS, libraries.style_text())
+    from ._map import SHARED_CSS_FILE
+
+    _write_text(assets_dir / SHARED_CSS_FILE, shared_css())
+    ctx = {k: v for k, v in overlays.items() if k not in ("applications", "countries", "regions")}
+    tol = CONTEXT_TOLERANCE_M
+    for _ in range(5):
+        specs = overlay_specs(ctx, tolerance_m=tol)
+        body = script_json({s.key: s.data for s in specs})
+        if len(body) <= CONTEXT_BUDGET_BYTES:
+            break
+        tol *= 2
+    _write_text(assets_dir / "context.js", f"window.GZ_CONTEXT = {body};\n")
+    land = land_collection(overlays.get("countries"))
+    councils = council_collection(overlays.get("regions"))
+    basemap = None
+    if land is not None or councils is not None:
+        basemap = BaseMap(ref="GZ_BASEMAP")
+        base = {"land": land or {"type": "FeatureCollection", "features": []}}
+        base["councils"] = councils or {"type": "FeatureCollection", "features": []}
+        _write_text(assets_dir / "basemap.js", f"window.GZ_BASEMAP = {script_json(base)};\n")
+    return specs, basemap
 
 
 def render_assessment_report(
@@ -447,61 +583,170 @@ def render_assessment_report(
     provenance: list[dict[str, Any]] | None = None,
     profile_title: str = "",
     generated_at: str | None = None,
-    assets: str | Path | None = "cdn",
+    libraries: Any = None,
     missing_checks: list[Any] | None = None,
 ) -> Path:
-    """Write ``out_dir/index.html`` and ``out_dir/sites/<safe_id>.html``; return the index path.
+    """Write the report folder (see the module docstring); return the path of ``index.html``.
 
-    ``missing_checks``: checks that could not run, shown in a banner on the index and on the page of
-    every site they affect."""
-    import folium
-
+    ``assessment`` is EPSG:27700, indexed by application id. ``overlays``: context layers (see
+    :func:`growth_zones.workflows.render.report_overlays`); ``countries`` and ``regions`` among them
+    make the offline base map. ``libraries``: a bundled
+    :class:`~growth_zones.report.assets.MapLibraries` is written once into ``assets/``; ``None``
+    links folium's CDN (with the network banner). ``missing_checks``: checks that could not run,
+    shown in a banner on the index and on the page of every site they affect.
+    """
     out_dir = Path(out_dir)
     sites_dir = out_dir / "sites"
     sites_dir.mkdir(parents=True, exist_ok=True)
     generated_at = generated_at or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     notice, sources = provenance_html(provenance)
+    short_sources = sources_line(provenance)
+    non_commercial = [
+        text(p.get("title")) or text(p.get("key"))
+        for p in provenance or []
+        if truthy(p.get("non_commercial"))
+    ]
+    specs, basemap = write_shared_assets(out_dir / "assets", libraries=libraries, overlays=overlays)
+    site_sources = (  # every page names its sources; the attributions and licences are listed once
+        f"<p class='gz-src'>{esc(short_sources)}.</p><p class='gz-note'>The attribution and licence of "
+        "each dataset, and of the bundled map libraries, are listed on the "
+        "<a href='../index.html#sources'>overview page</a>.</p>"
+    )
+    scripts = ("basemap.js", "context.js") if basemap is not None else ("context.js",)
     ids = [text(i) for i in assessment.index]
     taken: set[str] = set()
-    slugs = {}
+    slugs: dict[str, str] = {}
     for i in ids:
         if i not in slugs:
             slugs[i] = safe_id(i, taken)
     n_ranked = int(assessment["rank"].notna().sum()) if "rank" in assessment else len(assessment)
-
-    # site pages
     by_id = assessment.set_axis(ids)
-    seen = set()
-    for app_id, (_, r) in zip(ids, assessment.iterrows(), strict=True):
+    site_display = display_geometries(by_id, "assessment", SITE_TOLERANCE_M)
+    checks_by_id = _checks_by_id(checks)
+    columns = assessment.columns
+    briefs: list[tuple[float, str]] = []
+    seen: set[str] = set()
+    for pos, (app_id, (_, r)) in enumerate(zip(ids, assessment.iterrows(), strict=True)):
         if app_id in seen:
             continue
         seen.add(app_id)
+        one = by_id.iloc[[pos]]
+        centroid = one.geometry.iloc[0].centroid
+        near = [(w, n, d) for w, n, d, *_ in _nearest_facts(r, centroid)]
+        site_checks = checks_by_id.get(app_id, [])
+        brief = site_brief(
+            app_id,
+            r,
+            columns=columns,
+            criteria=criteria,
+            checks=site_checks,
+            nearest=near,
+            n_ranked=n_ranked,
+            profile_title=profile_title,
+            generated_at=generated_at,
+            sources=short_sources,
+            non_commercial=non_commercial,
+        )
+        rank = r.get("rank")
+        briefs.append((math.inf if is_missing(rank) else float(rank), brief))
         html = _site_page(
             app_id,
             r,
-            by_id,
-            checks=checks,
+            one,
+            site_display.iloc[[pos]],
+            columns=columns,
+            checks=site_checks,
             criteria=criteria,
-            overlays=overlays,
+            specs=specs,
+            shared=Shared("../assets/", scripts),
+            basemap=basemap,
             notice=notice,
-            sources=sources,
+            sources=site_sources,
+            libraries=libraries,
             profile_title=profile_title,
             generated_at=generated_at,
-            assets=assets,
             n_ranked=n_ranked,
+            brief=brief,
             missing_checks=missing_checks,
         )
         path = sites_dir / f"{slugs[app_id]}.html"
         assert path.resolve().parent == sites_dir.resolve()
-        path.write_text(html, encoding="utf-8")
+        _write_text(path, html)
+    briefs.sort(key=lambda t: t[0])
+    _write_text(
+        out_dir / "briefs.html",
+        briefs_page(
+            [b for _, b in briefs],
+            title="AI Growth Zones: site briefs",
+            generated_at=generated_at,
+        ),
+    )
+    index = out_dir / "index.html"
+    _write_text(
+        index,
+        _index_page(
+            assessment,
+            ids=ids,
+            slugs=slugs,
+            rejected=rejected,
+            specs=specs,
+            basemap=basemap,
+            site_display=site_display,
+            shared=Shared("assets/", scripts),
+            notice=notice,
+            sources=sources,
+            libraries=libraries,
+            profile_title=profile_title,
+            generated_at=generated_at,
+            missing_checks=missing_checks,
+        ),
+    )
+    return index
 
-    # index
-    m = new_map(bounds_of(assessment))
-    legend_rows = add_overlays(
-        m, {k: v for k, v in (overlays or {}).items() if k != "applications"}, show={"tec_sites": False}
+
+def _checks_by_id(checks: Any) -> dict[str, list[dict[str, Any]]]:
+    """checks.csv rows grouped by application id (one pass, not one scan per site)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if checks is None or not len(checks):
+        return out
+    cols = [c for c in ("check", "status", "detail") if c in checks.columns]
+    ids = [text(i) for i in checks["id"]]
+    for app_id, rec in zip(ids, checks[cols].to_dict("records"), strict=True):
+        out.setdefault(app_id, []).append(rec)
+    return out
+
+
+def _index_page(
+    assessment: Any,
+    *,
+    ids: list[str],
+    slugs: dict[str, str],
+    rejected: Any,
+    specs: list[Any],
+    basemap: BaseMap | None,
+    site_display: Any,
+    shared: Shared,
+    notice: str,
+    sources: str,
+    libraries: Any,
+    profile_title: str,
+    generated_at: str,
+    missing_checks: list[Any] | None = None,
+) -> str:
+    m = new_map(bounds_of(assessment), basemap=basemap)
+    legend_rows = add_overlay_specs(  # the sites read first; context layers on demand
+        m,
+        specs,
+        show={
+            "tec_sites": False,
+            "substations_400": False,
+            "substations_275": False,
+            "landing_points": False,
+        },
+        ref="GZ_CONTEXT",
     )
     layer(
-        _site_features(assessment.set_axis(ids), slugs, "sites/"),
+        _site_features(assessment.set_axis(ids), slugs, "sites/", geoms=site_display),
         '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Site boundaries',
         highlight=True,
     ).add_to(m)
@@ -586,7 +831,8 @@ def render_assessment_report(
         + f"<div class='gz-card'><b>{n_elig}</b>eligible</div>"
         f"<div class='gz-card'><b>{n - n_elig}</b>excluded</div>"
         f"<div class='gz-card'><b>{n_rej}</b>rows rejected (invalid input)</div></div>"
-        "<p class='gz-note'>Click a site on the map or an ID in the table for its full assessment.</p>"
+        "<p class='gz-note'>Click a site on the map or an ID in the table for its full assessment. "
+        "<a href='briefs.html'>Printable site briefs</a> (one A4 page per site, in rank order).</p>"
         + (f"<p class='gz-note'>{RANKING_NOTE}</p>" if "deliverable" in assessment.columns else "")
         + "</header>"
     )
@@ -597,7 +843,8 @@ def render_assessment_report(
             title="Site score",
         )
         + "</div>"
-        "<h2 id='applications'>Applications</h2>"
+        + _tolerance_note(basemap)
+        + "<h2 id='applications'>Applications</h2>"
         "<p class='gz-note'>Select a column heading to sort.</p>"
         f"<table class='gz-table gz-sortable'><thead><tr>{thead}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         "<h2 id='rejected'>Rejected input rows</h2>"
@@ -607,24 +854,24 @@ def render_assessment_report(
             if rej_rows
             else "<p>None.</p>"
         )
-        + "<footer class='gz-footer'><h2>Data sources and licences</h2>"
+        + "<footer class='gz-footer'><h2 id='sources'>Data sources and licences</h2>"
         + sources
+        + (libraries.licences_html() if libraries is not None else "")
         + "</footer></section>"
     )
     root = m.get_root()
-    root.html.add_child(folium.Element(head), name="gz_head")
-    html = finish_page(
+    root.html.add_child(raw_html(head), name="gz_head")
+    return finish_page(
         m,
         title=title,
         sidebar_html="",
-        assets=assets,
+        libraries=libraries,
+        shared=shared,
         extra_css=PAGE_CSS + ".gz-side{display:none}"
         " body{display:flex;flex-direction:column;overflow:auto} .gz-head{order:-2}"
         " .gz-page .folium-map, body > .folium-map {position:relative !important;left:0 !important;"
         "width:calc(100% - 40px) !important;max-width:1160px;margin:0 auto;height:58vh !important;"
-        "flex:none;order:-1}",
+        "flex:none;order:-1}"
+        "",
         tail_html=body + SORT_JS,
     )
-    index = out_dir / "index.html"
-    index.write_text(html, encoding="utf-8")
-    return index

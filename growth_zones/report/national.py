@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +12,18 @@ from ._geo import display_geometries, feature_collection
 from ._html import NODATA_FILL, esc, fmt_num, is_missing, score_colour, text, truthy
 from ._map import (
     HATCH_ID,
+    BaseMap,
+    add_basemap,
     add_overlays,
     bounds_of,
     finish_page,
+    land_collection,
     layer,
     new_map,
     provenance_html,
     score_legend_html,
     score_range,
+    swatch,
 )
 
 SIZE_BUDGET_BYTES = 5_000_000
@@ -43,6 +48,9 @@ def criteria_table(r: Any, criteria: list[dict[str, Any]], columns: Any) -> str:
         name = c["name"]
         ind = c.get("indicator")
         raw = r.get(ind) if ind and ind in columns else r.get(f"value_{name}")
+        shown = fmt_num(raw, text(c.get("unit", "")))
+        if ind == "deprivation_percentile" and text(r.get("deprivation_rank")):
+            shown += f"<br><span class='gz-note'>{esc(text(r.get('deprivation_rank')))}</span>"
         contrib = r.get(f"contrib_{name}")
         share = shares.get(name, 0.0)
         if is_missing(contrib):
@@ -57,7 +65,7 @@ def criteria_table(r: Any, criteria: list[dict[str, Any]], columns: Any) -> str:
             cstr = f"{float(contrib):+.3f}"
         rows.append(
             f"<tr><td>{esc(c.get('label') or name)}<br><span class='gz-note'>weight {100 * share:.0f}%</span></td>"
-            f"<td class='num'>{fmt_num(raw, text(c.get('unit', '')))}</td><td class='num'>{bar}{esc(cstr)}</td></tr>"
+            f"<td class='num'>{shown}</td><td class='num'>{bar}{esc(cstr)}</td></tr>"
         )
     return (
         "<table><thead><tr><th>Criterion</th><th class='num'>Value</th>"
@@ -76,7 +84,44 @@ def _rank_text(r: Any, n: int) -> str:
     return s
 
 
-def region_popup(r: Any, criteria: list[dict[str, Any]], columns: Any, n_ranked: int) -> str:
+def _sections(criteria: list[dict[str, Any]], sections: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Sections to show: as given, else derived from the criteria (name, label = name, weight)."""
+    if sections is not None:
+        return sections
+    shares = _weights(criteria)
+    out: dict[str, dict[str, Any]] = {}
+    for c in criteria:
+        name = c.get("section") or ""
+        if name:
+            out.setdefault(name, {"name": name, "label": name.replace("_", " "), "weight": 0.0})
+            out[name]["weight"] += shares.get(c["name"], 0.0)
+    return list(out.values())
+
+
+def section_table(r: Any, sections: list[dict[str, Any]], columns: Any) -> str:
+    """One compact line: the points each section adds to the score (they sum to it), with the
+    section's weight; the full labels are in the side panel."""
+    parts = []
+    for sec in sections:
+        col = f"section_{sec['name']}"
+        if col not in columns:
+            continue
+        val = r.get(col)
+        name = _SHORT.get(sec["name"], text(sec.get("label") or sec["name"]))
+        pts = "—" if is_missing(val) else f"{float(val):.3f}"
+        parts.append(f"{esc(name)} <b>{pts}</b> ({100 * float(sec.get('weight', 0.0)):.0f}%)")
+    if not parts:
+        return ""
+    return "<div class='gz-note gz-secs'>By section: " + " &#183; ".join(parts) + "</div>"
+
+
+def region_popup(
+    r: Any,
+    criteria: list[dict[str, Any]],
+    columns: Any,
+    n_ranked: int,
+    sections: list[dict[str, Any]] | None = None,
+) -> str:
     eligible = truthy(r.get("eligible", True))
     parts = [
         f"<div class='gz-pop'><h4>{esc(text(r.get('name')))}</h4>",
@@ -94,6 +139,7 @@ def region_popup(r: Any, criteria: list[dict[str, Any]], columns: Any, n_ranked:
     if not eligible or text(r.get("excluded_by")):
         reason = text(r.get("excluded_by")) or "fails an eligibility constraint"
         parts.append(f"<div class='gz-excl'>Excluded: {esc(reason)}</div>")
+    parts.append(section_table(r, _sections(criteria, sections), columns))
     parts.append(criteria_table(r, criteria, columns))
     if text(r.get("missing")):
         parts.append(
@@ -126,7 +172,12 @@ def deliverable_html(r: Any) -> str:
     return out
 
 
-def region_features(ranking: Any, criteria: list[dict[str, Any]], tolerance_m: float) -> dict[str, Any]:
+def region_features(
+    ranking: Any,
+    criteria: list[dict[str, Any]],
+    tolerance_m: float,
+    sections: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     geoms = display_geometries(ranking, "ranking", tolerance_m)
     lo, hi = score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0)
     n_ranked = int(ranking["rank"].notna().sum()) if "rank" in ranking else len(ranking)
@@ -163,7 +214,7 @@ def region_features(ranking: Any, criteria: list[dict[str, Any]], tolerance_m: f
                     "fillOpacity": opacity,
                 },
                 "tooltip": tip,
-                "popup": region_popup(r, criteria, ranking.columns, n_ranked),
+                "popup": region_popup(r, criteria, ranking.columns, n_ranked, sections),
             }
         )
     fc = feature_collection(geoms, props)
@@ -196,6 +247,69 @@ def _top_table(ranking: Any, n: int = 10) -> str:
     )
 
 
+_SHORT = {
+    "power": "Power",
+    "land": "Land",
+    "connectivity": "Conn.",
+    "local_impact": "Local",
+    "delivery": "Deliv.",
+}
+
+
+def _top_sections(
+    ranking: Any, sections: list[dict[str, Any]], criteria: list[dict[str, Any]], n: int = 10
+) -> str:
+    """The top ``n`` eligible regions' score split by section (columns sum to the score)."""
+    secs = [s for s in sections if f"section_{s['name']}" in ranking]
+    if "rank" not in ranking or not secs:
+        return ""
+    ok = ranking[ranking["rank"].notna()]
+    if "eligible" in ok:
+        ok = ok[ok["eligible"].map(truthy)]
+    top = ok.sort_values("rank").head(n)
+    head = "".join(
+        f"<th class='num' title='{esc(text(s.get('label') or s['name']))}, weight "
+        f"{100 * float(s.get('weight', 0.0)):.0f}%'>{esc(_SHORT.get(s['name'], s['name'][:6]))}</th>"
+        for s in secs
+    )
+    rows = "".join(
+        f"<tr><td class='num'>{int(r['rank'])}</td><td>{esc(text(r.get('name')))}</td>"
+        + "".join(f"<td class='num'>{fmt_num(r.get('section_' + s['name']), digits=3)}</td>" for s in secs)
+        + "</tr>"
+        for _, r in top.iterrows()
+    )
+    note = "Points each section adds to the score (they sum to the score; hover a heading for its weight)."
+    for s in secs:
+        members = [c for c in criteria if c.get("section") == s["name"]]
+        if members and all(c.get("indicator") == "in_discount_area" for c in members):
+            note += (
+                f" {text(s.get('label') or s['name'])} is the electricity discount area alone: "
+                "a policy offer (Scotland, Cumbria, the North East), not a property of the land."
+            )
+    return (
+        f"<p class='gz-note'>{esc(note)}</p>"
+        "<table class='gz-top gz-secs'><thead><tr><th class='num'>#</th><th>Local authority</th>"
+        + head
+        + "</tr></thead><tbody>"
+        + rows
+        + "</tbody></table>"
+    )
+
+
+DEPRIVATION_NOTE = (
+    "Deprivation is scored by each local authority's position within its own nation (England: "
+    "English Indices of Deprivation 2025; Wales: WIMD 2019; Scotland: SIMD 2020v2; 1 = the most "
+    "deprived authority of that nation). The three indices are not comparable across nations."
+)
+
+
+def deprivation_note(criteria: list[dict[str, Any]]) -> str:
+    """The within-nation caveat, when a criterion scores deprivation ('' otherwise)."""
+    if any(c.get("indicator") == "deprivation_percentile" for c in criteria):
+        return f"<p class='gz-note'>{esc(DEPRIVATION_NOTE)}</p>"
+    return ""
+
+
 def _criteria_list(criteria: list[dict[str, Any]]) -> str:
     shares = _weights(criteria)
     rows = "".join(
@@ -219,15 +333,23 @@ def render_national_map(
     title: str = "AI Growth Zones: national ranking",
     profile_title: str = "",
     generated_at: str | None = None,
-    assets: str | Path | None = "cdn",
+    libraries: Any = None,
     tolerance_m: float = 200.0,
+    sections: list[dict[str, Any]] | None = None,
+    surface: Any = None,
     missing_checks: list[Any] | None = None,
 ) -> Path:
     """Write the national ranking map to ``out_path`` (one self-contained HTML file); return it.
 
     ``ranking`` and every overlay are EPSG:27700 GeoDataFrames. Geometries are simplified with
     ``tolerance_m`` (BNG metres) for display; if the page would exceed 5 MB the tolerance is
-    doubled (up to 3 times) before giving up with the larger page.
+    doubled (up to 3 times) before giving up with the larger page. The base map (drawn with no
+    tile server) is ``overlays["countries"]`` (land and coast) plus the council boundaries of
+    ``ranking`` itself. ``libraries``: a bundled
+    :class:`~growth_zones.report.assets.MapLibraries` is inlined (the page needs no network);
+    ``None`` links folium's CDN. ``surface``: a :class:`SurfaceOverlay` drawn as a switchable
+    image layer with its legend. ``sections`` (name, label,
+    weight) label the ``section_<name>`` columns; by default they come from the criteria.
     """
     import folium
 
@@ -241,13 +363,23 @@ def render_national_map(
     for attempt in range(4):
         tol = tolerance_m * (2**attempt)
         m = new_map(bounds_of(ranking))
-        layer(
-            region_features(ranking, criteria, tol),
+        regions_layer = layer(
+            region_features(ranking, criteria, tol, sections),
             '<span class="gz-sw gz-sw-square" style="background:#21918c"></span> Local authorities (score)',
             show=True,
             highlight=True,
             attribution="Data: see &#8220;Data sources and licences&#8221; in the side panel",
-        ).add_to(m)
+        )
+        regions_layer.add_to(m)
+        add_basemap(
+            m,
+            BaseMap(
+                land=land_collection((overlays or {}).get("countries"), tol),
+                councils_from=regions_layer,
+                tolerance_m=tol,
+            ),
+        )
+        surface_rows = add_surface(m, surface) if surface is not None else []
         legend_rows = add_overlays(
             m,
             overlays,
@@ -297,24 +429,102 @@ def render_national_map(
             + score_legend_html(
                 legend_rows, vrange=score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0)
             )
+            + "".join(surface_rows)
+            + basemap_note(tol)
             + "<h2>Top 10 local authorities</h2>"
             + _top_table(ranking)
+            + "<h2>Top 10: score by section</h2>"
+            + _top_sections(ranking, _sections(criteria, sections), criteria)
             + "<h2>Criteria and weights</h2>"
             + _criteria_list(criteria)
+            + deprivation_note(criteria)
             + "<footer class='gz-footer'><h2>Data sources and licences</h2>"
             + sources
+            + (libraries.licences_html() if libraries is not None else "")
             + "</footer>"
         )
-        html = finish_page(m, title=title, sidebar_html=sidebar, assets=assets, extra_css=RANK_CSS)
+        html = finish_page(
+            m, title=title, sidebar_html=sidebar, libraries=libraries, extra_css=RANK_CSS + SURFACE_CSS
+        )
         if len(html.encode("utf-8")) <= SIZE_BUDGET_BYTES:
             break
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(html, encoding="utf-8")
+    from ..data.atomic import write_text
+
+    write_text(out_path, html)
     return out_path
 
 
 RANK_CSS = """
+.gz-secs td, .gz-secs th { font-size: 12px; }
 .gz-rank-icon { background: none; border: 0; }
 .gz-rank { width: 22px; height: 22px; border-radius: 50%; background: #fff; border: 2px solid #111; color: #111;
   font: 700 11px/18px Arial, sans-serif; text-align: center; box-shadow: 0 1px 3px rgba(0,0,0,.4); }
 """
+
+
+def basemap_note(tolerance_m: float) -> str:
+    return (
+        f"<div class='gz-lrow'>{swatch('#f2efe6', shape='square', border='#7d7d7d')} Land; grey lines: "
+        "council (local authority) boundaries</div>"
+        f"<p class='gz-note'>The base map is drawn from the ONS boundaries in the data store, simplified "
+        f"for display to {tolerance_m:g} m, so it needs no internet; the OpenStreetMap background tiles "
+        "switch on by themselves when they can be reached.</p>"
+    )
+
+
+SURFACE_CSS = """
+.gz-surface-ramp { height: 12px; border: 1px solid #777; margin: 4px 0 2px; }
+"""
+
+
+@dataclass(frozen=True)
+class SurfaceOverlay:
+    """A downsampled picture of the national suitability surface (``surface --out``): a PNG in
+    Web Mercator with its WGS84 bounds ``[[south, west], [north, east]]``, as Leaflet places it."""
+
+    png: bytes
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    resolution_m: float
+    pixel_m: float
+    threshold: float
+    excluded_colour: str
+    stops: tuple[str, ...]
+    source: str
+
+    @property
+    def label(self) -> str:
+        return f"National suitability surface ({self.resolution_m:g} m cells)"
+
+
+def add_surface(m: Any, surface: SurfaceOverlay) -> list[str]:
+    """The surface as a switchable image layer (off at first, above the choropleth); returns the
+    legend HTML."""
+    import base64
+
+    import folium
+
+    uri = "data:image/png;base64," + base64.b64encode(surface.png).decode("ascii")
+    folium.raster_layers.ImageOverlay(
+        image=uri,
+        bounds=[list(surface.bounds[0]), list(surface.bounds[1])],
+        name=swatch("#21918c", shape="square") + " " + esc(surface.label),
+        show=False,
+        opacity=0.9,
+        interactive=False,
+        pane="gzSurface",
+    ).add_to(m)
+    n = len(surface.stops) - 1
+    ramp = ", ".join(f"{c} {100 * i / n:.0f}%" for i, c in enumerate(surface.stops))
+    return [
+        f"<div class='gz-ltitle' style='margin-top:10px'>{esc(surface.label)} "
+        "<span class='gz-unit'>(layer list; off at first)</span></div>"
+        f"<div class='gz-surface-ramp' style='background:linear-gradient(to right, {ramp})'></div>"
+        "<div class='gz-ticks'><span>0.00</span><span>0.25</span><span>0.50</span><span>0.75</span>"
+        "<span>1.00</span></div>"
+        f"<div class='gz-lrow'>{swatch(surface.excluded_colour, shape='square', border='#666')} Excluded cell "
+        "(a hard constraint)</div>"
+        f"<p class='gz-note'>Every land cell scored with the site profile; cells at or above "
+        f"{surface.threshold:.2f} count as suitable. Picture at about "
+        f"{max(surface.pixel_m, surface.resolution_m) / 1000:.1f} km per pixel (nearest cell) from "
+        f"{esc(surface.source)}; the GeoTIFF holds the full resolution.</p>"
+    ]

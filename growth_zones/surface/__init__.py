@@ -3,7 +3,8 @@
 The surface scores every land cell of a regular EPSG:27700 grid with the site-level profile
 (``aigz_sites`` by default): cell indicators (distance to the nearest transmission substation/GSP,
 internet exchange and cable landing, estimated round trip to London, population within 30/50 km,
-discount area, protected designations, Flood Zone 3) go through the profile's value functions and
+discount area, protected designations, Flood Zone 3, the local authority's within-nation deprivation
+percentile) go through the profile's value functions and
 weights; profile criteria with no cell equivalent are dropped and the remaining weights renormalised
 (listed in the output's tags). The output is a Cloud-Optimised GeoTIFF: band 1 ``score`` (0..1,
 ``-1`` = excluded, NaN = sea/outside GB), band 2 ``exclusion_state`` (0 clear, 1 excluded, 2 unknown:
@@ -12,7 +13,10 @@ a designation dataset does not cover the cell), plus optional indicator bands.
     from growth_zones.surface import SurfaceSpec, build_surface, zonal_stats, candidate_zones
     result = build_surface(layers, SurfaceSpec(resolution_m=250), "surface_250m.tif")
     stats = zonal_stats(result.path, layers.regions)            # joinable indicators per LAD
-    zones = candidate_zones(result.path, threshold=0.6, min_area_ha=25, regions=layers.regions)
+    zones = candidate_zones(result.path, threshold=0.6, min_area_ha=50, max_area_ha=2500,
+                            regions=layers.regions)        # site-sized: 50 ha .. 25 km2, ranked
+    zones = attach_places(zones, layers)                   # LA name, nation, grid nodes
+    zones = zone_gates(zones, profile)                     # deliverable: the profile's gates
     zones.to_file("candidate_zones.gpkg", driver="GPKG")
 
 Every tile is computed independently from global inputs (point arrays for KD-trees, geometries,
@@ -42,8 +46,9 @@ called ``build_surface``) receives the finished tiles and writes them into the G
 local disk for the output (at 10 m the GB bounding grid is ~65,000 x 121,000 cells, ~32 GB per
 float32 band uncompressed; only land tiles are written, ZSTD-compressed above 4 GiB) and the network
 carries ~4 bytes per cell per band. Only a bounded number of tiles is in flight at once.
-``zonal_stats`` reads the surface window by window; ``candidate_zones`` reads the score band whole,
-so for very fine surfaces pass ``scale`` (e.g. ``scale=10`` polygonises a 10 m surface at 100 m).
+``zonal_stats`` reads the surface window by window; ``candidate_zones`` reads the score and state
+bands whole (its statistics then run over the suitable cells only), so for very fine surfaces pass
+``scale`` (e.g. ``scale=10`` polygonises a 10 m surface at 100 m).
 """
 
 from __future__ import annotations
@@ -75,7 +80,12 @@ _EXPORTS = {
     "Grid": "spec",
     "SurfaceSpec": "spec",
     "ZONAL_COLUMNS": "stats",
+    "ZONE_COLUMNS": "stats",
+    "attach_places": "stats",
     "candidate_zones": "stats",
+    "zone_gates": "stats",
+    "zone_labels": "stats",
+    "ZONE_CAMPUS_MW": "stats",
     "zonal_stats": "stats",
     "SurfaceInputs": "tile",
     "compute_tile": "tile",

@@ -43,6 +43,8 @@ CELL_INDICATORS: dict[str, str] = {
     "in_discount_area": "1 in the electricity discount area (Scotland, Cumbria, North East), else 0",
     "protected_share": "1 in a protected designation, 0 checked and clear, NaN not checked",
     "in_flood_zone_3": "1 in Flood Zone 3, 0 checked and clear, NaN not checked",
+    "deprivation_percentile": "within-nation deprivation percentile of the LAD holding the cell centre "
+    "(NaN outside every LAD polygon or without deprivation data)",
     **{
         f"share_{d}": f"1 in a {DESIGNATION_LABELS.get(d, d)}, 0 checked and clear, NaN not checked"
         for d in TIER_DESIGNATIONS

@@ -48,6 +48,38 @@ def default_discount_areas(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return regions.loc[sel.to_numpy(dtype=bool)]
 
 
+def deprivation_parts(layers: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Polygon parts of every LAD with its within-nation deprivation percentile (the same join the
+    region and site indicators use); ``None`` without a regions layer."""
+    from ..indicators.deprivation import deprivation_by_code
+
+    regions = layer(layers, "regions")
+    if regions is None or len(regions) == 0:
+        return None
+    table = layer(layers, "deprivation_by_region")
+    values, _, _ = deprivation_by_code(regions["code"].astype(str).to_numpy(), _Shim(table))
+    g = regions.geometry.to_numpy()
+    ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
+    g, values = g[ok], values[ok]
+    bad = ~shapely.is_valid(g)
+    if bad.any():
+        g = g.copy()
+        g[bad] = shapely.make_valid(g[bad])
+    parts, owner = shapely.get_parts(g, return_index=True)  # (multi)polygons, collections
+    parts, inner = shapely.get_parts(parts, return_index=True)  # ... and what collections held
+    owner = owner[inner]
+    poly = shapely.get_type_id(parts) == 3
+    return parts[poly], values[owner[poly]]
+
+
+class _Shim:
+    """The one attribute :func:`deprivation_by_code` reads (layers may be a LayerSet, a mapping or
+    any object with layer attributes)."""
+
+    def __init__(self, table: Any) -> None:
+        self.deprivation_by_region = table
+
+
 def _geoms(gdf: gpd.GeoDataFrame | None) -> np.ndarray:
     if gdf is None or len(gdf) == 0:
         return np.empty(0, dtype=object)
@@ -214,6 +246,14 @@ def prepare_inputs(
         if discount_areas is not None:
             discount = _geoms(discount_areas)
 
+    deprivation = None
+    if "deprivation_percentile" in needed:
+        deprivation = deprivation_parts(layers)
+        if deprivation is not None:
+            notes["deprivation"] = _datasets(layer(layers, "deprivation_by_region")) + _datasets(
+                layer(layers, "regions")
+            )
+
     pop: dict[str, tuple[np.ndarray, float, float, float]] = {}
     pg = layer(layers, "population_grid")
     for name, radius in POP_RADII.items():
@@ -234,6 +274,7 @@ def prepare_inputs(
         flood=flood,
         flood_covered=flood_cov,
         discount=discount,
+        deprivation=deprivation,
         pop=pop,
         route_factor=spec.route_factor,
         fibre_km_per_ms=spec.fibre_km_per_ms,

@@ -70,6 +70,8 @@ class SurfaceInputs:
     flood: np.ndarray | None = None
     flood_covered: np.ndarray | None = None
     discount: np.ndarray | None = None
+    deprivation: tuple[np.ndarray, np.ndarray] | None = None
+    """LAD polygon parts and the within-nation deprivation percentile of each (NaN: no data)."""
     pop: dict[str, tuple[np.ndarray, float, float, float]] = field(default_factory=dict)
     route_factor: float = 1.5
     fibre_km_per_ms: float = 200.0
@@ -93,6 +95,8 @@ class SurfaceInputs:
         for key, g in (("flood", self.flood), ("flood_cov", self.flood_covered), ("discount", self.discount)):
             if g is not None:
                 groups[key] = g
+        if self.deprivation is not None:
+            groups["deprivation"] = self.deprivation[0]
         return {k: g for k, g in groups.items() if len(g)}
 
     def warm(self) -> SurfaceInputs:
@@ -192,6 +196,28 @@ def _burn_into(
 def _burn_key(inp: SurfaceInputs, key: str, geoms: np.ndarray | None, win: Window, grid: Grid) -> np.ndarray:
     tree = inp.strtree(key, geoms) if geoms is not None and len(geoms) else None
     return burn(geoms, tree, grid, win)
+
+
+def burn_values(
+    geoms: np.ndarray, values: np.ndarray, tree: shapely.STRtree, grid: Grid, win: Window
+) -> np.ndarray:
+    """Float64 raster of ``values[i]`` where the cell centre lies in ``geoms[i]`` (cell-centre rule,
+    non-overlapping polygons such as LADs); NaN elsewhere. Polygons are burnt as integer ids (1-based
+    positions of the geometries meeting the window) and the ids looked up in ``values``."""
+    shape = (int(win.height), int(win.width))
+    idx = np.sort(tree.query(shapely.box(*grid.window_bounds(win))))
+    if len(idx) == 0:
+        return np.full(shape, np.nan)
+    ids = rasterize(
+        ((g, i + 1) for i, g in enumerate(geoms[idx])),
+        out_shape=shape,
+        transform=grid.window_transform(win),
+        fill=0,
+        all_touched=False,
+        dtype="int32",
+    )
+    lut = np.concatenate([[np.nan], np.asarray(values, dtype=np.float64)[idx]])
+    return lut[ids]
 
 
 # -------------------------------------------------------------------------- distances
@@ -301,6 +327,13 @@ def compute_indicators(
                 ind[name] = np.full(len(x), np.nan)
             else:
                 ind[name] = _burn_key(inp, "discount", inp.discount, win, grid)[rr, cc].astype(np.float64)
+        elif name == "deprivation_percentile":
+            if inp.deprivation is None:
+                ind[name] = np.full(len(x), np.nan)
+            else:
+                geoms, vals = inp.deprivation
+                tree = inp.strtree("deprivation", geoms)
+                ind[name] = burn_values(geoms, vals, tree, grid, win)[rr, cc]
         elif name == "protected_share":
             designated = np.zeros(land.shape, dtype=bool)
             all_covered = np.ones(land.shape, dtype=bool)

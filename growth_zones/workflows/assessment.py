@@ -58,6 +58,7 @@ class AssessmentResult:
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
     gate_sensitivity: pd.DataFrame | None = None
     grid_nodes: dict[str, Any] | None = None  # GridNodes.provenance(): counts and unresolved lists
+    settings: Settings | None = None  # where the map libraries come from (cache, mirror, offline)
     missing_checks: list[Any] = field(default_factory=list)
     """Checks that could not run (:class:`~growth_zones.workflows.missing.MissingCheck`): already
     marked on the affected rows of ``checks``; also in the sidecar and the report banner."""
@@ -72,9 +73,11 @@ class AssessmentResult:
         "gpkg": "assessment.gpkg",
         "parquet": "assessment.parquet",
         "html": "report",
+        "png": "figures",
     }
-    """Every file (or folder: ``report/``) :meth:`write` can produce, by format. The CSVs and the
-    provenance sidecar are always written; ``gpkg``, ``parquet`` and ``html`` on request."""
+    """Every file (or folder: ``report/``, ``figures/``) :meth:`write` can produce, by format. The
+    CSVs and the provenance sidecar are always written; ``gpkg``, ``parquet``, ``html`` and ``png``
+    on request."""
     ALWAYS: ClassVar[tuple[str, ...]] = ("csv", "checks", "rejected", "warnings", "provenance")
     DEFAULT_FORMATS: ClassVar[tuple[str, ...]] = ("csv", "gpkg")
 
@@ -90,15 +93,18 @@ class AssessmentResult:
         *,
         formats: Iterable[str] = DEFAULT_FORMATS,
         overwrite: bool = False,
-        assets: Any = None,
+        cdn: bool = False,
     ) -> dict[str, Path]:
         """Write the assessment into ``out``: ``assessment.csv``, ``checks.csv``, ``rejected.csv``,
         ``warnings.csv`` and the provenance sidecar always (and ``assessment.gate_sensitivity.csv``
-        when the profile has gates), plus any of ``formats`` (``gpkg``,
-        ``parquet`` (GeoParquet), ``html`` (``report/index.html`` and one page per site)).
+        when the profile has gates), plus any of ``formats`` (``gpkg``, ``parquet`` (GeoParquet),
+        ``html`` (``report/``: ``index.html``, one page per site, ``briefs.html`` with one printable
+        A4 brief per site, and the shared ``assets/``; works with no network), ``png``
+        (``figures/``: ``overview.png`` and ``sites/<id>.png`` per site)).
 
         Refuses to replace earlier assessment outputs unless ``overwrite``; with it the whole
-        previous set (report pages included) is replaced. Returns the paths by format.
+        previous set (report pages included) is replaced. ``cdn``: link the map libraries from
+        their CDN instead of bundling them. Returns the paths by format.
         """
         from .outputs import OutputSet, provenance_record, write_csv, write_geoparquet, write_gpkg, write_json
         from .ranking import check_formats
@@ -133,13 +139,27 @@ class AssessmentResult:
                     write_gpkg(table, stage / names["gpkg"], layer="assessment")
                 if "parquet" in wanted:
                     write_geoparquet(table, stage / names["parquet"])
-            if "html" in wanted:
-                from ..report import render_assessment_report
+            overlays: dict[str, Any] = {}
+            if wanted & {"html", "png"} and self.layers is not None:
                 from .render import report_overlays
 
-                overlays = (
-                    report_overlays(self.layers, applications=self.table) if self.layers is not None else {}
+                overlays = report_overlays(self.layers, applications=self.table)
+            if "png" in wanted and len(table):
+                from ..report.static import assessment_pngs
+
+                assessment_pngs(
+                    self.table,
+                    out_dir=stage / names["png"],
+                    checks=self.checks,
+                    overlays=overlays,
+                    provenance=self.provenance,
+                    profile_title=self.profile.title,
+                    generated_at=self.generated_at,
                 )
+            if "html" in wanted:
+                from ..report import render_assessment_report
+                from .render import map_libraries
+
                 render_assessment_report(
                     self.table,
                     out_dir=stage / names["html"],
@@ -150,7 +170,7 @@ class AssessmentResult:
                     provenance=self.provenance,
                     profile_title=self.profile.title,
                     generated_at=self.generated_at,
-                    assets=assets,
+                    libraries=map_libraries(self.settings, cdn=cdn),
                     missing_checks=self.missing_checks,
                 )
         paths = {
@@ -160,6 +180,8 @@ class AssessmentResult:
         }
         if "html" in paths:
             paths["html"] = paths["html"] / "index.html"
+        if "png" in paths:
+            paths["png"] = paths["png"] / "overview.png"
         return paths
 
 
@@ -248,6 +270,7 @@ def assess(
         layers,
         gate_sensitivity=gates,
         grid_nodes=grid_node_provenance(layers, store, ind_settings),
+        settings=store.settings if store is not None else settings,
         missing_checks=missing,
     )
 

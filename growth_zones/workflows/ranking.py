@@ -36,6 +36,7 @@ REGION_LAYERS = (
     "coverage_areas",
     "population_by_region",
     "broadband_by_region",
+    "deprivation_by_region",
     "population_grid",
 )
 """Canonical layers the national ranking reads (their provenance goes into every output)."""
@@ -53,9 +54,11 @@ class RankingResult:
     sensitivity: pd.DataFrame | None
     provenance: list[dict[str, Any]]
     layers: Any = None  # the LayerSet used (for map overlays)
+    switch_off: Any = None  # scoring.SwitchOff (with sensitivity): the ranking without each policy criterion
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
     gate_sensitivity: pd.DataFrame | None = None
     grid_nodes: dict[str, Any] | None = None  # GridNodes.provenance(): counts and unresolved lists
+    settings: Settings | None = None  # where the map libraries come from (cache, mirror, offline)
     missing_checks: list[Any] = field(default_factory=list)
     """Checks that could not run (:class:`~growth_zones.workflows.missing.MissingCheck`), by LAD code;
     in the sidecar and the map's banner."""
@@ -67,6 +70,7 @@ class RankingResult:
         "gate_sensitivity": "ranking.gate_sensitivity.csv",
         "parquet": "ranking.parquet",
         "html": "ranking.html",
+        "png": "ranking.png",
     }
     """Every file :meth:`write` can produce, by format (provenance is always written)."""
     DEFAULT_FORMATS: ClassVar[tuple[str, ...]] = ("csv", "gpkg")
@@ -75,21 +79,46 @@ class RankingResult:
         """Criteria in display order with label, unit and effective weight (for reports)."""
         return criteria_table(self.profile)
 
+    def switch_off_summary(self) -> list[dict[str, Any]] | None:
+        """Per switched-off criterion: which regions enter and leave the top N (by code and name,
+        with their ranks with and without it); ``None`` when sensitivity was not run."""
+        if self.switch_off is None:
+            return None
+        names = self.table.set_index("code")["name"].astype(str).to_dict()
+        out = []
+        for item in self.switch_off.summary:
+            entry = dict(item)
+            for key in ("entered", "left", "top_without"):
+                entry[key] = [
+                    {
+                        "code": str(r["id"]),
+                        "name": names.get(str(r["id"]), ""),
+                        **{k: v for k, v in r.items() if k != "id"},
+                    }
+                    for r in item[key]
+                ]
+            out.append(entry)
+        return out
+
     def write(
         self,
         out: str | Path,
         *,
         formats: Iterable[str] = DEFAULT_FORMATS,
         overwrite: bool = False,
-        assets: Any = None,
+        cdn: bool = False,
     ) -> dict[str, Path]:
         """Write the ranking into ``out``: ``ranking.csv`` and the provenance sidecar always (and
         ``ranking.gate_sensitivity.csv`` when the profile has gates), plus any of ``formats``
-        (``csv``, ``gpkg``, ``parquet`` (GeoParquet), ``html`` (the national map)).
+        (``csv``, ``gpkg``, ``parquet`` (GeoParquet), ``html`` (the national map, self-contained: the
+        map libraries are inlined, fetched once into the cache), ``png`` (the national map as an
+        image with legend, scale bar, north arrow and attributions)).
 
+        A surface picture already in ``out`` (``surface --out``) becomes a layer of the map.
         Refuses to replace earlier ranking outputs unless ``overwrite``; with it the whole previous
-        set is replaced (see :class:`~growth_zones.workflows.outputs.OutputSet`). ``assets``: where
-        the map libraries come from (see :mod:`growth_zones.report`). Returns the paths by format.
+        set is replaced (see :class:`~growth_zones.workflows.outputs.OutputSet`). ``cdn``: link the
+        map libraries from their CDN instead (smaller page; needs the network). Returns the paths
+        by format.
         """
         from .outputs import OutputSet, provenance_record, write_csv, write_geoparquet, write_gpkg, write_json
 
@@ -107,6 +136,8 @@ class RankingResult:
                     **result_provenance(self.profile, self.gate_sensitivity, self.grid_nodes),
                     "indicators": {k: vars(v) for k, v in self.indicators.specs.items()},
                     "sensitivity": self.sensitivity is not None,
+                    "sections": section_table(self.profile),
+                    "switch_off": self.switch_off_summary(),
                     "notes": list(self.scores.notes),
                     "missing_checks": [m.to_dict() for m in self.missing_checks],
                 },
@@ -119,21 +150,38 @@ class RankingResult:
                 write_gpkg(table, stage / names["gpkg"], layer="ranking")
             if "parquet" in wanted:
                 write_geoparquet(table, stage / names["parquet"])
-            if "html" in wanted:
-                from ..report import render_national_map
+            overlays: dict[str, Any] = {}
+            if wanted & {"html", "png"} and self.layers is not None:
                 from .render import report_overlays
 
-                overlays = report_overlays(self.layers) if self.layers is not None else {}
+                overlays = report_overlays(self.layers)
+            if "html" in wanted:
+                from ..report import render_national_map
+                from .render import map_libraries, surface_overlay
+
                 render_national_map(
                     table,
                     out_path=stage / names["html"],
                     criteria=self.criteria(),
+                    sections=section_table(self.profile),
                     overlays=overlays,
                     provenance=self.provenance,
                     profile_title=self.profile.title,
                     generated_at=self.generated_at,
-                    assets=assets,
+                    libraries=map_libraries(self.settings, cdn=cdn),
+                    surface=surface_overlay(out),
                     missing_checks=self.missing_checks,
+                )
+            if "png" in wanted:
+                from ..report.static import national_png
+
+                national_png(
+                    table,
+                    out_path=stage / names["png"],
+                    countries=overlays.get("countries"),
+                    provenance=self.provenance,
+                    profile_title=self.profile.title,
+                    generated_at=self.generated_at,
                 )
         return {
             fmt: Path(out) / name
@@ -192,8 +240,49 @@ def check_formats(formats: Iterable[str], outputs: dict[str, str]) -> set[str]:
     return wanted
 
 
+def switch_off_lines(summary: list[dict[str, Any]] | None, *, show: int = 5) -> list[str]:
+    """Plain-text account of the switch-off sensitivity (what the CLI prints)."""
+    if not summary:
+        return []
+
+    def moves(rows: list[dict[str, Any]]) -> str:
+        txt = ", ".join(f"{r['name'] or r['code']} {r['rank']}->{r['rank_without']}" for r in rows[:show])
+        return txt + (f" and {len(rows) - show} more" if len(rows) > show else "")
+
+    n = summary[0]["top_n"]
+    lines = [
+        f"Switch-off sensitivity: each policy/boolean criterion removed in turn (its section's other "
+        f"criteria share its weight; an emptied section drops out), effect on the top {n}:"
+    ]
+    for s in summary:
+        head = f"  without {s['label']} (weight {100 * s['weight']:.1f}%): "
+        if s["left"]:
+            head += (
+                f"{len(s['left'])} of the top {n} leave ({moves(s['left'])}); enter: {moves(s['entered'])}"
+            )
+        else:
+            head += f"the top {n} keep their places as a set ({s['top_rows_changed']} of them change rank)"
+        lines.append(head + f"; largest rank change {s['max_rank_change']}.")
+    return lines
+
+
+def section_table(profile: Any) -> list[dict[str, Any]]:
+    """Sections that hold criteria, in profile order, with label and effective weight (the sum of
+    their criteria's effective weights): the ``section_<name>`` columns of the ranking."""
+    weights = profile.weights
+    return [
+        {
+            "name": name,
+            "label": profile.sections[name].label or name,
+            "weight": float(sum(float(weights[c.name]) for c in profile.criteria if c.section == name)),
+        }
+        for name in profile.scored_sections
+    ]
+
+
 def criteria_table(profile: Any) -> list[dict[str, Any]]:
     weights = profile.weights
+    sections = getattr(profile, "sections", {}) or {}
     return [
         {
             "name": c.name,
@@ -201,6 +290,7 @@ def criteria_table(profile: Any) -> list[dict[str, Any]]:
             "unit": c.unit,
             "indicator": c.indicator,
             "section": c.section,
+            "section_label": getattr(sections.get(c.section), "label", "") or c.section,
             "weight": float(weights.get(c.name, 0.0)),
         }
         for c in profile.criteria
@@ -376,7 +466,7 @@ def rank_regions(
     ind_settings = indicator_settings or IndicatorSettings()
     ind = region_indicator_table(layers, store, ind_settings)
     result = scoring.score(ind.values, prof, reasons=ind.reasons, context=ind.extra)
-    sens = None
+    sens = switched = None
     if sensitivity_draws > 0:
         sens = scoring.sensitivity(
             ind.values,
@@ -387,6 +477,8 @@ def rank_regions(
             reasons=ind.reasons,
             context=ind.extra,
         )
+        switched = scoring.switch_off(ind.values, prof, top_n=top_n, reasons=ind.reasons, context=ind.extra)
+        sens = sens.join(switched.ranks)
     gates = (
         scoring.gate_sensitivity(ind.values, prof, top_n=top_n, reasons=ind.reasons, context=ind.extra)
         if prof.gates
@@ -416,6 +508,8 @@ def rank_regions(
         layers,
         gate_sensitivity=gates,
         grid_nodes=nodes,
+        switch_off=switched,
+        settings=store.settings if store is not None else settings,
         missing_checks=missing,
     )
 
@@ -435,10 +529,13 @@ key), then the score (the second)."""
 
 
 def head_columns(scores: pd.DataFrame) -> list[str]:
-    """:data:`HEAD_COLUMNS` present in ``scores``, then the per-gate status columns."""
-    return [c for c in HEAD_COLUMNS if c in scores.columns] + [
-        c for c in scores.columns if c.startswith("gate_") and c != "gate_reasons"
-    ]
+    """:data:`HEAD_COLUMNS` present in ``scores``, the score by section (``section_<name>``), then
+    the per-gate status columns."""
+    return (
+        [c for c in HEAD_COLUMNS if c in scores.columns]
+        + [c for c in scores.columns if c.startswith("section_")]  # the score by section
+        + [c for c in scores.columns if c.startswith("gate_") and c != "gate_reasons"]
+    )
 
 
 def tail_columns(scores: pd.DataFrame) -> list[str]:

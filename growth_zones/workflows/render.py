@@ -1,4 +1,5 @@
-"""HTML reports from results or from existing outputs: the context layers drawn on the maps and
+"""HTML reports from results or from existing outputs: the context layers drawn on the maps, the
+map libraries (bundled from the catalogue's npm tarballs, or the CDN), the surface picture, and
 re-rendering ``ranking.html`` / ``report/`` from the tables a ranking or an assessment wrote.
 """
 
@@ -13,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import InvalidInputError
-from .ranking import criteria_table
+from .ranking import criteria_table, section_table
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ def report_overlays(
     point per physical site, voltage resolved across sources), the TEC queue per node, lines,
     landing points, exchanges, protected areas and the applications."""
     out: dict[str, gpd.GeoDataFrame] = {}
+    for name, cols in (("countries", ["name"]), ("regions", ["code", "name"])):  # the offline base map
+        frame = getattr(layers, name, None)
+        if frame is not None and len(frame):
+            out[name] = frame[[c for c in cols if c in frame.columns] + ["geometry"]]
     subs = getattr(layers, "substations", None)
     if subs is not None and len(subs):
         from ..indicators import grid_nodes
@@ -88,12 +93,67 @@ def _stored_overlays(settings: Any = None) -> dict[str, gpd.GeoDataFrame]:
     return report_overlays(layers)
 
 
+def map_libraries(settings: Any = None, *, cdn: bool = False) -> Any:
+    """The map libraries for HTML reports: bundled from the catalogue's npm tarballs (fetched once
+    through the fetch module: cache, mirror locations, npm registry), or folium's CDN when ``cdn``
+    or when the tarballs cannot be had (then with the reason, which the pages show in a banner and
+    which is logged as a warning here)."""
+    from ..report.assets import MapLibraries, libraries_from_assets
+
+    if cdn:
+        return MapLibraries.cdn()
+    from ..data.assets import fetch_assets
+
+    libraries = libraries_from_assets(fetch_assets(settings))
+    if not libraries.bundled:
+        log.warning(
+            "map libraries not bundled (%s): the HTML report loads them from their CDN and says in a banner "
+            "that its map needs the network",
+            libraries.problem,
+        )
+    return libraries
+
+
+def surface_overlay(folder: str | Path) -> Any:
+    """The surface picture written by ``surface`` into ``folder`` (the finest resolution there), or
+    None. See :func:`growth_zones.report.static.write_surface_overview`."""
+    from ..report.national import SurfaceOverlay
+
+    best: tuple[float, dict[str, Any], Path] | None = None
+    for meta_path in Path(folder).glob("surface_*m_overview.json"):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            res = float(meta["resolution_m"])
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            log.warning("ignoring %s: %s", meta_path, err)
+            continue
+        png = meta_path.with_name(str(meta.get("png", "")))
+        if png.name and png.is_file() and (best is None or res < best[0]):
+            best = (res, meta, png)
+    if best is None:
+        return None
+    res, meta, png = best
+    (s, w), (n, e) = meta["bounds_wgs84"]
+    return SurfaceOverlay(
+        png=png.read_bytes(),
+        bounds=((float(s), float(w)), (float(n), float(e))),
+        resolution_m=res,
+        pixel_m=float(meta.get("pixel_m", 0.0)),
+        threshold=float(meta.get("threshold", 0.6)),
+        excluded_colour=str(meta.get("excluded_colour", "#9e9e9e")),
+        stops=tuple(meta.get("stops", ())),
+        source=str(meta.get("source", "")),
+    )
+
+
 def render_outputs(
-    folder: str | Path, *, overwrite: bool = False, assets: Any = None, settings: Any = None
+    folder: str | Path, *, overwrite: bool = False, cdn: bool = False, settings: Any = None
 ) -> list[Path]:
     """Re-render ``ranking.html`` and ``report/`` from the tables in ``folder`` (reads only the
-    outputs and the cache); when both a ranking and an assessment are there, the national map also
-    shows the applications. Refuses to replace existing pages unless ``overwrite``."""
+    outputs and the cache; the map libraries are fetched on first use unless ``cdn``); when both a
+    ranking and an assessment are there, the national map also shows the applications, and a
+    surface picture there becomes a layer of the national map. Refuses to replace existing pages
+    unless ``overwrite``."""
     from .outputs import OutputSet
 
     folder = Path(folder)
@@ -105,12 +165,12 @@ def render_outputs(
         )
     written: list[Path] = []
     with OutputSet(folder, members, overwrite=overwrite) as stage:
-        written = _render_into(stage, folder, assets=assets, settings=settings)
+        written = _render_into(stage, folder, libraries=map_libraries(settings, cdn=cdn), settings=settings)
         written = [folder / p.relative_to(stage) for p in written]
     return written
 
 
-def _render_into(stage: Path, folder: Path, *, assets: Any, settings: Any) -> list[Path]:
+def _render_into(stage: Path, folder: Path, *, libraries: Any, settings: Any) -> list[Path]:
     import scoring
 
     written: list[Path] = []
@@ -141,11 +201,13 @@ def _render_into(stage: Path, folder: Path, *, assets: Any, settings: Any) -> li
                 table,
                 out_path=stage / "ranking.html",
                 criteria=criteria_table(prof),
+                sections=section_table(prof),
                 overlays=national,
                 provenance=sidecar["datasets"],
                 profile_title=prof.title,
                 generated_at=sidecar["generated_at"],
-                assets=assets,
+                libraries=libraries,
+                surface=surface_overlay(folder),
                 missing_checks=[MissingCheck.from_dict(d) for d in sidecar.get("missing_checks") or []],
             )
         )
@@ -168,7 +230,7 @@ def _render_into(stage: Path, folder: Path, *, assets: Any, settings: Any) -> li
                 provenance=sidecar["datasets"],
                 profile_title=prof.title,
                 generated_at=sidecar["generated_at"],
-                assets=assets,
+                libraries=libraries,
                 missing_checks=[MissingCheck.from_dict(d) for d in sidecar.get("missing_checks") or []],
             )
         )

@@ -26,6 +26,7 @@ SURFACE_LAYERS = (
     "internet_exchanges",
     "protected_areas",
     "coverage_areas",
+    "deprivation_by_region",
     "population_grid",
 )
 """The canonical layers the surface reads."""
@@ -39,10 +40,12 @@ class SurfaceRun:
     plan: Any  # growth_zones.surface.CriteriaPlan
     layers: Any  # LayerSet
     threshold: float = 0.6
-    min_area_ha: float = 25.0
+    min_area_ha: float = 50.0
+    max_area_km2: float = 25.0
     dask: bool | str = False
     progress: bool = False
     provenance: list[dict[str, Any]] | None = None
+    profile: Any = None  # scoring.Profile: its [zones] sizes and [gates] (evaluated on each zone)
     missing_checks: list[Any] = field(default_factory=list)
     """Designations whose data could not be had (their cells are 'unknown', band 2 = 2): also in the
     run record and, from the CLI, on stderr with exit code 4 unless ``--allow-missing``."""
@@ -52,6 +55,8 @@ class SurfaceRun:
         "zonal": "_zonal.csv",
         "zones": "_zones.gpkg",
         "record": ".json",
+        "overview": "_overview.png",
+        "overview_record": "_overview.json",
     }
     """The files :meth:`write` produces, as suffixes of ``surface_<resolution>m``."""
 
@@ -66,9 +71,12 @@ class SurfaceRun:
     def write(self, out: str | Path, *, overwrite: bool = False) -> dict[str, Path]:
         """Build the raster (``surface_<res>m.tif``, a Cloud-Optimised GeoTIFF in EPSG:27700), the
         per-LAD zonal statistics (``_zonal.csv``, joinable to ``ranking.csv`` on ``code``), the
-        candidate zones (``_zones.gpkg``) and a run record (``.json``) in ``out``. Refuses to
+        candidate zones (``_zones.gpkg``), a run record (``.json``) and a web picture of the
+        surface (``_overview.png`` in Web Mercator with its bounds in ``_overview.json``, which
+        ``rank --html`` and ``map`` draw as a layer of the national map) in ``out``. Refuses to
         replace an earlier surface of the same resolution unless ``overwrite``."""
-        from ..surface import build_surface, candidate_zones, zonal_stats
+        from ..report.static import write_surface_overview
+        from ..surface import attach_places, build_surface, candidate_zones, zonal_stats, zone_gates
         from .outputs import OutputSet, write_csv, write_gpkg, write_json
 
         names = self.outputs
@@ -86,9 +94,21 @@ class SurfaceRun:
                 z = zonal_stats(res.path, regions, threshold=self.threshold)
                 write_csv(z.reset_index(), stage / names["zonal"])
             zones = candidate_zones(
-                res.path, threshold=self.threshold, min_area_ha=self.min_area_ha, regions=regions
+                res.path,
+                threshold=self.threshold,
+                min_area_ha=self.min_area_ha,
+                max_area_ha=self.max_area_km2 * 100.0,
+                regions=regions,
             )
+            zone_stats = dict(zones.attrs.get("zone_stats", {}))
+            zones = zone_gates(attach_places(zones, self.layers), self.profile or self.plan.profile)
             write_gpkg(zones, stage / names["zones"], layer="candidate_zones")
+            write_surface_overview(
+                res.path,
+                stage / names["overview"],
+                stage / names["overview_record"],
+                threshold=self.threshold,
+            )
             record = {
                 "spec": {k: v for k, v in asdict(self.spec).items() if k != "meta"},
                 "timings_s": res.timings,
@@ -97,7 +117,13 @@ class SurfaceRun:
                 "criteria_dropped": list(res.criteria_dropped),
                 "threshold": self.threshold,
                 "min_area_ha": self.min_area_ha,
+                "max_area_km2": self.max_area_km2,
                 "zones": len(zones),
+                "zone_split": zone_stats,
+                "zone_areas_ha": _quantiles(zones["area_ha"]) if len(zones) else {},
+                "zone_deliverable": {str(k): int(v) for k, v in zones["deliverable"].value_counts().items()}
+                if len(zones)
+                else {},
                 "tags": res.tags,
                 "datasets": self.provenance or [],
                 "stale_datasets": [
@@ -111,6 +137,17 @@ class SurfaceRun:
         return {k: Path(out) / v for k, v in names.items() if (Path(out) / v).exists()}
 
 
+def _quantiles(area: Any) -> dict[str, float]:
+    q = area.quantile([0.0, 0.1, 0.5, 0.9, 1.0])
+    return {
+        "min": float(q[0.0]),
+        "p10": float(q[0.1]),
+        "median": float(q[0.5]),
+        "p90": float(q[0.9]),
+        "max": float(q[1.0]),
+    }
+
+
 def plan_surface(
     *,
     settings: Any = None,
@@ -119,7 +156,8 @@ def plan_surface(
     dask: bool | str = False,
     tile_size: int = 1024,
     threshold: float = 0.6,
-    min_area_ha: float = 25.0,
+    min_area_ha: float | None = None,
+    max_area_km2: float | None = None,
     progress: bool = False,
     layers: Any = None,
 ) -> SurfaceRun:
@@ -130,8 +168,9 @@ def plan_surface(
 
     if not 0.0 <= threshold <= 1.0:
         raise InvalidInputError(f"threshold must be between 0 and 1 (got {threshold})")
-    if min_area_ha < 0:
-        raise InvalidInputError(f"min_area_ha must be >= 0 (got {min_area_ha})")
+    for name, value in (("min_area_ha", min_area_ha), ("max_area_km2", max_area_km2)):
+        if value is not None and not value > 0:
+            raise InvalidInputError(f"{name} must be > 0 (got {value})")
     try:
         spec = SurfaceSpec(
             resolution_m=float(resolution),
@@ -141,6 +180,13 @@ def plan_surface(
     except ValueError as err:
         raise InvalidInputError(f"surface options: {err}") from err
     prof = profile if isinstance(profile, scoring.Profile) else scoring.load_profile(str(profile))
+    min_ha = prof.zones.min_area_ha if min_area_ha is None else float(min_area_ha)
+    max_km2 = prof.zones.max_area_km2 if max_area_km2 is None else float(max_area_km2)
+    if min_ha >= max_km2 * 100.0:
+        raise InvalidInputError(
+            f"candidate zones: min_area_ha ({min_ha:g}) must be below max_area_km2 ({max_km2:g} km2 = "
+            f"{max_km2 * 100:g} ha)"
+        )
     try:
         plan = plan_from_profile(prof)
     except ValueError as err:
@@ -161,9 +207,11 @@ def plan_surface(
         plan,
         layers,
         threshold=threshold,
-        min_area_ha=min_area_ha,
+        min_area_ha=min_ha,
+        max_area_km2=max_km2,
         dask=dask,
         progress=progress,
         provenance=provenance,
+        profile=prof,
         missing_checks=missing,
     )

@@ -14,6 +14,7 @@ CRITERIA = [
         "label": "Grid capacity headroom",
         "unit": "MW",
         "indicator": "headroom_mw",
+        "section": "power",
         "weight": 3,
     },
     {
@@ -21,14 +22,23 @@ CRITERIA = [
         "label": "Distance to 400/275 kV substation",
         "unit": "km",
         "indicator": "dist_substation_km",
+        "section": "power",
         "weight": 2,
     },
-    {"name": "fibre", "label": "Latency to London", "unit": "ms", "indicator": "rtt_london_ms", "weight": 1},
+    {
+        "name": "fibre",
+        "label": "Latency to London",
+        "unit": "ms",
+        "indicator": "rtt_london_ms",
+        "section": "connectivity",
+        "weight": 1,
+    },
     {
         "name": "land",
         "label": "Brownfield land available",
         "unit": "ha",
         "indicator": "brownfield_ha",
+        "section": "land",
         "weight": 1,
     },
 ]
@@ -123,6 +133,8 @@ def ranking_frame(n: int = 12, *, seed: int = 1, hostile: bool = True, n_per_edg
         for c, v, k in zip(CRITERIA, vals, contrib, strict=True):
             row[f"contrib_{c['name']}"] = float(k)
             row[f"value_{c['name']}"] = float(v)
+            key = f"section_{c['section']}"
+            row[key] = row.get(key, 0.0) + float(k)
         rows.append(row)
     if hostile and n >= 2:
         rows[0]["name"] = HOSTILE_NAMES[0]
@@ -306,3 +318,15 @@ def assessment_frames(n: int = 4, *, seed: int = 3, hostile: bool = True) -> tup
         }
     )
     return gdf, checks, rejected
+
+
+def basemap(n: int = 24, *, seed: int = 1) -> dict[str, Any]:
+    """Synthetic base-map layers: ``countries`` (one land polygon around the synthetic districts
+    plus an island) and ``regions`` (the districts of :func:`ranking_frame`)."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    regions = ranking_frame(n, seed=seed, hostile=False)[["code", "name", "geometry"]]
+    land = box(*regions.total_bounds).buffer(20_000).union(Point(150_000, 900_000).buffer(15_000))
+    countries = gpd.GeoDataFrame({"name": ["Synthetic land"]}, geometry=[land], crs="EPSG:27700")
+    return {"countries": countries, "regions": regions}

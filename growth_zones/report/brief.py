@@ -1,0 +1,327 @@
+"""Printable site briefs: one clean A4 page per site (Chromium's "Print to PDF", or any browser).
+
+Each site page carries its brief (shown only when printed), and ``report/briefs.html`` holds every
+brief in rank order, one per A4 page, for a committee pack. A brief holds what a planner must be
+able to defend: the score by section, the DSIT checks, the gates and hard exclusions, the
+designations, and the data sources with their vintages. Everything is escaped text; the layout
+is CSS only (``@page { size: A4 }``, a fixed page box, ``break-after: page``), so the printout
+does not depend on the map libraries. Long text is abbreviated to fit the page: the site page
+and the CSVs hold the full text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._html import esc, fmt_num, is_missing, text, truthy
+
+PAGE_W_MM, PAGE_H_MM, MARGIN_MM = 210, 297, 11
+BRIEF_H_MM = PAGE_H_MM - 2 * MARGIN_MM - 1  # one mm of slack: a brief never spills onto a 2nd page
+
+BRIEF_CSS = f"""
+@page {{ size: A4 portrait; margin: {MARGIN_MM}mm; }}
+.gz-brief {{ box-sizing: border-box; width: {PAGE_W_MM - 2 * MARGIN_MM}mm; height: {BRIEF_H_MM}mm;
+  overflow: hidden; font: 8.6pt/1.3 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: #111; background: #fff; display: flex; flex-direction: column; }}
+.gz-brief.gz-tight {{ font-size: 7.6pt; }}
+.gz-brief.gz-tighter {{ font-size: 6.8pt; }}
+.gz-brief.gz-tightest {{ font-size: 6.2pt; }}
+.gz-brief h1 {{ font-size: 1.75em; margin: 0 0 .2em; line-height: 1.15; font-weight: 700; }}
+.gz-brief h2 {{ font-size: 1.12em; margin: .7em 0 .25em; padding-bottom: .1em; border-bottom: 1.2pt solid #333;
+  font-weight: 700; }}
+.gz-brief .gz-bmeta {{ color: #333; margin: 0 0 .15em; }}
+.gz-brief .gz-bscore {{ display: flex; gap: 1.2em; align-items: baseline; margin: .4em 0 .2em; padding: .35em .6em;
+  border: 1pt solid #999; background: #f4f4f4; }}
+.gz-brief .gz-bscore b {{ font-size: 1.55em; }}
+.gz-brief .gz-bcols {{ display: grid; grid-template-columns: 1fr 1fr; column-gap: 6mm; }}
+.gz-brief table {{ width: 100%; border-collapse: collapse; }}
+.gz-brief th, .gz-brief td {{ text-align: left; vertical-align: top; padding: .12em .3em;
+  border-bottom: .5pt solid #ccc; }}
+.gz-brief th {{ font-weight: 600; }}
+.gz-brief td.num, .gz-brief th.num {{ text-align: right; white-space: nowrap; }}
+.gz-brief .gz-st {{ white-space: nowrap; font-weight: 600; }}
+.gz-brief .gz-st.ok {{ color: #1b5e20; }} .gz-brief .gz-st.bad {{ color: #8a1c00; }}
+.gz-brief .gz-st.warn {{ color: #6b4e00; }} .gz-brief .gz-st.na {{ color: #444; }}
+.gz-brief .gz-bbar {{ display: inline-block; width: 16mm; height: 2.2mm; border: .5pt solid #777; position: relative;
+  vertical-align: middle; background: #fff; }}
+.gz-brief .gz-bbar i {{ position: absolute; left: 0; top: 0; bottom: 0; background: #21918c; }}
+.gz-brief .gz-bnote {{ color: #333; font-size: .92em; margin: .2em 0; }}
+.gz-brief .gz-bexcl {{ color: #8a1c00; font-weight: 700; }}
+.gz-brief .gz-bfoot {{ margin-top: auto; padding-top: .4em; border-top: .8pt solid #333; font-size: .85em;
+  color: #222; }}
+.gz-brief .gz-bfoot p {{ margin: .15em 0; }}
+"""
+
+SCREEN_CSS = """
+@media screen {
+  body.gz-briefs { background: #d9d9d9; margin: 0; padding: 12px 0; }
+  body.gz-briefs .gz-brief { margin: 0 auto 12px; padding: 11mm; width: 210mm; height: 296mm;
+    box-shadow: 0 1px 6px rgba(0,0,0,.35); }
+  body.gz-briefs .gz-brief-intro { max-width: 210mm; margin: 0 auto 12px; font: 14px/1.4 Arial, sans-serif; }
+}
+@media print {
+  body.gz-briefs { margin: 0; }
+  body.gz-briefs .gz-brief-intro { display: none; }
+  body.gz-briefs .gz-brief { break-after: page; page-break-after: always; }
+  body.gz-briefs .gz-brief:last-child { break-after: auto; page-break-after: auto; }
+}
+"""
+
+SITE_PAGE_PRINT_CSS = """
+.gz-brief-print { display: none; }
+@media print {
+  html, body { height: auto !important; overflow: visible !important; background: #fff !important; }
+  body > *:not(.gz-brief-print) { display: none !important; }
+  .gz-brief-print { display: block !important; }
+}
+"""
+
+FIT_JS = """
+<script>
+(function () {
+  // Each brief takes the largest type that fits its A4 page box (the same box on screen and in
+  // print), so a long brief is never cut off and a short one is not shrunk; without scripts the
+  // class chosen in Python stays.
+  var sizes = ["", "gz-tight", "gz-tighter", "gz-tightest"];
+  function fit(b) {
+    for (var i = 0; i < sizes.length; i++) {
+      b.classList.remove("gz-tight", "gz-tighter", "gz-tightest");
+      if (sizes[i]) { b.classList.add(sizes[i]); }
+      if (b.scrollHeight <= b.clientHeight + 1) { return; }
+    }
+  }
+  var holder = document.querySelector(".gz-brief-print");  // a site page: measured off screen
+  if (holder) { holder.style.cssText = "display:block;position:absolute;left:-10000px;top:0"; }
+  document.querySelectorAll(".gz-brief").forEach(fit);
+  if (holder) { holder.style.cssText = ""; }
+})();
+</script>
+"""
+
+_STATUS = {  # status -> (symbol, class, words)
+    "pass": ("✓", "ok", "pass"),
+    "present": ("✓", "ok", "present"),
+    "fail": ("✗", "bad", "fail"),
+    "absent": ("✗", "bad", "absent"),
+    "missing": ("?", "warn", "missing"),
+    "unknown": ("?", "warn", "unknown"),
+    "unverified": ("?", "warn", "unverified"),
+    "claimed": ("○", "na", "claimed"),
+    "not claimed": ("–", "na", "not claimed"),
+    "not checked": ("–", "na", "not checked"),
+}
+_MAX_DETAIL = 110
+_MAX_MISSING = 420
+
+
+def status_cell(status: Any) -> str:
+    s = text(status).strip().lower()
+    sym, cls, words = _STATUS.get(s, ("?", "warn", s or "unknown"))
+    return f'<span class="gz-st {cls}">{sym} {esc(words)}</span>'
+
+
+def _short(value: Any, limit: int) -> str:
+    s = " ".join(text(value).split())
+    return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
+
+
+def section_scores(r: Any, criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per section: label, weight share of the score, points earned (sum of the criteria's
+    contributions; None when any is missing) and the criteria in it, in profile order."""
+    total = sum(max(float(c.get("weight", 0) or 0), 0.0) for c in criteria) or 1.0
+    out: dict[str, dict[str, Any]] = {}
+    for c in criteria:
+        key = text(c.get("section")) or "criteria"
+        sec = out.setdefault(
+            key,
+            {
+                "section": key,
+                "label": text(c.get("section_label")) or key.replace("_", " ").capitalize(),
+                "weight": 0.0,
+                "points": 0.0,
+                "criteria": [],
+            },
+        )
+        sec["weight"] += max(float(c.get("weight", 0) or 0), 0.0) / total
+        sec["criteria"].append(c["name"])
+        contrib = r.get(f"contrib_{c['name']}")
+        if sec["points"] is not None:
+            sec["points"] = None if is_missing(contrib) else sec["points"] + float(contrib)
+    return list(out.values())
+
+
+def _sections_table(r: Any, criteria: list[dict[str, Any]]) -> str:
+    rows = []
+    for s in section_scores(r, criteria):
+        w, p = s["weight"], s["points"]
+        if p is None:
+            got, bar = "—", ""
+        else:
+            frac = min(max(p / w, 0.0), 1.0) if w > 0 else 0.0
+            got = f"{p:.3f} of {w:.3f}"
+            bar = f'<span class="gz-bbar"><i style="width:{100 * frac:.0f}%"></i></span> {100 * frac:.0f}%'
+        rows.append(
+            f"<tr><td>{esc(s['label'])}</td><td class='num'>{got}</td><td class='num'>{bar}</td></tr>"
+        )
+    return (
+        "<table><thead><tr><th>Section</th><th class='num'>Points (of weight)</th>"
+        "<th class='num'>Share</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _gates(r: Any, columns: Any, gate_checks: list[dict[str, Any]]) -> str:
+    parts = []
+    if "deliverable" in columns:
+        status = text(r.get("deliverable")) or "unknown"
+        parts.append(f"<tr><td>Deliverable (every gate)</td><td>{status_cell(status)}</td></tr>")
+        parts.extend(
+            f"<tr><td>{esc(_short(text(c.get('check')).removeprefix('Gate: '), 70))}</td>"
+            f"<td>{status_cell(c.get('status'))}</td></tr>"
+            for c in gate_checks
+        )
+        if text(r.get("gate_reasons")):
+            parts.append(
+                f"<tr><td colspan='2' class='gz-bnote'>{esc(_short(r.get('gate_reasons'), 2 * _MAX_DETAIL))}</td></tr>"
+            )
+    else:
+        parts.append(
+            "<tr><td>Deliverability gates</td><td class='gz-bnote'>none declared by this profile</td></tr>"
+        )
+    eligible = truthy(r.get("eligible", True))
+    parts.append(
+        "<tr><td>Hard exclusions</td><td>"
+        + (status_cell("pass") if eligible else status_cell("fail"))
+        + "</td></tr>"
+    )
+    if not eligible:
+        reason = text(r.get("excluded_by")) or "fails a hard constraint"
+        parts.append(f"<tr><td colspan='2' class='gz-bexcl'>{esc(_short(reason, 2 * _MAX_DETAIL))}</td></tr>")
+    return "<table><tbody>" + "".join(parts) + "</tbody></table>"
+
+
+def _checks_table(rows: list[dict[str, Any]], empty: str, strip: str = "") -> str:
+    if not rows:
+        return f"<p class='gz-bnote'>{esc(empty)}</p>"
+    body = "".join(
+        f"<tr><td>{esc(_short(text(c.get('check')).removeprefix(strip), 70))}</td>"
+        f"<td>{status_cell(c.get('status'))}</td>"
+        f"<td class='gz-bnote'>{esc(_short(c.get('detail'), _MAX_DETAIL))}</td></tr>"
+        for c in rows
+    )
+    return "<table><tbody>" + body + "</tbody></table>"
+
+
+def sources_line(provenance: list[dict[str, Any]] | None) -> str:
+    """Every dataset as 'title (vintage)', for the brief's footer."""
+    if not provenance:
+        return "No data-source list was supplied."
+    items = []
+    for p in provenance:
+        title = text(p.get("title")) or text(p.get("key"))
+        vintage = text(p.get("vintage"))
+        items.append(f"{title} ({vintage})" if vintage else title)
+    return "; ".join(items)
+
+
+def site_brief(
+    app_id: str,
+    r: Any,
+    *,
+    columns: Any,
+    criteria: list[dict[str, Any]],
+    checks: list[dict[str, Any]],
+    nearest: list[tuple[str, str, str]],
+    n_ranked: int,
+    profile_title: str,
+    generated_at: str,
+    sources: str,
+    non_commercial: list[str],
+) -> str:
+    """One A4 brief (a ``<section class="gz-brief">``) for one assessed site.
+
+    ``checks``: this site's rows of ``checks.csv`` (check, status, detail); ``nearest``: (what,
+    name, distance text) for the nearest infrastructure; ``sources``: :func:`sources_line`.
+    """
+    nm = text(r.get("name")) or app_id
+    rank = r.get("rank")
+    rank_s = "not ranked" if is_missing(rank) else f"{int(rank)} of {n_ranked}"
+    designations = [c for c in checks if text(c.get("check")).startswith("Designation")]
+    gate_checks = [c for c in checks if text(c.get("check")).startswith("Gate:")]
+    dsit = [c for c in checks if c not in designations and c not in gate_checks]
+    flags = text(r.get("designation_flags"))
+    missing = text(r.get("missing"))
+    load = len(checks) + len(criteria) / 2 + len(missing) / 120 + len(sources) / 260
+    density = "" if load <= 30 else " gz-tight" if load <= 42 else " gz-tighter"
+    where = " ".join(x for x in (text(r.get("la_name")), text(r.get("nation"))) if x)
+    who = text(r.get("applicant"))
+    near_rows = (
+        "".join(
+            f"<tr><td>{esc(what)}</td><td>{esc(_short(name, 60))}</td><td class='num'>{dist}</td></tr>"
+            for what, name, dist in nearest
+        )
+        or "<tr><td colspan='3' class='gz-bnote'>None located.</td></tr>"
+    )
+    nc = (
+        "<p><b>Licence notice:</b> contains data licensed for non-commercial use only: "
+        + esc("; ".join(non_commercial))
+        + ".</p>"
+        if non_commercial
+        else ""
+    )
+    return (
+        f'<section class="gz-brief{density}" aria-label="Site brief: {esc(nm)}">'
+        "<div class='gz-bnote'>AI Growth Zone application &#8212; site brief</div>"
+        f"<h1>{esc(nm)}</h1>"
+        f"<p class='gz-bmeta'>Application <b>{esc(app_id)}</b>"
+        + (f" &#183; {esc(who)}" if who else "")
+        + (f" &#183; {esc(where)}" if where else "")
+        + f" &#183; {fmt_num(r.get('mw'), 'MW')} by {esc(text(r.get('target_year')) or '—')}"
+        + (f" &#183; {fmt_num(r.get('site_area_ha'), 'ha')}" if "site_area_ha" in columns else "")
+        + "</p>"
+        f"<div class='gz-bscore'><span>Score <b>{fmt_num(r.get('score'), digits=3)}</b></span>"
+        f"<span>Rank <b>{esc(rank_s)}</b></span>"
+        f"<span>{'Eligible' if truthy(r.get('eligible', True)) else '<span class=gz-bexcl>Excluded</span>'}</span>"
+        "</div>"
+        "<div class='gz-bcols'><div>"
+        "<h2>Score by section</h2>"
+        + _sections_table(r, criteria)
+        + "<h2>DSIT checks and evidence</h2>"
+        + _checks_table(dsit, "No DSIT checks recorded.")
+        + "<h2>Gates and exclusions</h2>"
+        + _gates(r, columns, gate_checks)
+        + "</div><div>"
+        "<h2>Nearest infrastructure</h2><table><tbody>" + near_rows + "</tbody></table>"
+        "<h2>Designations</h2>"
+        + (f"<p class='gz-bexcl'>{esc(_short(flags, 2 * _MAX_DETAIL))}</p>" if flags else "")
+        + _checks_table(designations, "No designation checks recorded.", strip="Designation: ")
+        + "</div></div>"
+        + (
+            f"<h2>Missing data</h2><p class='gz-bnote'>{esc(_short(missing, _MAX_MISSING))}</p>"
+            if missing
+            else ""
+        )
+        + "<div class='gz-bfoot'>"
+        f"<p>Scoring profile: <b>{esc(profile_title) or '—'}</b> &#183; generated {esc(generated_at)} &#183; "
+        "scores are relative (0&#8211;1) and explained criterion by criterion in the HTML report and "
+        "assessment.csv.</p>"
+        f"<p><b>Data sources and vintages:</b> {esc(sources)}</p>" + nc + "</div></section>"
+    )
+
+
+def briefs_page(briefs: list[str], *, title: str, generated_at: str) -> str:
+    """The committee pack: every brief, one A4 page each (print it, or "Save as PDF")."""
+    intro = (
+        "<div class='gz-brief-intro'><h1>" + esc(title) + "</h1>"
+        f"<p>{len(briefs)} site brief{'s' if len(briefs) != 1 else ''}, one A4 page each, in rank order; "
+        f"generated {esc(generated_at)}. Print this page (or choose &#8220;Save as PDF&#8221; in the print "
+        "dialogue) for a committee pack; the site pages and assessment.csv hold the full detail.</p></div>"
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{esc(title)}</title><meta name='color-scheme' content='light'>"
+        f"<style>{BRIEF_CSS}{SCREEN_CSS}</style></head><body class='gz-briefs'>"
+        + intro
+        + "".join(briefs)
+        + FIT_JS
+        + "</body></html>"
+    )
