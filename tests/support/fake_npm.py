@@ -4,6 +4,7 @@ inlining map libraries with no network and no real tarballs. Nothing here is a r
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import tarfile
@@ -63,15 +64,17 @@ def members(package: str) -> dict[str, bytes]:
 def write_tarball(path: Path, files: dict[str, bytes]) -> str:
     """Write a gzipped tarball of ``files``; return its sha256."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             info.mtime = 0
             tar.addfile(info, io.BytesIO(data))
-    path.write_bytes(buf.getvalue())
-    return hashlib.sha256(buf.getvalue()).hexdigest()
+    # gzip with a fixed header time: the same files give the same bytes (and sha256) in any second
+    body = gzip.compress(raw.getvalue(), mtime=0)
+    path.write_bytes(body)
+    return hashlib.sha256(body).hexdigest()
 
 
 def key_of(package: str) -> str:
