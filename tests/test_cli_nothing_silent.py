@@ -244,15 +244,21 @@ def test_concurrent_runs_into_one_folder_publish_whole_sets(tmp_path):
 
 
 def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
+    import os
+    import time
+
     from growth_zones.workflows.outputs import OutputSet
 
     out = tmp_path / "out"
     (out / ".staging-dead1234").mkdir(parents=True)
     (out / ".staging-dead1234" / "half.csv").write_text("half")
+    (out / ".staging-fresh999").mkdir()  # seconds old: maybe a live run's, before its lock
     (out / ".replaced-dead5678").mkdir()
+    an_hour_ago = time.time() - 3600
+    os.utime(out / ".staging-dead1234", (an_hour_ago, an_hour_ago))
     with OutputSet(out, ["a.csv"], overwrite=False) as st:
         (st / "a.csv").write_text("new")
-    assert sorted(p.name for p in out.iterdir()) == ["a.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".staging-fresh999", "a.csv"]
 
 
 # ---- failure 2 and 10 end to end: formulas, "(id nan)", "2030.0"

@@ -180,17 +180,74 @@ def provenance_record(
     }
 
 
-def _lock_for(path: Path) -> Any:
-    """A file lock named after ``path`` (in the system temp folder, so nothing is left in the
-    user's output folder): the same path gives the same lock in every process on this machine."""
-    import hashlib
+class _FolderLock:
+    """An exclusive lock on a folder, shared by every process on this machine.
 
-    from filelock import FileLock
+    POSIX: ``flock`` on the folder itself (an open descriptor of the directory), so no lock file is
+    left anywhere and the operating system releases it when the holder dies. Elsewhere: a lock file
+    named after the folder in the system temp folder (``filelock``).
+    """
 
-    folder = Path(tempfile.gettempdir()) / "growth-zones-locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(str(Path(path).resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return FileLock(str(folder / f"{digest}.lock"))
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._fd: int | None = None
+        self._file: Any = None
+
+    def acquire(self, *, blocking: bool = True) -> bool:
+        try:
+            import fcntl
+        except ImportError:  # Windows
+            return self._acquire_file(blocking)
+        fd = os.open(self.folder, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def _acquire_file(self, blocking: bool) -> bool:
+        import hashlib
+
+        from filelock import FileLock, Timeout
+
+        folder = Path(tempfile.gettempdir()) / "growth-zones-locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(str(self.folder.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        lock = FileLock(str(folder / f"{name}.lock"))
+        try:
+            lock.acquire(timeout=-1 if blocking else 0)
+        except Timeout:
+            return False
+        self._file = lock
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        if self._file is not None:
+            self._file.release()
+            self._file = None
+
+    def __enter__(self) -> _FolderLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+_FRESH_STAGING_S = 60.0
+"""A staging folder younger than this is never cleaned up, locked or not: it may be a live run's,
+created an instant before its lock was taken."""
 
 
 class OutputSet:
@@ -207,7 +264,7 @@ class OutputSet:
     Concurrent runs into one ``out`` publish one after the other (a lock per output folder), and a
     run that finds outputs published meanwhile by another refuses unless ``overwrite``. Staging
     folders of runs that were killed are removed by the next run (each live run holds a lock on
-    its own staging folder).
+    its own staging folder; one younger than a minute is always left alone).
     """
 
     def __init__(self, out: Path, members: Iterable[str], *, overwrite: bool) -> None:
@@ -241,30 +298,13 @@ class OutputSet:
             )
 
     def __enter__(self) -> Path:
-        import secrets
-
         self.check()
         try:
             self.out.mkdir(parents=True, exist_ok=True)
             self._remove_abandoned()
-            for _ in range(20):
-                # the staging folder's lock is taken before the folder exists, so another run's
-                # clean-up can never mistake a folder being created for an abandoned one
-                candidate = self.out / f".staging-{secrets.token_hex(6)}"
-                lock = _lock_for(candidate)
-                lock.acquire()
-                try:
-                    candidate.mkdir()
-                except FileExistsError:
-                    lock.release()
-                    continue
-                except BaseException:
-                    lock.release()
-                    raise
-                self.staging, self._stage_lock = candidate, lock
-                break
-            else:
-                raise OSError("no free staging folder name")
+            self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out))
+            self._stage_lock = _FolderLock(self.staging)
+            self._stage_lock.acquire()
         except OSError as err:
             raise InvalidInputError(f"cannot write outputs to {self.out}: {err.strerror or err}") from err
         return self.staging
@@ -275,7 +315,7 @@ class OutputSet:
         assert self.staging is not None
         try:
             if kind is None:
-                with _lock_for(self.out):
+                with _FolderLock(self.out):
                     clash = self.existing()
                     if clash and not self.overwrite:
                         raise InvalidInputError(
@@ -285,26 +325,28 @@ class OutputSet:
                     self._publish(self.staging)
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
-            self._stage_lock.release()
-            Path(self._stage_lock.lock_file).unlink(missing_ok=True)
+            if self._stage_lock is not None:
+                self._stage_lock.release()
 
     def _remove_abandoned(self) -> None:
-        """Delete staging folders of runs that died (their lock is free) and set-aside folders of a
-        publish that was killed half-way."""
-        from filelock import Timeout
+        """Delete staging folders of runs that died (older than a minute, and their lock is free)
+        and set-aside folders of a publish that was killed half-way."""
+        import time
 
         for folder in self.out.glob(".staging-*"):
-            lock = _lock_for(folder)
             try:
-                lock.acquire(timeout=0)
-            except Timeout:
-                continue  # a live run is writing there
+                if time.time() - folder.stat().st_mtime < _FRESH_STAGING_S:
+                    continue
+                lock = _FolderLock(folder)
+                if not lock.acquire(blocking=False):
+                    continue  # a live run is writing there
+            except OSError:
+                continue  # gone meanwhile
             try:
                 shutil.rmtree(folder, ignore_errors=True)
             finally:
                 lock.release()
-                Path(lock.lock_file).unlink(missing_ok=True)
-        with _lock_for(self.out):
+        with _FolderLock(self.out):
             for folder in self.out.glob(".replaced-*"):
                 shutil.rmtree(folder, ignore_errors=True)
 
