@@ -1,77 +1,69 @@
-"""Benchmark: national ranking from a warm cache (layers -> indicators -> scoring -> sensitivity).
+"""Benchmark: the national ranking as a whole command (fresh processes, medians), then by step.
 
-    python benchmarks/bench_rank.py --mirror ../shared/data [--draws 10000] [--repeat 3]
+    python benchmarks/bench_rank.py [--mirror ../shared/data] [--runs 5] [--draws 10000]
 
-Prints JSON timings (seconds, best of --repeat). The first run pulls the mirror into a temporary
-cache (not timed) so every timed step reads a warm cache, as a planner's second run would.
+The cache is filled from the mirror first (untimed). Cases:
+
+* ``warm``: ``growth-zones rank --sensitivity 10000``, the derived cache (region indicators, grid
+  nodes, layer set-up) already built by an earlier run, as on a planner's second run;
+* ``cold derived cache``: ``growth-zones rank``, the derived cache emptied before every run, so the
+  region indicators are computed from the stored layers (the first run after a pull).
+
+Goals: warm < 1.2 s; with the region indicators computed < 1.5 s.
 """
 
 from __future__ import annotations
 
-import sys as _sys
-from pathlib import Path as _Path
-
-_sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # the checkout, for tests.support
-
 import argparse
 import json
+import sys
 import tempfile
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-def main() -> None:
+from benchmarks._command import clear, goal, measure  # noqa: E402
+from benchmarks._common import cache_env, default_mirror, machine, warm_settings  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument("--mirror", default=default_mirror())
     ap.add_argument("--cache", default=None, help="Cache dir (default: a fresh temp dir, pulled first).")
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--draws", type=int, default=10_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--profile", default="aigz")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
-    import scoring
-    from growth_zones.data.pull import pull
-    from growth_zones.data.store import Store
-    from growth_zones.indicators import LayerSet, region_indicators
-    from growth_zones.settings import Settings
-
-    settings = Settings(
-        cache_dir=Path(args.cache or tempfile.mkdtemp(prefix="gz-bench-")), mirror=args.mirror
+    settings = warm_settings(args.mirror, args.cache)
+    env = cache_env(settings)
+    out = Path(tempfile.mkdtemp(prefix="gz-bench-rank-"))
+    common = ["-q", "rank", "--out", str(out), "--overwrite"]
+    cold = measure(
+        common,
+        case="cold derived cache (region indicators computed from the stored layers)",
+        runs=args.runs,
+        env=env,
+        before_each=clear(settings.cache_dir / "derived"),
     )
-    t0 = time.perf_counter()
-    report = pull(settings=settings)
-    pull_s = time.perf_counter() - t0
-    assert report.ok, [(o.key, o.message) for o in report.failed]
-
-    timings: dict[str, list[float]] = {"load_layers": [], "indicators": [], "score": [], "sensitivity": []}
-    for _ in range(args.repeat):
-        t = time.perf_counter()
-        layers = LayerSet.load(Store(settings))
-        timings["load_layers"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        ind = region_indicators(layers)
-        timings["indicators"].append(time.perf_counter() - t)
-        profile = scoring.load_profile(args.profile, indicators=list(ind.values.columns))
-        t = time.perf_counter()
-        scoring.score(ind.values, profile, reasons=ind.reasons)
-        timings["score"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        scoring.sensitivity(ind.values, profile, n_draws=args.draws, seed=0, reasons=ind.reasons)
-        timings["sensitivity"].append(time.perf_counter() - t)
-    best = {k: round(min(v), 3) for k, v in timings.items()}
-    best["total_warm"] = round(sum(best.values()), 3)
-    print(
-        json.dumps(
-            {
-                "regions": len(ind.values),
-                "draws": args.draws,
-                "first_pull_s": round(pull_s, 2),
-                "best_of": args.repeat,
-                "seconds": best,
-            },
-            indent=2,
-        )
+    warm = measure(
+        [*common, "--sensitivity", str(args.draws)],
+        case="warm (derived cache built by an earlier run)",
+        runs=args.runs,
+        env=env,
+        warmup=1,
     )
+    result = {
+        "benchmark": "rank",
+        **machine(),
+        "rank_sensitivity_warm": warm,
+        "rank_cold_derived": cold,
+        "goals": [
+            goal(warm["wall_s"]["median"], 1.2, "s", f"warm rank --sensitivity {args.draws}"),
+            goal(cold["wall_s"]["median"], 1.5, "s", "rank with region indicators computed from the layers"),
+        ],
+    }
+    print(json.dumps(result, indent=2))
+    return result
 
 
 if __name__ == "__main__":

@@ -1,100 +1,80 @@
-"""Benchmark the national suitability surface on the real GB data.
+"""Benchmark: ``growth-zones surface`` as a whole command (fresh processes, medians), then by step.
 
-    python3 benchmarks/bench_surface.py --resolution 250|100 [--dask | --dask tcp://host:8786]
-        [--tile-size 1024] [--out /tmp/surface.tif] [--mirror ../shared/data]
+    python benchmarks/bench_surface.py [--mirror ../shared/data] [--resolution 100 50] [--runs 3]
+        [--dask | --dask tcp://host:8786]
 
-Layers are built from the mirror by calling the normalisers directly (not timed separately from
-the surface, see ``load_layers_s``). Prints one JSON object: wall times, peak RSS of this process
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) and of its finished children (RUSAGE_CHILDREN: a
-Dask LocalCluster's worker processes are children once they exit), grid size, tiles.
+The cache is filled from the mirror first (untimed); each run writes the whole output set (COG,
+zonal statistics, candidate zones, overview picture) into a temporary folder. Cases: ``warm`` (the
+derived cache built by an earlier run). Peak memory is the largest single process
+(``peak_rss_mb``) and the largest sum over the process and its workers (``peak_tree_rss_mb``).
+
+Goals: 100 m < 12 s and < 1.5 GB; 50 m < 45 s and < 3 GB.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import default_mirror, load_layers, warm_settings  # noqa: E402
-from growth_zones.surface import SurfaceSpec, build_surface  # noqa: E402
-from growth_zones.workflows.surface import SURFACE_LAYERS  # noqa: E402
+from benchmarks._command import goal, measure  # noqa: E402
+from benchmarks._common import cache_env, default_mirror, machine, warm_settings  # noqa: E402
 
-
-def _rss_mb(who: int) -> float:
-    kb = resource.getrusage(who).ru_maxrss  # kilobytes on Linux
-    return round(kb / 1024.0, 1)
+GOALS = {100.0: (12.0, 1536.0), 50.0: (45.0, 3072.0)}
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--resolution", type=float, default=250.0, help="cell size in metres (e.g. 250 or 100)")
-    ap.add_argument(
-        "--dask",
-        nargs="?",
-        const=True,
-        default=False,
-        help="use Dask: a 2-worker LocalCluster, or a scheduler address",
-    )
-    ap.add_argument("--tile-size", type=int, default=1024)
-    ap.add_argument("--profile", default="aigz_sites")
-    ap.add_argument("--out", type=Path, default=None, help="output COG (default: a temp file, removed)")
-    ap.add_argument(
-        "--mirror",
-        type=Path,
-        default=None,
-        help="shared data dir (default GROWTH_ZONES_MIRROR or ../shared/data)",
-    )
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mirror", default=default_mirror())
+    ap.add_argument("--cache", default=None)
+    ap.add_argument("--resolution", type=float, nargs="+", default=[100.0, 50.0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1, help="untimed runs first (build the derived cache)")
+    ap.add_argument("--dask", nargs="?", const="local", default=None, help="local, or a scheduler address")
+    ap.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more surface options")
     args = ap.parse_args(argv)
 
-    t0 = time.perf_counter()
-    layers, _ = load_layers(warm_settings(str(args.mirror or default_mirror())), SURFACE_LAYERS)
-    t_layers = time.perf_counter() - t0
-    rss_after_layers = _rss_mb(resource.RUSAGE_SELF)
-
-    spec = SurfaceSpec(resolution_m=args.resolution, tile_size=args.tile_size, profile=args.profile)
-    tmpdir = None
-    out = args.out
-    if out is None:
-        tmpdir = tempfile.TemporaryDirectory()
-        out = Path(tmpdir.name) / f"surface_{int(args.resolution)}m.tif"
-    t1 = time.perf_counter()
-    res = build_surface(layers, spec, out, dask=args.dask)
-    wall = time.perf_counter() - t1
-    size_mb = round(os.path.getsize(out) / 2**20, 1)
-    result = {
-        "benchmark": "surface",
-        "resolution_m": args.resolution,
-        "dask": args.dask if isinstance(args.dask, str) else bool(args.dask),
-        "tile_size": args.tile_size,
-        "profile": args.profile,
-        "grid": {
-            "width": res.grid.width,
-            "height": res.grid.height,
-            "cells": res.grid.width * res.grid.height,
-        },
-        "tiles": res.stats,
-        "load_layers_s": round(t_layers, 2),
-        "surface_wall_s": round(wall, 2),
-        "timings_s": {k: round(v, 2) for k, v in res.timings.items()},
-        "peak_rss_mb": _rss_mb(resource.RUSAGE_SELF),
-        "peak_rss_after_layers_mb": rss_after_layers,
-        "peak_rss_children_mb": _rss_mb(resource.RUSAGE_CHILDREN),
-        "output_mb": size_mb,
-        "criteria_used": res.criteria_used,
-        "criteria_dropped": list(res.criteria_dropped),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-    }
-    if tmpdir is not None:
-        tmpdir.cleanup()
+    settings = warm_settings(args.mirror, args.cache)
+    env = cache_env(settings)
+    out = Path(tempfile.mkdtemp(prefix="gz-bench-surface-"))
+    result: dict = {"benchmark": "surface", **machine(), "resolutions": {}}
+    goals = []
+    for res in args.resolution:
+        cmd = [
+            "-q",
+            "surface",
+            "--resolution",
+            f"{res:g}",
+            "--out",
+            str(out),
+            "--overwrite",
+            "--allow-missing",
+        ]
+        if args.dask:
+            cmd += ["--dask", args.dask]
+        cmd += list(args.extra)
+        m = measure(
+            cmd,
+            case="warm (derived cache built by an earlier run)",
+            runs=args.runs,
+            env=env,
+            warmup=args.warmup,
+        )
+        tif = out / f"surface_{res:g}m.tif"
+        m["cog_mb"] = round(tif.stat().st_size / 2**20, 1) if tif.exists() else None
+        result["resolutions"][f"{res:g}"] = m
+        if res in GOALS:
+            secs, mb = GOALS[res]
+            peak = (m["peak_tree_rss_mb"] or m["peak_rss_mb"])["median"]
+            goals += [
+                goal(m["wall_s"]["median"], secs, "s", f"surface --resolution {res:g}"),
+                goal(peak, mb, "MB", f"surface --resolution {res:g} peak memory"),
+            ]
+    result["goals"] = goals
     print(json.dumps(result, indent=2))
     return result
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import InvalidInputError
 from ..settings import Settings
+from ..timings import step
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ class RankingResult:
         wanted = check_formats(formats, self.OUTPUTS)
         names = self.OUTPUTS
         table = self.table
-        with OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
+        with step("write outputs"), OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
             sidecar = provenance_record(
                 kind="ranking",
                 profile=self.profile,
@@ -462,32 +463,40 @@ def rank_regions(
 
     prof = region_profile(profile)  # a mistyped profile fails here, before any download
     if layers is None:
-        layers, store = load_layers(settings)
+        with step("load layers"):
+            layers, store = load_layers(settings)
     ind_settings = indicator_settings or IndicatorSettings()
-    ind = region_indicator_table(layers, store, ind_settings)
-    result = scoring.score(ind.values, prof, reasons=ind.reasons, context=ind.extra)
+    with step("region indicators"):
+        ind = region_indicator_table(layers, store, ind_settings)
+    with step("score"):
+        result = scoring.score(ind.values, prof, reasons=ind.reasons, context=ind.extra)
     sens = switched = None
     if sensitivity_draws > 0:
-        sens = scoring.sensitivity(
-            ind.values,
-            prof,
-            n_draws=sensitivity_draws,
-            seed=seed,
-            top_n=top_n,
-            reasons=ind.reasons,
-            context=ind.extra,
+        with step("sensitivity (weight draws, switch-off)"):
+            sens = scoring.sensitivity(
+                ind.values,
+                prof,
+                n_draws=sensitivity_draws,
+                seed=seed,
+                top_n=top_n,
+                reasons=ind.reasons,
+                context=ind.extra,
+            )
+            switched = scoring.switch_off(
+                ind.values, prof, top_n=top_n, reasons=ind.reasons, context=ind.extra
+            )
+            sens = sens.join(switched.ranks)
+    with step("gate sensitivity"):
+        gates = (
+            scoring.gate_sensitivity(ind.values, prof, top_n=top_n, reasons=ind.reasons, context=ind.extra)
+            if prof.gates
+            else None
         )
-        switched = scoring.switch_off(ind.values, prof, top_n=top_n, reasons=ind.reasons, context=ind.extra)
-        sens = sens.join(switched.ranks)
-    gates = (
-        scoring.gate_sensitivity(ind.values, prof, top_n=top_n, reasons=ind.reasons, context=ind.extra)
-        if prof.gates
-        else None
-    )
-    regions = layers.regions.set_index("code")
-    table = _assemble(regions, ind, result.table, sens)
-    provenance = store.provenance_for_layers(REGION_LAYERS) if store is not None else []
-    nodes = grid_node_provenance(layers, store, ind_settings)
+    with step("assemble the table"):
+        regions = layers.regions.set_index("code")
+        table = _assemble(regions, ind, result.table, sens)
+        provenance = store.provenance_for_layers(REGION_LAYERS) if store is not None else []
+        nodes = grid_node_provenance(layers, store, ind_settings)
     from .missing import designation_inputs, missing_checks
 
     missing = missing_checks(
