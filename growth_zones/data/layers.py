@@ -16,6 +16,7 @@ import shapely
 from ..errors import DataSourceError
 from ..settings import BNG
 from .catalogue import Dataset, datasets_for_layer
+from .derived import fingerprint
 from .loaders import RasterData
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class LayerSet:
     """Canonical layers (EPSG:27700). Any layer may be ``None``: indicators that need it are then
-    missing with the reason ``"layer <x> not available"``."""
+    missing with the reason ``"layer <x> not available"``.
+
+    A layer set from :meth:`load` reads each layer's file when the layer is first used (every
+    stored dataset is verified against its recorded hash at :meth:`load`, so what could not be had
+    is known at once): a command that needs three layers decodes three. Layer-level set-up (grid
+    nodes, designation coverage, dissolved designations, the population convolution) goes through
+    :meth:`setup`, which keeps it in the derived cache keyed by the layers' fingerprints."""
 
     regions: gpd.GeoDataFrame | None = None
     countries: gpd.GeoDataFrame | None = None
@@ -49,14 +56,72 @@ class LayerSet:
     _gaps: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Why a designation is not checked in a nation: ``(designation, nation) -> reason`` for each
     catalogued national dataset that is not stored (optional, not in the mirror, not pulled)."""
+    _pending: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Layers not read yet: name -> a function returning the layer (see :meth:`load`)."""
+    _fingerprints: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Layer -> fingerprint of the stored datasets it was read from (a layer replaced in memory has
+    none, so nothing derived from it is stored)."""
+    _derived: Any = field(default=None, init=False, repr=False, compare=False)
+    """The :class:`~growth_zones.data.derived.DerivedCache` of the store the layers came from."""
+
+    def __getattribute__(self, name: str) -> Any:
+        pending = object.__getattribute__(self, "__dict__").get("_pending")
+        if pending and name in pending:
+            object.__getattribute__(self, "_resolve")(name)
+        return object.__getattribute__(self, name)
+
+    def _resolve(self, name: str) -> None:
+        read = self._pending.pop(name)
+        try:
+            value = read()
+        except DataSourceError as err:
+            log.warning("layer %s not available: %s", name, err)
+            value = None
+            self._fingerprints.pop(name, None)
+            for key, why in getattr(read, "unavailable", lambda e: {})(str(err)).items():
+                self.mark_unavailable(key, why)
+        object.__setattr__(self, name, value)  # reading a layer is not changing it: caches stay
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
         if not name.startswith("_") and "_cache" in self.__dict__:
             self.__dict__["_cache"].clear()
+            self.__dict__["_pending"].pop(name, None)
+            self.__dict__["_fingerprints"].pop(name, None)
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._fingerprints.clear()  # a frame changed in place: nothing derived from it is stored
+
+    def loaded(self) -> LayerSet:
+        """Read every layer not read yet (returns self)."""
+        for name in list(self._pending):
+            getattr(self, name)
+        return self
+
+    def available(self, name: str) -> bool:
+        """Whether layer ``name`` is there (without reading a layer not read yet: a stored layer
+        passed its integrity check at :meth:`load`)."""
+        if name in self._pending:
+            return True
+        return getattr(self, name, None) is not None
+
+    def fingerprint(self, name: str) -> str | None:
+        """The fingerprint of a layer as stored (``None``: not from a store, or changed since)."""
+        return self._fingerprints.get(name)
+
+    def setup(self, name: str, layers: Iterable[str], build: Any, params: Any = ()) -> Any:
+        """Layer-level set-up ``build()`` computed from ``layers``, once per process (kept with
+        the layer set) and once per version of those layers (the derived cache, see
+        :mod:`growth_zones.data.derived`)."""
+        memo = ("setup", name, repr(params))
+        if memo not in self._cache:
+            inputs = [self.fingerprint(n) for n in layers]
+            if self._derived is None:
+                self._cache[memo] = build()
+            else:
+                self._cache[memo] = self._derived.get(name, params, inputs, build)
+        return self._cache[memo]
 
     @property
     def unavailable(self) -> dict[str, str]:
@@ -72,6 +137,9 @@ class LayerSet:
     def __repr__(self) -> str:
         parts = []
         for name in self.layer_names():
+            if name in self._pending:
+                parts.append(f"{name}=(not read yet)")
+                continue
             v = getattr(self, name)
             if v is None:
                 parts.append(f"{name}=None")
@@ -95,47 +163,60 @@ class LayerSet:
         ``names`` limits which layers are read (default: all). A layer the store cannot provide
         (``DataSourceError``) becomes ``None`` and the indicators that need it are reported missing
         with the reason. ``designation_coverage`` is built from the catalogue (see
-        :func:`build_designation_coverage`).
+        :func:`build_designation_coverage`). Every stored dataset of the layers is checked against
+        its recorded hash here; each layer's file is decoded when the layer is first used.
         """
         wanted = set(cls.layer_names() if names is None else names)
-        got: dict[str, Any] = {}
+        layers = cls()
         unavailable: dict[str, str] = {}
+        check = getattr(store, "check_layer", None)
         for name in cls.layer_names():
             if name == "designation_coverage" or name not in wanted:
                 continue
             try:
-                got[name] = store.read_raster(name) if name == "population_grid" else store.read_layer(name)
+                stored = check(name) if check is not None else None
             except DataSourceError as err:
                 log.warning("layer %s not available: %s", name, err)
-                got[name] = None
+                object.__setattr__(layers, name, None)
                 unavailable.update(_not_stored(store, name, str(err), everything=True))
-            else:
-                unavailable.update(_not_stored(store, name, ""))
-        coverage_areas = None
-        if "protected_areas" in wanted:
-            try:
-                coverage_areas = store.read_layer("coverage_areas")
-            except DataSourceError as err:
-                log.warning("layer coverage_areas not available: %s", err)
-                unavailable.update(_not_stored(store, "coverage_areas", str(err), everything=True))
-            else:
-                unavailable.update(_not_stored(store, "coverage_areas", ""))
-        layers = cls(**got)
+                continue
+            unavailable.update(_not_stored(store, name, ""))
+            layers._pending[name] = _reader(store, name, include_northern_ireland)
+            if stored is not None:
+                layers._fingerprints[name] = fingerprint([name, stored, include_northern_ireland])
+            else:  # a store that cannot verify a layer without reading it: read it now
+                layers._resolve(name)
         for key, why in unavailable.items():
             layers.mark_unavailable(key, why)
-        if not include_northern_ireland:
-            layers = layers.gb_only()
-        if layers.protected_areas is not None:
-            layers.designation_coverage = build_designation_coverage(
-                layers.protected_areas,
-                coverage_areas,
-                layers.regions,
-                layers.countries,
-                catalogue=getattr(store, "catalogue", None),
-                copies=_stored_copies(store, layers.protected_areas),
-            )
-            layers._gaps = designation_gaps(layers.protected_areas, getattr(store, "catalogue", None))
+        settings = getattr(store, "settings", None)
+        if check is not None and settings is not None:
+            from .derived import DerivedCache
+
+            layers._derived = DerivedCache(settings.cache_dir / "derived" / "setup")
+        if "protected_areas" in wanted:
+            coverage_fp = None
+            try:
+                stored = check("coverage_areas") if check is not None else None
+            except DataSourceError as err:
+                log.warning("layer coverage_areas not available: %s", err)
+                layers.mark_unavailable_all(_not_stored(store, "coverage_areas", str(err), everything=True))
+                coverage = None
+                coverage_fp = fingerprint(["coverage_areas", None])
+            else:
+                layers.mark_unavailable_all(_not_stored(store, "coverage_areas", ""))
+                coverage = _reader(store, "coverage_areas", True)
+                if stored is not None:
+                    coverage_fp = fingerprint(["coverage_areas", stored])
+            if layers.available("protected_areas"):
+                layers._pending["designation_coverage"] = _coverage_builder(
+                    layers, store, coverage, coverage_fp
+                )
+                layers._gaps = designation_gaps_lazy(layers, store)
         return layers
+
+    def mark_unavailable_all(self, reasons: dict[str, str]) -> None:
+        for key, why in reasons.items():
+            self.mark_unavailable(key, why)
 
     def gb_only(self) -> LayerSet:
         """Drop Northern Ireland rows from regions and countries (returns self, modified)."""
@@ -144,6 +225,95 @@ class LayerSet:
             if frame is not None and "nation" in frame:
                 setattr(self, name, frame[frame["nation"] != "Northern Ireland"])
         return self
+
+
+def _gb_rows(frame: Any) -> Any:
+    if frame is not None and "nation" in frame:
+        return frame[frame["nation"] != "Northern Ireland"]
+    return frame
+
+
+def _reader(store: Any, name: str, include_northern_ireland: bool) -> Any:
+    """The function that reads layer ``name`` when it is first used (with the datasets to blame
+    when it cannot be read: its ``unavailable(error)``)."""
+
+    def read() -> Any:
+        if name == "population_grid":
+            return store.read_raster(name)
+        frame = store.read_layer(name)
+        if not include_northern_ireland and name in ("regions", "countries"):
+            frame = _gb_rows(frame)
+        return frame
+
+    read.unavailable = lambda error: _not_stored(store, name, error, everything=True)  # type: ignore[attr-defined]
+    return read
+
+
+def _coverage_builder(layers: LayerSet, store: Any, coverage: Any, coverage_fp: str | None) -> Any:
+    """The function that builds ``designation_coverage`` when it is first used (from the layer
+    set-up cache when its inputs are unchanged)."""
+
+    def build() -> Any:
+        catalogue = getattr(store, "catalogue", None)
+        has = getattr(store, "has", None)
+        if isinstance(catalogue, dict) and has is not None:  # the store knows what protected_areas holds
+            present = sorted(d.key for d in catalogue.values() if d.layer == "protected_areas" and d.default and has(d.key))
+            copies = _copies_of(store, present)
+        else:
+            pa = layers.protected_areas
+            if pa is None:
+                return None
+            copies = _stored_copies(store, pa)
+        entries = (
+            datasets_for_layer("protected_areas")
+            if catalogue is None
+            else [d for d in catalogue.values() if d.layer == "protected_areas"]
+        )
+        plans = [(d.key, list(_coverage_plan(d, (copies or {}).get(d.key)))) for d in entries]
+
+        def compute() -> Any:
+            pa = layers.protected_areas
+            if pa is None:
+                return None
+            areas = None
+            if coverage is not None:
+                try:
+                    areas = coverage()
+                except DataSourceError as err:
+                    log.warning("layer coverage_areas not available: %s", err)
+                    layers.mark_unavailable_all(coverage.unavailable(str(err)))
+            return build_designation_coverage(
+                pa, areas, layers.regions, layers.countries, catalogue=catalogue, copies=copies
+            )
+
+        out = layers.setup(
+            "designation_coverage",
+            ["protected_areas", "regions", "countries"],
+            compute,
+            params=[coverage_fp, plans],
+        )
+        if coverage_fp is not None and all(
+            layers.fingerprint(n) for n in ("protected_areas", "regions", "countries")
+        ):
+            layers._fingerprints["designation_coverage"] = fingerprint(
+                ["designation_coverage", coverage_fp, plans]
+                + [layers.fingerprint(n) for n in ("protected_areas", "regions", "countries")]
+            )
+        return out
+
+    return build
+
+
+def designation_gaps_lazy(layers: LayerSet, store: Any) -> dict[tuple[str, str], str]:
+    """:func:`designation_gaps` from the catalogue and the stored datasets, without reading the
+    protected areas (which datasets are present is known from the store)."""
+    catalogue = getattr(store, "catalogue", None)
+    has = getattr(store, "has", None)
+    if not isinstance(catalogue, dict) or has is None:
+        pa = layers.protected_areas
+        return designation_gaps(pa, catalogue) if pa is not None else {}
+    present = {d.key for d in catalogue.values() if d.layer == "protected_areas" and d.default and has(d.key)}
+    return _gaps_for(present, catalogue)
 
 
 def _not_stored(store: Any, layer: str, error: str, *, everything: bool = False) -> dict[str, str]:
@@ -170,8 +340,14 @@ def _stored_copies(store: Any, protected_areas: gpd.GeoDataFrame) -> dict[str, d
     """Provenance of each stored designation dataset (which copy: official release or sample)."""
     if not hasattr(store, "provenance") or "dataset" not in protected_areas:
         return None
+    return _copies_of(store, sorted(set(protected_areas["dataset"])))
+
+
+def _copies_of(store: Any, keys: Iterable[str]) -> dict[str, dict[str, Any]] | None:
+    if not hasattr(store, "provenance"):
+        return None
     out: dict[str, dict[str, Any]] = {}
-    for key in sorted(set(protected_areas["dataset"])):
+    for key in keys:
         try:
             out[key] = store.provenance(key)
         except DataSourceError:
@@ -185,12 +361,16 @@ def designation_gaps(
     """``(designation, nation) -> why it is not checked there``, for every default national
     designation dataset that is absent from ``protected_areas``: an optional dataset (no machine
     endpoint: the catalogue's ``manual`` says why) or one that is simply not stored."""
+    present = set(protected_areas["dataset"]) if "dataset" in protected_areas else set()
+    return _gaps_for(present, catalogue)
+
+
+def _gaps_for(present: set[str], catalogue: dict[str, Dataset] | None) -> dict[tuple[str, str], str]:
     entries = (
         datasets_for_layer("protected_areas")
         if catalogue is None
         else [d for d in catalogue.values() if d.layer == "protected_areas" and d.default]
     )
-    present = set(protected_areas["dataset"]) if "dataset" in protected_areas else set()
     gaps: dict[tuple[str, str], str] = {}
     for ds in entries:
         if ds.key in present:

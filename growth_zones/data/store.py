@@ -239,6 +239,31 @@ class Store:
             return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=BNG)
         return pd.concat(frames, ignore_index=True)
 
+    def check_layer(self, layer: str) -> list[tuple[str, str | None]]:
+        """The stored datasets :meth:`read_layer` (or :meth:`read_raster`) would read for ``layer``,
+        each verified against its recorded size and sha256, as ``(key, sha256)``; a
+        ``DataSourceError`` (as the read would raise) when none is stored or one is corrupt."""
+        if layer not in LAYERS:
+            raise DataSourceError(f"unknown layer {layer!r}; known: {', '.join(LAYERS)}")
+        chosen = self.layer_datasets(layer)
+        if not chosen:
+            wanted = [d.key for d in datasets_for_layer(layer, self.catalogue)]
+            what = "is not stored" if LAYERS[layer].kind == "raster" else "has no stored dataset"
+            kind = "raster layer" if LAYERS[layer].kind == "raster" else "layer"
+            raise DataSourceError(
+                f"{kind} {layer} {what}; run `growth-zones data pull {' '.join(wanted)}`"
+            )
+        if LAYERS[layer].kind == "raster":
+            chosen = chosen[:1]
+        out: list[tuple[str, str | None]] = []
+        for ds in chosen:
+            self._checked(ds.key)
+            sha = self.provenance(ds.key).get("stored_sha256")
+            out.append((ds.key, sha if isinstance(sha, str) else None))
+        if any(sha is None for _, sha in out):  # stored before hashes were recorded: hash it now
+            out = [(k, sha or sha256_file(self.data_path(k))) for k, sha in out]
+        return out
+
     def read_raster(self, layer: str) -> RasterData:
         import rasterio
 

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from affine import Affine
-from scipy.signal import fftconvolve
 
 from ..data.layers import LayerSet
 from ..data.loaders import RasterData
@@ -43,6 +42,45 @@ def nearest(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return pos, dist
 
 
+def predicate_pairs(
+    inputs: np.ndarray, tree_geoms: np.ndarray, predicate: str, tree: shapely.STRtree | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(input positions, tree positions)`` where ``predicate(input, tree geometry)`` holds, as
+    ``STRtree(tree_geoms).query(inputs, predicate=...)`` gives them, but with the tree geometries
+    prepared: many small inputs against a few large polygons (land, council boundaries) cost a
+    bounding-box query and one prepared test per candidate pair instead of a full test each."""
+    tree = tree if tree is not None else shapely.STRtree(tree_geoms)
+    i, j = tree.query(inputs)
+    if len(i) == 0:
+        return i, j
+    shapely.prepare(tree_geoms)
+    converse = {
+        "intersects": shapely.intersects,
+        "within": shapely.contains,  # input within tree geometry = tree geometry contains input
+        "contains": shapely.within,
+        "covered_by": shapely.covers,
+        "covers": shapely.covered_by,
+    }[predicate]
+    ok = converse(tree_geoms[j], inputs[i])
+    return i[ok], j[ok]
+
+
+def containing(points: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+    """Position of the first polygon containing each point (-1 where none does); prepared
+    polygons, so thousands of points against council boundaries cost milliseconds."""
+    out = np.full(len(points), -1, dtype=np.int64)
+    if len(points) == 0 or len(polygons) == 0:
+        return out
+    ok = ~(shapely.is_missing(polygons) | shapely.is_empty(polygons))
+    idx = np.flatnonzero(ok)
+    pi, gi = predicate_pairs(points, polygons[idx], "within")
+    first = np.full(len(points), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, pi, idx[gi])
+    hit = first < np.iinfo(np.int64).max
+    out[hit] = first[hit]
+    return out
+
+
 def representative_points(g: np.ndarray) -> np.ndarray:
     return shapely.point_on_surface(g)
 
@@ -62,17 +100,25 @@ def nation_polygons(layers: LayerSet) -> gpd.GeoDataFrame | None:
 
 
 def _nation_tiles(layers: LayerSet) -> tuple[np.ndarray, np.ndarray] | None:
+    """The nation polygons cut into pieces of at most 256 vertices, with each piece's nation
+    (layer set-up: kept in the derived cache)."""
     if "nation_tiles" not in layers._cache:
-        nations = nation_polygons(layers)
-        if nations is None:
-            layers._cache["nation_tiles"] = None
-        else:
+
+        def build() -> dict[str, Any] | None:
+            nations = nation_polygons(layers)
+            if nations is None:
+                return None
             tiles, labels = [], []
             for nation, geom in zip(nations["nation"], geoms(nations), strict=True):
                 t = subdivide(np.array([geom], dtype=object))
                 tiles.append(t)
                 labels.append(np.full(len(t), nation, dtype=object))
-            layers._cache["nation_tiles"] = (np.concatenate(tiles), np.concatenate(labels))
+            return {"tiles": np.concatenate(tiles), "labels": pd.DataFrame({"nation": np.concatenate(labels)})}
+
+        got = layers.setup("nation_tiles", ["countries", "regions"], build)
+        layers._cache["nation_tiles"] = (
+            None if got is None else (got["tiles"], got["labels"]["nation"].to_numpy(dtype=object))
+        )
     return layers._cache["nation_tiles"]
 
 
@@ -100,6 +146,23 @@ def transmission_circuits(layers: LayerSet) -> gpd.GeoDataFrame:
         scot = nation_of(mid, layers) == "Scotland"
         layers._cache[key] = c[(v >= 275) | ((v >= 132) & scot)]
     return layers._cache[key]
+
+
+def transmission_zone(layers: LayerSet, buffer_m: float) -> shapely.Geometry | None:
+    """The land within ``buffer_m`` of a transmission circuit, as one geometry (layer set-up: kept
+    in the derived cache). Each line is buffered, then the buffers are unioned: buffering the noded
+    union of the lines is ~30x slower."""
+
+    def build() -> np.ndarray | None:
+        lines = geoms(transmission_circuits(layers))
+        if not len(lines):
+            return None
+        return np.array([shapely.union_all(shapely.buffer(lines, buffer_m))], dtype=object)
+
+    got = layers.setup(
+        "transmission_zone", ["circuits", "countries", "regions"], build, params=[float(buffer_m)]
+    )
+    return None if got is None else got[0]
 
 
 def length_within(targets: np.ndarray, lines: np.ndarray, distance_m: float) -> np.ndarray:
@@ -155,7 +218,17 @@ def overlap_area(targets: np.ndarray, features: np.ndarray, disjoint: bool = Fal
     ti, fi = tree.query(targets, predicate="intersects")
     if len(ti) == 0:
         return out
-    pieces = shapely.intersection(targets[ti], feats[fi])
+    # a feature inside its target (or a target inside its feature) is its own intersection: only
+    # the pairs whose boundaries cross are intersected (prepared containment tests are cheap)
+    shapely.prepare(targets)
+    shapely.prepare(feats)
+    pieces = np.empty(len(ti), dtype=object)
+    inner = shapely.contains(targets[ti], feats[fi])
+    pieces[inner] = feats[fi[inner]]
+    outer = ~inner & shapely.contains(feats[fi], targets[ti])
+    pieces[outer] = targets[ti[outer]]
+    cross = ~(inner | outer)
+    pieces[cross] = shapely.intersection(targets[ti[cross]], feats[fi[cross]])
     counts = np.bincount(ti, minlength=len(targets))
     single = (counts[ti] == 1) | disjoint
     np.add.at(out, ti[single], shapely.area(pieces[single]))
@@ -214,21 +287,27 @@ def covered(targets: np.ndarray, cover_tiles: np.ndarray | None, slack: float) -
 
 def coverage_tiles(layers: LayerSet, designation: str, tolerance_m: float = 0.0) -> np.ndarray | None:
     """The union of a designation's coverage polygons (buffered by ``tolerance_m``), subdivided
-    (cached)."""
+    (layer set-up: kept in the derived cache)."""
     key = ("coverage_tiles", designation, float(tolerance_m))
     if key not in layers._cache:
-        cov = layers.designation_coverage
-        tiles = None
-        if cov is not None and len(cov):
+
+        def build() -> np.ndarray | None:
+            cov = layers.designation_coverage
+            if cov is None or not len(cov):
+                return None
             rows = cov[cov["designation"] == designation]
-            if len(rows):
-                union = shapely.union_all(shapely.make_valid(geoms(rows)))
-                if tolerance_m > 0:
-                    # simplify by half the tolerance first (moves edges <= tol/2), then buffer by the
-                    # full tolerance: contains the exact buffer by tol/2, and is ~20x cheaper
-                    union = shapely.buffer(shapely.simplify(union, tolerance_m / 2), tolerance_m, quad_segs=2)
-                tiles = subdivide(np.array([union], dtype=object))
-        layers._cache[key] = tiles
+            if not len(rows):
+                return None
+            union = shapely.union_all(shapely.make_valid(geoms(rows)))
+            if tolerance_m > 0:
+                # simplify by half the tolerance first (moves edges <= tol/2), then buffer by the
+                # full tolerance: contains the exact buffer by tol/2, and is ~20x cheaper
+                union = shapely.buffer(shapely.simplify(union, tolerance_m / 2), tolerance_m, quad_segs=2)
+            return subdivide(np.array([union], dtype=object))
+
+        layers._cache[key] = layers.setup(
+            "coverage_tiles", ["designation_coverage"], build, params=[designation, float(tolerance_m)]
+        )
     return layers._cache[key]
 
 
@@ -265,28 +344,37 @@ def designation_upper_area(layers: LayerSet, designation: str, targets: np.ndarr
     return np.bincount(ti, weights=shapely.area(feats)[fi], minlength=len(targets)).astype(float)
 
 
+def designation_tiles(layers: LayerSet, designations: tuple[str, ...] | list[str]) -> np.ndarray:
+    """The designations' features dissolved into one geometry (overlapping SSSI/SAC/SPA counted
+    once) and subdivided into disjoint pieces of at most 256 vertices, so the designated area of any
+    target is a plain sum over the pieces an STRtree finds (layer set-up: kept in the derived
+    cache)."""
+    names = tuple(sorted(designations))
+    key = ("designation_tiles", names)
+    if key not in layers._cache:
+
+        def build() -> np.ndarray:
+            feats = designation_features(layers, names)
+            if len(feats) == 0:
+                return np.empty(0, dtype=object)
+            a, b = shapely.STRtree(feats).query(feats, predicate="intersects")
+            a, b = a[a < b], b[a < b]
+            if len(a) == 0 or not (shapely.area(shapely.intersection(feats[a], feats[b])) > 0).any():
+                return subdivide(feats)  # already disjoint (e.g. National Parks)
+            return subdivide(np.array([shapely.union_all(feats)], dtype=object))
+
+        layers._cache[key] = layers.setup("designation_tiles", ["protected_areas"], build, params=list(names))
+    return layers._cache[key]
+
+
 def designation_overlap_area(
     layers: LayerSet, designations: tuple[str, ...] | list[str], targets: np.ndarray
 ) -> np.ndarray:
-    """Area of each target inside the union of the designations' features. Only the features
-    that touch some target are dissolved (overlapping SSSI/SAC/SPA are counted once), then
-    subdivided into disjoint pieces so per-target areas are plain sums (cached per feature set)."""
-    feats = designation_features(layers, designations)
-    if len(feats) == 0 or len(targets) == 0:
+    """Area of each target inside the union of the designations' features: intersections of each
+    target with only the disjoint pieces of :func:`designation_tiles` that an STRtree query finds."""
+    if len(targets) == 0:
         return np.zeros(len(targets))
-    cand = np.unique(designation_tree(layers, designations).query(targets, predicate="intersects")[1])
-    if len(cand) == 0:
-        return np.zeros(len(targets))
-    key = ("designation_tiles", tuple(sorted(designations)), cand.tobytes())
-    if key not in layers._cache:
-        sel = feats[cand]
-        a, b = shapely.STRtree(sel).query(sel, predicate="intersects")
-        a, b = a[a < b], b[a < b]
-        if len(a) == 0 or not (shapely.area(shapely.intersection(sel[a], sel[b])) > 0).any():
-            layers._cache[key] = subdivide(sel)  # already disjoint (e.g. National Parks)
-        else:
-            layers._cache[key] = subdivide(np.array([shapely.union_all(sel)], dtype=object))
-    return overlap_area(targets, layers._cache[key], disjoint=True)
+    return overlap_area(targets, designation_tiles(layers, designations), disjoint=True)
 
 
 def designation_segments(layers: LayerSet, designations: tuple[str, ...] | list[str]) -> np.ndarray:
@@ -321,25 +409,38 @@ def _disc_kernel(radius_m: float, cell_x: float, cell_y: float) -> np.ndarray:
 def population_within(layers: LayerSet, points: np.ndarray, radius_km: float) -> np.ndarray:
     """Residents within ``radius_km``: sum of the cells whose centres lie within the radius of the
     centre of the cell containing each point (the raster is convolved once per radius with a disc
-    kernel, NaN/nodata as 0, and cached). Points outside the raster give NaN."""
-    raster: RasterData | None = layers.population_grid
-    if raster is None or len(points) == 0:
+    kernel, NaN/nodata as 0, and kept in the derived cache). Points outside the raster give NaN."""
+    if not layers.available("population_grid") or len(points) == 0:
         return np.full(len(points), np.nan)
-    transform = raster.profile["transform"]
-    if not isinstance(transform, Affine):  # a plain 6/9-tuple (e.g. a profile read back from JSON)
-        transform = Affine(*list(transform)[:6])
-    cell_x, cell_y = abs(transform.a), abs(transform.e)
     key = ("population_conv", float(radius_km))
     if key not in layers._cache:
-        arr = np.asarray(raster.array, dtype="float64")
-        nodata = raster.profile.get("nodata")
-        bad = ~np.isfinite(arr)
-        if nodata is not None and np.isfinite(nodata):
-            bad |= arr == nodata
-        arr = np.where(bad, 0.0, arr)
-        conv = fftconvolve(arr, _disc_kernel(radius_km * 1000.0, cell_x, cell_y), mode="same")
-        layers._cache[key] = np.clip(conv, 0.0, None)
-    conv = layers._cache[key]
+
+        def build() -> dict[str, Any] | None:
+            raster: RasterData | None = layers.population_grid
+            if raster is None:
+                return None
+            transform = raster.profile["transform"]
+            if not isinstance(transform, Affine):  # a plain 6/9-tuple (e.g. a profile read back from JSON)
+                transform = Affine(*list(transform)[:6])
+            cell_x, cell_y = abs(transform.a), abs(transform.e)
+            arr = np.asarray(raster.array, dtype="float64")
+            nodata = raster.profile.get("nodata")
+            bad = ~np.isfinite(arr)
+            if nodata is not None and np.isfinite(nodata):
+                bad |= arr == nodata
+            arr = np.where(bad, 0.0, arr)
+            from scipy.signal import fftconvolve  # lazy: 0.7 s to import; needed once per raster version
+
+            conv = fftconvolve(arr, _disc_kernel(radius_km * 1000.0, cell_x, cell_y), mode="same")
+            return {"conv": np.clip(conv, 0.0, None), "transform": list(transform)[:6]}
+
+        layers._cache[key] = layers.setup(
+            "population_conv", ["population_grid"], build, params=[float(radius_km)]
+        )
+    got = layers._cache[key]
+    if got is None:  # the raster could not be read after all
+        return np.full(len(points), np.nan)
+    conv, transform = got["conv"], Affine(*got["transform"])
     x, y = shapely.get_x(points), shapely.get_y(points)
     inv = ~transform
     col_f = inv.a * x + inv.b * y + inv.c
@@ -444,8 +545,9 @@ def pick(frame: pd.DataFrame, column: str, pos: np.ndarray) -> pd.arrays.StringA
 
 def missing_reason(layers: LayerSet, names: tuple[str, ...]) -> str:
     """ "layer x not available" for the first missing layer, else ""."""
+    has = getattr(layers, "available", None)
     for name in names:
-        if getattr(layers, name, None) is None:
+        if not (has(name) if has is not None else getattr(layers, name, None) is not None):
             return f"layer {name} not available"
     return ""
 

@@ -45,7 +45,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from ..data.layers import LayerSet
 from ..settings import BNG
@@ -185,6 +184,23 @@ class GridNodes:
             "rules": asdict(self.rules),
         }
 
+    _FRAMES = ("nodes", "members", "ambiguous", "unresolved", "conflicts", "excluded")
+
+    def parts(self) -> dict[str, Any]:
+        """The tables and counts, as stored in the derived cache (see :meth:`from_parts`)."""
+        return {
+            **{name: getattr(self, name) for name in self._FRAMES},
+            "tec_rows": dict(self.tec_rows),
+        }
+
+    @classmethod
+    def from_parts(cls, parts: dict[str, Any], rules: NodeRules) -> GridNodes:
+        return cls(
+            **{name: parts[name] for name in cls._FRAMES},
+            rules=rules,
+            tec_rows={str(k): int(v) for k, v in dict(parts["tec_rows"]).items()},
+        )
+
     def provenance(self) -> dict[str, Any]:
         """:meth:`summary` plus the ambiguous records, the unresolved TEC connection sites and the
         blocked joins themselves (for the provenance sidecar of every output)."""
@@ -207,12 +223,20 @@ def _counts(frame: pd.DataFrame, col: str) -> dict[str, int]:
     return {str(k): int(v) for k, v in frame[col].value_counts().items()}
 
 
+NODE_INPUTS = ("substations", "grid_sites", "tec_projects", "countries", "regions")
+"""The layers the resolution reads (``countries``, else ``regions``: which nodes are Scottish)."""
+
+
 def grid_nodes(layers: LayerSet, rules: NodeRules | None = None) -> GridNodes:
-    """The resolved grid nodes of ``layers`` (cached on the LayerSet)."""
+    """The resolved grid nodes of ``layers``: built once per version of the grid layers and kept in
+    the derived cache (:meth:`~growth_zones.data.layers.LayerSet.setup`)."""
     rules = rules or NodeRules()
     key = ("grid_nodes", rules)
     if key not in layers._cache:
-        layers._cache[key] = build_grid_nodes(layers, rules)
+        parts = layers.setup(
+            "grid_nodes", NODE_INPUTS, lambda: build_grid_nodes(layers, rules).parts(), params=asdict(rules)
+        )
+        layers._cache[key] = GridNodes.from_parts(parts, rules)
     cached: GridNodes = layers._cache[key]
     return cached
 
@@ -661,6 +685,8 @@ def _nged_same_site(st: _State) -> None:
     nged = rec[rec["source"] == "nged"]
     if len(nged) < 2:
         return
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(nged[["x", "y"]].to_numpy(float))
     pairs = np.array(sorted(tree.query_pairs(st.rules.nged_same_site_m)), dtype=int).reshape(-1, 2)
     ids = nged.index.to_numpy()
@@ -682,6 +708,8 @@ def _nged_super_grid(st: _State) -> None:
     if not len(fes) or not len(sgp):
         return
     by_key = _etys_by_key(st)
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(fes[["x", "y"]].to_numpy(float))
     k = min(3, len(fes))
     dist, pos = tree.query(sgp[["x", "y"]].to_numpy(float), k=k)
@@ -843,6 +871,8 @@ def _distance_only(st: _State) -> None:
     if not targets:
         return
     pts = np.array([xy[t][:2] for t in targets], dtype=float)  # type: ignore[index]
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(pts)
     flagged = {a[0] for a in st.ambiguous}
     node_keys = _node_keys(st, groups)

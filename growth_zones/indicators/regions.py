@@ -55,10 +55,7 @@ def region_indicators(layers: LayerSet, settings: IndicatorSettings | None = Non
 
     # ---- grid: circuits
     if not unavailable("share_within_10km_transmission"):
-        lines = _geo.geoms(_geo.transmission_circuits(layers))
-        # buffer each line, then union: buffering the noded union of lines is ~30x slower
-        buffer_m = settings.transmission_buffer_km * _KM
-        zone = shapely.union_all(shapely.buffer(lines, buffer_m)) if len(lines) else None
+        zone = _geo.transmission_zone(layers, settings.transmission_buffer_km * _KM)
         share = np.zeros(len(g))
         if zone is not None and not zone.is_empty:
             shapely.prepare(zone)
