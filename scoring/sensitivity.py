@@ -12,14 +12,15 @@ import pandas as pd
 
 from .engine import (
     GATE_ORDER,
+    _columns,
     _competition_rank,
     _finish,
     _prepare,
     _rank_key,
     gate_status,
     rank_groups,
-    score,
 )
+from .kernel import evaluate_condition
 from .profile import Profile
 
 __all__ = ["sensitivity", "gate_sensitivity", "switch_off", "SwitchOff", "GATE_FACTORS"]
@@ -269,25 +270,40 @@ def gate_sensitivity(
     ``top_changed`` (how many of the top ``top_n`` ids differ from the profile's own), ``entered``
     and ``left`` (those ids, "; "-joined). A first row per gate (factor 1.0) gives the baseline.
     Boolean or zero thresholds cannot be scaled and get one row saying so (``note``).
+
+    Gates are non-compensatory: a threshold changes which rows pass, never a score, an exclusion
+    or a penalty. So the profile is prepared once and each variant re-evaluates one gate column
+    and re-ranks (the same ranking as :func:`scoring.score` of the changed profile, which
+    ``tests/test_scoring_gates_tiers.py`` checks).
     """
-    base = score(indicators, profile, reasons=reasons, context=context).table
-    base_top = list(base.sort_values("rank", kind="stable").index[:top_n])
-    rows = []
+    prep = _prepare(indicators, profile, reasons, context)
+    base = _finish(prep, profile).table
+    k = prep.kernel
+    eligible = base["eligible"].to_numpy(dtype=bool)
+    positions = np.arange(len(base))
+    index = base.index
 
-    def counts(table: pd.DataFrame) -> dict[str, int]:
-        elig = table[table["eligible"].astype(bool)]
-        if "deliverable" not in elig:
+    def top_of(ranks: npt.NDArray[np.int64]) -> list[Any]:
+        return list(index[np.lexsort((positions, ranks))[:top_n]])  # sort_values("rank", stable)
+
+    def counts_of(status: npt.NDArray[np.int_]) -> dict[str, int]:
+        if not profile.gates:
             return {g: 0 for g in GATE_ORDER}
-        return {g: int((elig["deliverable"] == g).sum()) for g in GATE_ORDER}
+        return {g: int((status[eligible] == i).sum()) for i, g in enumerate(GATE_ORDER)}
 
-    for g in profile.gates:
+    base_status = gate_status(k)
+    base_top = top_of(base["rank"].to_numpy())
+    base_counts = counts_of(base_status)
+    data = _columns(indicators, profile)
+    rows = []
+    for j, g in enumerate(profile.gates):
         if isinstance(g.value, bool) or g.value == 0:
             rows.append(
                 {
                     "gate": g.name,
                     "factor": np.nan,
                     "threshold": g.value,
-                    **counts(base),
+                    **base_counts,
                     "top_changed": 0,
                     "entered": "",
                     "left": "",
@@ -300,19 +316,24 @@ def gate_sensitivity(
                 "gate": g.name,
                 "factor": 1.0,
                 "threshold": float(g.value),
-                **counts(base),
+                **base_counts,
                 "top_changed": 0,
                 "entered": "",
                 "left": "",
                 "note": "profile threshold",
             }
         )
+        values = data[g.indicator]
         for f in factors:
             value = float(g.value) * float(f)
-            table = score(
-                indicators, profile.with_gates({g.name: value}), reasons=reasons, context=context
-            ).table
-            top = list(table.sort_values("rank", kind="stable").index[:top_n])
+            changed = next(x for x in profile.with_gates({g.name: value}).gates if x.name == g.name)
+            gate_pass, gate_unknown = k.gate_pass.copy(), k.gate_unknown.copy()
+            gate_pass[:, j], gate_unknown[:, j] = evaluate_condition(changed.op, changed.value, values)
+            status = np.zeros(k.n, dtype=np.int_)
+            status[gate_unknown.any(axis=1)] = 1
+            status[(~gate_pass & ~gate_unknown).any(axis=1)] = 2
+            ranks = _competition_rank(_rank_key(k.score, rank_groups(eligible, status)))[0]
+            top = top_of(ranks.astype(np.int64))
             entered = [str(i) for i in top if i not in base_top]
             left = [str(i) for i in base_top if i not in top]
             rows.append(
@@ -320,7 +341,7 @@ def gate_sensitivity(
                     "gate": g.name,
                     "factor": float(f),
                     "threshold": value,
-                    **counts(table),
+                    **counts_of(status),
                     "top_changed": len(entered),
                     "entered": "; ".join(entered),
                     "left": "; ".join(left),

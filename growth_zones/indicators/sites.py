@@ -41,7 +41,12 @@ def locate_sites(sites: gpd.GeoDataFrame, layers: LayerSet) -> pd.DataFrame:
     out["la_code"] = pd.array([None] * len(sites), dtype="string")
     out["la_name"] = pd.array([None] * len(sites), dtype="string")
     if layers.regions is not None and len(layers.regions):
-        pos, d = _geo.nearest(rep, _geo.geoms(layers.regions))
+        regions = _geo.geoms(layers.regions)
+        pos = _geo.containing(rep, regions)  # inside a council: distance 0 (prepared, cheap)
+        d = np.where(pos >= 0, 0.0, np.nan)
+        out_of = np.flatnonzero(pos < 0)  # on a generalised coastline: the nearest council
+        if len(out_of):
+            pos[out_of], d[out_of] = _geo.nearest(rep[out_of], regions)
         ok = (pos >= 0) & (d <= _LA_SNAP_M)
         out.loc[ok, "la_code"] = layers.regions["code"].astype(str).to_numpy()[pos[ok]]
         out.loc[ok, "la_name"] = layers.regions["name"].astype(str).to_numpy()[pos[ok]]
@@ -148,14 +153,16 @@ def site_indicators(
     )
     values["protected_share"] = v
     reasons["protected_share"] = why
+    presence: dict[str, pd.DataFrame] = {}
     for d in TIER_DESIGNATIONS:
-        p = _presence(g, d, layers, settings, la_names, nations)
+        p = presence[d] = _presence(g, d, layers, settings, la_names, nations)
         col = f"share_{d}"
         share = np.where(p["status"] == "absent", 0.0, p["share"].to_numpy(float))
         values[col] = share
         reasons[col] = np.where(np.isnan(share), p["reason"].to_numpy(object), "")
         extra[f"{d}_feature"] = designated_feature(g, d, layers, p["status"].eq("present").to_numpy())
-    fz = flood_zone_3(g, layers, settings, la_names, nations)
+    presence["flood_zone_3"] = _presence(g, "flood_zone_3", layers, settings, la_names, nations)
+    fz = _flood_zone_3(presence["flood_zone_3"])
     values["in_flood_zone_3"] = fz[0]
     reasons["in_flood_zone_3"] = fz[1]
 
@@ -199,7 +206,9 @@ def site_indicators(
     for col, spec in specs.items():
         if spec.unit == "bool" and col not in EVIDENCE_COLUMNS:
             values[col] = values[col].astype("boolean")
-    return IndicatorTable(values=values, reasons=reasons, specs=specs, extra=extra, settings=settings)
+    return IndicatorTable(
+        values=values, reasons=reasons, specs=specs, extra=extra, settings=settings, presence=presence
+    )
 
 
 POWER_COLUMNS = (
@@ -366,7 +375,10 @@ def flood_zone_3(
 ) -> tuple[pd.arrays.BooleanArray, np.ndarray]:
     """True where a site touches Flood Zone 3 (certain even where coverage is partial), False
     where FZ3 data covers the whole site and none is touched, NA (with reason) otherwise."""
-    status = _presence(g, "flood_zone_3", layers, settings, names, nations)
+    return _flood_zone_3(_presence(g, "flood_zone_3", layers, settings, names, nations))
+
+
+def _flood_zone_3(status: pd.DataFrame) -> tuple[pd.arrays.BooleanArray, np.ndarray]:
     known = status["status"] != "not checked"
     present = _geo.as_boolean(status["status"].eq("present").to_numpy(), ~known.to_numpy())
     return present, status["reason"].to_numpy()
@@ -427,19 +439,23 @@ def site_designation_checks(
     layers: LayerSet,
     settings: IndicatorSettings | None = None,
     designations: tuple[str, ...] = DESIGNATIONS,
+    presence: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """One row per (site, designation): ``status`` is "present" (``share`` of site area; a lower
     bound where the data covers only part of the site), "absent" (``distance_km`` to the nearest
     feature of that designation, NaN if the dataset has none) or "not checked" (``reason``, e.g.
-    "not checked: no SSSI layer for Highland (Scotland)")."""
+    "not checked: no SSSI layer for Highland (Scotland)"). ``presence``: the per-designation checks
+    :func:`site_indicators` already made for these sites (``IndicatorTable.presence``), reused."""
     settings = settings or IndicatorSettings()
     g = _site_geoms(sites)
-    loc = locate_sites(sites, layers)
-    names = loc["la_name"].fillna("").astype(str).to_numpy()
-    nations = loc["nation"].astype(str).to_numpy()
+    known = dict(presence or {})
+    if any(d not in known for d in designations):
+        loc = locate_sites(sites, layers)
+        names = loc["la_name"].fillna("").astype(str).to_numpy()
+        nations = loc["nation"].astype(str).to_numpy()
     parts = []
     for d in designations:
-        p = _presence(g, d, layers, settings, names, nations)
+        p = known[d].copy() if d in known else _presence(g, d, layers, settings, names, nations)
         p.insert(0, "designation", d)
         p.insert(0, "site_id", sites.index.to_numpy())
         parts.append(p)

@@ -486,6 +486,10 @@ class IndicatorTable:
     specs: dict[str, IndicatorSpec]
     extra: pd.DataFrame
     settings: IndicatorSettings = field(default_factory=IndicatorSettings)
+    presence: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+    """Sites only: per designation, the three-valued check of each site (status, share,
+    distance_km, reason), as :func:`~growth_zones.indicators.site_designation_checks` reports it,
+    kept so the long table is not computed twice."""
 
     def missing(self) -> pd.DataFrame:
         """Long form of every missing cell: (id, indicator, reason)."""

@@ -21,6 +21,7 @@ import shapely
 from ..errors import InvalidInputError
 from ..policy import DESIGNATION_LABELS
 from ..settings import Settings
+from ..timings import step
 from .ranking import (
     REGION_LAYERS,
     criteria_table,
@@ -112,7 +113,7 @@ class AssessmentResult:
         wanted = check_formats(formats, self.OUTPUTS) | set(self.ALWAYS)
         names = self.OUTPUTS
         table = self.table.reset_index()
-        with OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
+        with step("write outputs"), OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
             sidecar = provenance_record(
                 kind="assessment",
                 profile=self.profile,
@@ -227,22 +228,30 @@ def assess(
     if not path.exists():
         raise InvalidInputError(f"applications file not found: {path}")
     if layers is None:
-        layers, store = load_layers(settings)
+        with step("load layers"):
+            layers, store = load_layers(settings)
     ind_settings = indicator_settings or IndicatorSettings()
-    batch = read_applications(path, land=gb_land(layers), input_crs=input_crs, layer=layer, rules=rules)
-    national = rank_regions(profile=regional, layers=layers, store=store, indicator_settings=ind_settings)
-    percentile = national_percentile(national.table.set_index("code"))
+    with step("read and check the applications"):
+        batch = read_applications(path, land=gb_land(layers), input_crs=input_crs, layer=layer, rules=rules)
+    with step("national ranking (each site's local authority)"):
+        national = rank_regions(profile=regional, layers=layers, store=store, indicator_settings=ind_settings)
+        percentile = national_percentile(national.table.set_index("code"))
     sites = batch.sites
     gates = None
     notes = list(batch.notes)
     if len(sites):
-        ind = site_indicators(sites, layers, ind_settings, region_percentile=percentile)
-        result = scoring.score(ind.values, prof, reasons=ind.reasons, context=ind.extra)
-        if prof.gates:
-            gates = scoring.gate_sensitivity(ind.values, prof, reasons=ind.reasons, context=ind.extra)
-        designation = site_designation_checks(sites, layers)
-        table = _assemble(sites, ind, result.table)
-        checks = _checks(table, designation, ind_settings, prof)
+        with step("site indicators"):
+            ind = site_indicators(sites, layers, ind_settings, region_percentile=percentile)
+        with step("score"):
+            result = scoring.score(ind.values, prof, reasons=ind.reasons, context=ind.extra)
+        with step("gate sensitivity"):
+            if prof.gates:
+                gates = scoring.gate_sensitivity(ind.values, prof, reasons=ind.reasons, context=ind.extra)
+        with step("designation checks"):
+            designation = site_designation_checks(sites, layers, ind_settings, presence=ind.presence)
+        with step("assemble the table and checks"):
+            table = _assemble(sites, ind, result.table)
+            checks = _checks(table, designation, ind_settings, prof)
         notes += list(result.notes)
         missing = missing_checks(
             layers,
@@ -315,58 +324,111 @@ def _status(value: Any, yes: str = "pass", no: str = "fail", unknown: str = "unk
     return yes if bool(value) else no
 
 
+def _statuses(
+    table: pd.DataFrame, col: str, yes: str = "pass", no: str = "fail", unknown: str = "unknown"
+) -> np.ndarray:
+    """:func:`_status` of a whole column at once."""
+    n = len(table)
+    if col not in table:
+        return np.full(n, unknown, dtype=object)
+    s = table[col]
+    missing = s.isna().to_numpy()
+    truthy = np.zeros(n, dtype=bool)
+    truthy[~missing] = s[~missing].astype(bool).to_numpy()
+    return np.where(missing, unknown, np.where(truthy, yes, no)).astype(object)
+
+
+def _text_column(table: pd.DataFrame, col: str, default: str) -> np.ndarray:
+    """``str(value)`` of every row (``default`` when the column is absent), as ``str(r.get(...))``."""
+    if col not in table:
+        return np.full(len(table), default, dtype=object)
+    return np.asarray([str(v) for v in table[col].astype(object)], dtype=object)
+
+
+def _number_column(table: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in table:
+        return np.full(len(table), np.nan)
+    return pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
 def _checks(
     table: gpd.GeoDataFrame, designation: pd.DataFrame, ind_settings: Any, profile: Any
 ) -> pd.DataFrame:
     """One row per (application, check): DSIT tests (judged on evidence), gates, the applicant's
-    claims (labelled as such) and designation checks."""
-    rows: list[dict[str, Any]] = []
+    claims (labelled as such) and designation checks. Built column by column (an application's
+    checks are consecutive rows, in the same order for every application)."""
+    n = len(table)
     ha = getattr(ind_settings, "ha_per_100mw", 10.0)
-    for app_id, r in table.iterrows():  # one row per application: small, and it is text assembly
-        rows.append(
-            {
-                "id": app_id,
-                "check": "Power: at least 500 MW by 2030 (DSIT), judged on grid evidence",
-                "status": str(r.get("dsit_power_status", "unverified")),
-                "detail": str(r.get("dsit_power_detail", "")),
-            }
+    checks: list[str] = []
+    statuses: list[np.ndarray] = []
+    details: list[np.ndarray] = []
+
+    def add(check: str, status: np.ndarray, detail: np.ndarray | str) -> None:
+        checks.append(check)
+        statuses.append(np.asarray(status, dtype=object))
+        details.append(np.full(n, detail, dtype=object) if isinstance(detail, str) else detail)
+
+    add(
+        "Power: at least 500 MW by 2030 (DSIT), judged on grid evidence",
+        _text_column(table, "dsit_power_status", "unverified"),
+        _text_column(table, "dsit_power_detail", ""),
+    )
+    gate_reasons = _text_column(table, "gate_reasons", "")
+    for g in profile.gates:
+        status = _text_column(table, f"gate_{g.name}", "unknown")
+        detail = np.asarray(
+            ["" if st == "pass" else _gate_detail(rs, g.label) for st, rs in zip(status, gate_reasons, strict=True)],
+            dtype=object,
         )
-        for g in profile.gates:
-            status = str(r.get(f"gate_{g.name}", "unknown"))
-            detail = "" if status == "pass" else _gate_detail(str(r.get("gate_reasons", "")), g.label)
-            rows.append({"id": app_id, "check": f"Gate: {g.label}", "status": status, "detail": detail})
-        need = float(r.get("mw", np.nan)) / 100.0 * ha
-        rows.append(
-            {
-                "id": app_id,
-                "check": f"Land: enough for the claimed capacity at {ha:g} ha per 100 MW",
-                "status": _status(r.get("land_sufficient")),
-                "detail": f"site {r.get('site_area_ha', np.nan):,.1f} ha; needs about {need:,.1f} ha",
-            }
+        add(f"Gate: {g.label}", status, detail)
+    mw = _number_column(table, "mw")
+    area = _number_column(table, "site_area_ha")
+    need = mw / 100.0 * ha
+    add(
+        f"Land: enough for the claimed capacity at {ha:g} ha per 100 MW",
+        _statuses(table, "land_sufficient"),
+        np.asarray([f"site {a:,.1f} ha; needs about {b:,.1f} ha" for a, b in zip(area, need, strict=True)], dtype=object),
+    )
+    years = table["target_year"].astype(object) if "target_year" in table else pd.Series([None] * n)
+    add(
+        "Claim (applicant, not verified): at least 500 MW by 2030",
+        _statuses(table, "meets_500mw_by_2030", "claimed", "not claimed", "unknown"),
+        np.asarray([f"claims {m:,.0f} MW by {_year(y)}" for m, y in zip(mw, years, strict=True)], dtype=object),
+    )
+    for col, label in EVIDENCE.items():
+        add(
+            f"Claim (applicant, not verified): {label}",
+            _statuses(table, col, "claimed", "not claimed", "unknown"),
+            "",
         )
-        rows.append(
-            {
-                "id": app_id,
-                "check": "Claim (applicant, not verified): at least 500 MW by 2030",
-                "status": _status(r.get("meets_500mw_by_2030"), "claimed", "not claimed", "unknown"),
-                "detail": f"claims {r.get('mw', np.nan):,.0f} MW by {_year(r.get('target_year'))}",
-            }
-        )
-        for col, label in EVIDENCE.items():
-            rows.append(
-                {
-                    "id": app_id,
-                    "check": f"Claim (applicant, not verified): {label}",
-                    "status": _status(r.get(col), "claimed", "not claimed", "unknown"),
-                    "detail": "",
-                }
-            )
-    out = pd.DataFrame(rows, columns=["id", "check", "status", "detail"])
+    k = len(checks)
+    out = pd.DataFrame(
+        {
+            "id": np.repeat(table.index.to_numpy(dtype=object), k),
+            "check": np.tile(np.asarray(checks, dtype=object), n),
+            "status": np.column_stack(statuses).ravel() if n else np.empty(0, dtype=object),
+            "detail": np.column_stack(details).ravel() if n else np.empty(0, dtype=object),
+        },
+        columns=["id", "check", "status", "detail"],
+    )
     if len(designation):
         d = designation.rename(columns={"site_id": "id"})
-        d["check"] = "Designation: " + d["designation"].map(lambda x: DESIGNATION_LABELS.get(x, x))
-        d["detail"] = [_designation_detail(r) for r in d.itertuples(index=False)]
+        labels = {x: DESIGNATION_LABELS.get(x, x) for x in d["designation"].unique()}
+        d["check"] = "Designation: " + d["designation"].map(labels)
+        d["detail"] = _designation_details(d)
         out = pd.concat([out, d[["id", "check", "status", "detail"]]], ignore_index=True)
+    return out
+
+
+def _designation_details(d: pd.DataFrame) -> np.ndarray:
+    """:func:`_designation_detail` of every row at once."""
+    status = d["status"].to_numpy(dtype=object)
+    out = d["reason"].astype(object).map(str).to_numpy(dtype=object)
+    present = status == "present"
+    out[present] = [f"{float(v):.0%} of the site" for v in d["share"].to_numpy()[present]]
+    absent = status == "absent"
+    dist = d["distance_km"].to_numpy(dtype=float)[absent]
+    out[absent] = ["none in the dataset" if np.isnan(x) else f"nearest {x:,.1f} km away" for x in dist]
     return out
 
 
