@@ -101,11 +101,23 @@ def lonlat_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def bng_to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of :func:`lonlat_to_bng` (OSTN15), for turning BNG inputs into lon/lat."""
+    """Inverse of :func:`lonlat_to_bng` (OSTN15), for turning BNG inputs into lon/lat. Points
+    outside the OSTN15 extent (e.g. just south of the Scilly Isles) fall back to pyproj, as in
+    :func:`lonlat_to_bng`; input NaNs stay NaN."""
     from convertbng.cutil import convert_lonlat
 
-    lon, lat = convert_lonlat(np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"))
-    return np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    if x.size == 0:
+        return x.copy(), y.copy()
+    lon, lat = (np.asarray(a, dtype="float64") for a in convert_lonlat(x, y))
+    bad = (np.isnan(lon) | np.isnan(lat)) & ~(np.isnan(x) | np.isnan(y))
+    if bad.any():
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs(BNG, WGS84, always_xy=True)
+        lon[bad], lat[bad] = tr.transform(x[bad], y[bad])
+    return lon, lat
 
 
 def horizontal_crs(crs: Any) -> Any:

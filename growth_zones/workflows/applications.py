@@ -29,6 +29,7 @@ coordinates in the Irish Grid (or Irish Transverse Mercator) are rejected as out
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
@@ -247,6 +248,8 @@ def clean_text(value: Any) -> str | None:
     """
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
+    if type(value) is str and value.isascii() and value.isprintable():  # the common case: no controls
+        return value.strip() or None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, (dict, list)):  # JSON objects/arrays where text was expected: keep them readable
@@ -355,6 +358,7 @@ class _Raw:
     pre_warnings: list[list[str]] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=4096)
 def _norm_col(name: Any) -> str:
     return re.sub(r"\s+", "_", unicodedata.normalize("NFKC", str(name)).strip().lower())
 
@@ -474,9 +478,124 @@ def _geojson_crs(doc: dict[str, Any], path: Path) -> CRS | None:
     return _crs_from_user(name, path)
 
 
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+
+
+class _NotStreamable(Exception):
+    """The text is not a JSON object the streaming reader takes apart (json.loads decides)."""
+
+
+def _geojson_members(text: str, on_feature: Any) -> dict[str, Any]:
+    """The top-level members of a JSON object, ``features`` handed to ``on_feature`` one at a time.
+
+    Each feature is decoded by the standard library's JSON scanner and converted at once, so the
+    coordinate lists of a 100,000-site file are never all alive together. Anything this reader
+    does not recognise raises :class:`_NotStreamable` or ``json.JSONDecodeError``, and the caller
+    reads the file with ``json.loads`` instead (which also gives the canonical error message).
+    ``features`` (the last one, as ``json.loads`` keeps the last of a repeated key) comes back as
+    the list of ``on_feature`` results.
+    """
+    dec = json.JSONDecoder()
+    ws = _JSON_WS.match
+    i = ws(text, 0).end()
+    if not text.startswith("{", i):
+        raise _NotStreamable
+    members: dict[str, Any] = {}
+    i = ws(text, i + 1).end()
+    if text.startswith("}", i):
+        i += 1
+    else:
+        while True:
+            if not text.startswith('"', i):
+                raise _NotStreamable
+            key, i = dec.raw_decode(text, i)
+            i = ws(text, i).end()
+            if not text.startswith(":", i):
+                raise _NotStreamable
+            i = ws(text, i + 1).end()
+            if key == "features" and text.startswith("[", i):
+                feats: list[Any] = []
+                i = ws(text, i + 1).end()
+                if text.startswith("]", i):
+                    i += 1
+                else:
+                    while True:
+                        feat, i = dec.raw_decode(text, i)
+                        feats.append(on_feature(feat))
+                        i = ws(text, i).end()
+                        if text.startswith(",", i):
+                            i = ws(text, i + 1).end()
+                        elif text.startswith("]", i):
+                            i += 1
+                            break
+                        else:
+                            raise _NotStreamable
+                members[key] = feats
+            else:
+                members[key], i = dec.raw_decode(text, i)
+            i = ws(text, i).end()
+            if text.startswith(",", i):
+                i = ws(text, i + 1).end()
+            elif text.startswith("}", i):
+                i += 1
+                break
+            else:
+                raise _NotStreamable
+    if ws(text, i).end() != len(text):
+        raise _NotStreamable
+    return members
+
+
+def _plain_polygon(gj: Any) -> list[np.ndarray] | None:
+    """The rings of a plain GeoJSON Polygon (every ring a closed list of at least 4 numeric
+    positions) as ``(k, 2)`` float arrays, for building many polygons at once; ``None`` for
+    anything else, which :func:`shapely.geometry.shape` builds (with its own errors)."""
+    if type(gj) is not dict or gj.get("type") != "Polygon":
+        return None
+    coords = gj.get("coordinates")
+    if type(coords) is not list or not coords:
+        return None
+    rings = []
+    for ring in coords:
+        if type(ring) is not list or len(ring) < 4:
+            return None
+        try:
+            a = np.array(ring)
+        except (ValueError, TypeError):
+            return None
+        if a.ndim != 2 or a.shape[1] not in (2, 3) or a.dtype.kind not in "fi":
+            return None
+        a = a[:, :2].astype(np.float64)
+        if not np.array_equal(a[0], a[-1]):  # shape() would close it: leave that to shape()
+            return None
+        rings.append(a)
+    return rings
+
+
+def _polygons(rings: list[list[np.ndarray]]) -> np.ndarray:
+    """Polygons from their rings (exterior first), built in one call."""
+    if not rings:
+        return np.empty(0, dtype=object)
+    flat = [r for poly in rings for r in poly]
+    ring_offsets = np.r_[0, np.cumsum([len(r) for r in flat])].astype(np.int64)
+    geom_offsets = np.r_[0, np.cumsum([len(p) for p in rings])].astype(np.int64)
+    coords = np.concatenate(flat)
+    return np.asarray(
+        shapely.from_ragged_array(shapely.GeometryType.POLYGON, coords, (ring_offsets, geom_offsets)),
+        dtype=object,
+    )
+
+
 def _read_geojson(path: Path) -> _Raw:
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+        text = path.read_bytes().decode("utf-8-sig")
+        try:
+            doc = _geojson_members(text, _feature_parts)
+            streamed = True
+        except (_NotStreamable, json.JSONDecodeError):
+            doc = json.loads(text)
+            streamed = False
+        del text
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InvalidInputError(
             f"{path} is not valid GeoJSON ({str(err)[:200]}); save it as UTF-8 GeoJSON "
@@ -488,55 +607,39 @@ def _read_geojson(path: Path) -> _Raw:
             "at most 4 levels of arrays)"
         ) from err
     if isinstance(doc, dict) and doc.get("type") == "Feature":
-        features = [doc]
+        parts = [_feature_parts(doc)]
     elif (
         isinstance(doc, dict)
         and doc.get("type") == "FeatureCollection"
         and isinstance(doc.get("features"), list)
     ):
-        features = doc["features"]
+        parts = doc["features"] if streamed else [_feature_parts(f) for f in doc["features"]]
     else:
         raise InvalidInputError(f"{path}: expected a GeoJSON FeatureCollection with a 'features' list")
     crs = _geojson_crs(doc, path)
+    del doc
     records: list[dict[str, Any]] = []
-    geoms: list[shapely.Geometry | None] = []
+    geoms: list[shapely.Geometry | None] = [None] * len(parts)
     pre: list[list[str]] = []
     columns: dict[str, None] = {}
     failed: set[int] = set()
-    for feat in features:
-        reasons: list[str] = []
-        geom = None
-        if not isinstance(feat, dict):
-            reasons.append(f"feature is {_json_kind(feat)}, not a GeoJSON Feature object")
-            failed.add(len(records))
-            props: dict[str, Any] = {}
+    plain: list[int] = []
+    plain_rings: list[list[np.ndarray]] = []
+    for n, (props, geom, reasons, bad) in enumerate(parts):
+        if bad:
+            failed.add(n)
+        if isinstance(geom, list):  # rings of a plain polygon: built below, all at once
+            plain.append(n)
+            plain_rings.append(geom)
         else:
-            raw_props = feat.get("properties")
-            if raw_props is None:
-                props = {}
-            elif isinstance(raw_props, dict):
-                props = dict(raw_props)
-            else:
-                props = {}
-                reasons.append(
-                    f"properties is {_json_kind(raw_props)}, not an object of fields (id, name, mw, ...)"
-                )
-            has_id = "id" in {_norm_col(k) for k in props}
-            if not has_id and feat.get("id") is not None:
-                props["id"] = feat["id"]
-            gj = feat.get("geometry")
-            if gj is not None:
-                try:
-                    geom = shapely.geometry.shape(gj)
-                except Exception as err:  # noqa: BLE001 - shapely/GEOS: malformed coordinates, short rings
-                    why = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
-                    reasons.append(f"invalid geometry that cannot be repaired: {why}")
-                    failed.add(len(records))
+            geoms[n] = geom
         for k in props:
             columns.setdefault(k, None)
         records.append(props)
-        geoms.append(geom)
         pre.append(reasons)
+    del parts
+    for n, g in zip(plain, _polygons(plain_rings), strict=True):
+        geoms[n] = g
     cols = list(columns)
     canon, ignored, warns = _canonical_records(records, cols)
     return _Raw(
@@ -550,6 +653,40 @@ def _read_geojson(path: Path) -> _Raw:
         geom_failed=failed,
         pre_warnings=warns,
     )
+
+
+def _feature_parts(feat: Any) -> tuple[dict[str, Any], Any, list[str], bool]:
+    """``(properties, geometry, reasons, geometry failed)`` of one GeoJSON feature. The geometry
+    is a shapely geometry, ``None``, or (a plain Polygon) its rings, built later in bulk."""
+    reasons: list[str] = []
+    geom: Any = None
+    bad = False
+    if not isinstance(feat, dict):
+        reasons.append(f"feature is {_json_kind(feat)}, not a GeoJSON Feature object")
+        return {}, None, reasons, True
+    raw_props = feat.get("properties")
+    if raw_props is None:
+        props: dict[str, Any] = {}
+    elif isinstance(raw_props, dict):
+        props = dict(raw_props)
+    else:
+        props = {}
+        reasons.append(f"properties is {_json_kind(raw_props)}, not an object of fields (id, name, mw, ...)")
+    has_id = "id" in {_norm_col(k) for k in props}
+    if not has_id and feat.get("id") is not None:
+        props["id"] = feat["id"]
+    gj = feat.get("geometry")
+    if gj is not None:
+        rings = _plain_polygon(gj)
+        if rings is not None:
+            return props, rings, reasons, False
+        try:
+            geom = shapely.geometry.shape(gj)
+        except Exception as err:  # noqa: BLE001 - shapely/GEOS: malformed coordinates, short rings
+            why = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+            reasons.append(f"invalid geometry that cannot be repaired: {why}")
+            bad = True
+    return props, geom, reasons, bad
 
 
 _SHP_PARTS = (".shp", ".shx", ".dbf")
@@ -1349,11 +1486,14 @@ def _land_problems(
     arr = np.asarray(geoms, dtype=object)
     if len(parts) == 0:
         return [("outside Great Britain (the land layer is empty)", None)] * len(geoms)
+    from ..indicators._geo import predicate_pairs
+
     tree = shapely.STRtree(parts)
     near_parts = shapely.buffer(parts, rules.land_tolerance_m) if rules.land_tolerance_m > 0 else parts
     near = shapely.STRtree(near_parts)
     result: list[tuple[str | None, str | None]] = [(None, None)] * len(arr)
-    src, _ = near.query(arr, predicate="intersects")
+    # the land polygons are few and large, the sites many and small: prepared land, one test a pair
+    src, _ = predicate_pairs(arr, near_parts, "intersects", near)
     hit = np.zeros(len(arr), dtype=bool)
     hit[src] = True
     miss = np.flatnonzero(~hit)
@@ -1368,11 +1508,11 @@ def _land_problems(
                 None,
             )
     inside = np.zeros(len(arr), dtype=bool)
-    src_in, _ = tree.query(arr, predicate="within")
+    src_in, _ = predicate_pairs(arr, parts, "within", tree)
     inside[src_in] = True
     todo = np.flatnonzero(hit & ~inside)
     if len(todo):
-        s_idx, p_idx = near.query(arr[todo], predicate="intersects")
+        s_idx, p_idx = predicate_pairs(arr[todo], near_parts, "intersects", near)
         order = np.argsort(s_idx, kind="stable")
         s_idx, p_idx = s_idx[order], p_idx[order]
         pieces = shapely.intersection(arr[todo][s_idx], near_parts[p_idx])
