@@ -946,26 +946,33 @@ class _NameIndex:
         return hit, "space-free name"
 
 
-def _fuzzy(
-    keys: list[str], text: str, candidates: dict[str, set[str]], threshold: float
-) -> tuple[set[str], float]:
+class _FuzzyPool:
+    """Space-free node keys bucketed by their first two letters (with each node's offshore-ness),
+    so a TEC key is compared only with the keys :func:`_fuzzy` would compare it with."""
+
+    def __init__(self, candidates: dict[str, set[str]]) -> None:
+        self.by_prefix: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
+        for node, kk in candidates.items():
+            offshore = any("offshore" in k for k in kk)
+            for k2 in kk:
+                self.by_prefix[k2[:2]].append((node, k2, offshore))
+
+
+def _fuzzy(keys: list[str], text: str, pool: _FuzzyPool, threshold: float) -> tuple[set[str], float]:
     """Nodes whose space-free key is closest to one of ``keys`` (same first two letters, length
-    within 2, same offshore-ness), if the ratio reaches ``threshold``."""
+    within 2, same offshore-ness), if the ratio (``difflib.SequenceMatcher``) reaches ``threshold``."""
     offshore = "offshore" in text.lower()
     best: set[str] = set()
     top = 0.0
     for k1 in {k.replace(" ", "") for k in keys}:
-        for node, kk in candidates.items():
-            if offshore != any("offshore" in k for k in kk):
+        for node, k2, node_offshore in pool.by_prefix.get(k1[:2], ()):
+            if offshore != node_offshore or abs(len(k1) - len(k2)) > 2:
                 continue
-            for k2 in kk:
-                if abs(len(k1) - len(k2)) > 2 or k1[:2] != k2[:2]:
-                    continue
-                sc = difflib.SequenceMatcher(None, k1, k2).ratio()
-                if sc > top:
-                    best, top = {node}, sc
-                elif sc == top:
-                    best.add(node)
+            sc = difflib.SequenceMatcher(None, k1, k2).ratio()
+            if sc > top:
+                best, top = {node}, sc
+            elif sc == top:
+                best.add(node)
     return (best, top) if top >= threshold else (set(), top)
 
 
@@ -988,7 +995,9 @@ def _tec_pass(st: _State) -> None:
     node_keys = {r: k for r, k in _node_keys(st, live).items() if k}
     tiers = {r: _tier(st, m) for r, m in live.items()}
     index = _NameIndex(node_keys)
-    fuzzy_pool = {c: {k.replace(" ", "") for k in ks} for c, ks in node_keys.items() if tiers[c] == 1}
+    fuzzy_pool = _FuzzyPool(
+        {c: {k.replace(" ", "") for k in ks} for c, ks in node_keys.items() if tiers[c] == 1}
+    )
     node_kv = {r: set().union(*(F["kvs"][m] for m in mem)) for r, mem in live.items()}
     node_src = {r: {F["source"][m] for m in mem} for r, mem in live.items()}
     for rid in rec.index[rec["source"] == "tec"]:
