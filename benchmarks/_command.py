@@ -207,6 +207,23 @@ def clear(path: Path) -> Callable[[], None]:
     return lambda: shutil.rmtree(path, ignore_errors=True)
 
 
+def clear_except(path: Path, keep: str) -> Callable[[], None]:
+    """A ``before_each`` that empties a folder but for one entry (e.g. the derived cache but for
+    the layer set-up)."""
+
+    def run() -> None:
+        if path.is_dir():
+            for p in path.iterdir():
+                if p.name == keep:
+                    continue
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+
+    return run
+
+
 def goal(value: float, limit: float, unit: str, what: str) -> dict[str, Any]:
     """Whether a measured median meets its goal, and by how much it misses."""
     met = value < limit
