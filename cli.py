@@ -723,6 +723,12 @@ def surface(
     tile_size: int = typer.Option(
         1024, "--tile-size", min=16, help="Tile edge in cells (bounds peak memory)."
     ),
+    workers: int = typer.Option(
+        0,
+        "--workers",
+        min=0,
+        help="Processes computing tiles without --dask (0: one per core; 1: in this process).",
+    ),
     threshold: float = typer.Option(
         0.6, "--threshold", min=0.0, max=1.0, help="Score at or above which a cell counts as suitable."
     ),
@@ -762,6 +768,7 @@ def surface(
         profile=profile,
         settings=settings,
         dask=dask or False,
+        workers=workers,
         tile_size=tile_size,
         threshold=threshold,
         min_area_ha=min_area_ha,

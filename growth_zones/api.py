@@ -185,6 +185,7 @@ def surface(
     max_area_km2: float | None = None,
     progress: bool = False,
     layers: Any = None,
+    workers: int = 1,
 ) -> SurfaceRun:
     """Prepare the national suitability surface: every land cell of GB scored with a site profile.
 
@@ -213,6 +214,9 @@ def surface(
         Print tile progress on stderr.
     layers
         A ready ``LayerSet`` (skips loading).
+    workers
+        Without ``dask``: processes computing tiles (1 in this process, 0 one per core); the raster
+        is the same byte for byte whichever path computes it.
 
     Returns
     -------
@@ -227,6 +231,7 @@ def surface(
         resolution=resolution,
         profile=profile,
         dask=True if dask == "local" else dask,
+        workers=workers,
         tile_size=tile_size,
         threshold=threshold,
         min_area_ha=min_area_ha,

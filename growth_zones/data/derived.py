@@ -197,7 +197,9 @@ class DerivedCache:
             decoded = {k: _decode(e, folder) for k, e in parts.items()}
             return decoded[""] if doc.get("single") else decoded
         except Exception as err:  # noqa: BLE001 - any damage means: recompute, never trust
-            log.warning("derived cache %s is unreadable (%s: %s); recomputing it", folder, type(err).__name__, err)
+            log.warning(
+                "derived cache %s is unreadable (%s: %s); recomputing it", folder, type(err).__name__, err
+            )
             shutil.rmtree(folder, ignore_errors=True)
             return _MISSING
 

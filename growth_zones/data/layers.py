@@ -257,7 +257,9 @@ def _coverage_builder(layers: LayerSet, store: Any, coverage: Any, coverage_fp: 
         catalogue = getattr(store, "catalogue", None)
         has = getattr(store, "has", None)
         if isinstance(catalogue, dict) and has is not None:  # the store knows what protected_areas holds
-            present = sorted(d.key for d in catalogue.values() if d.layer == "protected_areas" and d.default and has(d.key))
+            present = sorted(
+                d.key for d in catalogue.values() if d.layer == "protected_areas" and d.default and has(d.key)
+            )
             copies = _copies_of(store, present)
         else:
             pa = layers.protected_areas

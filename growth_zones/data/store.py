@@ -250,9 +250,7 @@ class Store:
             wanted = [d.key for d in datasets_for_layer(layer, self.catalogue)]
             what = "is not stored" if LAYERS[layer].kind == "raster" else "has no stored dataset"
             kind = "raster layer" if LAYERS[layer].kind == "raster" else "layer"
-            raise DataSourceError(
-                f"{kind} {layer} {what}; run `growth-zones data pull {' '.join(wanted)}`"
-            )
+            raise DataSourceError(f"{kind} {layer} {what}; run `growth-zones data pull {' '.join(wanted)}`")
         if LAYERS[layer].kind == "raster":
             chosen = chosen[:1]
         out: list[tuple[str, str | None]] = []

@@ -113,7 +113,10 @@ def _nation_tiles(layers: LayerSet) -> tuple[np.ndarray, np.ndarray] | None:
                 t = subdivide(np.array([geom], dtype=object))
                 tiles.append(t)
                 labels.append(np.full(len(t), nation, dtype=object))
-            return {"tiles": np.concatenate(tiles), "labels": pd.DataFrame({"nation": np.concatenate(labels)})}
+            return {
+                "tiles": np.concatenate(tiles),
+                "labels": pd.DataFrame({"nation": np.concatenate(labels)}),
+            }
 
         got = layers.setup("nation_tiles", ["countries", "regions"], build)
         layers._cache["nation_tiles"] = (

@@ -160,6 +160,44 @@ def _run_local(inputs: SurfaceInputs, wins: list[Window]) -> Iterator[tuple[Wind
         yield compute_tile(inputs, w)
 
 
+_FORKED: SurfaceInputs | None = None
+"""The inputs a forked tile worker inherited from its parent (never pickled)."""
+
+
+def _forked_tile(win: Window) -> tuple[Window, np.ndarray | None]:
+    assert _FORKED is not None
+    return compute_tile(_FORKED, win)
+
+
+def _run_processes(
+    inputs: SurfaceInputs, wins: list[Window], workers: int
+) -> Iterator[tuple[Window, np.ndarray | None]]:
+    """The same per-tile function in ``workers`` forked processes: the prepared inputs (trees,
+    masks, lattices) are inherited by fork, not pickled; at most ``2 * workers`` tiles are in flight,
+    so the parent holds a bounded number of finished tiles. Falls back to one process where fork is
+    not available."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows, macOS spawn
+        yield from _run_local(inputs, wins)
+        return
+    global _FORKED
+    _FORKED = inputs
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            todo = list(reversed(wins))
+            running: set[Any] = set()
+            while todo or running:
+                while todo and len(running) < 2 * workers:
+                    running.add(pool.submit(_forked_tile, todo.pop()))
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+    finally:
+        _FORKED = None
+
+
 def _run_dask(
     inputs: SurfaceInputs,
     wins: list[Window],
@@ -315,6 +353,7 @@ def build_surface(
     progress: bool = False,
     discount_areas: gpd.GeoDataFrame | None = None,
     plan: CriteriaPlan | None = None,
+    workers: int = 1,
 ) -> SurfaceResult:
     """Compute the suitability surface tile by tile and write it as a COG at ``out_path``.
 
@@ -323,16 +362,22 @@ def build_surface(
     criterion needs them). ``discount_areas``: polygons of the electricity discount area; default
     Scotland + Cumbria + North East LADs from ``layers.regions``. ``dask``: False (in process),
     True (a 2-worker LocalCluster), a scheduler address, or a ``distributed.Client``.
-    ``plan``: override the profile-derived criteria plan (tests).
+    ``plan``: override the profile-derived criteria plan (tests). ``workers``: without ``dask``, the
+    number of processes computing tiles (1: one after another in this process; 0: one per core);
+    every path computes each tile with the same function, so the raster is the same byte for byte.
 
     The in-process path runs tiles one after another (cKDTree queries use ``spec.kd_workers``
     threads). Tiles are not run on Python threads: ``rasterio.features.rasterize`` silences a
     warning with ``warnings.catch_warnings``, which is not thread-safe, and measured no faster here.
-    Use ``dask`` for parallel tiles (separate processes).
+    Parallel tiles run in forked processes (``workers``) or on Dask (``dask``).
     """
     spec = spec or SurfaceSpec()
     t0 = time.perf_counter()
-    if dask is not False and spec.kd_workers != 1:
+    if workers == 0:
+        workers = os.cpu_count() or 1
+    if workers < 0:
+        raise ValueError(f"workers must be >= 0 (got {workers})")
+    if (dask is not False or workers > 1) and spec.kd_workers != 1:
         from dataclasses import replace
 
         spec = replace(spec, kd_workers=1)
@@ -344,6 +389,8 @@ def build_surface(
     extra: dict[str, float] = {}
     if dask is not False:
         tiles = _run_dask(inputs, wins, dask, timings=extra)
+    elif workers > 1 and len(wins) > 1:
+        tiles = _run_processes(inputs, wins, min(workers, len(wins)))
     else:
         tiles = _run_local(inputs, wins)
     timings = write_cog(

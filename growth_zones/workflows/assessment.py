@@ -377,7 +377,10 @@ def _checks(
     for g in profile.gates:
         status = _text_column(table, f"gate_{g.name}", "unknown")
         detail = np.asarray(
-            ["" if st == "pass" else _gate_detail(rs, g.label) for st, rs in zip(status, gate_reasons, strict=True)],
+            [
+                "" if st == "pass" else _gate_detail(rs, g.label)
+                for st, rs in zip(status, gate_reasons, strict=True)
+            ],
             dtype=object,
         )
         add(f"Gate: {g.label}", status, detail)
@@ -387,13 +390,18 @@ def _checks(
     add(
         f"Land: enough for the claimed capacity at {ha:g} ha per 100 MW",
         _statuses(table, "land_sufficient"),
-        np.asarray([f"site {a:,.1f} ha; needs about {b:,.1f} ha" for a, b in zip(area, need, strict=True)], dtype=object),
+        np.asarray(
+            [f"site {a:,.1f} ha; needs about {b:,.1f} ha" for a, b in zip(area, need, strict=True)],
+            dtype=object,
+        ),
     )
     years = table["target_year"].astype(object) if "target_year" in table else pd.Series([None] * n)
     add(
         "Claim (applicant, not verified): at least 500 MW by 2030",
         _statuses(table, "meets_500mw_by_2030", "claimed", "not claimed", "unknown"),
-        np.asarray([f"claims {m:,.0f} MW by {_year(y)}" for m, y in zip(mw, years, strict=True)], dtype=object),
+        np.asarray(
+            [f"claims {m:,.0f} MW by {_year(y)}" for m, y in zip(mw, years, strict=True)], dtype=object
+        ),
     )
     for col, label in EVIDENCE.items():
         add(

@@ -43,6 +43,8 @@ class SurfaceRun:
     min_area_ha: float = 50.0
     max_area_km2: float = 25.0
     dask: bool | str = False
+    workers: int = 1
+    """Processes computing tiles without Dask (1: in this process; 0: one per core)."""
     progress: bool = False
     provenance: list[dict[str, Any]] | None = None
     profile: Any = None  # scoring.Profile: its [zones] sizes and [gates] (evaluated on each zone)
@@ -88,6 +90,7 @@ class SurfaceRun:
                 dask=self.dask,
                 progress=self.progress,
                 plan=self.plan,
+                workers=self.workers,
             )
             regions = getattr(self.layers, "regions", None)
             if regions is not None:
@@ -154,6 +157,7 @@ def plan_surface(
     resolution: float = 250.0,
     profile: str | Any = "aigz_sites",
     dask: bool | str = False,
+    workers: int = 1,
     tile_size: int = 1024,
     threshold: float = 0.6,
     min_area_ha: float | None = None,
@@ -168,6 +172,8 @@ def plan_surface(
 
     if not 0.0 <= threshold <= 1.0:
         raise InvalidInputError(f"threshold must be between 0 and 1 (got {threshold})")
+    if workers < 0:
+        raise InvalidInputError(f"workers must be 0 (one per core) or more (got {workers})")
     for name, value in (("min_area_ha", min_area_ha), ("max_area_km2", max_area_km2)):
         if value is not None and not value > 0:
             raise InvalidInputError(f"{name} must be > 0 (got {value})")
@@ -210,6 +216,7 @@ def plan_surface(
         min_area_ha=min_ha,
         max_area_km2=max_km2,
         dask=dask,
+        workers=workers,
         progress=progress,
         provenance=provenance,
         profile=prof,
