@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import InvalidInputError
+from ..timings import step
 
 SURFACE_LAYERS = (
     "regions",
@@ -83,35 +84,39 @@ class SurfaceRun:
 
         names = self.outputs
         with OutputSet(Path(out), names.values(), overwrite=overwrite) as stage:
-            res = build_surface(
-                self.layers,
-                self.spec,
-                stage / names["surface"],
-                dask=self.dask,
-                progress=self.progress,
-                plan=self.plan,
-                workers=self.workers,
-            )
+            with step("raster (prepare, tiles, COG)"):
+                res = build_surface(
+                    self.layers,
+                    self.spec,
+                    stage / names["surface"],
+                    dask=self.dask,
+                    progress=self.progress,
+                    plan=self.plan,
+                    workers=self.workers,
+                )
             regions = getattr(self.layers, "regions", None)
             if regions is not None:
-                z = zonal_stats(res.path, regions, threshold=self.threshold)
-                write_csv(z.reset_index(), stage / names["zonal"])
-            zones = candidate_zones(
-                res.path,
-                threshold=self.threshold,
-                min_area_ha=self.min_area_ha,
-                max_area_ha=self.max_area_km2 * 100.0,
-                regions=regions,
-            )
-            zone_stats = dict(zones.attrs.get("zone_stats", {}))
-            zones = zone_gates(attach_places(zones, self.layers), self.profile or self.plan.profile)
-            write_gpkg(zones, stage / names["zones"], layer="candidate_zones")
-            write_surface_overview(
-                res.path,
-                stage / names["overview"],
-                stage / names["overview_record"],
-                threshold=self.threshold,
-            )
+                with step("zonal statistics"):
+                    z = zonal_stats(res.path, regions, threshold=self.threshold)
+                    write_csv(z.reset_index(), stage / names["zonal"])
+            with step("candidate zones"):
+                zones = candidate_zones(
+                    res.path,
+                    threshold=self.threshold,
+                    min_area_ha=self.min_area_ha,
+                    max_area_ha=self.max_area_km2 * 100.0,
+                    regions=regions,
+                )
+                zone_stats = dict(zones.attrs.get("zone_stats", {}))
+                zones = zone_gates(attach_places(zones, self.layers), self.profile or self.plan.profile)
+                write_gpkg(zones, stage / names["zones"], layer="candidate_zones")
+            with step("overview picture"):
+                write_surface_overview(
+                    res.path,
+                    stage / names["overview"],
+                    stage / names["overview_record"],
+                    threshold=self.threshold,
+                )
             record = {
                 "spec": {k: v for k, v in asdict(self.spec).items() if k != "meta"},
                 "timings_s": res.timings,
@@ -203,7 +208,8 @@ def plan_surface(
     if layers is None:
         from .ranking import load_layers
 
-        layers, store = load_layers(settings, layer_names=SURFACE_LAYERS)
+        with step("load layers"):
+            layers, store = load_layers(settings, layer_names=SURFACE_LAYERS)
     provenance = store.provenance_for_layers(SURFACE_LAYERS) if store is not None else None
     from .missing import missing_checks
 
