@@ -229,8 +229,12 @@ def test_stale_datasets_are_flagged_in_the_sources(tmp_path):
         demo.ranking_frame(4), out_path=tmp_path / "m.html", criteria=demo.CRITERIA, provenance=[stale, fresh]
     )
     doc = lxml_html.fromstring(out.read_text(encoding="utf-8"))
-    notice = doc.xpath("string(//div[contains(@class,'gz-warn')])")
-    assert "Stale data:" in notice and "TEC register <b>" in notice and "FES 2024" not in notice
+    notice = doc.xpath("string(//details[contains(@class,'gz-warn')])")
+    summary = doc.xpath("string(//details[contains(@class,'gz-warn')]/summary)")
+    assert (
+        summary.startswith("Stale data: 1 dataset older") and "TEC register" not in summary
+    )  # one short line
+    assert "TEC register <b>" in notice and "FES 2024" not in notice  # the list opens on demand
     items = [li.text_content() for li in doc.xpath("//ul[contains(@class,'gz-src')]/li")]
     tec = next(t for t in items if t.startswith("TEC register"))
     assert "stale: released 2025-09-02, 455 days old; the publisher releases monthly" in tec

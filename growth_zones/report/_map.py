@@ -901,9 +901,12 @@ def provenance_html(provenance: list[dict[str, Any]] | None) -> tuple[str, str]:
             "non-commercial use only: " + "; ".join(esc(t) for t in nc) + ".</div>"
         )
     if stale:
+        # one line a reader can take in at a glance; the list opens on demand (it can be long)
+        n = len(stale)
         notice += (
-            '<div class="gz-warn" role="note"><b>Stale data:</b> older than its publisher\'s release '
-            "cadence (a newer release exists): " + "; ".join(esc(t) for t in stale) + ".</div>"
+            '<details class="gz-warn" role="note"><summary><b>Stale data:</b> '
+            f"{n} dataset{'s' if n != 1 else ''} older than the publisher's release cadence "
+            "(a newer release exists)</summary>" + "; ".join(esc(t) for t in stale) + ".</details>"
         )
     return notice, '<ul class="gz-src">' + "".join(items) + "</ul>"
 
