@@ -630,19 +630,29 @@ def assess(
 
 def _say_missing_checks(missing: list[Any], noun: str, total: int | None, allow_missing: bool) -> bool:
     """Name every check that could not run on stderr (even with -q); True when that should end the
-    run with :data:`EXIT_MISSING_CHECKS`."""
+    run with :data:`EXIT_MISSING_CHECKS` (a default dataset feeding a check could not be had)."""
     if not missing:
         return False
     for m in missing:
         typer.echo(f"warning: {m.line(noun, total)}", err=True)
-    n = len(missing)
+    stop = [m for m in missing if getattr(m, "blocking", True)]
+    others = len(missing) - len(stop)
+    if others:
+        typer.echo(
+            f"warning: {others} check(s) not checked for a reason no data pull can fix (no "
+            "machine-readable national dataset, or the published data cannot decide them); listed above, "
+            "in checks.csv and the report",
+            err=True,
+        )
+    if not stop:
+        return False
     if allow_missing:
-        typer.echo(f"warning: {n} check(s) could not run; accepted with --allow-missing", err=True)
+        typer.echo(f"warning: {len(stop)} check(s) could not run; accepted with --allow-missing", err=True)
         return False
     typer.echo(
-        f"error: {n} check(s) could not run because their data could not be had (listed above, in "
-        "checks.csv and the report); results were written but may look better than they are. Fix the "
-        "data (growth-zones data pull) or pass --allow-missing to accept this",
+        f"error: {len(stop)} check(s) could not run because their data could not be had (listed above, "
+        "in checks.csv and the report); results were written but may look better than they are. Fix the "
+        "data (growth-zones data pull, or a complete mirror) or pass --allow-missing to accept this",
         err=True,
     )
     return True

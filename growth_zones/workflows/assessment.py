@@ -251,6 +251,8 @@ def assess(
             indicators=ind,
             catalogue=getattr(store, "catalogue", None),
             designations_of=designation_inputs(ind_settings, "site"),
+            designation_status=designation,
+            nations=ind.extra["nation"] if "nation" in ind.extra else None,
         )
         checks = apply_to_checks(checks, missing)
     else:

@@ -497,6 +497,7 @@ def rank_regions(
         indicators=ind,
         catalogue=getattr(store, "catalogue", None),
         designations_of=designation_inputs(ind.settings, "region"),
+        nations=regions["nation"] if "nation" in regions else None,
     )
     return RankingResult(
         table,

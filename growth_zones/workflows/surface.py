@@ -199,9 +199,9 @@ def plan_surface(
 
         layers, store = load_layers(settings, layer_names=SURFACE_LAYERS)
     provenance = store.provenance_for_layers(SURFACE_LAYERS) if store is not None else None
-    from .missing import missing_checks
+    from .missing import coverage_checks
 
-    missing = missing_checks(layers, [], catalogue=getattr(store, "catalogue", None))
+    missing = coverage_checks(layers.gaps, _plan_designations(plan, spec))
     return SurfaceRun(
         spec,
         plan,
@@ -215,3 +215,18 @@ def plan_surface(
         profile=prof,
         missing_checks=missing,
     )
+
+
+def _plan_designations(plan: Any, spec: Any) -> tuple[str, ...]:
+    """The designations the cells are scored or excluded on (whose gaps are missing checks)."""
+    from ..policy import DESIGNATIONS
+
+    used: list[str] = []
+    for name in plan.indicators:
+        if name == "protected_share":
+            used += list(spec.protected_designations)
+        elif name == "in_flood_zone_3":
+            used.append("flood_zone_3")
+        elif name.startswith("share_"):
+            used.append(name[len("share_") :])
+    return tuple(d for d in DESIGNATIONS if d in set(used))
