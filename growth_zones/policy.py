@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pandas only for the hint: the surface's workers import this module
     import pandas as pd
 
+
 @dataclass(frozen=True)
 class Designation:
     """One canonical designation, declared once: every list of designations derives from

@@ -1033,7 +1033,9 @@ def test_designation_gaps_say_why_a_nation_is_not_checked():
             }
         ]
     )
-    gaps = designation_gaps(pa, cat, absent={"aw_w": "skipped: the mirror holds no copy (mirror has no file x)"})
+    gaps = designation_gaps(
+        pa, cat, absent={"aw_w": "skipped: the mirror holds no copy (mirror has no file x)"}
+    )
     # an optional dataset (no machine-readable national source): a documented coverage gap
     gb = gaps[("green_belt", "Scotland")]
     assert gb.kind == "coverage gap" and not gb.blocking and gb.datasets == ("gb_s",)
@@ -1055,9 +1057,9 @@ def test_designation_gaps_say_why_a_nation_is_not_checked():
         "dataset aw_w (aw_w) could not be had: not stored (`growth-zones data pull` fetches it)"
     )
     # a stored sample is complete only within its area: outside it the check could not run
-    sample = designation_gaps(
-        pa, cat, copies={"np": {"copy": "sample", "coverage_area": "north_east"}}
-    )[("national_park", "Scotland")]
+    sample = designation_gaps(pa, cat, copies={"np": {"copy": "sample", "coverage_area": "north_east"}})[
+        ("national_park", "Scotland")
+    ]
     assert sample.blocking and sample.reason == (
         "only a sample of dataset np (np) is stored, complete within the north east area only"
     )

@@ -114,11 +114,14 @@ def test_skipped_sample_and_optional_datasets_are_told_apart():
     assert wood.kind == COVERAGE_GAP and not wood.blocking
     assert wood.reason.startswith("no machine-readable national dataset for Scotland (Ancient Woodland")
     belt = by[("Designation: Green Belt", ("WAL",))]
-    assert belt.kind == COVERAGE_GAP and belt.reason == "no national Green Belt dataset for Wales is catalogued"
+    assert (
+        belt.kind == COVERAGE_GAP and belt.reason == "no national Green Belt dataset for Wales is catalogued"
+    )
     assert len(by) == 4  # the Welsh SSSI row was checked: nothing to say
     # a coverage gap marks its rows "not checked: ..." (not "did not run")
     checks = pd.DataFrame(
-        [("SCO", "Designation: ancient woodland", "not checked", "x")], columns=["id", "check", "status", "detail"]
+        [("SCO", "Designation: ancient woodland", "not checked", "x")],
+        columns=["id", "check", "status", "detail"],
     )
     assert apply_to_checks(checks, [wood]).at[0, "detail"] == "not checked: " + wood.reason
 

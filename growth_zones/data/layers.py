@@ -313,7 +313,9 @@ def designation_gaps(
     )
     absent = absent or {}
     present = (
-        set(protected_areas["dataset"]) if protected_areas is not None and "dataset" in protected_areas else set()
+        set(protected_areas["dataset"])
+        if protected_areas is not None and "dataset" in protected_areas
+        else set()
     )
     issues: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     covered: set[tuple[str, str]] = set()
@@ -322,10 +324,14 @@ def designation_gaps(
         covered.update(keys)
         if ds.key in present and ds.key not in absent:
             copy = (copies or {}).get(ds.key)
-            sample = (copy.get("copy") == "sample") if copy else bool(ds.mirror_copy and ds.mirror_copy.is_sample)
+            sample = (
+                (copy.get("copy") == "sample") if copy else bool(ds.mirror_copy and ds.mirror_copy.is_sample)
+            )
             if not sample:
                 continue
-            area = (copy or {}).get("coverage_area") or (ds.mirror_copy.coverage_area if ds.mirror_copy else "")
+            area = (copy or {}).get("coverage_area") or (
+                ds.mirror_copy.coverage_area if ds.mirror_copy else ""
+            )
             why = (
                 f"only a sample of dataset {ds.key} ({ds.title}) is stored, complete within "
                 f"{_area_text(str(area or ''), regions)} only"

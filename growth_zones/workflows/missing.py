@@ -273,12 +273,16 @@ def designation_checks(
         {
             "id": ids,
             "check": [f"Designation: {_label(d)}" for d in designation],
-            "reason": [g.reason if g else (str(r).removeprefix("not checked: ") or "not checked") for g, r in zip(found, own, strict=True)],
+            "reason": [g.reason if g else _own_reason(r) for g, r in zip(found, own, strict=True)],
             "kind": [g.kind if g else UNDECIDED for g in found],
             "datasets": [g.datasets if g else () for g in found],
         }
     )
     return _grouped(frame)
+
+
+def _own_reason(reason: Any) -> str:
+    return str(reason).removeprefix("not checked: ") or "not checked"
 
 
 def coverage_checks(
@@ -327,7 +331,9 @@ def _dataset_gap(key: str, why: str, catalogue: Mapping[str, Any]) -> CoverageGa
             (key,),
             COVERAGE_GAP,
         )
-    return CoverageGap(f"dataset {_title(catalogue, key)} could not be had: {why_not_had(why)}", (key,), UNAVAILABLE)
+    return CoverageGap(
+        f"dataset {_title(catalogue, key)} could not be had: {why_not_had(why)}", (key,), UNAVAILABLE
+    )
 
 
 def rule_checks(
@@ -361,9 +367,7 @@ def rule_checks(
     if status is not None and len(status):
         idcol = "site_id" if "site_id" in status.columns else "id"
         nc = status[status["status"].astype(str) == "not checked"]
-        not_checked = {
-            (str(i), str(d)): True for i, d in zip(nc[idcol], nc["designation"], strict=True)
-        }
+        not_checked = {(str(i), str(d)): True for i, d in zip(nc[idcol], nc["designation"], strict=True)}
     frames = []
     for check, indicator in rules:
         spec = specs.get(indicator)
@@ -525,7 +529,9 @@ def apply_to_checks(checks: pd.DataFrame, missing: Iterable[MissingCheck]) -> pd
     ]
     if not add:
         return out
-    merged = pd.concat([out, pd.DataFrame(add, columns=["id", "check", "status", "detail"])], ignore_index=True)
+    merged = pd.concat(
+        [out, pd.DataFrame(add, columns=["id", "check", "status", "detail"])], ignore_index=True
+    )
     order = {str(i): n for n, i in enumerate(dict.fromkeys(map(str, checks["id"])))} if len(checks) else {}
     merged["_o"] = merged["id"].map(lambda i: order.get(str(i), len(order)))
     return merged.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
