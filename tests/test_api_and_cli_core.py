@@ -5,6 +5,7 @@ any data is touched, output sets replaced whole or not at all, ``--dask`` with a
 from __future__ import annotations
 
 import inspect
+import os
 import shutil
 from pathlib import Path
 
@@ -239,3 +240,32 @@ def test_api_results_write_their_declared_outputs(tmp_path, mirror_cache):
     with pytest.raises(Exception, match="unknown output format"):
         ranking.write(tmp_path / "r2", formats=("xlsx",))
     shutil.rmtree(tmp_path / "r")
+
+
+def test_a_closed_pipe_ends_the_listing_quietly(tmp_path):
+    """Review nit: `growth-zones -q data list | head -3` printed "error: Broken pipe"."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "GROWTH_ZONES_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv[0] = 'growth-zones'; import cli; cli.app()",
+            "-q",
+            "data",
+            "list",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes away before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141  # 128 + SIGPIPE, as Unix tools end
+    assert err == ""

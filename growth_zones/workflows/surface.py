@@ -64,6 +64,26 @@ class SurfaceRun:
     def stem(self) -> str:
         return f"surface_{self.spec.resolution_m:g}m"
 
+    @classmethod
+    def check_out(cls, out: str | Path, *, resolution: float, overwrite: bool = False) -> None:
+        """Raise :class:`~growth_zones.errors.InvalidInputError` now, before any work, when
+        :meth:`write` could not write the surface of ``resolution`` into ``out``."""
+        from .outputs import OutputSet
+
+        stem = f"surface_{float(resolution):g}m"
+        OutputSet(Path(out), [stem + s for s in cls.SUFFIXES.values()], overwrite=overwrite).check()
+
+    def zone_summary(self, record: dict[str, Any]) -> str | None:
+        """One line on the candidate zones of a written run record (None when there are none)."""
+        q = record.get("zone_areas_ha")
+        if not q:
+            return None
+        return (
+            f"{record['zones']} candidate zones of {self.min_area_ha:g} ha to {self.max_area_km2:g} km2 "
+            f"(median {q['median']:,.0f} ha, largest {q['max']:,.0f} ha); deliverable: "
+            + ", ".join(f"{v} {k}" for k, v in record.get("zone_deliverable", {}).items())
+        )
+
     @property
     def outputs(self) -> dict[str, str]:
         return {k: self.stem + suffix for k, suffix in self.SUFFIXES.items()}
