@@ -8,8 +8,11 @@ Exit codes: 0 success; 1 failure (data could not be prepared, bad profile, unusa
 output folder: one line on stderr says why; ``-vv`` adds the traceback); 2 bad command-line usage;
 3 (``assess`` only) the assessment ran but some applications were rejected (see ``rejected.csv``);
 4 (``rank``, ``assess``, ``surface``) the run finished and wrote its outputs, but some checks could not run
-because their data could not be had (each is named on stderr, in ``checks.csv``, the report banner
-and the sidecar); ``--allow-missing`` accepts that and exits 0 (or 3).
+because a default dataset feeding them could not be had in this run (download failed, the mirror holds
+no copy, not in the cache under ``--offline``, or only a sample stored and the row outside it); each is
+named on stderr, in ``checks.csv``, the report banner and the sidecar; ``--allow-missing`` accepts that
+and exits 0 (or 3). Documented coverage gaps (no machine-readable national dataset) and checks the
+published data cannot decide are listed the same way but do not by themselves give 4.
 """
 
 from __future__ import annotations
@@ -40,8 +43,12 @@ app = typer.Typer(
     "is cached, and every output records the provenance (source, licence, vintage, hash) of what "
     "went in.\n\n"
     "Exit codes: 0 success; 1 failure (one line on stderr says why; -vv adds the traceback); "
-    "2 bad usage; 3 (assess) some rows were rejected; 4 (rank, assess, surface) some checks could not run "
-    "because their data could not be had (--allow-missing accepts that).",
+    "2 bad usage; 3 (assess) some rows were rejected; 4 (rank, assess, surface) outputs written, but some "
+    "checks could not run because a default dataset feeding them could not be had in this run (download "
+    "failed, the mirror holds no copy, not in the cache under --offline, or only a sample stored and the row "
+    "outside it); each is named on stderr, in checks.csv, the report banner and the provenance; "
+    "--allow-missing accepts that. Documented coverage gaps (no machine-readable national dataset, e.g. "
+    "Scottish Green Belt) are listed the same way but do not by themselves give 4.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
@@ -195,7 +202,13 @@ class Opt:
 
     @staticmethod
     def offline() -> Any:
-        return typer.Option(False, "--offline", help="Use the cache only; name every missing dataset.")
+        return typer.Option(
+            False,
+            "--offline",
+            help="Use the cache only, no network. rank/assess/surface stop only when a required layer (the "
+            "boundaries) is not cached; any other dataset not cached is a check that could not run (exit 4 "
+            "unless --allow-missing). data pull names every dataset not in the cache.",
+        )
 
     @staticmethod
     def quiet() -> Any:
@@ -218,8 +231,9 @@ class Opt:
         return typer.Option(
             False,
             "--allow-missing",
-            help="Exit 0 (or 3) even when some checks could not run because their data could not be had "
-            "(they are still listed on stderr, in checks.csv, the report and the sidecar).",
+            help="Exit 0 (or 3) instead of 4 when some checks could not run because a default dataset feeding "
+            "them could not be had (failed, not in the mirror, not cached offline, only a sample); they are "
+            "still listed on stderr, in checks.csv, the report and the sidecar.",
         )
 
     @staticmethod
@@ -454,9 +468,9 @@ def rank(
         typer.echo(table.drop(columns="geometry").to_json(orient="records", force_ascii=False))
     elif not cli.quiet:
         sections = [c for c in table.columns if c.startswith("section_")]
-        cols = [c for c in ("rank", "code", "name", "nation", "deliverable", "score") if c in table] + [
-            c for c in ("rank_p05", "rank_p95", "p_top10") if c in table
-        ]
+        cols = [
+            c for c in ("rank", "code", "name", "nation", "deliverable", "score", "eligibility") if c in table
+        ] + [c for c in ("rank_p05", "rank_p95", "p_top10") if c in table]
         _print_table(
             table.rename(columns=lambda c: c.removeprefix("section_")),
             cols + [c.removeprefix("section_") for c in sections],

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cli import EXIT_REJECTED, app
+from cli import EXIT_MISSING_CHECKS, EXIT_REJECTED, app
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.data
@@ -38,7 +38,24 @@ def example_run(mirror_cache, tmp_path_factory):
 
 def test_examples_are_assessed_end_to_end(example_run):
     out, res = example_run
-    assert res.exit_code == 0, res.output
+    # the CI mirror lacks most national designation files (Wales, Scotland, England's ancient
+    # woodland and scheduled monuments) and holds only samples of others: those checks did not run,
+    # so the README's main command ends with exit code 4 and says which
+    assert res.exit_code == EXIT_MISSING_CHECKS, res.output
+    assert (
+        "warning: check not run: Designation: SSSI, for 4 of 13 sites: dataset nrw_sssi_wales (Sites of "
+        "Special Scientific Interest (Wales)) could not be had: the mirror holds no copy" in res.stderr
+    )
+    assert (
+        "warning: check not run: Exclusion: flood_zone_3, for 7 of 13 sites: in_flood_zone_3 could not"
+        in (res.stderr)
+    )
+    # documented coverage gaps are listed but do not raise the exit code by themselves
+    assert "not checked (coverage gap): Designation: Green Belt, for 2 of 13 sites: no machine-readable " in (
+        res.stderr
+    )
+    assert res.stderr.strip().splitlines()[-1].startswith("error: ") and "--allow-missing" in res.stderr
+    assert "13 assessed (0 eligible, 13 not fully checked" in res.stderr
     table = pd.read_csv(out / "assessment.csv", dtype={"id": str})
     src = gpd.read_file(REPO / "data/examples/applications.geojson")
     assert set(table["id"]) == set(src["id"].astype(str))
@@ -54,6 +71,15 @@ def test_examples_are_assessed_end_to_end(example_run):
     assert len(gpkg) == len(table) and gpkg.crs.to_epsg() == 27700
     side = json.loads((out / "assessment.provenance.json").read_text())
     assert side["input_count"] == len(src) and side["rejected"] == 0
+    blocking = {d for m in side["missing_checks"] if m["blocking"] for d in m["datasets"]}
+    gaps = {d for m in side["missing_checks"] if not m["blocking"] for d in m["datasets"]}
+    assert {
+        "nrw_sssi_wales",
+        "naturescot_sssi_scotland",
+        "planning_data_ancient_woodland_england",
+    } <= blocking
+    assert "spatialhub_green_belt_scotland" in gaps and "spatialhub_green_belt_scotland" not in blocking
+    assert set(table["eligibility"]) == {"unknown"}  # no site reads as eligible while a check did not run
     # the CSV says how it is ordered: rank, then deliverability, then score; so does the sidecar
     assert list(table.columns[:5]) == ["id", "name", "rank", "deliverable", "gate_reasons"]
     assert list(table.columns).index("score") < list(table.columns).index("eligible")
