@@ -62,7 +62,9 @@ def test_the_main_command_says_what_was_not_checked(reports, browser):
         text = banner.inner_text()
         assert "Checks that could not run." in text and "Not checked: no national data." in text
         assert "nrw_sssi_wales" in text and "spatialhub_green_belt_scotland" in text
-        assert "13 not fully checked" in pg.page.inner_text("body")
+        cards = [" ".join(c.split()) for c in pg.page.locator(".gz-card").all_inner_texts()]
+        assert "0 eligible (every hard exclusion checked)" in cards
+        assert "13 not fully checked (a hard exclusion could not be checked)" in cards
     finally:
         pg.close()
     tra = Page(browser, (out / "report" / "sites" / "GZ-TRA.html").as_uri())

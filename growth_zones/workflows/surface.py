@@ -221,7 +221,12 @@ def plan_surface(
     provenance = store.provenance_for_layers(SURFACE_LAYERS) if store is not None else None
     from .missing import coverage_checks
 
-    missing = coverage_checks(layers.gaps, _plan_designations(plan, spec))
+    gaps = getattr(layers, "gaps", None)
+    if gaps is None:  # a layer set built by the caller: what its protected areas do not cover
+        from ..data.layers import designation_gaps
+
+        gaps = designation_gaps(layers.protected_areas, regions=getattr(layers, "regions", None))
+    missing = coverage_checks(gaps, _plan_designations(plan, spec))
     return SurfaceRun(
         spec,
         plan,
