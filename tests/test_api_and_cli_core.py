@@ -5,6 +5,7 @@ any data is touched, output sets replaced whole or not at all, ``--dask`` with a
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import shutil
 from pathlib import Path
@@ -284,3 +285,40 @@ def test_a_closed_pipe_ends_the_listing_quietly(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141  # 128 + SIGPIPE, as Unix tools end
     assert err == ""
+
+
+def test_the_cli_is_thin():
+    """Review SF5: cli.py parses, calls the API and prints. It imports from the package only the
+    API, the settings it builds and the error types it turns into one line (no store, catalogue,
+    output sets or result classes), and `data list` rows come from ``api.datasets``."""
+    import ast
+
+    tree = ast.parse((REPO / "cli.py").read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported |= {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+    ours = {m for m in imported if m.startswith(("growth_zones", "scoring"))}
+    assert ours <= {
+        "growth_zones.api",
+        "growth_zones.settings.Settings",
+        "growth_zones.errors.GrowthZonesError",
+        "scoring.ScoringConfigError",
+        "scoring",
+    }, ours
+
+
+def test_api_datasets_gives_the_rows_data_list_prints(tmp_path, cli_runner):
+    from growth_zones import api
+    from growth_zones.data.catalogue import load_catalogue
+    from growth_zones.settings import Settings
+
+    rows = api.datasets(settings=Settings(cache_dir=tmp_path / "c", mirror=None, offline=True))
+    assert [r["key"] for r in rows] == list(load_catalogue())
+    assert all(r["mirror_path"] for r in rows)  # every dataset has one (review M2)
+    assert not any(r["cached"] for r in rows)
+    listed = cli_runner.invoke(app, ["data", "list", "--json"], env=_offline_env(tmp_path))
+    assert listed.exit_code == 0, listed.output
+    assert [r["key"] for r in json.loads(listed.stdout)] == [r["key"] for r in rows]

@@ -186,3 +186,45 @@ def test_thousand_sites_with_malformed_rows_lose_nothing(mirror_cache, tmp_path,
 def test_missing_file_is_a_usage_error(cli_runner, tmp_path):
     res = cli_runner.invoke(app, ["assess", str(tmp_path / "nope.geojson")])
     assert res.exit_code == 2 and "file not found" in res.output
+
+
+EXAMPLES_FILE = REPO / "data/examples/applications.geojson"
+FLOOD_ZONE_2_TIER = """
+[designations.flood_zone_2]
+label = "Flood Zone 2"
+tier = "constraint"
+penalty = 0.3
+policy_test = "the sequential test"
+source = "NPPF"
+url = "https://www.gov.uk/guidance/national-planning-policy-framework"
+"""
+
+
+def test_a_profile_can_tier_flood_zone_2_and_unchecked_penalties_are_empty(
+    mirror_cache, tmp_path, cli_runner
+):
+    """Review SF6: Flood Zone 2 is checked and reported, so a profile can tier it (it used to fail
+    with "unknown indicator 'share_flood_zone_2'"); SF7: where the designation was not checked the
+    penalty is empty (NaN), never a zero penalty that reads as "clear"."""
+    profile = tmp_path / "fz2.toml"
+    bundled = (REPO / "scoring/profiles/aigz_sites.toml").read_text(encoding="utf-8")
+    profile.write_text(bundled.replace('name = "aigz_sites"', 'name = "fz2"', 1) + FLOOD_ZONE_2_TIER)
+    out = tmp_path / "out"
+    res = cli_runner.invoke(
+        app,
+        ["assess", str(EXAMPLES_FILE), "--profile", str(profile), "--out", str(out), "--allow-missing"],
+        env=_env(mirror_cache),
+    )
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out / "assessment.csv", dtype={"id": str}).set_index("id")
+    # the CI mirror holds no Flood Zone 2 extent anywhere: not checked for any site, so no penalty
+    assert "penalty_flood_zone_2" in table and table["penalty_flood_zone_2"].isna().all()
+    checks = pd.read_csv(out / "checks.csv", dtype={"id": str}, keep_default_na=False)
+    fz2 = checks[checks["check"] == "Designation: Flood Zone 2"]
+    assert len(fz2) == 13 and set(fz2["status"]) == {"not checked"}
+    # the National Park is checked everywhere: its penalty is a number, zero outside the parks
+    assert table["penalty_national_park"].notna().all()
+    assert table.at["GZ-COB", "penalty_national_park"] == 0.0
+    assert str(table.at["GZ-COB", "penalty_national_park"]) == "0.0"  # never -0.0
+    assert table.at["GZ-HOP", "penalty_national_park"] < 0
+    assert "Flood Zone 2 (constraint) not checked" in table.at["GZ-COB", "missing"]

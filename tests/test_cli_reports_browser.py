@@ -175,6 +175,7 @@ def test_map_command_rerenders_from_outputs(reports, cli_runner):
     out, env = reports
     refused = cli_runner.invoke(app, ["map", str(out)], env=env)
     assert refused.exit_code == 1 and "--overwrite" in refused.stderr  # pages are never replaced silently
+    assert "--out" not in refused.stderr  # map has no --out option (review nit)
     (out / "ranking.html").unlink()
     (out / "report" / "index.html").unlink()
     stale = out / "report" / "sites" / "stale-page-from-an-earlier-run.html"
