@@ -23,6 +23,7 @@ OVERLAY_LAYERS = (
     "countries",
     "substations",
     "grid_sites",
+    "grid_circuit_table",
     "circuits",
     "tec_projects",
     "landing_points",
