@@ -38,7 +38,15 @@ SOURCE = {
 def real(mirror_cache):
     layers = LayerSet.load(
         Store(mirror_cache),
-        names=["regions", "countries", "substations", "grid_sites", "grid_circuit_table", "tec_projects"],
+        names=[
+            "regions",
+            "countries",
+            "substations",
+            "grid_sites",
+            "grid_circuit_table",
+            "tec_projects",
+            "circuits",
+        ],
     )
     return layers, grid_nodes(layers)
 
@@ -232,6 +240,39 @@ def test_no_placed_node_contradicts_an_etys_circuit_length(real, shared_data):
     assert check["ran"] and check["nodes_left_unplaced"] == int((nodes["xy_check"] == "rejected").sum())
     prov = gn.provenance()["positions_rejected_by_etys_circuits"]
     assert {p["etys_code"] for p in prov} == set(gn.misplaced["etys_code"])
+
+
+@pytest.mark.data
+def test_no_etys_line_is_drawn_from_a_rejected_position(real):
+    """ETYS circuits are drawn between the community geocodes of their sites; the lines of a site
+    whose geocode the grid nodes reject (or overrule with FES/NGED/OSM) are not used, so no phantom
+    line runs from Sheffield to Teesside; lines to ETYS border points (not nodes) stay."""
+    from growth_zones.indicators import checked_circuits
+
+    layers, gn = real
+    kept = checked_circuits(layers)
+    etys = kept[kept["dataset"].str.startswith("neso_etys")]
+    at = {
+        c: (x, y, p)
+        for c, x, y, p in zip(
+            gn.nodes["etys_code"], gn.nodes["x"], gn.nodes["y"], gn.nodes["placed"], strict=True
+        )
+        if c
+    }
+    slack = gn.rules.circuit_slack_m
+    not_nodes = 0
+    for a, b, line in zip(etys["site_1"], etys["site_2"], etys.geometry, strict=True):
+        for code, (ex, ey) in ((a, line.coords[0]), (b, line.coords[-1])):
+            if code not in at:
+                not_nodes += 1
+                continue
+            x, y, placed = at[code]
+            assert placed and np.hypot(x - ex, y - ey) <= slack, (code, a, b)
+    assert not_nodes > 0
+    everything = layers.circuits
+    gone = everything[~everything.index.isin(kept.index)]
+    assert {"GRST2A-WILT2A", "HAMB4A-PEWO41", "HINP41-SAFO41"} <= set(gone["id"])
+    assert gone["dataset"].str.startswith("neso_etys").all() and len(gone) < len(etys)
 
 
 @pytest.mark.data
