@@ -294,3 +294,18 @@ def test_dollar_signs_and_braces_are_plain_text(tmp_path):
     assert name in _texts(fig)
     static._save(fig, tmp_path / "site.png")  # drawing does not fail
     assert (tmp_path / "site.png").stat().st_size > 10_000
+
+
+def test_overview_says_which_sites_are_below_the_dsit_minimum():
+    """DSIT asks for at least 500 MW by 2030: the overview image names the sites whose own claim is
+    below it, and counts them in its subtitle."""
+    assessment, _, _ = demo.assessment_frames(4)
+    assessment = assessment.assign(
+        dsit_minimum=["meets", "below (300 MW)", "below (2033)", "unknown (no MW or year claimed)"]
+    )
+    fig = static.overview_figure(assessment, provenance=demo.PROVENANCE)
+    labels = _texts(fig, "gz-site-label")
+    assert len(labels) == 4
+    assert [lab.endswith(" · below DSIT minimum") for lab in labels] == [False, True, True, False]
+    subtitle = [t.get_text() for t in fig.texts if "below the DSIT minimum" in t.get_text()]
+    assert subtitle and subtitle[0].endswith("· 2 below the DSIT minimum (500 MW by 2030)")
