@@ -96,6 +96,12 @@ def test_sites_in_national_parks_are_flagged_not_removed(example_run):
         assert row["excluded_by"] == ""
         base = float(row["score"]) - float(row["penalty_national_park"])
         assert float(row["penalty_national_park"]) == pytest.approx(-0.5 * base)
+    # shares are shares: the whole of a site is 1.0, never 1.0000000000000002 (floating-point area)
+    shares = table[[c for c in table.columns if c.startswith("share_") or c == "protected_share"]]
+    shares = shares.apply(pd.to_numeric, errors="coerce")
+    assert ((shares >= 0) & (shares <= 1) | shares.isna()).all().all()
+    assert float(table.loc["GZ-TRA", "share_national_park"]) == 1.0
+    assert "1.0000000000000002" not in (out / "assessment.csv").read_text()
 
 
 def test_checks_are_three_valued(example_run):

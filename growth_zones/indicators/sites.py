@@ -445,10 +445,9 @@ def _presence(
     if len(feats):
         ti, _ = _geo.designation_tree(layers, (designation,)).query(g, predicate="intersects")
         touching[ti] = True
-        if touching.any():
-            share[touching] = _geo.designation_overlap_area(
-                layers, (designation,), g[touching]
-            ) / shapely.area(g[touching])
+        if touching.any():  # a share is in [0, 1]: the overlap's own area can exceed the site's
+            overlap = _geo.designation_overlap_area(layers, (designation,), g[touching])  # by 1e-16
+            share[touching] = np.clip(overlap / shapely.area(g[touching]), 0.0, 1.0)
         absent = cover & ~touching
         if absent.any():
             _, d = _geo.nearest(g[absent], _geo.designation_segments(layers, (designation,)))
