@@ -85,7 +85,7 @@ def test_sites_in_national_parks_are_flagged_not_removed(example_run):
     out, _ = example_run
     table = pd.read_csv(out / "assessment.csv", dtype={"id": str}, keep_default_na=False).set_index("id")
     for sid, park, sources in (
-        ("GZ-TRA", "Snowdonia National Park", "(Planning Policy Wales; NPPF in England)"),
+        ("GZ-TRA", "Eryri National Park (Snowdonia)", "(Planning Policy Wales; NPPF in England)"),
         ("GZ-HOP", "Peak District National Park", "(NPPF)"),
     ):
         row = table.loc[sid]
@@ -96,6 +96,8 @@ def test_sites_in_national_parks_are_flagged_not_removed(example_run):
         assert row["excluded_by"] == ""
         base = float(row["score"]) - float(row["penalty_national_park"])
         assert float(row["penalty_national_park"]) == pytest.approx(-0.5 * base)
+    # the park's current name, with the name the ONS December 2021 boundary file still carries
+    assert table.loc["GZ-TRA", "national_park_feature"] == "Eryri National Park (Snowdonia)"
     # shares are shares: the whole of a site is 1.0, never 1.0000000000000002 (floating-point area)
     shares = table[[c for c in table.columns if c.startswith("share_") or c == "protected_share"]]
     shares = shares.apply(pd.to_numeric, errors="coerce")

@@ -8,6 +8,7 @@ import pandas as pd
 import shapely
 
 from ..data.layers import LayerSet
+from ..data.loaders.land import NATIONAL_PARK_CURRENT_NAME
 from ..data.schemas import DESIGNATIONS
 from ..policy import DESIGNATION_LABELS, TIER_DESIGNATIONS, in_discount_area
 from . import _geo
@@ -382,8 +383,10 @@ def _col(frame: pd.DataFrame, name: str, n: int) -> np.ndarray:
 def designated_feature(
     g: np.ndarray, designation: str, layers: LayerSet, touching: np.ndarray
 ) -> pd.arrays.StringArray:
-    """The name of the ``designation`` feature covering most of each site (e.g. "Snowdonia National
-    Park"; the plain label where the dataset names none); <NA> where the site touches none."""
+    """The name of the ``designation`` feature covering most of each site (e.g. "Peak District
+    National Park"; a renamed park by its current name, "Eryri National Park (Snowdonia)", from
+    ``NATIONAL_PARK_CURRENT_NAME``; the plain label where the dataset names none); <NA> where the
+    site touches none."""
     out = np.full(len(g), None, dtype=object)
     pa = layers.protected_areas
     rows = np.flatnonzero(touching)
@@ -399,6 +402,8 @@ def designated_feature(
         names = feats["name"].fillna("").astype(str).to_numpy()
         for s_, f_ in zip(best["s"], best["f"], strict=True):
             nm = names[f_].strip()
+            if designation == "national_park":
+                nm = NATIONAL_PARK_CURRENT_NAME.get(nm, nm)
             out[rows[s_]] = nm if nm and label.lower() in nm.lower() else (f"{nm} {label}" if nm else label)
     return pd.array(out, dtype="string")
 
