@@ -303,9 +303,14 @@ def test_overview_says_which_sites_are_below_the_dsit_minimum():
     assessment = assessment.assign(
         dsit_minimum=["meets", "below (300 MW)", "below (2033)", "unknown (no MW or year claimed)"]
     )
-    fig = static.overview_figure(assessment, provenance=demo.PROVENANCE)
+    title = "AI Growth Zones: candidate sites (DSIT application tests)"  # the bundled profile's
+    fig = static.overview_figure(assessment, provenance=demo.PROVENANCE, profile_title=title)
     labels = _texts(fig, "gz-site-label")
     assert len(labels) == 4
     assert [lab.endswith(" · below DSIT minimum") for lab in labels] == [False, True, True, False]
-    subtitle = [t.get_text() for t in fig.texts if "below the DSIT minimum" in t.get_text()]
-    assert subtitle and subtitle[0].endswith("· 2 below the DSIT minimum (500 MW by 2030)")
+    subtitle = [t for t in fig.texts if "below the DSIT minimum" in t.get_text()]
+    assert subtitle and subtitle[0].get_text().endswith("· 2 below the DSIT minimum (500 MW by 2030)")
+    # ... and the whole subtitle is on the page (it ran off the right edge with the profile title)
+    fig.canvas.draw()
+    box = subtitle[0].get_window_extent(renderer=fig.canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.x1, (box, fig.bbox)

@@ -516,9 +516,9 @@ def overview_figure(
     sub = f"{len(assessment)} sites · {int(eligible.sum())} eligible · {int((~eligible).sum())} excluded"
     if "dsit_minimum" in assessment:
         sub += f" · {int(below.sum())} below the DSIT minimum (500 MW by 2030)"
-    if profile_title:
-        sub = f"Scoring profile: {profile_title} · " + sub
-    fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333")
+    if profile_title:  # the profile on a line of its own: on one line the counts ran off the page
+        sub = f"Scoring profile: {profile_title}\n" + sub
+    fig.text(0.03, 0.954, sub, fontsize=7.5, va="top", color="#333333", linespacing=1.3)
     lax = fig.add_axes([0.64, 0.86, 0.3, 0.012])
     _score_ramp(lax, 0.0, 1.0, "Site score (0–1, relative; darker = stronger)")
     ax.legend(
