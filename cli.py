@@ -579,6 +579,7 @@ def assess(
                 "name",
                 "la_name",
                 "mw",
+                "dsit_minimum",
                 "deliverable",
                 "score",
                 "eligibility",

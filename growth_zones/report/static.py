@@ -503,10 +503,15 @@ def overview_figure(
             marker="X",
             zorder=5,
         )
+    below = (
+        assessment["dsit_minimum"].astype(str).str.startswith("below").to_numpy()
+        if "dsit_minimum" in assessment
+        else np.zeros(len(assessment), bool)
+    )
     if len(assessment) <= 60:  # label the sites when a reader can still tell them apart
-        for app_id, x, y in zip(assessment.index, xs, ys, strict=True):
+        for app_id, x, y, low in zip(assessment.index, xs, ys, below, strict=True):
             ax.annotate(
-                text(app_id)[:24],
+                text(app_id)[:24] + (" · below DSIT minimum" if low else ""),
                 (x, y),
                 xytext=(4, 3),
                 textcoords="offset points",
@@ -519,11 +524,13 @@ def overview_figure(
     add_north_arrow(ax, extent)
     fig.text(0.03, 0.975, "AI Growth Zones: assessed applications", fontsize=13, fontweight="bold", va="top")
     sub = f"{len(assessment)} sites · {eligibility_summary(assessment)}"
+    if "dsit_minimum" in assessment:
+        sub += f" · {int(below.sum())} below the DSIT minimum (500 MW by 2030)"
     if unknown.any():
         sub += " (gold ring: a hard exclusion could not be checked)"
-    if profile_title:
-        sub = f"Scoring profile: {profile_title} · " + sub
-    fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333")
+    if profile_title:  # the profile on a line of its own: on one line the counts ran off the page
+        sub = f"Scoring profile: {profile_title}\n" + sub
+    fig.text(0.03, 0.954, sub, fontsize=7.5, va="top", color="#333333", linespacing=1.3)
     lax = fig.add_axes([0.64, 0.86, 0.3, 0.012])
     _score_ramp(lax, 0.0, 1.0, "Site score (0–1, relative; darker = stronger)")
     ax.legend(
