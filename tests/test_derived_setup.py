@@ -119,6 +119,8 @@ def test_layer_setup_is_read_back_by_a_second_load(mirror_cache):
     assert "grid_nodes" not in second._derived.misses
     pd.testing.assert_frame_equal(nodes_a.nodes, nodes_b.nodes)
     pd.testing.assert_frame_equal(nodes_a.members, nodes_b.members)
+    pd.testing.assert_frame_equal(nodes_a.misplaced, nodes_b.misplaced)
+    assert nodes_a.position_check == nodes_b.position_check
     assert nodes_a.tec_rows == nodes_b.tec_rows and len(nodes_b.nodes) > 1000
     pd.testing.assert_frame_equal(
         pd.DataFrame(cov_a.drop(columns="geometry")), pd.DataFrame(cov_b.drop(columns="geometry"))
@@ -131,3 +133,10 @@ def test_layer_setup_is_read_back_by_a_second_load(mirror_cache):
     nodes_c = grid_nodes(third)
     assert "grid_nodes" not in third._derived.hits and "grid_nodes" not in third._derived.misses
     assert len(nodes_c.nodes) <= len(nodes_a.nodes)
+
+    # a layer the set-up does not list (grid nodes are checked against the ETYS circuit table)
+    # replaced in memory: nothing is read from or written to the derived cache from then on
+    fourth = LayerSet.load(store)
+    fourth.grid_circuit_table = fourth.grid_circuit_table.iloc[:0]
+    grid_nodes(fourth)
+    assert "grid_nodes" not in fourth._derived.hits and "grid_nodes" not in fourth._derived.misses

@@ -229,8 +229,12 @@ def test_stale_datasets_are_flagged_in_the_sources(tmp_path):
         demo.ranking_frame(4), out_path=tmp_path / "m.html", criteria=demo.CRITERIA, provenance=[stale, fresh]
     )
     doc = lxml_html.fromstring(out.read_text(encoding="utf-8"))
-    notice = doc.xpath("string(//div[contains(@class,'gz-warn')])")
-    assert "Stale data:" in notice and "TEC register <b>" in notice and "FES 2024" not in notice
+    notice = doc.xpath("string(//details[contains(@class,'gz-warn')])")
+    summary = doc.xpath("string(//details[contains(@class,'gz-warn')]/summary)")
+    assert (
+        summary.startswith("Stale data: 1 dataset older") and "TEC register" not in summary
+    )  # one short line
+    assert "TEC register <b>" in notice and "FES 2024" not in notice  # the list opens on demand
     items = [li.text_content() for li in doc.xpath("//ul[contains(@class,'gz-src')]/li")]
     tec = next(t for t in items if t.startswith("TEC register"))
     assert "stale: released 2025-09-02, 455 days old; the publisher releases monthly" in tec
@@ -344,6 +348,31 @@ def test_assessment_index(assessment_report):
     assert "rows rejected" in text and "non-commercial use only" in text
     assert len(geojson_layers(page)["sites"]["features"]) == len(assessment)
     assert "gz-sortable" in page and "aria-sort" in page  # the sorting script
+
+
+def test_assessment_index_shows_claims_below_the_dsit_minimum(tmp_path):
+    assessment, checks, rejected = demo.assessment_frames(3)
+    assessment = assessment.assign(
+        dsit_minimum=["meets", "below (300 MW, 2033)", "unknown (no MW or year claimed)"]
+    )
+    index = render_assessment_report(
+        assessment,
+        out_dir=tmp_path,
+        checks=checks,
+        rejected=rejected,
+        criteria=demo.CRITERIA,
+        overlays={},
+        provenance=demo.PROVENANCE,
+        generated_at="2026-01-02",
+    )
+    doc = lxml_html.fromstring(index.read_text(encoding="utf-8"))
+    rows = doc.xpath("//table[contains(@class,'gz-sortable')]/tbody/tr")
+    flagged = [
+        " ".join(r.text_content().split()) for r in rows if "below the DSIT minimum" in r.text_content()
+    ]
+    assert len(flagged) == 1 and "below the DSIT minimum (300 MW, 2033)" in flagged[0]
+    cards = [" ".join(c.text_content().split()) for c in doc.xpath("//div[@class='gz-card']")]
+    assert "1below the DSIT minimum (500 MW by 2030)" in cards
 
 
 def test_site_pages(assessment_report):

@@ -37,6 +37,7 @@ class LayerSet:
     countries: gpd.GeoDataFrame | None = None
     substations: gpd.GeoDataFrame | None = None
     grid_sites: pd.DataFrame | None = None
+    grid_circuit_table: pd.DataFrame | None = None
     circuits: gpd.GeoDataFrame | None = None
     tec_projects: pd.DataFrame | None = None
     renewables: gpd.GeoDataFrame | None = None
@@ -53,9 +54,13 @@ class LayerSet:
     """Derived intermediates (transmission sets, TEC matches, raster convolutions, subdivided
     coverages). Cleared whenever a layer attribute is reassigned; after mutating a frame in place,
     call :meth:`clear_cache`."""
-    _gaps: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False, compare=False)
-    """Why a designation is not checked in a nation: ``(designation, nation) -> reason`` for each
-    catalogued national dataset that is not stored (optional, not in the mirror, not pulled)."""
+    _gaps: dict[tuple[str, str], CoverageGap] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """Why a designation is not checked in a nation (see :func:`designation_gaps`); computed on
+    first use (:attr:`gaps`): from the store for a loaded set, from the catalogue for a hand-built one."""
+    _gaps_build: Any = field(default=None, init=False, repr=False, compare=False)
+    """For a loaded set: the function computing :attr:`gaps` from the store (see :meth:`load`)."""
     _pending: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Layers not read yet: name -> a function returning the layer (see :meth:`load`)."""
     _fingerprints: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -63,6 +68,11 @@ class LayerSet:
     none, so nothing derived from it is stored)."""
     _derived: Any = field(default=None, init=False, repr=False, compare=False)
     """The :class:`~growth_zones.data.derived.DerivedCache` of the store the layers came from."""
+    _inputs: str | None = field(default=None, init=False, repr=False, compare=False)
+    """Fingerprint of every stored dataset of every layer in the set, taken at :meth:`load`: part of
+    every set-up key, so set-up that reads a layer it does not declare (grid nodes read the circuit
+    table, circuits are checked against grid nodes) is never a stale hit. ``None`` once any layer is
+    replaced or changed in memory: nothing is stored from then on."""
 
     def __getattribute__(self, name: str) -> Any:
         pending = object.__getattribute__(self, "__dict__").get("_pending")
@@ -78,6 +88,7 @@ class LayerSet:
             log.warning("layer %s not available: %s", name, err)
             value = None
             self._fingerprints.pop(name, None)
+            self._inputs = None  # verified at load, unreadable now: keep nothing derived
             for key, why in getattr(read, "unavailable", lambda e: {})(str(err)).items():
                 self.mark_unavailable(key, why)
         object.__setattr__(self, name, value)  # reading a layer is not changing it: caches stay
@@ -88,10 +99,14 @@ class LayerSet:
             self.__dict__["_cache"].clear()
             self.__dict__["_pending"].pop(name, None)
             self.__dict__["_fingerprints"].pop(name, None)
+            self.__dict__["_inputs"] = None
+        if name == "protected_areas":
+            self.__dict__["_gaps"] = None
 
     def clear_cache(self) -> None:
         self._cache.clear()
         self._fingerprints.clear()  # a frame changed in place: nothing derived from it is stored
+        self._inputs = None
 
     def loaded(self) -> LayerSet:
         """Read every layer not read yet (returns self)."""
@@ -116,7 +131,7 @@ class LayerSet:
         :mod:`growth_zones.data.derived`)."""
         memo = ("setup", name, repr(params))
         if memo not in self._cache:
-            inputs = [self.fingerprint(n) for n in layers]
+            inputs = [self._inputs] + [self.fingerprint(n) for n in layers]
             if self._derived is None:
                 self._cache[memo] = build()
             else:
@@ -133,6 +148,20 @@ class LayerSet:
 
     def mark_unavailable(self, key: str, reason: str) -> None:
         self._unavailable[key] = reason
+        self._gaps = None
+
+    @property
+    def gaps(self) -> dict[tuple[str, str], CoverageGap]:
+        """``(designation, nation) -> CoverageGap``: why a designation is not checked in a nation
+        (every designation of every GB nation that no stored national dataset checks in full)."""
+        if self._gaps is None:
+            if self._gaps_build is not None:
+                self._gaps = self._gaps_build()
+            else:
+                self._gaps = designation_gaps(
+                    self.protected_areas, absent=self.unavailable, regions=self.regions
+                )
+        return self._gaps
 
     def __repr__(self) -> str:
         parts = []
@@ -211,7 +240,11 @@ class LayerSet:
                 layers._pending["designation_coverage"] = _coverage_builder(
                     layers, store, coverage, coverage_fp
                 )
-                layers._gaps = designation_gaps_lazy(layers, store)
+        layers._gaps_build = _gaps_builder(layers, store)
+        if layers._derived is not None:
+            layers._inputs = fingerprint(
+                [sorted(layers._fingerprints.items()), coverage_fp if "protected_areas" in wanted else None]
+            )
         return layers
 
     def mark_unavailable_all(self, reasons: dict[str, str]) -> None:
@@ -306,24 +339,38 @@ def _coverage_builder(layers: LayerSet, store: Any, coverage: Any, coverage_fp: 
     return build
 
 
-def designation_gaps_lazy(layers: LayerSet, store: Any) -> dict[tuple[str, str], str]:
-    """:func:`designation_gaps` from the catalogue and the stored datasets, without reading the
-    protected areas (which datasets are present is known from the store)."""
-    catalogue = getattr(store, "catalogue", None)
-    has = getattr(store, "has", None)
-    if not isinstance(catalogue, dict) or has is None:
+def _gaps_builder(layers: LayerSet, store: Any) -> Any:
+    """The function computing a loaded set's :attr:`LayerSet.gaps` (as :meth:`LayerSet.load` did
+    before layers were read on first use): the stored copies, the datasets that could not be had
+    and the coverage areas missing."""
+
+    def build() -> dict[tuple[str, str], CoverageGap]:
+        catalogue = getattr(store, "catalogue", None)
         pa = layers.protected_areas
-        return designation_gaps(pa, catalogue) if pa is not None else {}
-    present = {d.key for d in catalogue.values() if d.layer == "protected_areas" and d.default and has(d.key)}
-    return _gaps_for(present, catalogue)
+        copies = _stored_copies(store, pa) if pa is not None else None
+        return designation_gaps(
+            pa,
+            catalogue,
+            absent=layers.unavailable,
+            copies=copies,
+            regions=layers.regions,
+            coverage_missing={
+                k: v
+                for k, v in layers.unavailable.items()
+                if getattr((catalogue or {}).get(k), "layer", None) == "coverage_areas"
+            },
+        )
+
+    return build
 
 
 def _not_stored(store: Any, layer: str, error: str, *, everything: bool = False) -> dict[str, str]:
-    """Default datasets of ``layer`` that could not be had, with the reason: those a pull in this
-    run failed to provide (``store.unavailable``), or, with ``everything`` (the layer could not be
-    read at all), every stored one with the read error. A dataset that is simply not stored
-    (optional, not in the mirror, never pulled) is not listed: it is a coverage gap, reported per
-    place as "not checked" (:func:`designation_gaps`)."""
+    """Default datasets of ``layer`` that could not be had in this run, with the reason: a pull that
+    failed, was skipped because the mirror holds no copy, or found nothing in the cache offline
+    (``store.unavailable``); a non-optional default dataset that is simply not stored (never
+    pulled); and, with ``everything`` (the layer could not be read at all), every stored one with
+    the read error. An optional dataset that is not stored is not listed: it has no machine-readable
+    national source, a documented coverage gap (see :func:`designation_gaps`)."""
     catalogue = getattr(store, "catalogue", None)
     has = getattr(store, "has", None)
     if not isinstance(catalogue, dict) or has is None:
@@ -335,6 +382,8 @@ def _not_stored(store: Any, layer: str, error: str, *, everything: bool = False)
             out[ds.key] = known[ds.key]
         elif everything and error and has(ds.key):  # stored, but the layer could not be read
             out[ds.key] = error
+        elif not ds.optional and not has(ds.key):
+            out[ds.key] = f"it is not stored (run `growth-zones data pull {ds.key}`)"
     return out
 
 
@@ -357,34 +406,176 @@ def _copies_of(store: Any, keys: Iterable[str]) -> dict[str, dict[str, Any]] | N
     return out
 
 
+@dataclass(frozen=True)
+class CoverageGap:
+    """Why a designation is not checked in a nation.
+
+    ``kind`` is ``"unavailable"`` when a default national dataset exists but this run did not have
+    it in full (its pull failed, the mirror holds no copy, it is not in the cache offline, only a
+    sample of it is stored): the checks it feeds could not run, which ends a command with exit
+    code 4 unless ``--allow-missing``. It is ``"coverage gap"`` when no machine-readable national
+    dataset exists (an optional catalogue entry, or none catalogued): a documented, permanent gap,
+    said everywhere but not an error.
+    """
+
+    reason: str
+    datasets: tuple[str, ...] = ()
+    kind: str = "unavailable"
+
+    @property
+    def blocking(self) -> bool:
+        return self.kind == "unavailable"
+
+
+UNAVAILABLE, COVERAGE_GAP, UNDECIDED = "unavailable", "coverage gap", "undecided"
+"""The kinds of a check that could not run: its data could not be had (exit 4), no machine-readable
+national dataset exists (a documented coverage gap), or the published data cannot decide it."""
+
+
+def _area_text(area: str, regions: gpd.GeoDataFrame | None = None) -> str:
+    """A sample's coverage area in words ("lad:E08000009" -> "Trafford (E08000009)")."""
+    if area == "extent":
+        return "the extent of the extract"
+    if area == "gb":
+        return "Great Britain"
+    if area.startswith("lad:"):
+        code = area.split(":", 1)[1]
+        if regions is not None and "code" in regions and "name" in regions:
+            hit = regions.loc[regions["code"] == code, "name"]
+            if len(hit):
+                return f"{hit.iloc[0]} ({code})"
+        return f"local authority {code}"
+    return f"the {area.replace('_', ' ')} area" if area else "its sample area"
+
+
+def why_not_had(why: str) -> str:
+    """A dataset's pull message as the reason a check could not run (short; the full message is in
+    ``data pull`` and the log)."""
+    text = " ".join(str(why).split())
+    if text.startswith("skipped: the mirror holds no copy"):
+        return "the mirror holds no copy"
+    if text.startswith("not in the cache, and --offline"):
+        return "not in the cache (--offline uses the cache only)"
+    if text.startswith("it is not stored (run `growth-zones data pull"):
+        return "not stored (`growth-zones data pull` fetches it)"
+    return _short(text.removeprefix("skipped: "))
+
+
+def not_had_text(items: list[tuple[str, str, str]]) -> str:
+    """``[(key, title, why)]`` -> "dataset a (A) could not be had: why; datasets b (B), c (C) could
+    not be had: why2": datasets that failed for the same reason are named together."""
+    by_why: dict[str, list[str]] = {}
+    for key, title, why in items:
+        by_why.setdefault(why_not_had(why), []).append(f"{key} ({title})" if title else key)
+    return "; ".join(
+        f"dataset{'s' if len(names) > 1 else ''} {', '.join(names)} could not be had: {why}"
+        for why, names in by_why.items()
+    )
+
+
+def _first_clause(text: str) -> str:
+    return text.split(";")[0].split(". ")[0].strip()
+
+
 def designation_gaps(
-    protected_areas: gpd.GeoDataFrame, catalogue: dict[str, Dataset] | None = None
-) -> dict[tuple[str, str], str]:
-    """``(designation, nation) -> why it is not checked there``, for every default national
-    designation dataset that is absent from ``protected_areas``: an optional dataset (no machine
-    endpoint: the catalogue's ``manual`` says why) or one that is simply not stored."""
-    present = set(protected_areas["dataset"]) if "dataset" in protected_areas else set()
-    return _gaps_for(present, catalogue)
+    protected_areas: gpd.GeoDataFrame | None,
+    catalogue: dict[str, Dataset] | None = None,
+    *,
+    absent: dict[str, str] | None = None,
+    copies: dict[str, dict[str, Any]] | None = None,
+    coverage_missing: dict[str, str] | None = None,
+    regions: gpd.GeoDataFrame | None = None,
+) -> dict[tuple[str, str], CoverageGap]:
+    """``(designation, nation) -> CoverageGap`` for every GB nation and designation that a stored
+    national dataset does not check in full:
 
+    * a default dataset that is not stored (``absent`` gives why: its pull failed, the mirror
+      holds no copy, offline and not cached; else "not stored"): *unavailable*;
+    * a stored *sample* of a national dataset (the test mirror's regional extracts; ``copies``:
+      the stored provenance by key): *unavailable* outside the sample's area;
+    * an optional dataset (no machine-readable national endpoint; the catalogue's ``manual`` says
+      why) that is not stored, or a designation no dataset is catalogued for in a nation: a
+      *coverage gap*.
 
-def _gaps_for(present: set[str], catalogue: dict[str, Dataset] | None) -> dict[tuple[str, str], str]:
+    Only rows that are actually "not checked" are ever blamed on these (a sample still checks the
+    places inside it).
+    """
+    from ..policy import DESIGNATION_LABELS, DESIGNATIONS
+    from .schemas import GB_NATIONS
+
     entries = (
         datasets_for_layer("protected_areas")
         if catalogue is None
         else [d for d in catalogue.values() if d.layer == "protected_areas" and d.default]
     )
-    gaps: dict[tuple[str, str], str] = {}
+    absent = absent or {}
+    present = (
+        set(protected_areas["dataset"])
+        if protected_areas is not None and "dataset" in protected_areas
+        else set()
+    )
+    issues: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    covered: set[tuple[str, str]] = set()
     for ds in entries:
-        if ds.key in present:
-            continue
-        if ds.optional:
-            why = f"{ds.title} is an optional dataset: {ds.manual.split(';')[0]}"
+        keys = [(d, nation) for nation in ds.nations if nation in GB_NATIONS for d in ds.designations]
+        covered.update(keys)
+        if ds.key in present and ds.key not in absent:
+            copy = (copies or {}).get(ds.key)
+            sample = (
+                (copy.get("copy") == "sample") if copy else bool(ds.mirror_copy and ds.mirror_copy.is_sample)
+            )
+            if not sample:
+                continue
+            area = (copy or {}).get("coverage_area") or (
+                ds.mirror_copy.coverage_area if ds.mirror_copy else ""
+            )
+            why = (
+                f"only a sample of dataset {ds.key} ({ds.title}) is stored, complete within "
+                f"{_area_text(str(area or ''), regions)} only"
+            )
+            if coverage_missing:
+                why += "; where the sample applies is unknown too: " + "; ".join(
+                    f"dataset {k} could not be had: {v}" for k, v in coverage_missing.items()
+                )
+            item = (UNAVAILABLE, ds.key, why)
+        elif ds.optional:
+            item = (
+                COVERAGE_GAP,
+                ds.key,
+                f"no machine-readable national dataset for {'/'.join(ds.nations)} "
+                f"({ds.title}, {ds.key}: {_first_clause(ds.manual)}; used when a mirror holds a copy)",
+            )
         else:
-            why = f"{ds.title} is not stored (not in the mirror, or not pulled: `growth-zones data pull {ds.key}`)"
-        for nation in ds.nations:
-            for d in ds.designations:
-                gaps.setdefault((d, nation), why)
+            why = absent.get(ds.key) or f"it is not stored (run `growth-zones data pull {ds.key}`)"
+            item = (UNAVAILABLE, ds.key, "\x00" + why)  # grouped with the others below
+        for key in keys:
+            issues.setdefault(key, []).append(item)
+    gaps: dict[tuple[str, str], CoverageGap] = {}
+    for d in DESIGNATIONS:
+        for nation in GB_NATIONS:
+            if (d, nation) not in covered:
+                label = DESIGNATION_LABELS.get(d, d)
+                gaps[(d, nation)] = CoverageGap(
+                    f"no national {label} dataset for {nation} is catalogued", (), COVERAGE_GAP
+                )
+    titles = {ds.key: ds.title for ds in entries}
+    for key, items in issues.items():
+        kinds = {k for k, _, _ in items}
+        not_had = [(k, titles.get(k, ""), w[1:]) for _, k, w in items if w.startswith("\x00")]
+        texts = [w for _, _, w in items if not w.startswith("\x00")]
+        if not_had:
+            texts.insert(0, not_had_text(not_had))
+        gaps[key] = CoverageGap(
+            "; ".join(dict.fromkeys(texts)),
+            tuple(dict.fromkeys(k for _, k, _ in items)),
+            UNAVAILABLE if UNAVAILABLE in kinds else COVERAGE_GAP,
+        )
     return gaps
+
+
+def _short(reason: str, limit: int = 300) -> str:
+    reason = " ".join(str(reason).split())
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
 
 
 def _union(geoms: Any) -> shapely.Geometry:

@@ -12,24 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..policy import DESIGNATIONS as _POLICY_DESIGNATIONS
+
 LayerKind = Literal["vector", "table", "raster"]
 
 NATIONS = ("England", "Scotland", "Wales", "Northern Ireland")
 GB_NATIONS = ("England", "Scotland", "Wales")
 SUBSTATION_KINDS = ("gsp", "transmission", "bsp", "primary", "switching", "other")
-DESIGNATIONS = (
-    "national_park",
-    "aonb",
-    "sssi",
-    "sac",
-    "spa",
-    "ramsar",
-    "green_belt",
-    "ancient_woodland",
-    "scheduled_monument",
-    "flood_zone_3",
-    "flood_zone_2",
-)
+DESIGNATIONS = _POLICY_DESIGNATIONS
+"""Canonical designation names, declared once in ``growth_zones.policy.REGISTRY``."""
 
 
 @dataclass(frozen=True)
@@ -285,9 +276,10 @@ LAYERS: dict[str, LayerSchema] = {
         LayerSchema(
             "grid_circuit_table",
             "table",
-            "ETYS circuits by site code, placed or not (helper of grid_sites): the two site codes, the "
-            "voltage each node code states, and the published rating (NaN where unpublished or the "
-            "9999 MVA placeholder).",
+            "ETYS circuits by site code, placed or not (helper of grid_sites; grid_nodes checks "
+            "positions against the lengths): the two site codes, the voltage each node code states, "
+            "the published rating (NaN where unpublished or the 9999 MVA placeholder) and the "
+            "published route length (OHL + cable km; NaN where ETYS gives none).",
             {
                 "node_1": "str",
                 "node_2": "str",
@@ -296,6 +288,7 @@ LAYERS: dict[str, LayerSchema] = {
                 "kv_1": "float",
                 "kv_2": "float",
                 "rating_mva": "float",
+                "length_km": "float",
                 "operator": "str",
                 "dataset": "str",
             },

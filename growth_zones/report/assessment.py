@@ -27,7 +27,18 @@ from typing import Any
 
 from ._banner import measured_where_html, missing_checks_banner
 from ._geo import bng_point_to_lonlat, display_geometries, feature_collection
-from ._html import esc, fmt_num, is_missing, safe_id, score_colour, text, truthy
+from ._html import (
+    eligibility,
+    eligibility_counts,
+    eligibility_text,
+    esc,
+    fmt_num,
+    is_missing,
+    safe_id,
+    score_colour,
+    text,
+    truthy,
+)
 from ._map import (
     HATCH_ID,
     BaseMap,
@@ -110,6 +121,7 @@ body { background: #f6f7f8; color: #1a1a1a; }
 .gz-cards { display: flex; gap: 10px; flex-wrap: wrap; margin: 10px 0; }
 .gz-card { background: #fff; border: 1px solid #d0d0d0; border-radius: 4px; padding: 8px 14px; min-width: 120px; }
 .gz-card b { display: block; font-size: 22px; }
+.gz-card.gz-card-unk { border-color: #b58900; background: #fff8e1; }
 table.gz-table { border-collapse: collapse; width: 100%; background: #fff; font-size: 14px; }
 table.gz-table th, table.gz-table td { border-bottom: 1px solid #e1e1e1; padding: 5px 8px; text-align: left;
   vertical-align: top; }
@@ -178,9 +190,11 @@ def _num_attr(v: Any) -> str:
 
 
 def _eligible_text(r: Any) -> str:
-    if truthy(r.get("eligible", True)):
-        return "Eligible"
-    return "Excluded: " + (text(r.get("excluded_by")) or "fails a hard constraint")
+    return eligibility_text(r)
+
+
+def _eligible_class(r: Any) -> str:
+    return {"excluded": "gz-excl", "unknown": "gz-unk"}.get(eligibility(r), "gz-note")
 
 
 def _site_features(
@@ -192,7 +206,7 @@ def _site_features(
         geoms = display_geometries(assessment, "assessment", SITE_TOLERANCE_M)
     props = []
     for app_id, r in assessment.iterrows():
-        eligible = truthy(r.get("eligible", True))
+        eligible = eligibility(r) != "excluded"
         fill = score_colour(r.get("score")) if eligible else f"url(#{HATCH_ID})"
         nm = text(r.get("name")) or text(app_id)
         rank = r.get("rank")
@@ -452,7 +466,7 @@ def _site_page(
         + f"<div class='gz-big' style='font-size:17px;margin:8px 0'>Score <b>{fmt_num(r.get('score'), digits=3)}</b>"
         f" &#183; rank <b>{esc(rank_s)}</b></div>"
         + (deliverable_html(r) if text(r.get("deliverable")) else "")
-        + f"<div class='{'gz-note' if truthy(r.get('eligible', True)) else 'gz-excl'}'>{esc(_eligible_text(r))}</div>"
+        + f"<div class='{_eligible_class(r)}'>{esc(_eligible_text(r))}</div>"
         + (
             f"<div class='gz-excl'>Designations: {esc(text(r.get('designation_flags')))}</div>"
             if text(r.get("designation_flags"))
@@ -646,6 +660,7 @@ def render_assessment_report(
             generated_at=generated_at,
             sources=short_sources,
             non_commercial=non_commercial,
+            missing_checks=missing_checks,
         )
         rank = r.get("rank")
         briefs.append((math.inf if is_missing(rank) else float(rank), brief))
@@ -679,6 +694,7 @@ def render_assessment_report(
             [b for _, b in briefs],
             title="AI Growth Zones: site briefs",
             generated_at=generated_at,
+            banner=missing_checks_banner(missing_checks),
         ),
     )
     index = out_dir / "index.html"
@@ -757,7 +773,7 @@ def _index_page(
         name="Candidate sites (markers)",
     )
     n = len(assessment)
-    n_elig = int(assessment["eligible"].map(truthy).sum()) if "eligible" in assessment else n
+    counts = eligibility_counts(assessment)
     n_rej = 0 if rejected is None else len(rejected)
     order = (
         assessment.assign(_id=ids).sort_values("rank", na_position="last")
@@ -780,7 +796,8 @@ def _index_page(
             f"<td><a href='sites/{esc(slugs[app_id])}.html'>{esc(app_id)}</a></td>"
             f"<td>{esc(text(r.get('name')))}</td><td>{esc(text(r.get('applicant')))}</td>"
             f"<td>{esc(text(r.get('la_name')))}</td>"
-            f"<td class='num' data-sort='{_num_attr(r.get('mw'))}'>{fmt_num(r.get('mw'), 'MW')}</td>"
+            f"<td class='num' data-sort='{_num_attr(r.get('mw'))}'>{fmt_num(r.get('mw'), 'MW')}"
+            f"{_below_dsit_html(r)}</td>"
             f"<td class='num'>{esc(text(r.get('target_year')))}</td>"
             f"<td class='num' data-sort='{_num_attr(score)}'>{dot}{fmt_num(score, digits=3)}</td>"
             f"<td>{esc(_eligible_text(r))}</td></tr>"
@@ -828,8 +845,16 @@ def _index_page(
             if "deliverable" in assessment.columns
             else ""
         )
-        + f"<div class='gz-card'><b>{n_elig}</b>eligible</div>"
-        f"<div class='gz-card'><b>{n - n_elig}</b>excluded</div>"
+        + (
+            f"<div class='gz-card'><b>{below_dsit_minimum(assessment)}</b>"
+            "below the DSIT minimum (500 MW by 2030)</div>"
+            if "dsit_minimum" in assessment.columns
+            else ""
+        )
+        + f"<div class='gz-card'><b>{counts['eligible']}</b>eligible (every hard exclusion checked)</div>"
+        f"<div class='gz-card{' gz-card-unk' if counts['unknown'] else ''}'><b>{counts['unknown']}</b>"
+        "not fully checked (a hard exclusion could not be checked)</div>"
+        f"<div class='gz-card'><b>{counts['excluded']}</b>excluded</div>"
         f"<div class='gz-card'><b>{n_rej}</b>rows rejected (invalid input)</div></div>"
         "<p class='gz-note'>Click a site on the map or an ID in the table for its full assessment. "
         "<a href='briefs.html'>Printable site briefs</a> (one A4 page per site, in rank order).</p>"
@@ -875,3 +900,17 @@ def _index_page(
         "",
         tail_html=body + SORT_JS,
     )
+
+
+def below_dsit_minimum(assessment: Any) -> int:
+    """How many applications claim less than DSIT's minimum (500 MW by 2030)."""
+    return int(assessment["dsit_minimum"].astype(str).str.startswith("below").sum())
+
+
+def _below_dsit_html(r: Any) -> str:
+    """ "below the DSIT minimum (2033)" under the capacity of an application whose own claim is
+    below DSIT's 500 MW by 2030; nothing otherwise."""
+    status = text(r.get("dsit_minimum"))
+    if not status.startswith("below"):
+        return ""
+    return f"<div class='gz-note'>{esc('below the DSIT minimum ' + status[len('below ') :])}</div>"

@@ -26,7 +26,19 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._html import EXCLUDED_FILL, NODATA_FILL, SCORE_STOPS, is_missing, score_colour, text, truthy
+from ._html import (
+    EXCLUDED_FILL,
+    NODATA_FILL,
+    SCORE_STOPS,
+    eligibility,
+    eligibility_column,
+    eligibility_summary,
+    eligibility_text,
+    is_missing,
+    score_colour,
+    text,
+    truthy,
+)
 
 DPI = 150
 LAND = "#f2efe6"
@@ -400,7 +412,7 @@ def national_figure(
     add_north_arrow(ax, extent)
     fig.text(0.03, 0.975, title, fontsize=13, fontweight="bold", va="top")
     n_ex = int((~eligible).sum())
-    sub = f"{len(ranking)} local authorities · {len(ranking) - n_ex} ranked · {n_ex} excluded"
+    sub = f"{len(ranking)} local authorities · {len(ranking) - n_ex} ranked · {eligibility_summary(ranking)}"
     if profile_title:
         sub = f"Scoring profile: {profile_title} · " + sub
     fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333")
@@ -466,11 +478,9 @@ def overview_figure(
             ax, regions.geometry.values, facecolor="none", edgecolor=COUNCIL, linewidth=0.25, zorder=2
         )
     pts = assessment.geometry.representative_point()
-    eligible = (
-        assessment["eligible"].map(truthy).to_numpy()
-        if "eligible" in assessment
-        else np.ones(len(assessment), bool)
-    )
+    state = eligibility_column(assessment).to_numpy(dtype=object)
+    eligible = state != "excluded"
+    unknown = state == "unknown"
     colours = [score_colour(s) for s in assessment.get("score", [np.nan] * len(assessment))]
     xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
     ax.scatter(
@@ -478,8 +488,8 @@ def overview_figure(
         ys[eligible],
         s=34,
         c=[c for c, e in zip(colours, eligible, strict=True) if e],
-        edgecolors="#000000",
-        linewidths=0.8,
+        edgecolors=["#b58900" if u else "#000000" for u, e in zip(unknown, eligible, strict=True) if e],
+        linewidths=[1.6 if u else 0.8 for u, e in zip(unknown, eligible, strict=True) if e],
         zorder=5,
     )
     if (~eligible).any():
@@ -493,10 +503,15 @@ def overview_figure(
             marker="X",
             zorder=5,
         )
+    below = (
+        assessment["dsit_minimum"].astype(str).str.startswith("below").to_numpy()
+        if "dsit_minimum" in assessment
+        else np.zeros(len(assessment), bool)
+    )
     if len(assessment) <= 60:  # label the sites when a reader can still tell them apart
-        for app_id, x, y in zip(assessment.index, xs, ys, strict=True):
+        for app_id, x, y, low in zip(assessment.index, xs, ys, below, strict=True):
             ax.annotate(
-                text(app_id)[:24],
+                text(app_id)[:24] + (" · below DSIT minimum" if low else ""),
                 (x, y),
                 xytext=(4, 3),
                 textcoords="offset points",
@@ -508,10 +523,14 @@ def overview_figure(
     add_scale_bar(ax, extent)
     add_north_arrow(ax, extent)
     fig.text(0.03, 0.975, "AI Growth Zones: assessed applications", fontsize=13, fontweight="bold", va="top")
-    sub = f"{len(assessment)} sites · {int(eligible.sum())} eligible · {int((~eligible).sum())} excluded"
-    if profile_title:
-        sub = f"Scoring profile: {profile_title} · " + sub
-    fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333")
+    sub = f"{len(assessment)} sites · {eligibility_summary(assessment)}"
+    if "dsit_minimum" in assessment:
+        sub += f" · {int(below.sum())} below the DSIT minimum (500 MW by 2030)"
+    if unknown.any():
+        sub += " (gold ring: a hard exclusion could not be checked)"
+    if profile_title:  # the profile on a line of its own: on one line the counts ran off the page
+        sub = f"Scoring profile: {profile_title}\n" + sub
+    fig.text(0.03, 0.954, sub, fontsize=7.5, va="top", color="#333333", linespacing=1.3)
     lax = fig.add_axes([0.64, 0.86, 0.3, 0.012])
     _score_ramp(lax, 0.0, 1.0, "Site score (0–1, relative; darker = stronger)")
     ax.legend(
@@ -619,7 +638,7 @@ def site_figure(
     if circ is not None:
         _draw_lines(ax, circ.geometry.values, colors="#D55E00", linewidths=1.1, alpha=0.8, zorder=4)
         handles.append(Line2D([], [], color="#D55E00", lw=1.1, label="Transmission circuit (275/400 kV)"))
-    eligible = truthy(r.get("eligible", True))
+    eligible = eligibility(r) != "excluded"
     fill = score_colour(r.get("score")) if eligible and not is_missing(r.get("score")) else "#e4e4e4"
     _draw_polys(ax, [geom], facecolor=fill, edgecolor="#000000", linewidth=1.8, alpha=0.9, zorder=8)
     handles.insert(0, Patch(facecolor=fill, edgecolor="#000000", label="Site boundary (fill = score)"))
@@ -681,9 +700,8 @@ def site_figure(
     )
     score = r.get("score")
     score_s = "no score" if is_missing(score) else f"score {float(score):.3f}"
-    status = (
-        "eligible" if eligible else "EXCLUDED: " + (text(r.get("excluded_by")) or "fails a hard constraint")
-    )
+    status = eligibility_text(r)
+    status = "EXCLUDED" + status[len("Excluded") :] if eligibility(r) == "excluded" else status
     where = " ".join(x for x in (text(r.get("la_name")), text(r.get("nation"))) if x)
     fig.text(
         0.03,

@@ -21,6 +21,7 @@ SURFACE_LAYERS = (
     "countries",
     "substations",
     "grid_sites",
+    "grid_circuit_table",
     "tec_projects",
     "circuits",
     "landing_points",
@@ -66,6 +67,26 @@ class SurfaceRun:
     @property
     def stem(self) -> str:
         return f"surface_{self.spec.resolution_m:g}m"
+
+    @classmethod
+    def check_out(cls, out: str | Path, *, resolution: float, overwrite: bool = False) -> None:
+        """Raise :class:`~growth_zones.errors.InvalidInputError` now, before any work, when
+        :meth:`write` could not write the surface of ``resolution`` into ``out``."""
+        from .outputs import OutputSet
+
+        stem = f"surface_{float(resolution):g}m"
+        OutputSet(Path(out), [stem + s for s in cls.SUFFIXES.values()], overwrite=overwrite).check()
+
+    def zone_summary(self, record: dict[str, Any]) -> str | None:
+        """One line on the candidate zones of a written run record (None when there are none)."""
+        q = record.get("zone_areas_ha")
+        if not q:
+            return None
+        return (
+            f"{record['zones']} candidate zones of {self.min_area_ha:g} ha to {self.max_area_km2:g} km2 "
+            f"(median {q['median']:,.0f} ha, largest {q['max']:,.0f} ha); deliverable: "
+            + ", ".join(f"{v} {k}" for k, v in record.get("zone_deliverable", {}).items())
+        )
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -211,9 +232,14 @@ def plan_surface(
         with step("load layers"):
             layers, store = load_layers(settings, layer_names=SURFACE_LAYERS)
     provenance = store.provenance_for_layers(SURFACE_LAYERS) if store is not None else None
-    from .missing import missing_checks
+    from .missing import coverage_checks
 
-    missing = missing_checks(layers, [], catalogue=getattr(store, "catalogue", None))
+    gaps = getattr(layers, "gaps", None)
+    if gaps is None:  # a layer set built by the caller: what its protected areas do not cover
+        from ..data.layers import designation_gaps
+
+        gaps = designation_gaps(layers.protected_areas, regions=getattr(layers, "regions", None))
+    missing = coverage_checks(gaps, _plan_designations(plan, spec))
     return SurfaceRun(
         spec,
         plan,
@@ -228,3 +254,18 @@ def plan_surface(
         profile=prof,
         missing_checks=missing,
     )
+
+
+def _plan_designations(plan: Any, spec: Any) -> tuple[str, ...]:
+    """The designations the cells are scored or excluded on (whose gaps are missing checks)."""
+    from ..policy import DESIGNATIONS
+
+    used: list[str] = []
+    for name in plan.indicators:
+        if name == "protected_share":
+            used += list(spec.protected_designations)
+        elif name == "in_flood_zone_3":
+            used.append("flood_zone_3")
+        elif name.startswith("share_"):
+            used.append(name[len("share_") :])
+    return tuple(d for d in DESIGNATIONS if d in set(used))
