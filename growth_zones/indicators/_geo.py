@@ -262,8 +262,9 @@ def overlap_area(targets: np.ndarray, features: np.ndarray, disjoint: bool = Fal
     if len(ti) == 0:
         return out
     # a feature inside its target (or a target inside its feature) is its own intersection: only
-    # the pairs whose boundaries cross are intersected (prepared containment tests are cheap)
-    shapely.prepare(targets)
+    # the pairs whose boundaries cross are intersected (prepared containment tests are cheap). Only
+    # the features are prepared: they are few and kept (a prepared target, a site's own geometry,
+    # would keep its index for the rest of the run)
     shapely.prepare(feats)
     pieces = np.empty(len(ti), dtype=object)
     inner = shapely.contains(targets[ti], feats[fi])
