@@ -39,6 +39,10 @@ def example_run(mirror_cache, tmp_path_factory):
 def test_examples_are_assessed_end_to_end(example_run):
     out, res = example_run
     assert res.exit_code == 0, res.output
+    assert (
+        "the section_ columns plus the penalty_ columns (designation penalties) sum to the score"
+        in res.stdout
+    )
     table = pd.read_csv(out / "assessment.csv", dtype={"id": str})
     src = gpd.read_file(REPO / "data/examples/applications.geojson")
     assert set(table["id"]) == set(src["id"].astype(str))

@@ -52,8 +52,9 @@ from .brief import (
     BRIEF_CSS,
     FIT_JS,
     SITE_PAGE_PRINT_CSS,
+    SUM_NOTE,
     briefs_page,
-    section_scores,
+    score_rows,
     site_brief,
     sources_line,
 )
@@ -328,15 +329,36 @@ def _nearest_facts(r: Any, centroid: Any) -> list[tuple[str, str, str, str, floa
     return out
 
 
-def _section_rows(r: Any, criteria: list[dict[str, Any]]) -> str:
+def _section_rows(
+    r: Any, criteria: list[dict[str, Any]], penalties: list[dict[str, Any]] | None = None
+) -> str:
+    """The score by section, then (where any applies or could not be checked) the score before
+    designation penalties and each penalty, then the score: the section and penalty rows
+    (``tr.gz-part``) sum to the score (``tr.gz-total``)."""
     rows = []
-    for s in section_scores(r, criteria):
-        w, p = s["weight"], s["points"]
-        got = "—" if p is None else f"{p:.3f} of {w:.3f}"
-        rows.append(f"<tr><td>{esc(s['label'])}</td><td class='num'>{got}</td></tr>")
+    for s in score_rows(r, criteria, penalties):
+        p, kind = s["points"], s["kind"]
+        if kind == "section":
+            got = "—" if p is None else f"{p:.3f} of {s['weight']:.3f}"
+            rows.append(f"<tr class='gz-part'><td>{esc(s['label'])}</td><td class='num'>{got}</td></tr>")
+        elif kind == "penalty":
+            if p is None:
+                rows.append(
+                    f"<tr class='gz-pen'><td>{esc(s['label'])}</td><td class='num'>not applied</td></tr>"
+                )
+            else:
+                rows.append(
+                    f"<tr class='gz-part gz-pen'><td>{esc(s['label'])}</td>"
+                    f"<td class='num'>{f'{p:.3f}'.replace('-', '&#8722;')}</td></tr>"
+                )
+        else:
+            got = "—" if p is None else f"{p:.3f}"
+            cls = "gz-total" if kind == "total" else "gz-sub"
+            rows.append(f"<tr class='{cls}'><th>{esc(s['label'])}</th><td class='num'><b>{got}</b></td></tr>")
     return (
-        "<table class='gz-top'><thead><tr><th>Section</th><th class='num'>Points (of its weight)</th></tr>"
-        "</thead><tbody>" + "".join(rows) + "</tbody></table>"
+        "<table class='gz-top gz-score-rows'><thead><tr><th>Section</th><th class='num'>Points (of its weight)</th>"
+        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        f"<p class='gz-note'>{esc(SUM_NOTE)}</p>"
     )
 
 
@@ -368,6 +390,7 @@ def _site_page(
     n_ranked: int,
     brief: str,
     missing_checks: Any = None,
+    penalties: list[dict[str, Any]] | None = None,
 ) -> str:
     geom = one.geometry.iloc[0]
     centroid = geom.centroid
@@ -472,9 +495,9 @@ def _site_page(
         + "<h2>DSIT criteria</h2>"
         + ("<table class='gz-top'>" + dsit + "</table>" if dsit else "<p class='gz-note'>No DSIT fields.</p>")
         + "<h2>Score by section</h2>"
-        + _section_rows(r, criteria)
+        + _section_rows(r, criteria, penalties)
         + "<h2>Scores and contributions</h2><div class='gz-pop'>"
-        + criteria_table(r, criteria, columns)
+        + criteria_table(r, criteria, columns, penalties)
         + "</div>"
         + deprivation_note(criteria)
         + "<h2>Site facts</h2><table class='gz-top'>"
@@ -585,6 +608,7 @@ def render_assessment_report(
     generated_at: str | None = None,
     libraries: Any = None,
     missing_checks: list[Any] | None = None,
+    penalties: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write the report folder (see the module docstring); return the path of ``index.html``.
 
@@ -593,7 +617,10 @@ def render_assessment_report(
     make the offline base map. ``libraries``: a bundled
     :class:`~growth_zones.report.assets.MapLibraries` is written once into ``assets/``; ``None``
     links folium's CDN (with the network banner). ``missing_checks``: checks that could not run,
-    shown in a banner on the index and on the page of every site they affect.
+    shown in a banner on the index and on the page of every site they affect. ``penalties``: the
+    profile's penalising designation tiers (:func:`growth_zones.workflows.ranking.penalty_table`):
+    each applied penalty is a row of the score by section and of the contributions, so the rows
+    shown sum to the score shown.
     """
     out_dir = Path(out_dir)
     sites_dir = out_dir / "sites"
@@ -641,6 +668,7 @@ def render_assessment_report(
             criteria=criteria,
             checks=site_checks,
             nearest=near,
+            penalties=penalties,
             n_ranked=n_ranked,
             profile_title=profile_title,
             generated_at=generated_at,
@@ -668,6 +696,7 @@ def render_assessment_report(
             n_ranked=n_ranked,
             brief=brief,
             missing_checks=missing_checks,
+            penalties=penalties,
         )
         path = sites_dir / f"{slugs[app_id]}.html"
         assert path.resolve().parent == sites_dir.resolve()

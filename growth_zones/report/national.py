@@ -40,15 +40,32 @@ def _weights(criteria: list[dict[str, Any]]) -> dict[str, float]:
     return {k: (v / total if total > 0 else 0.0) for k, v in ws.items()}
 
 
-def criteria_table(r: Any, criteria: list[dict[str, Any]], columns: Any) -> str:
-    """Rows: criterion, raw value with unit, contribution (points of the 0-1 score) with a bar."""
+def _shown_value(raw: Any, c: dict[str, Any]) -> str:
+    """A criterion's raw value with its unit; a yes/no criterion (boolean value function) reads
+    "yes"/"no" whether the table holds True/False or 1/0 (CSV and GeoPackage round trips)."""
+    if text(c.get("kind")) == "boolean" and not is_missing(raw):
+        try:
+            return "yes" if float(raw) >= 0.5 else "no"
+        except (TypeError, ValueError):
+            return "yes" if truthy(raw) else "no"
+    return fmt_num(raw, text(c.get("unit", "")))
+
+
+def criteria_table(
+    r: Any, criteria: list[dict[str, Any]], columns: Any, penalties: list[dict[str, Any]] | None = None
+) -> str:
+    """Rows: criterion, raw value with unit, contribution (points of the 0-1 score) with a bar; then
+    each designation penalty that applies (``penalties``: the profile's penalising tiers), so the
+    contributions shown sum to the score, given in the last row."""
+    from .brief import penalty_rows
+
     shares = _weights(criteria)
     rows = []
     for c in criteria:
         name = c["name"]
         ind = c.get("indicator")
         raw = r.get(ind) if ind and ind in columns else r.get(f"value_{name}")
-        shown = fmt_num(raw, text(c.get("unit", "")))
+        shown = _shown_value(raw, c)
         if ind == "deprivation_percentile" and text(r.get("deprivation_rank")):
             shown += f"<br><span class='gz-note'>{esc(text(r.get('deprivation_rank')))}</span>"
         contrib = r.get(f"contrib_{name}")
@@ -66,6 +83,26 @@ def criteria_table(r: Any, criteria: list[dict[str, Any]], columns: Any) -> str:
         rows.append(
             f"<tr><td>{esc(c.get('label') or name)}<br><span class='gz-note'>weight {100 * share:.0f}%</span></td>"
             f"<td class='num'>{shown}</td><td class='num'>{bar}{esc(cstr)}</td></tr>"
+        )
+    pens = penalty_rows(r, penalties)
+    for p in pens:
+        if p["points"] is None:
+            rows.append(
+                f"<tr class='gz-pen'><td colspan='2'>{esc(p['label'])}</td><td class='num'>not applied</td></tr>"
+            )
+            continue
+        inside = (
+            "" if p["share"] is None else f"{100 * min(max(p['share'], 0.0), 1.0):.0f}% of the site inside"
+        )
+        pts = f"{p['points']:+.3f}".replace("-", "&#8722;")
+        rows.append(
+            f"<tr class='gz-pen'><td>{esc(p['label'])}<br><span class='gz-note'>{esc(p['tier'])} tier</span></td>"
+            f"<td class='num'>{esc(inside)}</td><td class='num'>{pts}</td></tr>"
+        )
+    if pens and not is_missing(r.get("score")):
+        rows.append(
+            "<tr class='gz-total'><th colspan='2'>Score (the sum of the rows above)</th>"
+            f"<td class='num'><b>{float(r.get('score')):.3f}</b></td></tr>"
         )
     return (
         "<table><thead><tr><th>Criterion</th><th class='num'>Value</th>"

@@ -530,6 +530,39 @@ def overview_figure(
     return fig
 
 
+HEAD_CHARS = 145
+"""Characters of 7 pt text that fit across a site image (8.27 in, 94% of it)."""
+
+
+def _clip(line: str, n: int) -> str:
+    return line if len(line) <= n else line[: n - 1].rstrip() + "…"
+
+
+def score_lines(r: Any, criteria: list[dict[str, Any]], penalties: list[dict[str, Any]] | None) -> list[str]:
+    """ "Score 0.267 = sections 0.533 (power 0.280 + ...) − National Park ×(1−0.5) 0.267", and a
+    second line naming the designation penalties that could not be checked: the score as the
+    parts that sum to it (3 decimals; the CSV holds them in full)."""
+    from .brief import score_rows
+
+    rows = score_rows(r, criteria, penalties)
+    total = rows[-1]["points"]
+    if total is None:
+        return ["No score: no weighted criterion has a value"]
+    secs = [s for s in rows if s["kind"] == "section"]
+    parts = " + ".join(
+        f"{s['section'].replace('_', ' ')} {'—' if s['points'] is None else format(s['points'], '.3f')}"
+        for s in secs
+    )
+    line = f"Score {total:.3f} = {parts}"
+    unchecked = []
+    for p in (s for s in rows if s["kind"] == "penalty"):
+        if p["points"] is None:
+            unchecked.append(p["label"].replace(" (no penalty applied; data could not be had)", ""))
+        else:
+            line += f" − {p['label'].removeprefix('Designation penalty: ')} {-p['points']:.3f}"
+    return [line, *unchecked]
+
+
 def site_extent(
     geom: Any, facilities: list[tuple[float, float]], radius_m: float = 60_000.0
 ) -> tuple[float, ...]:
@@ -557,16 +590,20 @@ def site_figure(
     profile_title: str = "",
     generated_at: str = "",
     n_ranked: int | None = None,
+    criteria: list[dict[str, Any]] | None = None,
+    penalties: list[dict[str, Any]] | None = None,
 ) -> Any:
     """One site: its boundary, lines to the nearest infrastructure with distances, the designations
-    around it, coast and council boundaries, scale bar, north arrow and attributions."""
+    around it, coast and council boundaries, scale bar, north arrow and attributions; with
+    ``criteria`` (and ``penalties``, the profile's penalising designation tiers) a line giving the
+    score as its sections less each designation penalty."""
     import shapely
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     overlays = overlays or {}
     fig = _figure(8.27, 8.8)
-    rect = [0.03, 0.2, 0.94, 0.69]
+    rect = [0.03, 0.2, 0.94, 0.64]
     aspect = (rect[2] * fig.get_figwidth()) / (rect[3] * fig.get_figheight())
     extent = _fit_extent(site_extent(geom, [(f[4], f[5]) for f in nearest]), aspect, pad=0.08)
     ax = _map_axes(fig, rect, extent)
@@ -695,13 +732,27 @@ def site_figure(
     )
     if profile_title:
         fig.text(0.03, 0.925, f"Scoring profile: {profile_title}", fontsize=7, va="top", color="#555555")
+    import textwrap
+
+    head: list[tuple[str, str]] = []  # (line, colour): at most 4 lines above the map
+    if criteria:
+        first, *unchecked = score_lines(r, criteria, penalties)
+        if len(first) > HEAD_CHARS and " − " in first:  # the penalties on a line of their own
+            cut = first.index(" − ")
+            lines = [first[:cut], "   " + first[cut + 1 :]]
+        else:
+            lines = textwrap.wrap(first, HEAD_CHARS, break_long_words=False)
+        head += [(_clip(ln, HEAD_CHARS), "#111111") for ln in lines[:2]]
+        head += [(_clip(ln, HEAD_CHARS), "#6b4e00") for ln in unchecked[:1]]
     present = [
         text(ch.get("check")).replace("Designation: ", "") + f" ({text(ch.get('detail'))})"
         for ch in checks or []
         if text(ch.get("check")).startswith("Designation") and text(ch.get("status")) == "present"
     ]
     if present:
-        fig.text(0.03, 0.905, ("Inside: " + "; ".join(present))[:190], fontsize=7, va="top", color="#8a1c00")
+        head.append((_clip("Inside: " + "; ".join(present), HEAD_CHARS), "#8a1c00"))
+    for i, (line, colour) in enumerate(head[:4]):
+        fig.text(0.03, 0.907 - 0.016 * i, line, fontsize=7, va="top", color=colour, gid="gz-head-line")
     ax.legend(handles=handles, loc="upper right", fontsize=6.2, framealpha=0.92, borderpad=0.5)
     _footer(fig, provenance, top=0.185, generated=f"Generated {generated_at} by growth-zones")
     return fig
@@ -716,9 +767,12 @@ def assessment_pngs(
     provenance: list[dict[str, Any]] | None = None,
     profile_title: str = "",
     generated_at: str = "",
+    criteria: list[dict[str, Any]] | None = None,
+    penalties: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write ``out_dir/overview.png`` and ``out_dir/sites/<id>.png`` (one per site); return the
-    overview's path."""
+    overview's path. ``criteria``/``penalties`` (the profile's, as in the HTML report) give each
+    site image its score by section less its designation penalties."""
     from ._geo import _require_bng
     from ._html import safe_id
     from .assessment import _checks_by_id, _nearest_facts
@@ -758,6 +812,8 @@ def assessment_pngs(
             profile_title=profile_title,
             generated_at=generated_at,
             n_ranked=n_ranked,
+            criteria=criteria,
+            penalties=penalties,
         )
         path = out_dir / "sites" / f"{safe_id(key, taken)}.png"
         _save(fig, path)

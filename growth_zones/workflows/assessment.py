@@ -29,6 +29,7 @@ from .ranking import (
     head_columns,
     load_layers,
     national_percentile,
+    penalty_table,
     rank_regions,
     result_provenance,
     tail_columns,
@@ -155,6 +156,8 @@ class AssessmentResult:
                     provenance=self.provenance,
                     profile_title=self.profile.title,
                     generated_at=self.generated_at,
+                    criteria=self.criteria(),
+                    penalties=penalty_table(self.profile),
                 )
             if "html" in wanted:
                 from ..report import render_assessment_report
@@ -172,6 +175,7 @@ class AssessmentResult:
                     generated_at=self.generated_at,
                     libraries=map_libraries(self.settings, cdn=cdn),
                     missing_checks=self.missing_checks,
+                    penalties=penalty_table(self.profile),
                 )
         paths = {
             fmt: Path(out) / name

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import InvalidInputError
-from .ranking import criteria_table, section_table
+from .ranking import criteria_table, penalty_table, section_table
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +232,7 @@ def _render_into(stage: Path, folder: Path, *, libraries: Any, settings: Any) ->
                 generated_at=sidecar["generated_at"],
                 libraries=libraries,
                 missing_checks=[MissingCheck.from_dict(d) for d in sidecar.get("missing_checks") or []],
+                penalties=penalty_table(prof),
             )
         )
     return written
