@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pandas as pd
 import pytest
@@ -183,6 +184,36 @@ def test_pages_and_briefs_show_rows_that_sum_to_the_score(reports):
     _assert_pages_reconcile(out)
     briefs = (out / "report" / "briefs.html").read_text(encoding="utf-8")
     assert briefs.count("Designation penalty: National Park ×(1−0.5)") == 2
+
+
+def test_real_gate_failures_are_visible_on_the_maps(reports):
+    """SF3 on the real outputs: every area that fails a gate is outlined on ranking.html, and the
+    overview table shows GZ-TEE and GZ-HOP failing and GZ-CUL unknown with their reasons."""
+    lxml_html = pytest.importorskip("lxml.html")
+    out, _ = reports
+    ranking = pd.read_csv(out / "ranking.csv", dtype={"code": str})
+    page = (out / "ranking.html").read_text(encoding="utf-8")
+    m = re.search(r'"gz_layer":\s*"regions"', page)
+    assert m
+    failing = set(ranking.loc[ranking["deliverable"] == "fail", "code"])
+    assert len(failing) >= 1
+    outlined = set(
+        re.findall(
+            r'"code":"([EWS]\d{8})"[^{}]*"deliverable":"fail"[^{}]*"_s":\{[^}]*"color":"#8a1c00"', page
+        )
+    )
+    assert outlined == failing
+    table = pd.read_csv(out / "assessment.csv", dtype={"id": str}).set_index("id")
+    doc = lxml_html.fromstring((out / "report" / "index.html").read_text(encoding="utf-8"))
+    rows = {
+        tr.xpath("./td[3]")[0].text_content(): tr
+        for tr in doc.xpath("//table[contains(@class,'gz-sortable')]/tbody/tr")
+    }
+    for app_id, status in table["deliverable"].items():
+        cell = rows[app_id].xpath("./td[2]")[0].text_content()
+        assert status in cell, app_id
+        if status != "pass":
+            assert table.loc[app_id, "gate_reasons"][:40] in cell, app_id
 
 
 def test_map_command_rerenders_from_outputs(reports, cli_runner):

@@ -58,7 +58,14 @@ from .brief import (
     site_brief,
     sources_line,
 )
-from .national import RANKING_NOTE, criteria_table, deliverable_html, deprivation_note
+from .national import (
+    DELIVERABLE_STROKE,
+    RANKING_NOTE,
+    criteria_table,
+    deliverability_legend_rows,
+    deliverable_html,
+    deprivation_note,
+)
 
 SITE_TOLERANCE_M = 5.0
 """Display simplification of site boundaries (BNG metres)."""
@@ -111,6 +118,8 @@ body { background: #f6f7f8; color: #1a1a1a; }
 .gz-cards { display: flex; gap: 10px; flex-wrap: wrap; margin: 10px 0; }
 .gz-card { background: #fff; border: 1px solid #d0d0d0; border-radius: 4px; padding: 8px 14px; min-width: 120px; }
 .gz-card b { display: block; font-size: 22px; }
+.gz-card-bad { border-color: #8a1c00; } .gz-card-bad b { color: #8a1c00; }
+.gz-card-warn { border-color: #b36b00; } .gz-card-warn b { color: #6b4e00; }
 table.gz-table { border-collapse: collapse; width: 100%; background: #fff; font-size: 14px; }
 table.gz-table th, table.gz-table td { border-bottom: 1px solid #e1e1e1; padding: 5px 8px; text-align: left;
   vertical-align: top; }
@@ -178,6 +187,22 @@ def _num_attr(v: Any) -> str:
     return "" if math.isnan(f) else repr(f)
 
 
+_DELIVERABLE_ORDER = {"pass": 0, "unknown": 1, "fail": 2}
+
+
+def _deliverable_cell(r: Any) -> str:
+    """The gate status as a badge (symbol and words) with the reasons under it; sorts pass,
+    unknown, fail."""
+    status = text(r.get("deliverable"))
+    badge = {"pass": "pass", "fail": "fail", "unknown": "unknown"}.get(status, status)
+    reasons = text(r.get("gate_reasons"))
+    return (
+        f"<td data-sort='{_DELIVERABLE_ORDER.get(status, 3)}'>{_badge(badge)}"
+        + (f"<div class='gz-note'>{esc(reasons)}</div>" if reasons and status != "pass" else "")
+        + "</td>"
+    )
+
+
 def _eligible_text(r: Any) -> str:
     if truthy(r.get("eligible", True)):
         return "Eligible"
@@ -206,7 +231,13 @@ def _site_features(
                 "id": esc(text(app_id)),
                 "name": esc(nm),
                 "score": None if is_missing(r.get("score")) else round(float(r.get("score")), 4),
-                "_s": {"color": "#000000", "weight": 2, "fillColor": fill, "fillOpacity": 0.75},
+                "_s": {
+                    "color": "#000000",
+                    "weight": 2,
+                    "fillColor": fill,
+                    "fillOpacity": 0.75,
+                    **({} if not eligible else DELIVERABLE_STROKE.get(text(r.get("deliverable")), {})),
+                },
                 "tooltip": tip,
                 "popup": (
                     f"<div class='gz-pop'><h4>{esc(nm)}</h4><div class='gz-sub'>{esc(text(app_id))}</div>"
@@ -815,9 +846,7 @@ def _index_page(
             f"<td>{esc(_eligible_text(r))}</td></tr>"
         )
         if gates:  # deliverability is the first sort key: its column follows the rank
-            rows[-1] = rows[-1].replace(
-                "</td><td><a href=", f"</td><td>{esc(text(r.get('deliverable')))}</td><td><a href=", 1
-            )
+            rows[-1] = rows[-1].replace("</td><td><a href=", f"</td>{_deliverable_cell(r)}<td><a href=", 1)
     heads = [
         ("Rank", "num"),
         *([("Deliverable", "")] if gates else []),
@@ -854,6 +883,10 @@ def _index_page(
         + (
             f"<div class='gz-card'><b>{int((assessment['deliverable'] == 'pass').sum())}</b>"
             "deliverable (every gate passed)</div>"
+            f"<div class='gz-card gz-card-bad'><b>{int((assessment['deliverable'] == 'fail').sum())}</b>"
+            "not deliverable (a gate failed)</div>"
+            f"<div class='gz-card gz-card-warn'><b>{int((assessment['deliverable'] == 'unknown').sum())}</b>"
+            "deliverability unknown</div>"
             if "deliverable" in assessment.columns
             else ""
         )
@@ -868,7 +901,13 @@ def _index_page(
     body = (
         "<section class='gz-page'><div class='gz-legend-inline'>"
         + score_legend_html(
-            [(swatch("#21918c", border="#000"), "Candidate site (fill = score)")] + legend_rows,
+            [(swatch("#21918c", border="#000"), "Candidate site (fill = score)")]
+            + (
+                deliverability_legend_rows(assessment.loc[assessment["eligible"].map(truthy), "deliverable"])
+                if {"deliverable", "eligible"} <= set(assessment.columns)
+                else []
+            )
+            + legend_rows,
             title="Site score",
         )
         + "</div>"

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._banner import missing_checks_banner
 from ._geo import display_geometries, feature_collection
-from ._html import NODATA_FILL, esc, fmt_num, is_missing, score_colour, text, truthy
+from ._html import NODATA_FILL, RANKING_NOTE, esc, fmt_num, is_missing, score_colour, text, truthy
 from ._map import (
     HATCH_ID,
     BaseMap,
@@ -192,10 +194,50 @@ DELIVERABLE_WORDS = {
     "unknown": ("?", "warn", "deliverability unknown: a gate could not be checked"),
     "fail": ("&#10007;", "bad", "not deliverable: a gate failed"),
 }
-RANKING_NOTE = (
-    "Ranked by deliverability first (every gate passed, then a gate that could not be checked, then a "
-    "failed gate; hard exclusions last), then by score. Scores are shown for every row."
-)
+
+
+DELIVERABLE_STROKE: dict[str, dict[str, Any]] = {  # outline of an area by its gate status (fill = score)
+    "fail": {"color": "#8a1c00", "weight": 2.6},
+    "unknown": {"color": "#b36b00", "weight": 2.2, "dashArray": "5 4"},
+}
+DELIVERABLE_TIP = {"fail": "not deliverable (a gate failed)", "unknown": "deliverability unknown"}
+
+
+def deliverability_legend_rows(statuses: Any) -> list[tuple[str, str]]:
+    """Legend rows for the outlines of areas that fail a gate or whose gates could not be checked
+    (only the statuses present)."""
+    present = set(statuses)
+    rows = []
+    for status, words in (
+        ("fail", "Not deliverable: a gate failed (red outline; ranked after every deliverable one)"),
+        ("unknown", "Deliverability unknown: a gate could not be checked (dashed outline)"),
+    ):
+        if status in present:
+            st = DELIVERABLE_STROKE[status]
+            style = "dashed" if "dashArray" in st else "solid"
+            rows.append(
+                (
+                    '<span class="gz-sw gz-sw-square" style="background:#21918c;'
+                    f'border:3px {style} {st["color"]}"></span>',
+                    words,
+                )
+            )
+    return rows
+
+
+def deliverability_summary(table: Any, *, noun: str) -> str:
+    """'330 deliverable · 20 fail a gate · 0 unknown' (eligible rows) and the ranking rule, for the
+    top of a page; '' without gates."""
+    if "deliverable" not in table:
+        return ""
+    ok = table["eligible"].map(truthy) if "eligible" in table else np.ones(len(table), dtype=bool)
+    counts = table.loc[np.asarray(ok, dtype=bool), "deliverable"].value_counts()
+    n_pass, n_unknown, n_fail = (int(counts.get(k, 0)) for k in ("pass", "unknown", "fail"))
+    return (
+        f"<div class='gz-meta gz-deliv'>Deliverability of the eligible {esc(noun)}: <b>{n_pass}</b> pass every "
+        f"gate &#183; <b>{n_fail}</b> fail a gate &#183; <b>{n_unknown}</b> unknown (a gate could not be "
+        f"checked)</div><p class='gz-note'>{RANKING_NOTE}</p>"
+    )
 
 
 def deliverable_html(r: Any) -> str:
@@ -215,6 +257,9 @@ def region_features(
     tolerance_m: float,
     sections: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    if "deliverable" in ranking:  # gate-failing (and unknown) areas drawn last: their outline on top
+        key = ranking["deliverable"].map({"fail": 2, "unknown": 1}).fillna(0).to_numpy()
+        ranking = ranking.iloc[np.argsort(key, kind="stable")]
     geoms = display_geometries(ranking, "ranking", tolerance_m)
     lo, hi = score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0)
     n_ranked = int(ranking["rank"].notna().sum()) if "rank" in ranking else len(ranking)
@@ -229,13 +274,15 @@ def region_features(
         else:
             fill, opacity = score_colour((float(score) - lo) / (hi - lo)), 0.82
         rank = r.get("rank")
+        deliv = text(r.get("deliverable"))
         tip = (
             f"{esc(text(r.get('name')))} &#8212; rank {int(rank)}"
             if not is_missing(rank) and eligible
             else f"{esc(text(r.get('name')))} &#8212; excluded"
             if not eligible
             else f"{esc(text(r.get('name')))} &#8212; not ranked"
-        )
+        ) + (f" &#183; {DELIVERABLE_TIP[deliv]}" if eligible and deliv in DELIVERABLE_TIP else "")
+        stroke = DELIVERABLE_STROKE.get(deliv, {}) if eligible else {}
         props.append(
             {
                 "code": esc(text(r.get("code"))),
@@ -243,12 +290,14 @@ def region_features(
                 "score": None if is_missing(score) else round(float(score), 4),
                 "rank": None if is_missing(rank) else int(rank),
                 "eligible": eligible,
+                "deliverable": esc(deliv),
                 "_s": {
                     "color": "#ffffff",
                     "weight": 0.7,
                     "opacity": 1,
                     "fillColor": fill,
                     "fillOpacity": opacity,
+                    **stroke,
                 },
                 "tooltip": tip,
                 "popup": region_popup(r, criteria, ranking.columns, n_ranked, sections),
@@ -280,7 +329,6 @@ def _top_table(ranking: Any, n: int = 10) -> str:
         + "<th class='num'>Score</th></tr></thead><tbody>"
         + rows
         + "</tbody></table>"
-        + (f"<p class='gz-note'>{RANKING_NOTE}</p>" if gates else "")
     )
 
 
@@ -457,6 +505,7 @@ def render_national_map(
             )
             + f"<div class='gz-meta'>Generated: <b>{esc(generated_at)}</b></div>"
             + f"<div class='gz-meta'>{n} local authorities &#183; {n - n_excl} ranked &#183; {n_excl} excluded</div>"
+            + deliverability_summary(ranking, noun="local authorities")
             + missing_checks_banner(missing_checks, noun="local authorities")
             + notice
             + "<p class='gz-note'>Each local authority is shaded by its overall suitability score for an AI "
@@ -464,7 +513,10 @@ def render_national_map(
             "criterion. Use the layer list (top right) to show grid and connectivity infrastructure.</p>"
             + "<h2>Legend</h2>"
             + score_legend_html(
-                legend_rows, vrange=score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0)
+                deliverability_legend_rows(ranking.loc[eligible.to_numpy(), "deliverable"]) + legend_rows
+                if "deliverable" in ranking and eligible is not None
+                else legend_rows,
+                vrange=score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0),
             )
             + "".join(surface_rows)
             + basemap_note(tol)

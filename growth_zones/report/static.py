@@ -26,7 +26,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._html import EXCLUDED_FILL, NODATA_FILL, SCORE_STOPS, is_missing, score_colour, text, truthy
+from ._html import (
+    EXCLUDED_FILL,
+    NODATA_FILL,
+    SCORE_STOPS,
+    is_missing,
+    score_colour,
+    text,
+    truthy,
+)
 
 DPI = 150
 LAND = "#f2efe6"
@@ -332,6 +340,57 @@ def _score_ramp(ax: Any, lo: float, hi: float, title: str) -> None:
 
 # ---------------------------------------------------------------- national ranking
 
+DELIVERABLE_STYLE: dict[str, dict[str, Any]] = {  # gate status -> outline/hatch over the score fill
+    "fail": {"edgecolor": "#8a1c00", "hatch": "xxxx", "linewidth": 1.1},
+    "unknown": {"edgecolor": "#b36b00", "hatch": "....", "linewidth": 0.9, "linestyle": (0, (3, 2))},
+}
+DELIVERABLE_LABELS = {
+    "fail": "Not deliverable: a gate failed (ranked after every deliverable area)",
+    "unknown": "Deliverability unknown: a gate could not be checked",
+}
+
+
+SITE_MARKERS = {  # gate status -> (marker, edge colour, edge width, legend label); fill = score
+    "pass": ("o", "#000000", 0.8, "Deliverable site: every gate passed (fill = score)"),
+    "unknown": ("D", "#b36b00", 1.4, "Deliverability unknown: a gate could not be checked"),
+    "fail": ("s", "#8a1c00", 1.6, "Not deliverable: a gate failed (ranked after the others)"),
+}
+SITE_LABEL_SUFFIX = {"fail": " (fails a gate)", "unknown": " (gate unknown)"}
+
+
+RANKING_RULE_SHORT = (
+    "Ranked by deliverability first (every gate passed, then a gate unknown, then a gate failed; "
+    "exclusions last), then by score."
+)
+"""The ranking rule in a line that fits an image (the HTML pages carry the full sentence)."""
+
+
+def _subtitles(fig: Any, sub: str, statuses: Any, noun: str) -> None:
+    """The lines under an image's title: ``sub``, then (with gates) the deliverability counts of
+    the eligible rows and the ranking rule."""
+    fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333")
+    if statuses is None:
+        return
+    fig.text(
+        0.03,
+        0.936,
+        f"Deliverability of the eligible {noun}: {deliverability_counts(statuses)}",
+        fontsize=7.5,
+        va="top",
+        color="#333333",
+        gid="gz-deliverability",
+    )
+    fig.text(0.03, 0.92, RANKING_RULE_SHORT, fontsize=7, va="top", color="#333333", gid="gz-ranking-rule")
+
+
+def deliverability_counts(statuses: Any) -> str:
+    """ "10 deliverable · 1 deliverability unknown · 2 fail a gate" (the statuses of eligible rows)."""
+    s = np.asarray(statuses, dtype=object)
+    return (
+        f"{int((s == 'pass').sum())} deliverable · {int((s == 'unknown').sum())} unknown · "
+        f"{int((s == 'fail').sum())} fail a gate"
+    )
+
 
 @_plain_text
 def national_figure(
@@ -351,7 +410,7 @@ def national_figure(
 
     _require_bng(ranking, "ranking")
     fig = _figure(8.27, 11.0)
-    rect = [0.03, 0.17, 0.94, 0.76]
+    rect = [0.03, 0.17, 0.94, 0.73]
     aspect = (rect[2] * fig.get_figwidth()) / (rect[3] * fig.get_figheight())
     extent = _fit_extent(tuple(ranking.total_bounds), aspect, pad=0.02)
     ax = _map_axes(fig, rect, extent)
@@ -369,6 +428,15 @@ def national_figure(
     ]
     geoms = ranking.geometry.values
     _draw_polys(ax, geoms, facecolors=fills, edgecolor="white", linewidth=0.25, zorder=2)
+    deliv = (
+        ranking["deliverable"].astype(object).fillna("").astype(str).to_numpy()
+        if "deliverable" in ranking
+        else np.full(len(ranking), "")
+    )
+    for status, style in DELIVERABLE_STYLE.items():  # outlined (and hatched) over the score fill
+        sel = eligible & (deliv == status)
+        if sel.any():
+            _draw_polys(ax, geoms[sel], facecolor="none", zorder=4, gid=f"gz-deliverable-{status}", **style)
     if (~eligible).any():
         _draw_polys(
             ax,
@@ -403,11 +471,16 @@ def national_figure(
     sub = f"{len(ranking)} local authorities · {len(ranking) - n_ex} ranked · {n_ex} excluded"
     if profile_title:
         sub = f"Scoring profile: {profile_title} · " + sub
-    fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333")
+    _subtitles(fig, sub, deliv[eligible] if "deliverable" in ranking else None, "areas")
     # legend: inset in the sea to the upper right
     lax = fig.add_axes([0.64, 0.86, 0.3, 0.012])
     _score_ramp(lax, lo, hi, "Overall score (0–1, relative; darker = stronger case)")
     handles = [
+        *(
+            Patch(facecolor="#21918c", label=DELIVERABLE_LABELS[status], **DELIVERABLE_STYLE[status])
+            for status in DELIVERABLE_STYLE
+            if (eligible & (deliv == status)).any()
+        ),
         Patch(facecolor="#e4e4e4", edgecolor="#8c8c8c", hatch="////", label="Excluded (hard constraint)"),
         Patch(facecolor=NODATA_FILL, edgecolor="#999999", label="No score (data missing)"),
     ]
@@ -450,7 +523,7 @@ def overview_figure(
 
     _require_bng(assessment, "assessment")
     fig = _figure(8.27, 11.0)
-    rect = [0.03, 0.17, 0.94, 0.76]
+    rect = [0.03, 0.17, 0.94, 0.73]
     aspect = (rect[2] * fig.get_figwidth()) / (rect[3] * fig.get_figheight())
     base = regions if regions is not None and len(regions) else assessment
     bx = tuple(base.total_bounds)
@@ -471,17 +544,36 @@ def overview_figure(
         if "eligible" in assessment
         else np.ones(len(assessment), bool)
     )
-    colours = [score_colour(s) for s in assessment.get("score", [np.nan] * len(assessment))]
-    xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
-    ax.scatter(
-        xs[eligible],
-        ys[eligible],
-        s=34,
-        c=[c for c, e in zip(colours, eligible, strict=True) if e],
-        edgecolors="#000000",
-        linewidths=0.8,
-        zorder=5,
+    colours = np.array(
+        [score_colour(s) for s in assessment.get("score", [np.nan] * len(assessment))], dtype=object
     )
+    deliv = (
+        assessment["deliverable"].astype(object).fillna("").astype(str).to_numpy()
+        if "deliverable" in assessment
+        else np.full(len(assessment), "pass")
+    )
+    xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
+    handles = []
+    for status, (marker, edge, lw, label) in SITE_MARKERS.items():  # shape = deliverability, fill = score
+        sel = (
+            eligible & (deliv == status)
+            if status != "pass"
+            else eligible & ~np.isin(deliv, ["fail", "unknown"])
+        )
+        if sel.any():
+            ax.scatter(
+                xs[sel],
+                ys[sel],
+                s=40,
+                c=list(colours[sel]),
+                marker=marker,
+                edgecolors=edge,
+                linewidths=lw,
+                zorder=5,
+            )
+            if "deliverable" not in assessment:  # a profile without gates
+                label = "Eligible site (fill = score)"
+            handles.append(Line2D([], [], marker=marker, ls="", mfc="#21918c", mec=edge, mew=lw, label=label))
     if (~eligible).any():
         ax.scatter(
             xs[~eligible],
@@ -493,16 +585,19 @@ def overview_figure(
             marker="X",
             zorder=5,
         )
+        handles.append(Line2D([], [], marker="X", ls="", mfc="#e4e4e4", mec="#8a1c00", label="Excluded site"))
     if len(assessment) <= 60:  # label the sites when a reader can still tell them apart
-        for app_id, x, y in zip(assessment.index, xs, ys, strict=True):
+        for app_id, x, y, status, ok in zip(assessment.index, xs, ys, deliv, eligible, strict=True):
+            suffix = SITE_LABEL_SUFFIX.get(status, "") if ok else " (excluded)"
             ax.annotate(
-                text(app_id)[:24],
+                text(app_id)[:24] + suffix,
                 (x, y),
                 xytext=(4, 3),
                 textcoords="offset points",
                 fontsize=5.8,
                 zorder=6,
                 gid="gz-site-label",
+                color="#8a1c00" if suffix else "#111111",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
             )
     add_scale_bar(ax, extent)
@@ -511,16 +606,11 @@ def overview_figure(
     sub = f"{len(assessment)} sites · {int(eligible.sum())} eligible · {int((~eligible).sum())} excluded"
     if profile_title:
         sub = f"Scoring profile: {profile_title} · " + sub
-    fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333")
+    _subtitles(fig, sub, deliv[eligible] if "deliverable" in assessment else None, "sites")
     lax = fig.add_axes([0.64, 0.86, 0.3, 0.012])
     _score_ramp(lax, 0.0, 1.0, "Site score (0–1, relative; darker = stronger)")
     ax.legend(
-        handles=[
-            Line2D(
-                [], [], marker="o", ls="", mfc="#21918c", mec="#000", label="Eligible site (fill = score)"
-            ),
-            Line2D([], [], marker="X", ls="", mfc="#e4e4e4", mec="#8a1c00", label="Excluded site"),
-        ],
+        handles=handles,
         loc="upper right",
         bbox_to_anchor=(0.985, 0.875),
         fontsize=6.3,
