@@ -936,7 +936,11 @@ def _index_page(
         libraries=libraries,
         shared=shared,
         extra_css=PAGE_CSS + ".gz-side{display:none}"
-        " body{display:flex;flex-direction:column;overflow:auto} .gz-head{order:-2}"
+        " body{display:flex;flex-direction:column;overflow:auto} .gz-head{order:-3}"
+        # the 'map needs the network' banner sits in the flow between the summary and the map it
+        # is about, never over the title and summary cards
+        " .gz-nolib{position:static;transform:none;order:-2;width:calc(100% - 40px);max-width:1160px;"
+        "margin:0 auto 10px;box-shadow:none}"
         " .gz-page .folium-map, body > .folium-map {position:relative !important;left:0 !important;"
         "width:calc(100% - 40px) !important;max-width:1160px;margin:0 auto;height:58vh !important;"
         "flex:none;order:-1}"

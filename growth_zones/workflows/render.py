@@ -109,7 +109,7 @@ def map_libraries(settings: Any = None, *, cdn: bool = False) -> Any:
         log.warning(
             "map libraries not bundled (%s): the HTML report loads them from their CDN and says in a banner "
             "that its map needs the network",
-            libraries.problem,
+            libraries.detail or libraries.problem,
         )
     return libraries
 
