@@ -783,13 +783,24 @@ def surface(
     )
     paths = run.write(out, overwrite=overwrite)
     record = json.loads(paths["record"].read_text(encoding="utf-8")) if "record" in paths else {}
+    size_warnings = record.get("zone_size_warnings") or []
     if record.get("zone_areas_ha"):
         q = record["zone_areas_ha"]
+        bounds = f"{run.min_area_ha:g} ha to {run.max_area_km2:g} km2"
+        outside = q["max"] > run.max_area_km2 * 100.0 * (1 + 1e-9) or q["min"] < run.min_area_ha * (1 - 1e-9)
         cli.info(
-            f"{record['zones']} candidate zones of {run.min_area_ha:g} ha to {run.max_area_km2:g} km2 "
-            f"(median {q['median']:,.0f} ha, largest {q['max']:,.0f} ha); deliverable: "
+            (
+                f"{record['zones']} candidate zones of {q['min']:,.0f} to {q['max']:,.0f} ha, NOT within "
+                f"the {bounds} asked (the cells are too coarse: see the warning)"
+                if outside
+                else f"{record['zones']} candidate zones of {bounds} (median {q['median']:,.0f} ha, "
+                f"largest {q['max']:,.0f} ha)"
+            )
+            + "; deliverable: "
             + ", ".join(f"{v} {k}" for k, v in record.get("zone_deliverable", {}).items())
         )
+    for warning in size_warnings:  # even with -q: a zone file that is not what was asked is said
+        typer.echo(f"warning: candidate zones: {warning}", err=True)
     cli.info("wrote " + ", ".join(str(p) for p in paths.values()))
     if _say_missing_checks(getattr(run, "missing_checks", []), "cell", None, allow_missing):
         raise typer.Exit(EXIT_MISSING_CHECKS)

@@ -102,6 +102,10 @@ class SurfaceRun:
             )
             zone_stats = dict(zones.attrs.get("zone_stats", {}))
             zones = zone_gates(attach_places(zones, self.layers), self.profile or self.plan.profile)
+            size_warnings = list(zone_stats.get("size_warnings", []))
+            # every row says when the cells are too coarse for the size bounds (a file opened on
+            # its own still tells)
+            zones["size_note"] = "; ".join(size_warnings)
             write_gpkg(zones, stage / names["zones"], layer="candidate_zones")
             write_surface_overview(
                 res.path,
@@ -120,6 +124,7 @@ class SurfaceRun:
                 "max_area_km2": self.max_area_km2,
                 "zones": len(zones),
                 "zone_split": zone_stats,
+                "zone_size_warnings": size_warnings,
                 "zone_areas_ha": _quantiles(zones["area_ha"]) if len(zones) else {},
                 "zone_deliverable": {str(k): int(v) for k, v in zones["deliverable"].value_counts().items()}
                 if len(zones)
