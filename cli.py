@@ -801,6 +801,18 @@ def surface(
         )
     for warning in size_warnings:  # even with -q: a zone file that is not what was asked is said
         typer.echo(f"warning: candidate zones: {warning}", err=True)
+    if record.get("sections_used"):
+        cli.info(
+            "cell score by section: "
+            + ", ".join(f"{s} {w:.0%}" for s, w in record["sections_used"].items())
+            + (
+                " (not in the surface, no cell equivalent: "
+                + ", ".join(f"{s} {w:g}" for s, w in record["sections_dropped"].items())
+                + " of the profile)"
+                if record.get("sections_dropped")
+                else ""
+            )
+        )
     cli.info("wrote " + ", ".join(str(p) for p in paths.values()))
     if _say_missing_checks(getattr(run, "missing_checks", []), "cell", None, allow_missing):
         raise typer.Exit(EXIT_MISSING_CHECKS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,3 +118,12 @@ def test_coarse_surface_warns_that_zones_are_not_site_sized(mirror_cache, tmp_pa
     assert "cells of 5,000 m or finer" in res.stderr
     assert "NOT within the 50 ha to 25 km2 asked" in res.stderr + res.stdout
     assert "candidate zones of 50 ha to 25 km2" not in res.stderr + res.stdout
+    # SF1: the weights by section are said and recorded (power keeps its half of the kept sections)
+    record = json.loads((tmp_path / "surface_10000m.json").read_text(encoding="utf-8"))
+    assert record["sections_used"]["power"] == pytest.approx(0.5 / 0.8)
+    assert record["sections_dropped"] == {"water": 0.05, "land": 0.15}
+    assert "weight stays in their section" in record["weighting"]
+    assert "cell score by section: power 62%" in res.stdout + res.stderr
+    assert "not in the surface, no cell equivalent: water 0.05, land 0.15" in res.stdout + res.stderr
+    tags = record["tags"]
+    assert tags["sections_dropped"] == "water=0.05,land=0.15"
