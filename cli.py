@@ -612,6 +612,7 @@ def assess(
                 "name",
                 "la_name",
                 "mw",
+                "dsit_minimum",
                 "deliverable",
                 "score",
                 "eligible",

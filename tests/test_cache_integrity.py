@@ -77,6 +77,32 @@ def test_truncated_layer_is_named_and_rebuilt_from_the_raw_download(small_cache,
         assert set(store.read_dataset(key)["nation"]) >= {"England", "Scotland", "Wales"}
 
 
+def test_layer_normalised_by_an_older_version_is_rebuilt(small_cache, caplog):
+    """An intact stored table that lacks a column its schema now declares (it was written before
+    the column existed) is named and rebuilt from the raw download, never read as it is."""
+    import pandas as pd
+
+    from growth_zones.data.atomic import sha256_file
+
+    store = Store(small_cache)
+    path = store.data_path(VECTOR)
+    frame = store.read_dataset(VECTOR)
+    frame.drop(columns=["nation"]).to_parquet(path, index=False)  # the file an older version wrote
+    prov_path = store.provenance_path(VECTOR)
+    prov = json.loads(prov_path.read_text())
+    prov.update(stored_bytes=path.stat().st_size, stored_sha256=sha256_file(path))
+    prov_path.write_text(json.dumps(prov))
+    problem = store.verify(VECTOR)
+    assert problem and str(path) in problem and "older version" in problem and "nation" in problem
+    with caplog.at_level(logging.WARNING):
+        ensure_layers(["countries"], small_cache)
+    assert any("older version" in r.getMessage() and "rebuilding" in r.getMessage() for r in caplog.records)
+    assert store.verify(VECTOR) is None
+    rebuilt = store.read_dataset(VECTOR)
+    assert "nation" in rebuilt and len(rebuilt) == len(frame)
+    pd.testing.assert_series_equal(rebuilt["nation"], frame["nation"])
+
+
 def test_garbage_provenance_is_a_one_line_error_and_is_rebuilt(small_cache, cli_runner):
     from cli import app
 

@@ -62,9 +62,11 @@ def test_examples_are_assessed_end_to_end(example_run):
     assert list(table.columns[:5]) == ["id", "name", "rank", "deliverable", "gate_reasons"]
     assert list(table.columns).index("score") < list(table.columns).index("eligible")
     assert "deliverability first" in side["ranking_rule"]
-    assert set(side["gates"]) == {"transmission_node", "node_capacity"}
+    assert set(side["gates"]) == {"dsit_minimum", "transmission_node", "firm_capacity"}
     sens = pd.read_csv(out / "assessment.gate_sensitivity.csv")
-    assert set(sens["gate"]) == {"transmission_node", "node_capacity"} and set(sens["factor"].dropna()) == {
+    assert set(sens["gate"]) == {"dsit_minimum", "transmission_node", "firm_capacity"} and set(
+        sens["factor"].dropna()
+    ) == {
         0.5,
         0.75,
         1.0,
@@ -87,7 +89,7 @@ def test_sites_in_national_parks_are_flagged_not_removed(example_run):
     out, _ = example_run
     table = pd.read_csv(out / "assessment.csv", dtype={"id": str}, keep_default_na=False).set_index("id")
     for sid, park, sources in (
-        ("GZ-TRA", "Snowdonia National Park", "(Planning Policy Wales; NPPF in England)"),
+        ("GZ-TRA", "Eryri National Park (Snowdonia)", "(Planning Policy Wales; NPPF in England)"),
         ("GZ-HOP", "Peak District National Park", "(NPPF)"),
     ):
         row = table.loc[sid]
@@ -98,6 +100,14 @@ def test_sites_in_national_parks_are_flagged_not_removed(example_run):
         assert row["excluded_by"] == ""
         base = float(row["score"]) - float(row["penalty_national_park"])
         assert float(row["penalty_national_park"]) == pytest.approx(-0.5 * base)
+    # the park's current name, with the name the ONS December 2021 boundary file still carries
+    assert table.loc["GZ-TRA", "national_park_feature"] == "Eryri National Park (Snowdonia)"
+    # shares are shares: the whole of a site is 1.0, never 1.0000000000000002 (floating-point area)
+    shares = table[[c for c in table.columns if c.startswith("share_") or c == "protected_share"]]
+    shares = shares.apply(pd.to_numeric, errors="coerce")
+    assert ((shares >= 0) & (shares <= 1) | shares.isna()).all().all()
+    assert float(table.loc["GZ-TRA", "share_national_park"]) == 1.0
+    assert "1.0000000000000002" not in (out / "assessment.csv").read_text()
 
 
 def test_checks_are_three_valued(example_run):
@@ -124,7 +134,47 @@ def test_checks_are_three_valued(example_run):
     assert dsit["status"] == "pass" and "nearest 400 kV node Wylfa 14.4 km" in dsit["detail"]
     assert prosp.loc["Claim (applicant, not verified): at least 500 MW by 2030", "status"] == "claimed"
     tee = checks[checks["id"] == "GZ-TEE"].set_index("check")
-    assert tee.loc["Gate: node capacity after competing bids covers the claimed MW", "status"] == "fail"
+    assert (
+        tee.loc["Gate: firm circuit capacity (N-1) after competing bids covers the claimed MW", "status"]
+        == "fail"
+    )
+
+
+def test_dsit_minimum_gate_and_honest_capacity_words(example_run):
+    """DSIT asks for at least 500 MW by 2030: a bid whose own claim is below it (Cobalt Park 300 MW,
+    Trawsfynydd 250 MW, Beauly by 2033, Elsham Wolds by 2031) is not deliverable, says why, and the
+    printed table shows it. With the other two gates this is the judged DSIT power test: a row is
+    deliverable exactly when that test passes, unknown exactly when it is unverified. Capacity is
+    firm circuit capacity in MVA, never called headroom or node capacity."""
+    out, res = example_run
+    table = pd.read_csv(out / "assessment.csv", dtype={"id": str}, keep_default_na=False).set_index("id")
+    judged = table["dsit_power_status"].map({"pass": "pass", "fail": "fail", "unverified": "unknown"})
+    pd.testing.assert_series_equal(table["deliverable"], judged, check_names=False)
+    for sid, why in (
+        ("GZ-COB", "300 MW"),
+        ("GZ-TRA", "250 MW, 2032"),
+        ("GZ-HIG", "2033"),
+        ("GZ-ELS", "2031"),
+    ):
+        row = table.loc[sid]
+        assert row["deliverable"] == "fail" and row["gate_dsit_minimum"] == "fail", sid
+        assert "below the DSIT minimum" in row["gate_reasons"], sid
+        assert row["dsit_minimum"] == f"below ({why})", sid
+        shown = [line for line in res.output.splitlines() if f" {sid} " in line]
+        assert shown and f"below ({why})" in shown[0], sid
+    assert table.loc["GZ-BRI", "dsit_minimum"] == "meets" and table.loc["GZ-BRI", "deliverable"] == "pass"
+    # the capacity columns say what they are; contracted TEC sits beside them
+    cols = set(table.columns)
+    assert {"firm_capacity_mva", "firm_capacity_after_bids_mva", "firm_capacity_share_mva"} <= cols
+    assert not [c for c in cols if "headroom" in c or c.startswith("node_capacity")]
+    checks = pd.read_csv(out / "checks.csv", dtype={"id": str}, keep_default_na=False)
+    dsit = checks[checks["check"].str.startswith("Power: at least 500 MW")].set_index("id")["detail"]
+    assert "firm circuit capacity (N-1) after competing bids" in dsit["GZ-BRI"]
+    assert "MVA (not spare capacity); contracted TEC" in dsit["GZ-CAM"]
+    assert not checks["detail"].str.contains("headroom|node capacity", case=False).any()
+    # Hope Valley was measured to Greystones, a Teesside substation geocoded in Sheffield
+    assert "Greystones" not in table.loc["GZ-HOP", "transmission_node_name"]
+    assert "Greystones" not in dsit["GZ-HOP"]
 
 
 def test_thousand_sites_with_malformed_rows_lose_nothing(mirror_cache, tmp_path, cli_runner):

@@ -92,7 +92,7 @@ def _check_candidate_zones(out, tif, gb_codes):
     assert zones.loc[far, "gate_reasons"].str.contains("transmission node").all()
     passed = zones["deliverable"] == "pass"
     assert (zones.loc[passed, "dist_transmission_node_km"] <= 15).all()
-    assert (zones.loc[passed, "node_capacity_mw"] >= 500).all()
+    assert (zones.loc[passed, "firm_capacity_mva"] >= 500).all()
     assert zones["la_code"].isin(gb_codes).mean() > 0.99 and zones["la_name"].notna().mean() > 0.99
     assert zones["dist_node_km"].notna().all() and zones["node_id"].notna().all()
     # no zone cell is excluded or below the threshold: sample every zone's best cell and a

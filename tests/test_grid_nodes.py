@@ -19,8 +19,12 @@ import shapely
 from growth_zones.data.layers import LayerSet
 from growth_zones.data.store import Store
 from growth_zones.indicators import build_grid_nodes, grid_nodes
+from growth_zones.indicators.nodes import NodeRules
 
 KNOWN = Path(__file__).with_name("grid_known_joins.csv")
+POSITIONS = Path(__file__).with_name("grid_known_positions.csv")
+CIRCUITS_CSV = "grid/etys2024_appB_circuits_2024-25.csv"
+PYPSA_CSV = "grid/pypsa_gb_etys_substation_coordinates.csv"
 SOURCE = {
     "neso_fes2024_gsp_info": "fes",
     "neso_etys2024_substations": "etys",
@@ -33,7 +37,16 @@ SOURCE = {
 @pytest.fixture(scope="module")
 def real(mirror_cache):
     layers = LayerSet.load(
-        Store(mirror_cache), names=["regions", "countries", "substations", "grid_sites", "tec_projects"]
+        Store(mirror_cache),
+        names=[
+            "regions",
+            "countries",
+            "substations",
+            "grid_sites",
+            "grid_circuit_table",
+            "tec_projects",
+            "circuits",
+        ],
     )
     return layers, grid_nodes(layers)
 
@@ -131,6 +144,180 @@ def test_resolution_is_deterministic(real):
     pd.testing.assert_frame_equal(
         pd.DataFrame(gn.nodes.drop(columns="geometry")), pd.DataFrame(again.nodes.drop(columns="geometry"))
     )
+
+
+# ---------------------------------------------------------------- positions vs ETYS circuit lengths
+def _bng(lat: float, lon: float) -> tuple[float, float]:
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(lon, lat)
+
+
+def _longest_circuits(shared_data: Path) -> dict[tuple[str, str], float]:
+    """(site code, site code) -> the longest published route (OHL + cable km) between them, read
+    straight from the ETYS App. B circuits file with a plain loop (not through the loader)."""
+    raw = pd.read_csv(shared_data / CIRCUITS_CSV, dtype=str)
+    out: dict[tuple[str, str], float] = {}
+    for n1, n2, ohl, cab in zip(
+        raw["Node 1"], raw["Node 2"], raw["OHL Length (km)"], raw["Cable Length (km)"], strict=True
+    ):
+        a, b = str(n1)[:4].upper(), str(n2)[:4].upper()
+        km = sum(float(v) for v in (ohl, cab) if isinstance(v, str) and v.strip())
+        if a != b and km > 0:
+            key = (min(a, b), max(a, b))
+            out[key] = max(out.get(key, 0.0), km)
+    return out
+
+
+@pytest.mark.data
+def test_known_positions_from_the_real_files(real):
+    """The hand-verified oracle ``tests/grid_known_positions.csv``: positions ETYS's own circuit
+    lengths prove wrong (community geocodes in the wrong town, three FES points) are not used;
+    geocodes its circuits confirm stay where they are."""
+    _, gn = real
+    known = pd.read_csv(POSITIONS, dtype={"position_lat": float, "position_lon": float})
+    assert {"GRST", "HAMB", "MIDL", "PAFB", "CLYN"} <= set(
+        known.loc[known["expect"] == "not_there", "etys_code"]
+    )
+    wrong = []
+    for r in known.itertuples():
+        node = gn.nodes.loc[f"etys:{r.etys_code}"]
+        bx, by = _bng(r.position_lat, r.position_lon)
+        away = np.hypot(node["x"] - bx, node["y"] - by) / 1000 if node["placed"] else np.inf
+        if r.expect == "not_there" and away < 10:
+            wrong.append(f"{r.etys_code} still placed {away:.1f} km from the {r.position_source}")
+        if r.expect == "there" and not away < 0.5:
+            wrong.append(f"{r.etys_code} moved {away:.1f} km from the {r.position_source}")
+    assert not wrong, "\n".join(wrong)
+    rejected = gn.misplaced.set_index("etys_code")
+    assert rejected.loc["GRST", "source"] == "etys geocode" and "LACK" in rejected.loc["GRST", "contradicts"]
+    assert rejected.loc["SANX", "source"] == "fes" and rejected.loc["SANX", "outcome"] == "unplaced"
+    assert gn.nodes.at["etys:GRST", "xy_check"] == "rejected"
+    assert (
+        gn.nodes.at["etys:DLCH", "xy_check"] == "consistent" and gn.nodes.at["etys:DLCH", "xy_circuits"] >= 3
+    )
+
+
+@pytest.mark.data
+def test_no_placed_node_contradicts_an_etys_circuit_length(real, shared_data):
+    """Every pair of placed nodes joined by an ETYS circuit lies at most the circuit's published
+    route length plus the slack apart (a straight line is never longer than the route), checked
+    with a plain loop over the raw circuits file; and every rejected position did contradict one."""
+    _, gn = real
+    slack_km = NodeRules().circuit_slack_m / 1000
+    assert slack_km == 12
+    longest = _longest_circuits(shared_data)
+    nodes = gn.nodes
+    where = {
+        code: (x, y)
+        for code, x, y, placed in zip(
+            nodes["etys_code"], nodes["x"], nodes["y"], nodes["placed"], strict=True
+        )
+        if placed and code
+    }
+    checked, bad = 0, []
+    for (a, b), km in longest.items():
+        if a in where and b in where:
+            checked += 1
+            d = float(np.hypot(where[a][0] - where[b][0], where[a][1] - where[b][1])) / 1000
+            if d > km + slack_km:
+                bad.append(f"{a}-{b}: {d:.1f} km apart, circuit {km:.2f} km")
+    assert checked > 550 and not bad, bad[:10]
+    # nothing was removed without cause: at the position it had, each rejected node was farther
+    # from a circuit neighbour (at that neighbour's final or rejected position) than the bound
+    was = dict(where)
+    for code, x, y in zip(gn.misplaced["etys_code"], gn.misplaced["x"], gn.misplaced["y"], strict=True):
+        was.setdefault(code, (x, y))
+    for code, x, y in zip(gn.misplaced["etys_code"], gn.misplaced["x"], gn.misplaced["y"], strict=True):
+        excess = [
+            float(np.hypot(x - was[o][0], y - was[o][1])) / 1000 - km
+            for (a, b), km in longest.items()
+            if code in (a, b) and (o := b if a == code else a) in was
+        ]
+        assert excess and max(excess) > slack_km, code
+    assert 40 <= len(gn.misplaced) <= 60 and gn.summary()["positions_rejected"] == len(gn.misplaced)
+    check = gn.summary()["position_check"]
+    assert check["ran"] and check["nodes_left_unplaced"] == int((nodes["xy_check"] == "rejected").sum())
+    prov = gn.provenance()["positions_rejected_by_etys_circuits"]
+    assert {p["etys_code"] for p in prov} == set(gn.misplaced["etys_code"])
+
+
+@pytest.mark.data
+def test_no_etys_line_is_drawn_from_a_rejected_position(real):
+    """ETYS circuits are drawn between the community geocodes of their sites; the lines of a site
+    whose geocode the grid nodes reject (or overrule with FES/NGED/OSM) are not used, so no phantom
+    line runs from Sheffield to Teesside; lines to ETYS border points (not nodes) stay."""
+    from growth_zones.indicators import checked_circuits
+
+    layers, gn = real
+    kept = checked_circuits(layers)
+    etys = kept[kept["dataset"].str.startswith("neso_etys")]
+    at = {
+        c: (x, y, p)
+        for c, x, y, p in zip(
+            gn.nodes["etys_code"], gn.nodes["x"], gn.nodes["y"], gn.nodes["placed"], strict=True
+        )
+        if c
+    }
+    slack = gn.rules.circuit_slack_m
+    not_nodes = 0
+    for a, b, line in zip(etys["site_1"], etys["site_2"], etys.geometry, strict=True):
+        for code, (ex, ey) in ((a, line.coords[0]), (b, line.coords[-1])):
+            if code not in at:
+                not_nodes += 1
+                continue
+            x, y, placed = at[code]
+            assert placed and np.hypot(x - ex, y - ey) <= slack, (code, a, b)
+    assert not_nodes > 0
+    everything = layers.circuits
+    gone = everything[~everything.index.isin(kept.index)]
+    assert {"GRST2A-WILT2A", "HAMB4A-PEWO41", "HINP41-SAFO41"} <= set(gone["id"])
+    assert gone["dataset"].str.startswith("neso_etys").all() and len(gone) < len(etys)
+
+
+@pytest.mark.data
+def test_rejected_positions_do_not_depend_on_the_exact_slack(real):
+    """The slack is judgement; any value from 12 to 15 km rejects the same positions."""
+    layers, gn = real
+    wider = build_grid_nodes(layers, NodeRules(circuit_slack_m=15_000.0))
+    assert set(wider.misplaced["node_id"]) == set(gn.misplaced["node_id"])
+
+
+@pytest.mark.data
+def test_sites_beside_rejected_positions_are_not_measured_to_them(real, shared_data):
+    """Reproduces the reviewer's phantom sites: a 500 MW bid 400 m from the geocode of Hambleton,
+    Middleton, Patford Bridge, Garth or Clyde North was measured to a substation that is not there
+    ("nearest 400 kV node Hambleton 0.1 km") and passed the gates. Now each is measured to a real
+    node, and the distance equals a brute-force minimum over the placed transmission nodes."""
+    from growth_zones.indicators import site_indicators
+
+    layers, gn = real
+    coords = pd.read_csv(shared_data / PYPSA_CSV).set_index("site_code")
+    codes = ["HAMB", "MIDL", "PAFB", "GART", "CLYN", "GRST"]
+    geoms, index = [], []
+    for code in codes:
+        x, y = _bng(coords.at[code, "lat"], coords.at[code, "lon"])
+        geoms.append(shapely.box(x + 300, y + 300, x + 700, y + 700))  # 16 ha, about 400 m away
+        index.append(f"PH-{code}")
+    sites = gpd.GeoDataFrame(
+        {"mw": 500.0, "target_year": 2030}, geometry=geoms, index=pd.Index(index, name="id"), crs="EPSG:27700"
+    )
+    t = site_indicators(sites, layers)
+    tx = [
+        p
+        for p, ok in zip(gn.nodes.geometry, gn.nodes["placed"] & gn.nodes["is_transmission"], strict=True)
+        if ok
+    ]
+    for code, sid in zip(codes, index, strict=True):
+        assert t.extra.at[sid, "transmission_node_id"] != f"etys:{code}", sid
+        want = min(shapely.distance(sites.geometry[sid], p) for p in tx) / 1000
+        assert t.values.at[sid, "dist_transmission_node_km"] == pytest.approx(want, abs=1e-6)
+    # Hambleton's geocode is in North Yorkshire: the nearest real transmission node is 20+ km away,
+    # so the bid now fails the 15 km gate instead of passing at 0.1 km; Clyde North's geocode is in
+    # Edinburgh, beside the real Shrubhill node
+    assert t.values.at["PH-HAMB", "dist_transmission_node_km"] > 15
+    assert t.extra.at["PH-HAMB", "dsit_power_status"] == "fail"
+    assert t.values.at["PH-CLYN", "dist_transmission_node_km"] < 2
 
 
 # ---------------------------------------------------------------- synthetic: one rule at a time
@@ -492,3 +679,101 @@ def test_voltage_only_in_a_tec_string_is_used_and_said():
     gn = build_grid_nodes(LayerSet(substations=subs, tec_projects=tec))
     n = gn.nodes.iloc[0]
     assert n["voltage_kv"] == 132.0 and n["voltage_source"] == "neso_tec_register_2025_09"
+
+
+def _circuits(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "node_1": [a + "4A" for a, _, _ in rows],
+            "node_2": [b + "4A" for _, b, _ in rows],
+            "site_1": [a for a, _, _ in rows],
+            "site_2": [b for _, b, _ in rows],
+            "kv_1": 400.0,
+            "kv_2": 400.0,
+            "rating_mva": 1000.0,
+            "length_km": [km for _, _, km in rows],
+            "operator": "NGET",
+            "dataset": "neso_etys2024_circuit_table",
+        }
+    )
+
+
+def _position_case() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    fes = [  # FES GSPs: precise positions
+        ("AAAA_1", "Alpha", 400_000, 300_000),
+        ("BBBB_1", "Bravo", 410_000, 300_000),
+        ("FFFF_1", "Foxtrot", 600_000, 300_000),  # FES point 180 km from where its circuit says
+    ]
+    subs = _subs(
+        [
+            {"id": i, "name": n, "kind": "gsp", "dataset": FES, "geometry": shapely.Point(x, y)}
+            for i, n, x, y in fes
+        ]
+    )
+    geo = {  # ETYS codes with community geocodes
+        "AAAA": ("ALPHA", 400_100.0, 300_000.0),
+        "BBBB": ("BRAVO", 410_100.0, 300_000.0),
+        "GGGG": ("GOLF", 400_000.0, 500_000.0),  # geocoded in the wrong town: 200 km off
+        "HHHH": ("HOTEL", 404_000.0, 303_000.0),  # right: 5 km from Alpha, circuit 6 km
+        "FFFF": ("FOXTROT", 415_000.0, 300_000.0),  # the FES point is wrong, the geocode right
+        "UUUU": ("UNIFORM", 700_000.0, 100_000.0),  # no circuit to a placed site: unchecked
+        "PPPP": ("PAPA", 300_000.0, 700_000.0),  # P and Q contradict only each other
+        "QQQQ": ("QUEBEC", 300_000.0, 900_000.0),
+    }
+    sites = _sites(
+        [
+            {"site_code": c, "name": n, "voltages_kv": "400", "voltage_kv": 400.0, "x": x, "y": y}
+            for c, (n, x, y) in geo.items()
+        ]
+    )
+    return subs, sites
+
+
+def test_positions_that_contradict_etys_circuit_lengths_are_not_used():
+    subs, sites = _position_case()
+    circuits = _circuits(
+        [
+            ("AAAA", "GGGG", 3.0),  # Golf is 3 km from Alpha and 8 km from Bravo by its circuits
+            ("BBBB", "GGGG", 8.0),
+            ("AAAA", "HHHH", 6.0),
+            ("BBBB", "FFFF", 6.0),
+            ("AAAA", "BBBB", 10.5),
+            ("PPPP", "QQQQ", 1.0),
+            ("AAAA", "AAAA", 0.1),  # inside one site: never a bound
+        ]
+    )
+    gn = build_grid_nodes(LayerSet(substations=subs, grid_sites=sites, grid_circuit_table=circuits))
+    n = gn.nodes
+    # the wrong geocode: unplaced, with the circuits that contradict it, never moved near Alpha
+    assert not n.at["etys:GGGG", "placed"] and n.at["etys:GGGG", "xy_check"] == "rejected"
+    bad = gn.misplaced.set_index("etys_code")
+    assert bad.loc["GGGG", "source"] == "etys geocode" and bad.loc["GGGG", "outcome"] == "unplaced"
+    assert "AAAA 200.0 km away, circuit 3.00 km" in bad.loc["GGGG", "contradicts"]
+    assert bad.loc["GGGG", "excess_km"] == pytest.approx(200 - 3.0, abs=0.1)  # the worst circuit
+    # the wrong FES point: the node falls back to its geocode, which its circuit confirms
+    assert n.at["etys:FFFF", "placed"] and n.at["etys:FFFF", "xy_source"] == "etys geocode"
+    assert (n.at["etys:FFFF", "x"], n.at["etys:FFFF", "xy_check"]) == (415_000.0, "replaced")
+    assert bad.loc["FFFF", "source"] == "fes" and bad.loc["FFFF", "outcome"] == "placed by etys geocode"
+    # consistent and uncheckable positions are kept and say which they are
+    assert n.at["etys:HHHH", "xy_check"] == "consistent" and n.at["etys:HHHH", "xy_circuits"] == 1
+    assert n.at["etys:AAAA", "xy_source"] == "fes" and n.at["etys:AAAA", "xy_circuits"] == 2
+    assert n.at["etys:UUUU", "placed"] and n.at["etys:UUUU", "xy_check"] == "unchecked"
+    # two equal positions contradicting only each other: which is wrong cannot be told, neither used
+    assert not n.at["etys:PPPP", "placed"] and not n.at["etys:QQQQ", "placed"]
+    assert "cannot be told" in bad.loc["PPPP", "contradicts"]
+    s = gn.summary()
+    assert s["positions_rejected"] == 4 and s["position_check"]["nodes_left_unplaced"] == 3
+    assert s["position_check"]["nodes_placed_by_another_source"] == 1
+
+
+def test_position_check_that_cannot_run_says_so():
+    subs, sites = _position_case()
+    for table, why in (
+        (None, "layer grid_circuit_table not available"),
+        (_circuits([("AAAA", "GGGG", 3.0)]).drop(columns="length_km"), "no route lengths"),
+    ):
+        gn = build_grid_nodes(LayerSet(substations=subs, grid_sites=sites, grid_circuit_table=table))
+        check = gn.summary()["position_check"]
+        assert not check["ran"] and why in check["reason"]
+        assert gn.nodes.at["etys:GGGG", "placed"] and gn.nodes.at["etys:GGGG", "xy_check"] == "not checked"
+        assert gn.misplaced.empty

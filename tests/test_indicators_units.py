@@ -614,7 +614,7 @@ def _etys_alpha(rating: float = 2000.0, largest: float = 1100.0) -> pd.DataFrame
     )
 
 
-def test_competing_mw_and_headroom_share_at_one_node():
+def test_competing_mw_and_firm_capacity_share_at_one_node():
     t = site_indicators(_two_sites_same_node(), toy_layers())
     v, e = t.values, t.extra
     # A and B both take the Alpha node (GSP and 400 kV record 300 m apart, same name: one node)
@@ -626,8 +626,8 @@ def test_competing_mw_and_headroom_share_at_one_node():
     assert v.at["C", "competing_mw_node"] == 0.0
     # node capacity comes from ETYS circuit ratings by site code: without the ETYS site table the
     # node has none -> NaN with a reason, and the capacity gate's indicator is missing too
-    assert np.isnan(v.at["A", "headroom_share_mw"]) and np.isnan(v.at["A", "node_capacity_cover"])
-    assert "has no ETYS site code" in t.reasons.at["A", "headroom_share_mw"]
+    assert np.isnan(v.at["A", "firm_capacity_share_mva"]) and np.isnan(v.at["A", "firm_capacity_cover"])
+    assert "has no ETYS site code" in t.reasons.at["A", "firm_capacity_share_mva"]
     # with the ETYS site ALPH (unplaced) and the GSP as a FES record ALPH_1 (code + name join it to
     # ALPH): firm capacity = 2000 - 1100 (the largest circuit lost) = 900 MW; A gets 600/1000 of
     # it, B 400/1000
@@ -635,13 +635,15 @@ def test_competing_mw_and_headroom_share_at_one_node():
     subs.loc[subs["id"] == "GSP1", ["id", "dataset"]] = ["ALPH_1", "neso_fes2024_gsp_info"]
     t2 = site_indicators(_two_sites_same_node(), toy_layers(grid_sites=_etys_alpha(), substations=subs))
     assert t2.extra.at["A", "transmission_node_id"] == "etys:ALPH"
-    assert t2.extra.at["A", "node_capacity_mw"] == pytest.approx(900.0)
-    assert t2.values.at["A", "headroom_share_mw"] == pytest.approx(900.0 * 600 / 1000)
-    assert t2.values.at["B", "headroom_share_mw"] == pytest.approx(900.0 * 400 / 1000)
-    assert (t2.values.loc[["A", "B"], "headroom_share_mw"].sum()) == pytest.approx(900.0)  # no double count
+    assert t2.extra.at["A", "firm_capacity_mva"] == pytest.approx(900.0)
+    assert t2.values.at["A", "firm_capacity_share_mva"] == pytest.approx(900.0 * 600 / 1000)
+    assert t2.values.at["B", "firm_capacity_share_mva"] == pytest.approx(900.0 * 400 / 1000)
+    assert (t2.values.loc[["A", "B"], "firm_capacity_share_mva"].sum()) == pytest.approx(
+        900.0
+    )  # no double count
     # cover = (firm - the other bids) / own claim: A (900 - 400) / 600, B (900 - 600) / 400
-    assert t2.values.at["A", "node_capacity_cover"] == pytest.approx(500 / 600)
-    assert t2.values.at["B", "node_capacity_cover"] == pytest.approx(300 / 400)
+    assert t2.values.at["A", "firm_capacity_cover"] == pytest.approx(500 / 600)
+    assert t2.values.at["B", "firm_capacity_cover"] == pytest.approx(300 / 400)
     # TEC at the node: P1 300 MW (Scoping) matched to Alpha by name; P2 is Built
     assert v.at["A", "tec_contracted_mw_node"] == 300.0
     assert v.at["C", "tec_contracted_mw_node"] == 50.0  # Bravo 275 kV
@@ -1197,7 +1199,7 @@ def test_dsit_power_test_is_judged_on_evidence_not_read_from_the_claim():
     )
     extra = pd.DataFrame(
         {
-            "capacity_after_bids_mw": [cases[i][3] for i in ids],
+            "firm_capacity_after_bids_mva": [cases[i][3] for i in ids],
             "transmission_node_name": "Wylfa",
             "transmission_node_voltage_kv": 400.0,
         },
@@ -1207,14 +1209,61 @@ def test_dsit_power_test_is_judged_on_evidence_not_read_from_the_claim():
     assert dict(zip(ids, status, strict=True)) == {i: c[4] for i, c in cases.items()}
     assert detail[0] == (
         "claimed 500 MW by 2029; nearest 400 kV node Wylfa 14.4 km (evidence needs one within 15 km); "
-        "node capacity after competing bids 1,250 MW; contracted TEC 3,100 MW"
+        "firm circuit capacity (N-1) after competing bids 1,250 MVA (not spare capacity); "
+        "contracted TEC 3,100 MW"
     )
-    assert "node capacity not published" in detail[ids.index("capacity_unpublished")]
+    assert "no published circuit rating at the node" in detail[ids.index("capacity_unpublished")]
     assert "no transmission node found" in detail[ids.index("claim_only")]
     assert detail[ids.index("nothing_claimed")].startswith("no MW or target year claimed")
     # the threshold is a setting: at 25 km the far node is evidence enough
     status25, _ = dsit_power_test(mw, year, values, extra, IndicatorSettings(dsit_node_km=25.0))
     assert status25[ids.index("node_too_far")] == "pass"
+    # a node placed only by a community geocode says so, and whether ETYS circuits could check it
+    extra["transmission_node_xy_source"] = ["etys geocode", "fes"] + ["etys geocode"] * (len(ids) - 2)
+    extra["transmission_node_xy_check"] = ["unchecked", "consistent"] + ["consistent"] * (len(ids) - 2)
+    _, detail = dsit_power_test(mw, year, values, extra, IndicatorSettings())
+    assert "Wylfa 14.4 km (placed only by a community geocode of its name, which no ETYS circuit" in detail[0]
+    assert "geocode" not in detail[1]
+    assert "geocode of its name, consistent with its ETYS circuits" in detail[2]
+
+
+def test_dsit_minimum_is_read_from_the_claim_alone():
+    """Below DSIT's minimum (500 MW by 2030) is certain from either half of the claim: 300 MW with
+    no year is below; 600 MW with no year is unknown."""
+    from growth_zones.indicators.sites import dsit_minimum_text
+
+    mw = np.array([600.0, 300.0, 250.0, 600.0, 300.0, np.nan, 600.0, 500.0])
+    year = np.array([2029, 2028, 2032, 2033, np.nan, 2031, np.nan, 2030], dtype=float)
+    assert list(dsit_minimum_text(mw, year)) == [
+        "meets",
+        "below (300 MW)",
+        "below (250 MW, 2032)",
+        "below (2033)",
+        "below (300 MW)",
+        "below (2031)",
+        "unknown (no MW or year claimed)",
+        "meets",
+    ]
+    sites = gpd.GeoDataFrame(
+        {"mw": mw, "target_year": year},
+        geometry=[shapely.box(400_000 + i * 5000, 300_000, 400_500 + i * 5000, 300_500) for i in range(8)],
+        index=pd.Index([f"S{i}" for i in range(8)], name="id"),
+        crs="EPSG:27700",
+    )
+    t = site_indicators(sites, toy_layers())
+    meets = t.values["meets_500mw_by_2030"]
+    assert [None if pd.isna(v) else bool(v) for v in meets] == [
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+        None,
+        True,
+    ]
+    assert t.reasons.at["S6", "meets_500mw_by_2030"] == "MW or target year missing"
+    assert t.extra.at["S1", "dsit_minimum"] == "below (300 MW)"
 
 
 def test_site_indicator_dsit_values_and_reasons():

@@ -313,10 +313,15 @@ def test_etys_site_index_every_code_voltages_ratings(tmp_path):
             "Winter Rating (MVA)": [2000.0, 1500.0, 9999.0, None, 500.0],
             "Rating (MVA)": [None, None, None, 100.0, None],
             "OFTO": [None, None, None, "Some OFTO Ltd", None],
+            "OHL Length (km)": [10.0, 10.0, 0.0, None, 0.0],
+            "Cable Length (km)": [0.5, None, 0.1, 44.8, 0.0],
         }
     ).to_csv(circ, index=False)
     table = _run("neso_etys2024_circuit_table", [circ])
     t = table.frame
+    # route length = overhead line + cable; none published (blank or 0 + 0) is NaN, never 0 km
+    assert t["length_km"].tolist()[:4] == [10.5, 10.0, 0.1, 44.8] and np.isnan(t.loc[4, "length_km"])
+    assert table.notes["no_published_length"] == 1
     assert t["site_1"].tolist() == ["AAAA", "AAAA", "AAAA", "ZZZZ", "DDDD"]
     assert t["kv_2"].tolist()[:4] == [400.0, 400.0, 132.0, 132.0] and np.isnan(t.loc[2, "rating_mva"])
     assert t.loc[3, "operator"] == "Some OFTO Ltd" and table.notes["rating_9999_as_nan"] == 1

@@ -351,6 +351,31 @@ def test_assessment_index(assessment_report):
     assert "gz-sortable" in page and "aria-sort" in page  # the sorting script
 
 
+def test_assessment_index_shows_claims_below_the_dsit_minimum(tmp_path):
+    assessment, checks, rejected = demo.assessment_frames(3)
+    assessment = assessment.assign(
+        dsit_minimum=["meets", "below (300 MW, 2033)", "unknown (no MW or year claimed)"]
+    )
+    index = render_assessment_report(
+        assessment,
+        out_dir=tmp_path,
+        checks=checks,
+        rejected=rejected,
+        criteria=demo.CRITERIA,
+        overlays={},
+        provenance=demo.PROVENANCE,
+        generated_at="2026-01-02",
+    )
+    doc = lxml_html.fromstring(index.read_text(encoding="utf-8"))
+    rows = doc.xpath("//table[contains(@class,'gz-sortable')]/tbody/tr")
+    flagged = [
+        " ".join(r.text_content().split()) for r in rows if "below the DSIT minimum" in r.text_content()
+    ]
+    assert len(flagged) == 1 and "below the DSIT minimum (300 MW, 2033)" in flagged[0]
+    cards = [" ".join(c.text_content().split()) for c in doc.xpath("//div[@class='gz-card']")]
+    assert "1below the DSIT minimum (500 MW by 2030)" in cards
+
+
 def test_site_pages(assessment_report):
     index, assessment, checks, _ = assessment_report
     sites = sorted((index.parent / "sites").iterdir())

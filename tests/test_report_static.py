@@ -344,3 +344,23 @@ def test_deliverability_is_drawn_on_the_overview_image():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_overview_says_which_sites_are_below_the_dsit_minimum():
+    """DSIT asks for at least 500 MW by 2030: the overview image names the sites whose own claim is
+    below it, and counts them in its subtitle."""
+    assessment, _, _ = demo.assessment_frames(4)
+    assessment = assessment.assign(
+        dsit_minimum=["meets", "below (300 MW)", "below (2033)", "unknown (no MW or year claimed)"]
+    )
+    title = "AI Growth Zones: candidate sites (DSIT application tests)"  # the bundled profile's
+    fig = static.overview_figure(assessment, provenance=demo.PROVENANCE, profile_title=title)
+    labels = _texts(fig, "gz-site-label")
+    assert len(labels) == 4
+    assert [lab.endswith(" · below DSIT minimum") for lab in labels] == [False, True, True, False]
+    subtitle = [t for t in fig.texts if "below the DSIT minimum" in t.get_text()]
+    assert subtitle and subtitle[0].get_text().endswith("· 2 below the DSIT minimum (500 MW by 2030)")
+    # ... and the whole subtitle is on the page (it ran off the right edge with the profile title)
+    fig.canvas.draw()
+    box = subtitle[0].get_window_extent(renderer=fig.canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.x1, (box, fig.bbox)

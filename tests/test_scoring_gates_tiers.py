@@ -192,13 +192,14 @@ def test_a_site_far_from_any_node_ranks_below_every_deliverable_site_whatever_it
     df["in_flood_zone_3"] = 0.0
     df[[c for c in df if c.startswith("share_")]] = 0.0
     df["dist_transmission_node_km"] = rng.uniform(0, 14, n)
-    df["node_capacity_cover"] = rng.uniform(1.0, 2.0, n)
+    df["firm_capacity_cover"] = rng.uniform(1.0, 2.0, n)
+    df["meets_500mw_by_2030"] = 1.0  # every claim reaches DSIT's minimum
     df["dist_substation_km"] = 30.0  # weak, deliverable sites
-    df["headroom_share_mw"] = 0.0
+    df["firm_capacity_share_mva"] = 0.0
     best = {c: 1.0 for c in df.columns}
     best.update(
         dist_substation_km=0.0,
-        headroom_share_mw=5000.0,
+        firm_capacity_share_mva=5000.0,
         substation_voltage_kv=400.0,
         claimed_mw=2000.0,
         site_area_ha=200.0,
@@ -208,7 +209,7 @@ def test_a_site_far_from_any_node_ranks_below_every_deliverable_site_whatever_it
         population_30km=1e7,
         population_50km=1e7,
         tec_contracted_mw_node=0.0,
-        node_capacity_cover=5.0,
+        firm_capacity_cover=5.0,
         in_flood_zone_3=0.0,
         dist_transmission_node_km=50.0,
         **{c: 0.0 for c in df if c.startswith("share_")},

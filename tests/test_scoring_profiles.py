@@ -41,8 +41,8 @@ SITE_INDICATORS = [
     "dist_transmission_node_km",
     "tec_contracted_mw_node",
     "competing_mw_node",
-    "headroom_share_mw",
-    "node_capacity_cover",
+    "firm_capacity_share_mva",
+    "firm_capacity_cover",
     "dsit_power_test",
     "claimed_mw",
     "meets_500mw_by_2030",
@@ -346,8 +346,15 @@ def test_bundled_profile_intent():
         "==",
         True,
     )
-    # deliverability gates: a transmission node within 15 km; firm capacity after competing bids
+    # deliverability gates: DSIT's minimum on the claim; a transmission node within 15 km; firm
+    # circuit capacity after competing bids (together: the judged DSIT power test)
     gates = {g.name: g for g in sites.gates}
+    assert list(gates) == ["dsit_minimum", "transmission_node", "firm_capacity"]
+    assert (gates["dsit_minimum"].indicator, gates["dsit_minimum"].op, gates["dsit_minimum"].value) == (
+        "meets_500mw_by_2030",
+        "==",
+        True,
+    )
     assert (
         gates["transmission_node"].indicator,
         gates["transmission_node"].op,
@@ -357,8 +364,8 @@ def test_bundled_profile_intent():
         "<=",
         15.0,
     )
-    assert (gates["node_capacity"].indicator, gates["node_capacity"].op, gates["node_capacity"].value) == (
-        "node_capacity_cover",
+    assert (gates["firm_capacity"].indicator, gates["firm_capacity"].op, gates["firm_capacity"].value) == (
+        "firm_capacity_cover",
         ">=",
         1.0,
     )

@@ -245,7 +245,7 @@ def test_attach_places_nearest_nodes_against_brute_force():
         assert out.at[i, "dist_transmission_node_km"] == pytest.approx(tx[best_tx] / 1000)
     assert out.at[0, "node_name"] == "Delta" and out.at[0, "transmission_node_name"] == "Alpha"
     # no ETYS ratings in this toy grid: the capacity is missing, and says why
-    assert out["node_capacity_cover"].isna().all()
+    assert out["firm_capacity_cover"].isna().all()
     assert out["zone_missing"].str.contains("no ETYS site code").all()
 
 
@@ -259,14 +259,14 @@ def test_zone_gates_against_a_loop():
         '[gates.near]\nindicator = "dist_transmission_node_km"\nop = "<="\nvalue = 15\n'
         'label = "transmission node within 15 km"\nsource = "NESO ETYS, https://www.neso.energy/publications/electricity-ten-year-statement-etys"\n'
         'fail_reason = "nearest transmission node {value:.1f} km away"\n'
-        '[gates.cap]\nindicator = "node_capacity_cover"\nop = ">="\nvalue = 1.0\n'
+        '[gates.cap]\nindicator = "firm_capacity_cover"\nop = ">="\nvalue = 1.0\n'
         'label = "capacity covers 500 MW"\nsource = "NESO ETYS, https://www.neso.energy/publications/electricity-ten-year-statement-etys"\n'
     )
     zones = gpd.GeoDataFrame(
         {
             "id": ["a", "b", "c", "d", "e"],
             "dist_transmission_node_km": [3.0, 20.0, 3.0, np.nan, 14.9],
-            "node_capacity_cover": [1.5, 2.0, np.nan, 0.5, 0.99],
+            "firm_capacity_cover": [1.5, 2.0, np.nan, 0.5, 0.99],
             "zone_missing": [
                 "",
                 "",
@@ -283,7 +283,7 @@ def test_zone_gates_against_a_loop():
     )
     out = zone_gates(zones, prof).set_index("id")
     for _, row in zones.iterrows():
-        d, c = row["dist_transmission_node_km"], row["node_capacity_cover"]
+        d, c = row["dist_transmission_node_km"], row["firm_capacity_cover"]
         near = "unknown" if np.isnan(d) else ("pass" if d <= 15 else "fail")
         cap = "unknown" if np.isnan(c) else ("pass" if c >= 1.0 else "fail")
         want = "fail" if "fail" in (near, cap) else ("unknown" if "unknown" in (near, cap) else "pass")
@@ -347,7 +347,7 @@ def test_surface_run_writes_zones_with_places_and_gate_status(tmp_path):
         "node_id",
         "dist_node_km",
         "dist_transmission_node_km",
-        "node_capacity_cover",
+        "firm_capacity_cover",
         "deliverable",
         "gate_reasons",
     ):

@@ -30,6 +30,7 @@ class LayerSet:
     countries: gpd.GeoDataFrame | None = None
     substations: gpd.GeoDataFrame | None = None
     grid_sites: pd.DataFrame | None = None
+    grid_circuit_table: pd.DataFrame | None = None
     circuits: gpd.GeoDataFrame | None = None
     tec_projects: pd.DataFrame | None = None
     renewables: gpd.GeoDataFrame | None = None

@@ -285,9 +285,10 @@ LAYERS: dict[str, LayerSchema] = {
         LayerSchema(
             "grid_circuit_table",
             "table",
-            "ETYS circuits by site code, placed or not (helper of grid_sites): the two site codes, the "
-            "voltage each node code states, and the published rating (NaN where unpublished or the "
-            "9999 MVA placeholder).",
+            "ETYS circuits by site code, placed or not (helper of grid_sites; grid_nodes checks "
+            "positions against the lengths): the two site codes, the voltage each node code states, "
+            "the published rating (NaN where unpublished or the 9999 MVA placeholder) and the "
+            "published route length (OHL + cable km; NaN where ETYS gives none).",
             {
                 "node_1": "str",
                 "node_2": "str",
@@ -296,6 +297,7 @@ LAYERS: dict[str, LayerSchema] = {
                 "kv_1": "float",
                 "kv_2": "float",
                 "rating_mva": "float",
+                "length_km": "float",
                 "operator": "str",
                 "dataset": "str",
             },

@@ -149,10 +149,29 @@ class Store:
                         f"stored layer {path} is corrupt: sha256 {got[:12]}... "
                         f"differs from the {want_sha[:12]}... written"
                     )
-                return None
-            return _cheap_integrity(path)
+                return self._schema_drift(key, path)
+            return _cheap_integrity(path) or self._schema_drift(key, path)
         except OSError as err:
             return f"stored layer {path} cannot be read: {err.strerror or err}"
+
+    def _schema_drift(self, key: str, path: Path) -> str | None:
+        """Why an intact stored table cannot serve the current code: it lacks columns its layer's
+        schema now declares (it was normalised by an older version); ``None`` when it has them.
+        The pull that follows rebuilds it from the raw download."""
+        ds = self.catalogue.get(key)
+        if ds is None or ds.asset or ds.kind == "raster" or ds.layer not in LAYERS:
+            return None
+        try:
+            stored = _stored_columns(path)
+        except Exception as err:  # noqa: BLE001 - any reader error means the file is damaged
+            return f"stored layer {path} is corrupt ({type(err).__name__}: {str(err)[:120]})"
+        missing = [c for c in LAYERS[ds.layer].columns if c not in stored]
+        if not missing:
+            return None
+        return (
+            f"stored layer {path} was normalised by an older version of growth-zones "
+            f"(no column {', '.join(missing)})"
+        )
 
     def _checked(self, key: str) -> Path:
         if not self.has(key):
@@ -269,6 +288,20 @@ class Store:
                     seen.add(ds.key)
                     out.append(self.provenance(ds.key))
         return out
+
+
+_COLUMNS: dict[tuple[str, int, int, int], frozenset[str]] = {}
+
+
+def _stored_columns(path: Path) -> frozenset[str]:
+    """Column names of a stored Parquet file (its footer only), remembered per file version."""
+    import pyarrow.parquet as pq
+
+    st = path.stat()
+    sig = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    if sig not in _COLUMNS:
+        _COLUMNS[sig] = frozenset(pq.read_schema(path).names)
+    return _COLUMNS[sig]
 
 
 def _cheap_integrity(path: Path) -> str | None:

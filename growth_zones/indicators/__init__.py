@@ -21,6 +21,7 @@ from ..policy import (
     TIER_DESIGNATIONS,
     in_discount_area,
 )
+from ._geo import checked_circuits
 from .designations import designation_share
 from .nodes import GridNodes, NodeRules, build_grid_nodes, grid_nodes
 from .regions import region_indicators
@@ -48,6 +49,7 @@ __all__ = [
     "IndicatorTable",
     "LayerSet",
     "build_designation_coverage",
+    "checked_circuits",
     "designation_share",
     "in_discount_area",
     "locate_sites",

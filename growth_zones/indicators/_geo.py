@@ -90,11 +90,49 @@ def nation_of(g: np.ndarray, layers: LayerSet) -> np.ndarray:
     return out
 
 
-def transmission_circuits(layers: LayerSet) -> gpd.GeoDataFrame:
-    """Transmission circuits: >= 275 kV, or >= 132 kV with the line's midpoint in Scotland."""
-    key = "transmission_circuits"
+def checked_circuits(layers: LayerSet) -> gpd.GeoDataFrame | None:
+    """The circuits layer without the ETYS lines drawn from a place the grid nodes do not accept.
+
+    ETYS circuits are drawn straight between the community geocodes of their two sites. A line is
+    dropped when an end's site is a grid node that the ETYS circuit-length check left unplaced, or
+    placed more than ``NodeRules.circuit_slack_m`` from the geocode the line starts at (its geocode
+    was rejected or overruled by FES/NGED/OSM: Greystones's lines ran from Sheffield to Teesside).
+    Ends that are not grid nodes (ETYS border points on lines) are kept. Cached on the LayerSet."""
+    key = "checked_circuits"
     if key not in layers._cache:
         c = layers.circuits
+        kept = c
+        if c is not None and len(c) and {"site_1", "site_2", "dataset"} <= set(c.columns):
+            from .nodes import grid_nodes
+
+            gn = grid_nodes(layers)
+            nodes = gn.nodes[gn.nodes["etys_code"] != ""]
+            at = nodes.drop_duplicates("etys_code").set_index("etys_code")[["x", "y"]]
+            g = geoms(c)
+            slack_m = gn.rules.circuit_slack_m
+            drop = np.zeros(len(c), dtype=bool)
+            for col, which in (("site_1", 0), ("site_2", -1)):
+                code = c[col].astype(str)
+                known = code.isin(at.index).to_numpy()
+                end = shapely.get_point(g, which)
+                nx = code.map(at["x"]).to_numpy(float)
+                ny = code.map(at["y"]).to_numpy(float)
+                d = np.hypot(nx - shapely.get_x(end), ny - shapely.get_y(end))
+                with np.errstate(invalid="ignore"):
+                    drop |= known & ~(d <= slack_m)
+            drop &= c["dataset"].astype(str).str.startswith("neso_etys").to_numpy()
+            kept = c[~drop]
+        layers._cache[key] = kept
+    out: gpd.GeoDataFrame | None = layers._cache[key]
+    return out
+
+
+def transmission_circuits(layers: LayerSet) -> gpd.GeoDataFrame:
+    """Transmission circuits (of :func:`checked_circuits`): >= 275 kV, or >= 132 kV with the line's
+    midpoint in Scotland."""
+    key = "transmission_circuits"
+    if key not in layers._cache:
+        c = checked_circuits(layers)
         v = pd.to_numeric(c["voltage_kv"], errors="coerce").to_numpy()
         mid = shapely.line_interpolate_point(geoms(c), 0.5, normalized=True)
         scot = nation_of(mid, layers) == "Scotland"

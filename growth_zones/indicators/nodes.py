@@ -110,6 +110,13 @@ class NodeRules:
     tec_fuzzy: float = 0.93
     """Fuzzy TEC matches need this ratio (same first two letters, length within 2): 0.90 would take
     "Clune" -> CLUNIE and "X Offshore" -> "X Onshore"."""
+    circuit_slack_m: float = 12000.0
+    """Two placed sites joined by an ETYS circuit may lie at most its published route length plus
+    this apart (a straight line is never longer than the route). Between ends placed right the
+    excess reaches 9.6 km (Iron Acton-Oldbury, NGED/OSM: ETYS lists 1.000 km, a length it gives 28
+    circuits, for a 10.6 km link) and 11.4 km (Elstree-Hendon, the same 1.000 km); a community
+    geocode of the right site is up to 5.5 km off. Wrong positions exceed it by 15-190 km. Any
+    value from 12 to 15 km rejects the same 48 positions (2024/25 files)."""
 
 
 # --------------------------------------------------------------------------------- results
@@ -125,12 +132,18 @@ class GridNodes:
     sources, n_sources (excluding TEC), n_records, tec_contracted_mw (TEC projects not yet Built
     whose connection site resolved here), tec_projects, circuit_rating_mva / largest_circuit_mva /
     firm_capacity_mva (ETYS circuits of the node's site code; firm = sum minus the largest, i.e.
-    what remains after losing one circuit), xy_source, placed.
+    what remains after losing one circuit: circuit capacity, not spare capacity), xy_source,
+    xy_check (how the position fared against the ETYS circuit lengths: consistent, unchecked,
+    replaced, rejected; see :func:`check_positions`), xy_circuits (circuits it was checked against),
+    placed.
 
     ``members``: one row per joined record (node_id, source, dataset, record_id, name, method,
     distance_m, confidence). ``ambiguous``: records not joined because several nodes fit.
     ``unresolved``: TEC connection sites that match no node. ``conflicts``: joins the cannot-link
     rule blocked. ``excluded``: records that are not sites (ETYS border nodes, cable sealing ends).
+    ``misplaced``: positions rejected because they contradict ETYS circuit lengths (node_id,
+    etys_code, name, source, x, y, excess_km, contradicts, outcome). ``position_check``: whether
+    that check ran, and its counts.
     """
 
     nodes: gpd.GeoDataFrame
@@ -141,6 +154,8 @@ class GridNodes:
     excluded: pd.DataFrame
     rules: NodeRules = field(default_factory=NodeRules)
     tec_rows: dict[str, int] = field(default_factory=dict)
+    misplaced: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MISPLACED_COLUMNS))
+    position_check: dict[str, Any] = field(default_factory=dict)
 
     def placed(self, which: str = "all") -> gpd.GeoDataFrame:
         """Nodes with a location: ``"all"``, ``"transmission"``, ``"gsp"`` or ``"site"``
@@ -182,6 +197,8 @@ class GridNodes:
             "tec_connection_sites_unresolved": int(len(self.unresolved)),
             "tec_unresolved_by_reason": _counts(self.unresolved, "reason"),
             "tec_rows": dict(self.tec_rows),
+            "position_check": dict(self.position_check),
+            "positions_rejected": int(len(self.misplaced)),
             "rules": asdict(self.rules),
         }
 
@@ -198,6 +215,7 @@ class GridNodes:
             "ambiguous": records(self.ambiguous),
             "unresolved_tec_connection_sites": records(self.unresolved),
             "cannot_link_blocked_joins": records(self.conflicts),
+            "positions_rejected_by_etys_circuits": records(self.misplaced),
         }
 
 
@@ -1027,11 +1045,14 @@ def _node_id(F: dict[str, dict[str, Any]], members: list[str]) -> str:
     return sorted(members)[0]
 
 
-def _summarise(st: _State, layers: LayerSet, tec_mw: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def _summarise(
+    st: _State, layers: LayerSet, tec_mw: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     rec = st.rec
     F = st.f
     groups, xy = _node_snapshot(st)
     rows, members = [], []
+    candidates: dict[str, list[tuple[float, float, str]]] = {}
     for root, mem in groups.items():
         site = [m for m in mem if F["source"][m] != "tec"]
         if not site:
@@ -1063,6 +1084,15 @@ def _summarise(st: _State, layers: LayerSet, tec_mw: pd.DataFrame) -> tuple[gpd.
             for s in ("fes", "nged", "osm", "other")
         }
         e0 = etys[0] if etys else None
+        by_priority = sorted(
+            (m for m in site if F["placed"][m]), key=lambda m: (_XY_ORDER.index(F["source"][m]), m)
+        )
+        seen: set[str] = set()
+        candidates[node_id] = []
+        for m in by_priority:  # one position per source, best first (the first is ``loc``)
+            if F["source"][m] not in seen:
+                seen.add(F["source"][m])
+                candidates[node_id].append((F["x"][m], F["y"][m], F["source"][m]))
         rows.append(
             {
                 "node_id": node_id,
@@ -1124,13 +1154,180 @@ def _summarise(st: _State, layers: LayerSet, tec_mw: pd.DataFrame) -> tuple[gpd.
             )
     nodes = pd.DataFrame(rows).set_index("node_id").sort_index()
     mem = pd.DataFrame(members)
+    nodes, misplaced, check = check_positions(nodes, candidates, layers.grid_circuit_table, st.rules)
     nodes = _classify(nodes, layers)
     nodes = _with_tec(nodes, mem, tec_mw)
     geometry = [
         shapely.Point(x, y) if np.isfinite(x) else None for x, y in zip(nodes["x"], nodes["y"], strict=True)
     ]
     gdf = gpd.GeoDataFrame(nodes, geometry=geometry, crs=BNG)
-    return gdf, mem.sort_values(["node_id", "record"]).reset_index(drop=True)
+    return gdf, mem.sort_values(["node_id", "record"]).reset_index(drop=True), misplaced, check
+
+
+# --------------------------------------------------------------------------------- positions
+MISPLACED_COLUMNS = [
+    "node_id",
+    "etys_code",
+    "name",
+    "source",
+    "x",
+    "y",
+    "excess_km",
+    "contradicts",
+    "outcome",
+]
+_XY_TRUST = {"nged": 4.0, "fes": 3.0, "osm": 2.0, "other": 2.0, "etys": 1.0}
+"""How much a position is trusted when a circuit says one of its two ends is wrong: NGED's surveyed
+sites, then FES GSP locations, OSM mapping, and last a community geocode of the site's name."""
+
+
+def _source_label(source: str) -> str:
+    return "etys geocode" if source == "etys" else source
+
+
+def _circuit_pairs(circuits: pd.DataFrame, codes: pd.Series) -> pd.DataFrame | None:
+    """One row per pair of ETYS site codes joined by at least one circuit with a published length
+    (``a``, ``b``: node ids; ``km``: the longest published route between them, so a single short
+    or placeholder entry never condemns a position that a parallel circuit allows)."""
+    need = {"site_1", "site_2", "length_km"}
+    if not need <= set(circuits.columns):
+        return None
+    km = pd.to_numeric(circuits["length_km"], errors="coerce")
+    s1, s2 = circuits["site_1"].astype(str), circuits["site_2"].astype(str)
+    keep = (s1 != s2) & (km > 0)
+    a = np.where(s1 < s2, s1, s2)[keep.to_numpy()]
+    b = np.where(s1 < s2, s2, s1)[keep.to_numpy()]
+    pairs = (
+        pd.DataFrame({"ca": a, "cb": b, "km": km[keep].to_numpy()})
+        .groupby(["ca", "cb"], as_index=False)["km"]
+        .max()
+    )
+    node_of = pd.Series(codes.index.to_numpy(), index=codes.to_numpy())
+    node_of = node_of[~node_of.index.duplicated()]
+    pairs["a"], pairs["b"] = pairs["ca"].map(node_of), pairs["cb"].map(node_of)
+    return pairs.dropna(subset=["a", "b"]).reset_index(drop=True)
+
+
+def check_positions(
+    nodes: pd.DataFrame,
+    candidates: dict[str, list[tuple[float, float, str]]],
+    circuits: pd.DataFrame | None,
+    rules: NodeRules,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Check every node position against the ETYS circuit lengths, and drop those that contradict.
+
+    A circuit from site A to site B of published route length L (overhead line plus cable) means
+    A and B are at most L apart in a straight line; allowing ``rules.circuit_slack_m`` for
+    position error and placeholder lengths, a pair farther apart than that has at least one end in
+    the wrong place. The ends to blame are found greedily: while a contradiction remains, the
+    position with the most contradictions per unit of trust (its source's trust,
+    :data:`_XY_TRUST`, times one plus the circuits it satisfies) is rejected; the node then takes
+    its next source's position (checked in turn) or, with none left, is left unplaced. A
+    position is never moved to where its neighbours suggest: a circuit bounds a distance, not a
+    place.
+
+    Returns the nodes with ``x``, ``y``, ``xy_source``, ``xy_check`` and ``xy_circuits`` updated,
+    the rejected positions (:data:`MISPLACED_COLUMNS`) and what the check did.
+    """
+    nodes = nodes.copy()
+    n = len(nodes)
+    ids = nodes.index.to_numpy()
+    nodes["xy_check"] = np.where(np.isfinite(nodes["x"].to_numpy(float)), "unchecked", "")
+    nodes["xy_circuits"] = 0
+    empty = pd.DataFrame(columns=MISPLACED_COLUMNS)
+    slack_km = rules.circuit_slack_m / 1000.0
+    codes = nodes["etys_code"].astype(str)
+    pairs = None if circuits is None else _circuit_pairs(circuits, codes[codes != ""])
+    if pairs is None:
+        why = (
+            "layer grid_circuit_table not available"
+            if circuits is None
+            else "the stored ETYS circuit table has no route lengths (pull it again)"
+        )
+        nodes["xy_check"] = np.where(nodes["xy_check"] == "unchecked", "not checked", "")
+        return nodes, empty, {"ran": False, "reason": f"positions not checked against ETYS circuits: {why}"}
+    row = pd.Series(np.arange(n), index=ids)
+    ia, ib = row[pairs["a"]].to_numpy(), row[pairs["b"]].to_numpy()
+    limit = pairs["km"].to_numpy(float) + slack_km
+    choice = np.zeros(n, dtype=int)  # index into each node's candidate positions
+    cand = [candidates.get(i, []) for i in ids]
+    x, y = nodes["x"].to_numpy(float).copy(), nodes["y"].to_numpy(float).copy()
+    src = np.array([c[0][2] if c else "" for c in cand], dtype=object)
+    rejected: list[dict[str, Any]] = []
+    km_all = pairs["km"].to_numpy(float)
+    while True:
+        live = np.isfinite(x[ia]) & np.isfinite(x[ib])
+        d = np.hypot(x[ia] - x[ib], y[ia] - y[ib]) / 1000.0
+        bad = live & (d > limit)
+        if not bad.any():
+            break
+        good = live & ~bad
+        v = np.bincount(ia[bad], minlength=n) + np.bincount(ib[bad], minlength=n)
+        ok = np.bincount(ia[good], minlength=n) + np.bincount(ib[good], minlength=n)
+        trust = np.array([_XY_TRUST.get(str(t), 2.0) for t in src])
+        score = v / (trust * (1.0 + ok))
+        # the most contradicted per unit of trust; then the one explaining more contradictions
+        k = int(min(np.flatnonzero(v > 0), key=lambda j: (-score[j], -v[j], trust[j], str(ids[j]))))
+        mine = bad & ((ia == k) | (ib == k))
+        partners = np.where(ia[mine] == k, ib[mine], ia[mine])
+        # a partner standing exactly as k stands: the circuits cannot tell which end is wrong, so
+        # neither position is used
+        same = [int(o) for o in partners if (score[o], v[o], trust[o]) == (score[k], v[k], trust[k])]
+        for j in [k, *sorted(set(same), key=lambda o: str(ids[o]))]:
+            hit = bad & ((ia == j) | (ib == j))
+            other = np.where(ia[hit] == j, ib[hit], ia[hit])
+            words = [
+                f"{codes.iloc[o] or ids[o]} {dd:,.1f} km away, circuit {km:,.2f} km"
+                for o, dd, km in zip(other, d[hit], km_all[hit], strict=True)
+            ]
+            rejected.append(
+                {
+                    "node_id": ids[j],
+                    "etys_code": codes.iloc[j],
+                    "name": nodes["name"].iloc[j],
+                    "source": _source_label(str(src[j])),
+                    "x": x[j],
+                    "y": y[j],
+                    "excess_km": round(float((d[hit] - km_all[hit]).max()), 1),
+                    "contradicts": "; ".join(words)
+                    + (" (which end is wrong cannot be told: neither is used)" if same else ""),
+                    "outcome": "",
+                }
+            )
+        for j in {k, *same}:
+            choice[j] += 1
+            if choice[j] < len(cand[j]):
+                x[j], y[j], src[j] = cand[j][choice[j]]
+            else:
+                x[j], y[j], src[j] = np.nan, np.nan, ""
+    live = np.isfinite(x[ia]) & np.isfinite(x[ib])
+    checked = np.bincount(ia[live], minlength=n) + np.bincount(ib[live], minlength=n)
+    status = np.where(np.isfinite(x), np.where(checked > 0, "consistent", "unchecked"), "")
+    moved = choice > 0
+    status = np.where(moved, np.where(np.isfinite(x), "replaced", "rejected"), status)
+    nodes["x"], nodes["y"] = x, y
+    nodes["xy_source"] = [_source_label(str(t)) if t else "" for t in src]
+    nodes["xy_check"] = status
+    nodes["xy_circuits"] = checked.astype(int)
+    out = pd.DataFrame(rejected, columns=MISPLACED_COLUMNS)
+    if len(out):
+        final = pd.Series(nodes["xy_source"].to_numpy(), index=ids)[out["node_id"]].to_numpy()
+        last = ~out["node_id"].duplicated(keep="last").to_numpy()
+        out["outcome"] = np.where(
+            ~last, "replaced by the next source", np.where(final == "", "unplaced", "placed by " + final)
+        )
+    return (
+        nodes,
+        out,
+        {
+            "ran": True,
+            "slack_km": slack_km,
+            "circuit_pairs_compared": int(live.sum()),
+            "positions_rejected": int(len(out)),
+            "nodes_left_unplaced": int((status == "rejected").sum()),
+            "nodes_placed_by_another_source": int((status == "replaced").sum()),
+        },
+    )
 
 
 def _classify(nodes: pd.DataFrame, layers: LayerSet) -> pd.DataFrame:
@@ -1206,7 +1403,7 @@ def build_grid_nodes(layers: LayerSet, rules: NodeRules | None = None) -> GridNo
         else pd.DataFrame({"connection_site": pd.Series(dtype=str), "mw": pd.Series(dtype=float)})
     )
     pending = pending.assign(connection_site=pending["connection_site"].astype(str).str.strip())
-    nodes, members = _summarise(st, layers, pending)
+    nodes, members, misplaced, position_check = _summarise(st, layers, pending)
     tec_site_node = members.loc[members["source"] == "tec"].set_index("record_id")["node_id"]
     on_node = pending["connection_site"].map(tec_site_node)
     placed_nodes = set(nodes.index[nodes["placed"]])
@@ -1228,4 +1425,6 @@ def build_grid_nodes(layers: LayerSet, rules: NodeRules | None = None) -> GridNo
         excluded=excluded,
         rules=rules,
         tec_rows=tec_rows,
+        misplaced=misplaced,
+        position_check=position_check,
     )

@@ -78,7 +78,7 @@ def region_indicators(layers: LayerSet, settings: IndicatorSettings | None = Non
             "no OpenStreetMap transmission lines in the circuits layer",
         )
     if not unavailable("tx_capacity_mva_30km"):
-        c = layers.circuits
+        c = _geo.checked_circuits(layers)
         fill(
             "tx_capacity_mva_30km",
             _geo.sum_within(g, _geo.geoms(c), _geo.usable_rating(c, settings), settings.nearby_km * _KM),

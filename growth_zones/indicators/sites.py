@@ -8,6 +8,7 @@ import pandas as pd
 import shapely
 
 from ..data.layers import LayerSet
+from ..data.loaders.land import NATIONAL_PARK_CURRENT_NAME
 from ..data.schemas import DESIGNATIONS
 from ..policy import DESIGNATION_LABELS, TIER_DESIGNATIONS, in_discount_area
 from . import _geo
@@ -116,9 +117,11 @@ def site_indicators(
             reasons[col] = reasons["dist_substation_km"]
 
     # ---- bid arithmetic
-    miss = np.isnan(mw) | np.isnan(year)
+    below = (mw < DSIT_MW) | (year > DSIT_YEAR)  # either alone is below the bar (NaN: not known)
+    miss = ~below & (np.isnan(mw) | np.isnan(year))
     values["meets_500mw_by_2030"] = _geo.as_boolean((mw >= DSIT_MW) & (year <= DSIT_YEAR), miss)
     reasons.loc[miss, "meets_500mw_by_2030"] = "MW or target year missing"
+    extra["dsit_minimum"] = dsit_minimum_text(mw, year)
     status, detail = dsit_power_test(mw, year, values, extra, settings)
     fill("dsit_power_test", np.where(status == "pass", 1.0, np.where(status == "fail", 0.0, np.nan)))
     reasons["dsit_power_test"] = np.where(status == "unverified", "unverified: " + detail, "")
@@ -207,12 +210,32 @@ POWER_COLUMNS = (
     "dist_transmission_node_km",
     "tec_contracted_mw_node",
     "competing_mw_node",
-    "headroom_share_mw",
-    "node_capacity_cover",
+    "firm_capacity_share_mva",
+    "firm_capacity_cover",
 )
 DSIT_MW = 500.0
 DSIT_YEAR = 2030
 """DSIT's power bar: at least 500 MW by 2030 (AI Growth Zones: open for applications, 2025)."""
+
+
+def dsit_minimum_text(mw: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """Whether each application's own claim reaches DSIT's minimum (at least 500 MW by 2030), in
+    words for tables: "meets", "below (300 MW)", "below (2033)", "below (300 MW, 2033)" or
+    "unknown (no MW or year claimed)"."""
+    out = np.empty(len(mw), dtype=object)
+    for i, (m, y) in enumerate(zip(mw, year, strict=True)):  # one short phrase per application
+        short = []
+        if m < DSIT_MW:
+            short.append(f"{m:,.0f} MW")
+        if y > DSIT_YEAR:
+            short.append(f"{y:.0f}")
+        if short:
+            out[i] = f"below ({', '.join(short)})"
+        elif np.isfinite(m) and np.isfinite(y):
+            out[i] = "meets"
+        else:
+            out[i] = "unknown (no MW or year claimed)"
+    return out
 
 
 def _site_power(
@@ -220,7 +243,8 @@ def _site_power(
 ) -> None:
     """Nearest site node (transmission or GSP) and nearest transmission node of each site, and the
     quantities at the transmission node a 500 MW campus would connect to: contracted TEC, the other
-    bids there, its firm capacity and what is left of it for this bid."""
+    bids there, its firm circuit capacity (N-1 on published ETYS ratings, MVA: what its circuits
+    can carry with one lost, not spare capacity) and what the other bids leave of it."""
     gn = grid_nodes(layers)
     site = gn.placed("site").reset_index()
     pos = rec.nearest("dist_substation_km", g, site, "no transmission or GSP node")
@@ -238,6 +262,8 @@ def _site_power(
     for col, src in (("transmission_node_id", "node_id"), ("transmission_node_name", "name")):
         extra[col] = _geo.pick(tx, src, tpos)
     extra["transmission_node_voltage_kv"] = _geo.at(tx, "voltage_kv", tpos)
+    extra["transmission_node_xy_source"] = _geo.pick(tx, "xy_source", tpos)
+    extra["transmission_node_xy_check"] = _geo.pick(tx, "xy_check", tpos)
     extra["transmission_node_x"], extra["transmission_node_y"] = (
         _geo.at(tx, "x", tpos),
         _geo.at(tx, "y", tpos),
@@ -250,8 +276,8 @@ def _site_power(
     competing = np.where(has, total - mw0, np.nan)
     rec.fill("competing_mw_node", competing, "no transmission node")
     firm = _geo.at(tx, "firm_capacity_mva", tpos)
-    extra["node_capacity_mw"] = firm
-    extra["capacity_after_bids_mw"] = firm - competing
+    extra["firm_capacity_mva"] = firm
+    extra["firm_capacity_after_bids_mva"] = firm - competing
     names = extra["transmission_node_name"].fillna("?").astype(str).to_numpy()
     codes = _geo.pick(tx, "etys_code", tpos).fillna("").astype(str).to_numpy()
     no_cap = np.array(
@@ -268,8 +294,8 @@ def _site_power(
         share = np.where(total > 0, firm * mw0 / total, np.nan)
         cover = (firm - competing) / mw
     share = np.where(np.isnan(mw) | ~has, np.nan, share)
-    rec.fill("headroom_share_mw", share, why)
-    rec.fill("node_capacity_cover", np.where(mw > 0, cover, np.nan), why)
+    rec.fill("firm_capacity_share_mva", share, why)
+    rec.fill("firm_capacity_cover", np.where(mw > 0, cover, np.nan), why)
     extra["transmission_node_sources"] = _geo.pick(tx, "sources", tpos)
 
 
@@ -281,15 +307,27 @@ def dsit_power_test(
     ``settings.dsit_node_km`` and its firm capacity left after the other bids there covers the
     claimed MW; ``fail`` when the claim is below the bar, the node is farther, or the published
     capacity left is smaller than the claim; ``unverified`` otherwise (a claim the published data
-    can neither confirm nor refute, e.g. no circuit rating at the node). Returns (status, detail)."""
+    can neither confirm nor refute, e.g. no circuit rating at the node). The capacity is firm
+    circuit capacity (MVA), not spare capacity: a pass means the claim is not ruled out, and the
+    detail says so and gives the contracted TEC beside it. Returns (status, detail)."""
     n = len(mw)
     d = _col(values, "dist_transmission_node_km", n)
-    after = _col(extra, "capacity_after_bids_mw", n)
+    after = _col(extra, "firm_capacity_after_bids_mva", n)
     tec = _col(values, "tec_contracted_mw_node", n)
     kv = _col(extra, "transmission_node_voltage_kv", n)
     names = (
         extra["transmission_node_name"].fillna("").astype(str).to_numpy()
         if "transmission_node_name" in extra
+        else np.full(n, "")
+    )
+    where = (
+        extra["transmission_node_xy_source"].fillna("").astype(str).to_numpy()
+        if "transmission_node_xy_source" in extra
+        else np.full(n, "")
+    )
+    check = (
+        extra["transmission_node_xy_check"].fillna("").astype(str).to_numpy()
+        if "transmission_node_xy_check" in extra
         else np.full(n, "")
     )
     claim_ok = (mw >= DSIT_MW) & (year <= DSIT_YEAR)
@@ -311,15 +349,24 @@ def dsit_power_test(
         if np.isfinite(d[i]):
             volt = f"{kv[i]:g} kV " if np.isfinite(kv[i]) else ""
             node = names[i] if names[i].startswith("unnamed") else f"{volt}node {names[i]}"
+            located = ""
+            if where[i] == "etys geocode":
+                how = (
+                    "consistent with its ETYS circuits"
+                    if check[i] == "consistent"
+                    else "which no ETYS circuit can check"
+                )
+                located = f" (placed only by a community geocode of its name, {how})"
             parts.append(
-                f"nearest {node} {d[i]:,.1f} km (evidence needs one within {settings.dsit_node_km:g} km)"
+                f"nearest {node} {d[i]:,.1f} km{located} (evidence needs one within "
+                f"{settings.dsit_node_km:g} km)"
             )
         else:
             parts.append("no transmission node found")
         parts.append(
-            f"node capacity after competing bids {after[i]:,.0f} MW"
+            f"firm circuit capacity (N-1) after competing bids {after[i]:,.0f} MVA (not spare capacity)"
             if np.isfinite(after[i])
-            else "node capacity not published"
+            else "no published circuit rating at the node"
         )
         if np.isfinite(tec[i]):
             parts.append(f"contracted TEC {tec[i]:,.0f} MW")
@@ -336,8 +383,10 @@ def _col(frame: pd.DataFrame, name: str, n: int) -> np.ndarray:
 def designated_feature(
     g: np.ndarray, designation: str, layers: LayerSet, touching: np.ndarray
 ) -> pd.arrays.StringArray:
-    """The name of the ``designation`` feature covering most of each site (e.g. "Snowdonia National
-    Park"; the plain label where the dataset names none); <NA> where the site touches none."""
+    """The name of the ``designation`` feature covering most of each site (e.g. "Peak District
+    National Park"; a renamed park by its current name, "Eryri National Park (Snowdonia)", from
+    ``NATIONAL_PARK_CURRENT_NAME``; the plain label where the dataset names none); <NA> where the
+    site touches none."""
     out = np.full(len(g), None, dtype=object)
     pa = layers.protected_areas
     rows = np.flatnonzero(touching)
@@ -353,6 +402,8 @@ def designated_feature(
         names = feats["name"].fillna("").astype(str).to_numpy()
         for s_, f_ in zip(best["s"], best["f"], strict=True):
             nm = names[f_].strip()
+            if designation == "national_park":
+                nm = NATIONAL_PARK_CURRENT_NAME.get(nm, nm)
             out[rows[s_]] = nm if nm and label.lower() in nm.lower() else (f"{nm} {label}" if nm else label)
     return pd.array(out, dtype="string")
 
@@ -399,10 +450,9 @@ def _presence(
     if len(feats):
         ti, _ = _geo.designation_tree(layers, (designation,)).query(g, predicate="intersects")
         touching[ti] = True
-        if touching.any():
-            share[touching] = _geo.designation_overlap_area(
-                layers, (designation,), g[touching]
-            ) / shapely.area(g[touching])
+        if touching.any():  # a share is in [0, 1]: the overlap's own area can exceed the site's
+            overlap = _geo.designation_overlap_area(layers, (designation,), g[touching])  # by 1e-16
+            share[touching] = np.clip(overlap / shapely.area(g[touching]), 0.0, 1.0)
         absent = cover & ~touching
         if absent.any():
             _, d = _geo.nearest(g[absent], _geo.designation_segments(layers, (designation,)))

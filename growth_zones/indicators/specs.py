@@ -307,24 +307,28 @@ SITE_INDICATORS: dict[str, IndicatorSpec] = {
             "Sum of claimed MW of the OTHER applications whose transmission node is the same.",
         ),
         IndicatorSpec(
-            "headroom_share_mw",
-            "MW",
+            "firm_capacity_share_mva",
+            "MVA",
             "higher",
             ("sites", "substations"),
-            "The transmission node's firm capacity (sum of the published ETYS winter ratings of its "
-            "circuits to other sites minus the largest, i.e. what remains after losing one circuit; "
-            "MVA taken as MW; not net of existing load) split between all bids at the node pro rata "
-            "to claimed MW, so bids at one node never double-count the same capacity. Missing where "
-            "ETYS publishes no rating for the node.",
+            "The transmission node's firm circuit capacity (N-1: the sum of the published ETYS winter "
+            "ratings of its circuits to other sites minus the largest, i.e. what its circuits can "
+            "carry with one lost) split between all bids at the node pro rata to claimed MW, so bids "
+            "at one node never double-count it. Circuit capacity in MVA, NOT spare capacity or "
+            "headroom: existing load and contracted connections at the node are not netted "
+            "(tec_contracted_mw_node is shown beside it). Missing where ETYS publishes no rating "
+            "for the node.",
         ),
         IndicatorSpec(
-            "node_capacity_cover",
+            "firm_capacity_cover",
             "ratio",
             "higher",
             ("sites", "substations"),
-            "(Firm capacity of the transmission node - MW claimed by the other bids there) / MW "
-            "claimed: 1 or more means the node's published capacity, after competing bids, covers "
-            "this bid. Missing where the capacity is not published.",
+            "(Firm circuit capacity of the transmission node, MVA - MW claimed by the other bids "
+            "there) / MW claimed (MVA compared with MW as at unity power factor). Below 1 the "
+            "node's circuits cannot carry the claim even before existing load: a necessary "
+            "condition, not evidence of spare capacity. Missing where the capacity is not "
+            "published.",
         ),
         IndicatorSpec(
             "dsit_power_test",
@@ -333,7 +337,8 @@ SITE_INDICATORS: dict[str, IndicatorSpec] = {
             ("sites", "substations"),
             f"DSIT's power test (>= 500 MW by 2030) judged on evidence, not read from the claim: 1 "
             f"(pass) when the claim meets the bar, a transmission node lies within "
-            f"{_S.dsit_node_km:g} km and its firm capacity after competing bids covers the claim; 0 "
+            f"{_S.dsit_node_km:g} km and its firm circuit capacity after competing bids covers the "
+            f"claim (not ruled out; firm circuit capacity is not spare capacity); 0 "
             f"(fail) when the claim is below the bar, the node is farther, or the published capacity "
             f"left is smaller; missing (unverified) when the published data can neither confirm nor "
             f"refute it.",

@@ -840,7 +840,8 @@ def _index_page(
             f"<td><a href='sites/{esc(slugs[app_id])}.html'>{esc(app_id)}</a></td>"
             f"<td>{esc(text(r.get('name')))}</td><td>{esc(text(r.get('applicant')))}</td>"
             f"<td>{esc(text(r.get('la_name')))}</td>"
-            f"<td class='num' data-sort='{_num_attr(r.get('mw'))}'>{fmt_num(r.get('mw'), 'MW')}</td>"
+            f"<td class='num' data-sort='{_num_attr(r.get('mw'))}'>{fmt_num(r.get('mw'), 'MW')}"
+            f"{_below_dsit_html(r)}</td>"
             f"<td class='num'>{esc(text(r.get('target_year')))}</td>"
             f"<td class='num' data-sort='{_num_attr(score)}'>{dot}{fmt_num(score, digits=3)}</td>"
             f"<td>{esc(_eligible_text(r))}</td></tr>"
@@ -888,6 +889,12 @@ def _index_page(
             f"<div class='gz-card gz-card-warn'><b>{int((assessment['deliverable'] == 'unknown').sum())}</b>"
             "deliverability unknown</div>"
             if "deliverable" in assessment.columns
+            else ""
+        )
+        + (
+            f"<div class='gz-card'><b>{below_dsit_minimum(assessment)}</b>"
+            "below the DSIT minimum (500 MW by 2030)</div>"
+            if "dsit_minimum" in assessment.columns
             else ""
         )
         + f"<div class='gz-card'><b>{n_elig}</b>eligible</div>"
@@ -947,3 +954,17 @@ def _index_page(
         "",
         tail_html=body + SORT_JS,
     )
+
+
+def below_dsit_minimum(assessment: Any) -> int:
+    """How many applications claim less than DSIT's minimum (500 MW by 2030)."""
+    return int(assessment["dsit_minimum"].astype(str).str.startswith("below").sum())
+
+
+def _below_dsit_html(r: Any) -> str:
+    """ "below the DSIT minimum (2033)" under the capacity of an application whose own claim is
+    below DSIT's 500 MW by 2030; nothing otherwise."""
+    status = text(r.get("dsit_minimum"))
+    if not status.startswith("below"):
+        return ""
+    return f"<div class='gz-note'>{esc('below the DSIT minimum ' + status[len('below ') :])}</div>"

@@ -368,19 +368,22 @@ RANKING_RULE_SHORT = (
 def _subtitles(fig: Any, sub: str, statuses: Any, noun: str) -> None:
     """The lines under an image's title: ``sub``, then (with gates) the deliverability counts of
     the eligible rows and the ranking rule."""
-    fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333")
+    fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333", linespacing=1.3)
     if statuses is None:
         return
+    y = 0.952 - 0.016 * (sub.count("\n") + 1)  # below every line of ``sub``
     fig.text(
         0.03,
-        0.936,
+        y,
         f"Deliverability of the eligible {noun}: {deliverability_counts(statuses)}",
         fontsize=7.5,
         va="top",
         color="#333333",
         gid="gz-deliverability",
     )
-    fig.text(0.03, 0.92, RANKING_RULE_SHORT, fontsize=7, va="top", color="#333333", gid="gz-ranking-rule")
+    fig.text(
+        0.03, y - 0.016, RANKING_RULE_SHORT, fontsize=7, va="top", color="#333333", gid="gz-ranking-rule"
+    )
 
 
 def deliverability_counts(statuses: Any) -> str:
@@ -523,7 +526,7 @@ def overview_figure(
 
     _require_bng(assessment, "assessment")
     fig = _figure(8.27, 11.0)
-    rect = [0.03, 0.17, 0.94, 0.73]
+    rect = [0.03, 0.17, 0.94, 0.71]  # top at 0.88: room for four lines under the title
     aspect = (rect[2] * fig.get_figwidth()) / (rect[3] * fig.get_figheight())
     base = regions if regions is not None and len(regions) else assessment
     bx = tuple(base.total_bounds)
@@ -586,11 +589,18 @@ def overview_figure(
             zorder=5,
         )
         handles.append(Line2D([], [], marker="X", ls="", mfc="#e4e4e4", mec="#8a1c00", label="Excluded site"))
+    below = (
+        assessment["dsit_minimum"].astype(str).str.startswith("below").to_numpy()
+        if "dsit_minimum" in assessment
+        else np.zeros(len(assessment), bool)
+    )
     if len(assessment) <= 60:  # label the sites when a reader can still tell them apart
-        for app_id, x, y, status, ok in zip(assessment.index, xs, ys, deliv, eligible, strict=True):
+        for app_id, x, y, status, ok, low in zip(
+            assessment.index, xs, ys, deliv, eligible, below, strict=True
+        ):
             suffix = SITE_LABEL_SUFFIX.get(status, "") if ok else " (excluded)"
             ax.annotate(
-                text(app_id)[:24] + suffix,
+                text(app_id)[:24] + suffix + (" · below DSIT minimum" if low else ""),
                 (x, y),
                 xytext=(4, 3),
                 textcoords="offset points",
@@ -604,10 +614,12 @@ def overview_figure(
     add_north_arrow(ax, extent)
     fig.text(0.03, 0.975, "AI Growth Zones: assessed applications", fontsize=13, fontweight="bold", va="top")
     sub = f"{len(assessment)} sites · {int(eligible.sum())} eligible · {int((~eligible).sum())} excluded"
-    if profile_title:
-        sub = f"Scoring profile: {profile_title} · " + sub
+    if "dsit_minimum" in assessment:
+        sub += f" · {int(below.sum())} below the DSIT minimum (500 MW by 2030)"
+    if profile_title:  # the profile on a line of its own: on one line the counts ran off the page
+        sub = f"Scoring profile: {profile_title}\n" + sub
     _subtitles(fig, sub, deliv[eligible] if "deliverable" in assessment else None, "sites")
-    lax = fig.add_axes([0.64, 0.86, 0.3, 0.012])
+    lax = fig.add_axes([0.64, 0.845, 0.3, 0.012])  # inside the map frame (its top is at 0.88)
     _score_ramp(lax, 0.0, 1.0, "Site score (0–1, relative; darker = stronger)")
     ax.legend(
         handles=handles,

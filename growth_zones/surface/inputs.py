@@ -34,6 +34,19 @@ def site_nodes(layers: Any, which: str = "site") -> gpd.GeoDataFrame | None:
     return grid_nodes(layers).placed(which)
 
 
+def checked_lines(layers: Any) -> gpd.GeoDataFrame | None:
+    """The circuits layer without ETYS lines drawn from a rejected position
+    (``growth_zones.indicators.checked_circuits``); as it is without a substations layer."""
+    from ..data.layers import LayerSet
+    from ..indicators import checked_circuits
+
+    if layer(layers, "circuits") is None or layer(layers, "substations") is None:
+        return layer(layers, "circuits")
+    if not isinstance(layers, LayerSet):
+        layers = LayerSet(**{n: layer(layers, n) for n in LayerSet.layer_names()})
+    return checked_circuits(layers)
+
+
 def layer(layers: Any, name: str) -> Any:
     """A layer from a LayerSet-like object or a mapping; ``None`` if absent."""
     if isinstance(layers, dict):
@@ -244,7 +257,7 @@ def prepare_inputs(
         points["landing"] = _points(lp)
         notes["landing_points"] = _datasets(lp)
     if "circuit" in want:
-        circ = layer(layers, "circuits")
+        circ = checked_lines(layers)
         if circ is not None and "voltage_kv" in circ.columns:
             circ = circ.loc[circ["voltage_kv"] >= 275]
         points["circuit"] = densify_lines(circ, spec.resolution_m * spec.line_spacing_fraction)

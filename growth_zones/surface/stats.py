@@ -535,10 +535,12 @@ def attach_places(zones: gpd.GeoDataFrame, layers: Any) -> gpd.GeoDataFrame:
     * ``node_*``, ``dist_node_km``: the nearest site node (a transmission site or GSP, where a large
       demand connects) to the zone polygon, 0 inside it;
     * ``transmission_node_*``, ``dist_transmission_node_km``: the nearest transmission node
-      (>= 275 kV, >= 132 kV in Scotland), its firm capacity (``node_capacity_mw``: published ETYS
-      ratings of its circuits minus the largest) and ``node_capacity_cover``: that capacity over
-      a 500 MW campus (:data:`ZONE_CAMPUS_MW`; the surface knows no competing bids, so none are
-      subtracted). Where a value cannot be had, ``zone_missing`` says why.
+      (>= 275 kV, >= 132 kV in Scotland), its firm circuit capacity (``firm_capacity_mva``:
+      published ETYS ratings of its circuits minus the largest, N-1; not spare capacity), the TEC
+      contracted there (``transmission_node_tec_contracted_mw``) and ``firm_capacity_cover``: that
+      capacity over a 500 MW campus (:data:`ZONE_CAMPUS_MW`; the surface knows no competing bids,
+      so none are subtracted); ``meets_500mw_by_2030`` is true (the campus a zone is checked for
+      is DSIT's minimum). Where a value cannot be had, ``zone_missing`` says why.
 
     Missing layers leave the columns empty (and the gates that need them unknown).
     """
@@ -563,10 +565,13 @@ def attach_places(zones: gpd.GeoDataFrame, layers: Any) -> gpd.GeoDataFrame:
         "dist_node_km",
         "transmission_node_voltage_kv",
         "dist_transmission_node_km",
-        "node_capacity_mw",
-        "node_capacity_cover",
+        "firm_capacity_mva",
+        "transmission_node_tec_contracted_mw",
+        "firm_capacity_cover",
     ):
         out[col] = np.nan
+    out["campus_mw"] = ZONE_CAMPUS_MW  # the "claimed MW" of a zone, for the gates' words
+    out["meets_500mw_by_2030"] = True  # ... by 2030: DSIT's minimum, by construction
     why = np.full(n, "", dtype=object)
     if getattr(layers, "substations", None) is None or n == 0:
         why[:] = "layer substations not available" if n else ""
@@ -596,9 +601,9 @@ def attach_places(zones: gpd.GeoDataFrame, layers: Any) -> gpd.GeoDataFrame:
     out["transmission_node_voltage_kv"] = _geo.at(tx, "voltage_kv", tpos)
     out["dist_transmission_node_km"] = td / 1000.0
     firm = _geo.at(tx, "firm_capacity_mva", tpos)
-    out["node_capacity_mw"] = firm
-    out["campus_mw"] = ZONE_CAMPUS_MW  # the "claimed MW" of a zone, for the capacity gate's words
-    out["node_capacity_cover"] = firm / ZONE_CAMPUS_MW
+    out["firm_capacity_mva"] = firm
+    out["transmission_node_tec_contracted_mw"] = _geo.at(tx, "tec_contracted_mw", tpos)
+    out["firm_capacity_cover"] = firm / ZONE_CAMPUS_MW
     for col in ("node_name", "transmission_node_name"):  # some records carry no name: say what it is
         ids = out[col.replace("name", "id")]
         unnamed = ids.notna() & (out[col].fillna("").astype(str).str.strip() == "")
@@ -608,9 +613,9 @@ def attach_places(zones: gpd.GeoDataFrame, layers: Any) -> gpd.GeoDataFrame:
     why[~has] = "no transmission node"
     no_rating = has & np.isnan(firm)
     why[no_rating] = [
-        f"node_capacity_cover missing: no published ETYS circuit rating at node {nm}"
+        f"firm_capacity_cover missing: no published ETYS circuit rating at node {nm}"
         if c
-        else f"node_capacity_cover missing: node {nm} has no ETYS site code (no ratings)"
+        else f"firm_capacity_cover missing: node {nm} has no ETYS site code (no ratings)"
         for nm, c in zip(names[no_rating], codes[no_rating], strict=True)
     ]
     out["zone_missing"] = why

@@ -27,6 +27,7 @@ REGION_LAYERS = (
     "countries",
     "substations",
     "grid_sites",
+    "grid_circuit_table",
     "circuits",
     "tec_projects",
     "renewables",

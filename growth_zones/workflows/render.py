@@ -23,6 +23,7 @@ OVERLAY_LAYERS = (
     "countries",
     "substations",
     "grid_sites",
+    "grid_circuit_table",
     "circuits",
     "tec_projects",
     "landing_points",
@@ -63,6 +64,10 @@ def report_overlays(
                 crs=nodes.crs,
             )
     circuits = getattr(layers, "circuits", None)
+    if circuits is not None and len(circuits) and subs is not None and len(subs):
+        from ..indicators import checked_circuits
+
+        circuits = checked_circuits(layers)  # no ETYS line drawn from a rejected position
     if circuits is not None and len(circuits):
         out["circuits"] = circuits[circuits["voltage_kv"] >= 275][["voltage_kv", "geometry"]]
     for name, cols in (

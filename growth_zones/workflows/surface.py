@@ -20,6 +20,7 @@ SURFACE_LAYERS = (
     "countries",
     "substations",
     "grid_sites",
+    "grid_circuit_table",
     "tec_projects",
     "circuits",
     "landing_points",

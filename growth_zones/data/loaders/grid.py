@@ -236,6 +236,15 @@ def _etys_sites_from_index(df: pd.DataFrame) -> pd.DataFrame:
     return sites.reset_index()
 
 
+def _published_km(df: pd.DataFrame) -> pd.Series:
+    """ETYS App. B route length of each circuit: overhead line plus cable km (0 where neither is
+    given)."""
+    blank = pd.Series(np.nan, index=df.index)
+    ohl = number(df["OHL Length (km)"]) if "OHL Length (km)" in df else blank
+    cable = number(df["Cable Length (km)"]) if "Cable Length (km)" in df else blank
+    return ohl.fillna(0) + cable.fillna(0)
+
+
 def _etys_circuit_ends(circuits: pd.DataFrame) -> pd.DataFrame:
     """Both ends of every circuit of a ``grid_circuit_table``: (site_code, voltage the node code
     states, rating, between_sites)."""
@@ -260,7 +269,8 @@ def normalise_etys_circuit_table(raw: RawInput) -> Normalised:
     (the ``circuits`` layer keeps only those whose both ends are geocoded). ``kv_1``/``kv_2``: the
     voltage the node code's digit states (4 = 400, 2 = 275, 1 = 132, 6 = 66, 3 = 33 kV).
     ``rating_mva``: Winter Rating, or Rating for OFTO rows; NaN where unpublished or the 9999 MVA
-    placeholder ETYS uses for couplers."""
+    placeholder ETYS uses for couplers. ``length_km``: the published route length, overhead line
+    plus cable; NaN where both are blank or zero (five OFTO cables list 0 km)."""
     df = read_table(raw)
     require_columns(df, raw.dataset.key, raw.columns)
     n1, n2 = text(df["Node 1"]).str.upper(), text(df["Node 2"]).str.upper()
@@ -273,6 +283,7 @@ def normalise_etys_circuit_table(raw: RawInput) -> Normalised:
     if "Rating (MVA)" in df:
         rating = rating.fillna(number(df["Rating (MVA)"]))
     placeholder = rating >= PLACEHOLDER_MVA
+    length = _published_km(df)
     out = pd.DataFrame(
         {
             "node_1": n1,
@@ -282,10 +293,15 @@ def normalise_etys_circuit_table(raw: RawInput) -> Normalised:
             "kv_1": n1.str[4].map(ALL_NODE_VOLTAGE_DIGITS).astype("float64"),
             "kv_2": n2.str[4].map(ALL_NODE_VOLTAGE_DIGITS).astype("float64"),
             "rating_mva": rating.mask(placeholder),
+            "length_km": length.where(length > 0),
             "operator": operator.astype("str"),
         }
     )
-    notes = {"rating_9999_as_nan": int(placeholder.sum()), "unrated": int(rating.isna().sum())}
+    notes = {
+        "rating_9999_as_nan": int(placeholder.sum()),
+        "unrated": int(rating.isna().sum()),
+        "no_published_length": int((~(length > 0)).sum()),
+    }
     return finish(out, raw, rows_in=len(df), notes=notes)
 
 
@@ -506,9 +522,7 @@ def normalise_etys_circuits(raw: RawInput) -> Normalised:
     if "Voltage (kV)" in df:
         stated = number(text(df["Voltage (kV)"]).str.lstrip("±+-"))
         kv = stated.mask(stated >= PLACEHOLDER_MVA).fillna(kv)
-    published_km = number(df.get("OHL Length (km)", pd.Series(np.nan, index=df.index))).fillna(0) + number(
-        df.get("Cable Length (km)", pd.Series(np.nan, index=df.index))
-    ).fillna(0)
+    published_km = _published_km(df)
     base_id = n1 + "-" + n2
     dup_no = base_id.groupby(base_id).cumcount()
     frame = pd.DataFrame(

@@ -45,6 +45,16 @@ NATIONAL_PARK_NATION = {
     "Eryri": "Wales",
 }
 
+# Parks renamed after the ONS December 2021 boundary file: the park authorities now use the Welsh
+# names (Eryri since 2022, Bannau Brycheiniog since 2023). Reports show the current name with the
+# file's name in brackets, so a planner recognises both; the stored layer keeps the file's name.
+NATIONAL_PARK_CURRENT_NAME = {
+    "Snowdonia": "Eryri National Park (Snowdonia)",
+    "Snowdonia National Park": "Eryri National Park (Snowdonia)",
+    "Brecon Beacons": "Bannau Brycheiniog National Park (Brecon Beacons)",
+    "Brecon Beacons National Park": "Bannau Brycheiniog National Park (Brecon Beacons)",
+}
+
 ALC_GRADES = {
     "grade 1": "1",
     "grade 2": "2",
