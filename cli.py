@@ -8,8 +8,11 @@ Exit codes: 0 success; 1 failure (data could not be prepared, bad profile, unusa
 output folder: one line on stderr says why; ``-vv`` adds the traceback); 2 bad command-line usage;
 3 (``assess`` only) the assessment ran but some applications were rejected (see ``rejected.csv``);
 4 (``rank``, ``assess``, ``surface``) the run finished and wrote its outputs, but some checks could not run
-because their data could not be had (each is named on stderr, in ``checks.csv``, the report banner
-and the sidecar); ``--allow-missing`` accepts that and exits 0 (or 3).
+because a default dataset feeding them could not be had in this run (download failed, the mirror holds
+no copy, not in the cache under ``--offline``, or only a sample stored and the row outside it); each is
+named on stderr, in ``checks.csv``, the report banner and the sidecar; ``--allow-missing`` accepts that
+and exits 0 (or 3). Documented coverage gaps (no machine-readable national dataset) and checks the
+published data cannot decide are listed the same way but do not by themselves give 4.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from typer.core import TyperCommand
 EXIT_FAILURE = 1
 EXIT_REJECTED = 3
 EXIT_MISSING_CHECKS = 4
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: the reader of stdout closed it early (``| head``); nothing is printed."""
 
 app = typer.Typer(
     name="growth-zones",
@@ -38,8 +43,12 @@ app = typer.Typer(
     "is cached, and every output records the provenance (source, licence, vintage, hash) of what "
     "went in.\n\n"
     "Exit codes: 0 success; 1 failure (one line on stderr says why; -vv adds the traceback); "
-    "2 bad usage; 3 (assess) some rows were rejected; 4 (rank, assess, surface) some checks could not run "
-    "because their data could not be had (--allow-missing accepts that).",
+    "2 bad usage; 3 (assess) some rows were rejected; 4 (rank, assess, surface) outputs written, but some "
+    "checks could not run because a default dataset feeding them could not be had in this run (download "
+    "failed, the mirror holds no copy, not in the cache under --offline, or only a sample stored and the row "
+    "outside it); each is named on stderr, in checks.csv, the report banner and the provenance; "
+    "--allow-missing accepts that. Documented coverage gaps (no machine-readable national dataset, e.g. "
+    "Scottish Green Belt) are listed the same way but do not by themselves give 4.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
@@ -139,6 +148,9 @@ def one_line_errors(func: F) -> F:
         except KeyboardInterrupt:
             typer.echo("error: interrupted", err=True)
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except (GrowthZonesError, ScoringConfigError) as err:
             failure: BaseException = err
             message = str(err)
@@ -160,6 +172,18 @@ def one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (``growth-zones data list | head -3``): point stdout at
+    /dev/null so nothing more is written (or reported) at exit, as Unix tools stop on SIGPIPE."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner)
+        pass
+
+
 # ---------------------------------------------------------------------------------------- options
 
 
@@ -178,7 +202,13 @@ class Opt:
 
     @staticmethod
     def offline() -> Any:
-        return typer.Option(False, "--offline", help="Use the cache only; name every missing dataset.")
+        return typer.Option(
+            False,
+            "--offline",
+            help="Use the cache only, no network. rank/assess/surface stop only when a required layer (the "
+            "boundaries) is not cached; any other dataset not cached is a check that could not run (exit 4 "
+            "unless --allow-missing). data pull names every dataset not in the cache.",
+        )
 
     @staticmethod
     def quiet() -> Any:
@@ -201,8 +231,9 @@ class Opt:
         return typer.Option(
             False,
             "--allow-missing",
-            help="Exit 0 (or 3) even when some checks could not run because their data could not be had "
-            "(they are still listed on stderr, in checks.csv, the report and the sidecar).",
+            help="Exit 0 (or 3) instead of 4 when some checks could not run because a default dataset feeding "
+            "them could not be had (failed, not in the mirror, not cached offline, only a sample); they are "
+            "still listed on stderr, in checks.csv, the report and the sidecar.",
         )
 
     @staticmethod
@@ -281,44 +312,10 @@ def data_list(ctx: typer.Context, as_json: bool = Opt.json()) -> None:
     """One row per catalogue dataset: key, layer, nations covered, whether it is cached, the
     vintage and age of the copy (cached, else the release the catalogue pins) and STALE where it
     is older than the publisher's release cadence."""
-    from growth_zones.data.catalogue import load_catalogue, staleness
-    from growth_zones.data.store import Store
+    from growth_zones import api
 
     cli = _context(ctx)
-    store = Store(cli.settings())
-    rows = []
-    for d in load_catalogue().values():
-        cached = store.has(d.key)
-        prov = store.provenance(d.key) if cached else {}
-        if cached:
-            age = {"age_days": prov.get("age_days"), "stale": bool(prov.get("stale"))}
-        elif d.live:  # a pull is dated by its retrieval: fresh
-            age = {"age_days": None, "stale": False}
-        else:
-            age = staleness(d.released, d.release_cadence)
-        rows.append(
-            {
-                "key": d.key,
-                "layer": d.layer or d.kind,
-                "title": d.title,
-                "publisher": d.publisher,
-                "nations": list(d.nations),
-                "licence": d.licence,
-                "vintage": prov.get("vintage", d.vintage),
-                "released": prov.get("released", d.released),
-                "release_cadence": d.release_cadence,
-                "age_days": age["age_days"],
-                "stale": age["stale"],
-                "copy": prov.get("copy"),
-                "non_commercial": d.non_commercial,
-                "default": d.default,
-                "optional": d.optional,
-                "manual": d.manual,
-                "cached": cached,
-                "api": d.api,
-                "url": d.url,
-            }
-        )
+    rows = api.datasets(settings=cli.settings())
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -327,11 +324,7 @@ def data_list(ctx: typer.Context, as_json: bool = Opt.json()) -> None:
     for r in rows:
         mark = "cached" if r["cached"] else ("optional" if r["optional"] else "-")
         nations = "".join(short[n] for n in r["nations"])
-        age = (
-            f"{r['age_days'] / 365.25:.1f}y"
-            if r["age_days"] is not None
-            else ("live" if not r["cached"] and load_catalogue()[r["key"]].live else "?")
-        )
+        age = r["age"]
         stale = " STALE" if r["stale"] else ""
         nc = " [non-commercial]" if r["non_commercial"] else ""
         vintage = r["vintage"] if len(r["vintage"]) <= 34 else r["vintage"][:33] + "…"
@@ -363,9 +356,7 @@ def data_pull(
     if settings.progress and not as_json:
         from tqdm import tqdm
 
-        from growth_zones.data.catalogue import load_catalogue
-
-        total = len(keys) if keys else sum(d.default for d in load_catalogue().values())
+        total = len(keys) if keys else sum(r["default"] for r in api.datasets(settings=settings))
         bar = tqdm(total=total, desc="datasets", unit="ds", file=sys.stderr)
 
     def progress(outcome: Any) -> None:
@@ -416,21 +407,10 @@ def data_info(
     ),
 ) -> None:
     """Show a dataset's catalogue entry and, when stored, its provenance record."""
-    from growth_zones.data.catalogue import get_dataset, staleness
-    from growth_zones.data.store import Store
+    from growth_zones import api
 
     cli = _context(ctx)
-    ds = get_dataset(key)
-    store = Store(cli.settings())
-    record: dict[str, Any] = (
-        store.provenance(key)
-        if store.has(key)
-        else {**ds.provenance_fields(), **staleness(ds.released, ds.release_cadence), "cached": False}
-    )
-    if latest:
-        from growth_zones.data.fetch import latest_release
-
-        record["latest_release"] = latest_release(ds, store.settings)
+    record = api.dataset_info(key, settings=cli.settings(), latest=latest)
     if as_json:
         typer.echo(json.dumps(record, indent=2, ensure_ascii=False))
         return
@@ -476,11 +456,9 @@ def rank(
     its layers), with --png OUT/ranking.png, with --geoparquet OUT/ranking.parquet.
     """
     from growth_zones import api
-    from growth_zones.workflows.outputs import OutputSet
-    from growth_zones.workflows.ranking import RankingResult, switch_off_lines
 
     cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
-    OutputSet(out, RankingResult.OUTPUTS.values(), overwrite=overwrite).check()  # before any work
+    api.check_out("rank", out, overwrite=overwrite)  # before any work
     result = api.rank(profile, settings=cli.settings(), sensitivity=sensitivity, seed=seed)
     paths = result.write(
         out, formats=_formats(html=html, geoparquet=geoparquet, png=png), overwrite=overwrite, cdn=cdn
@@ -491,9 +469,9 @@ def rank(
     elif not cli.quiet:
         sections = [c for c in table.columns if c.startswith("section_")]
         penalties = [c for c in table.columns if c.startswith("penalty_")]
-        cols = [c for c in ("rank", "code", "name", "nation", "deliverable", "score") if c in table] + [
-            c for c in ("rank_p05", "rank_p95", "p_top10") if c in table
-        ]
+        cols = [
+            c for c in ("rank", "code", "name", "nation", "deliverable", "score", "eligibility") if c in table
+        ] + [c for c in ("rank_p05", "rank_p95", "p_top10") if c in table]
         shown = table.rename(columns=lambda c: c.removeprefix("section_"))
         if penalties:  # designation penalties (a profile with [designations] tiers)
             shown = shown.assign(penalty=table[penalties].sum(axis=1))
@@ -508,12 +486,11 @@ def rank(
                 if penalties
                 else "(score by section: the section columns sum to the score)"
             )
-        for line in switch_off_lines(result.switch_off_summary()):
+        for line in result.switch_off_lines():
             typer.echo(line)
-    n_ex = int((~table["eligible"].astype(bool)).sum())
     cli.info(
-        f"ranked {len(table)} local authorities ({n_ex} excluded) with profile {result.profile.name}; "
-        f"wrote {', '.join(str(p) for p in paths.values())}"
+        f"ranked {len(table)} local authorities ({_eligibility_words(result.eligibility_counts())}) with "
+        f"profile {result.profile.name}; wrote {', '.join(str(p) for p in paths.values())}"
     )
     _ranking_rule(cli, result.profile)
     if _say_missing_checks(
@@ -574,13 +551,11 @@ def assess(
     1: nothing could be assessed.
     """
     from growth_zones import api
-    from growth_zones.workflows.assessment import AssessmentResult
-    from growth_zones.workflows.outputs import OutputSet
 
     if not applications.exists():
         raise typer.BadParameter(f"file not found: {applications}", param_hint="APPLICATIONS")
     cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
-    OutputSet(out, AssessmentResult.OUTPUTS.values(), overwrite=overwrite).check()  # before any work
+    api.check_out("assess", out, overwrite=overwrite)  # before any work
     result = api.assess(
         applications,
         profile=profile,
@@ -615,8 +590,9 @@ def assess(
                 "dsit_minimum",
                 "deliverable",
                 "score",
-                "eligible",
+                "eligibility",
                 "excluded_by",
+                "exclusions_not_checked",
             )
             if c in t
         ]
@@ -627,7 +603,8 @@ def assess(
                 "sum to the score)"
             )
     cli.info(
-        f"{len(table)} assessed, {len(result.rejected)} rejected of {result.input_count} rows; "
+        f"{len(table)} assessed ({_eligibility_words(result.eligibility_counts())}), "
+        f"{len(result.rejected)} rejected of {result.input_count} rows; "
         f"wrote {', '.join(str(p) for p in paths.values())}"
     )
     _ranking_rule(cli, result.profile)
@@ -644,22 +621,40 @@ def assess(
 
 def _say_missing_checks(missing: list[Any], noun: str, total: int | None, allow_missing: bool) -> bool:
     """Name every check that could not run on stderr (even with -q); True when that should end the
-    run with :data:`EXIT_MISSING_CHECKS`."""
+    run with :data:`EXIT_MISSING_CHECKS` (a default dataset feeding a check could not be had)."""
     if not missing:
         return False
     for m in missing:
         typer.echo(f"warning: {m.line(noun, total)}", err=True)
-    n = len(missing)
+    stop = [m for m in missing if getattr(m, "blocking", True)]
+    others = len(missing) - len(stop)
+    if others:
+        typer.echo(
+            f"warning: {others} check(s) not checked for a reason no data pull can fix (no "
+            "machine-readable national dataset, or the published data cannot decide them); listed above, "
+            "in checks.csv and the report",
+            err=True,
+        )
+    if not stop:
+        return False
     if allow_missing:
-        typer.echo(f"warning: {n} check(s) could not run; accepted with --allow-missing", err=True)
+        typer.echo(f"warning: {len(stop)} check(s) could not run; accepted with --allow-missing", err=True)
         return False
     typer.echo(
-        f"error: {n} check(s) could not run because their data could not be had (listed above, in "
-        "checks.csv and the report); results were written but may look better than they are. Fix the "
-        "data (growth-zones data pull) or pass --allow-missing to accept this",
+        f"error: {len(stop)} check(s) could not run because their data could not be had (listed above, "
+        "in checks.csv and the report); results were written but may look better than they are. Fix the "
+        "data (growth-zones data pull, or a complete mirror) or pass --allow-missing to accept this",
         err=True,
     )
     return True
+
+
+def _eligibility_words(counts: dict[str, int]) -> str:
+    """ "9 eligible, 3 not fully checked, 1 excluded"."""
+    return (
+        f"{counts.get('eligible', 0)} eligible, {counts.get('unknown', 0)} not fully checked (a hard "
+        f"exclusion could not be checked), {counts.get('excluded', 0)} excluded"
+    )
 
 
 def _id_label(value: Any) -> str:
@@ -764,12 +759,9 @@ def surface(
     Cells outside a designation layer's coverage are 'unknown' (band 2 = 2), never excluded or clear.
     """
     from growth_zones import api
-    from growth_zones.workflows.outputs import OutputSet
-    from growth_zones.workflows.surface import SurfaceRun
 
     cli = _context(ctx, mirror=mirror, offline=offline, quiet=quiet)
-    stem = f"surface_{resolution:g}m"
-    OutputSet(out, [stem + s for s in SurfaceRun.SUFFIXES.values()], overwrite=overwrite).check()
+    api.check_out("surface", out, overwrite=overwrite, resolution=resolution)  # before any work
     settings = cli.settings()
     run = api.surface(
         resolution=resolution,
@@ -784,36 +776,14 @@ def surface(
     )
     paths = run.write(out, overwrite=overwrite)
     record = json.loads(paths["record"].read_text(encoding="utf-8")) if "record" in paths else {}
-    size_warnings = record.get("zone_size_warnings") or []
-    if record.get("zone_areas_ha"):
-        q = record["zone_areas_ha"]
-        bounds = f"{run.min_area_ha:g} ha to {run.max_area_km2:g} km2"
-        outside = q["max"] > run.max_area_km2 * 100.0 * (1 + 1e-9) or q["min"] < run.min_area_ha * (1 - 1e-9)
-        cli.info(
-            (
-                f"{record['zones']} candidate zones of {q['min']:,.0f} to {q['max']:,.0f} ha, NOT within "
-                f"the {bounds} asked (the cells are too coarse: see the warning)"
-                if outside
-                else f"{record['zones']} candidate zones of {bounds} (median {q['median']:,.0f} ha, "
-                f"largest {q['max']:,.0f} ha)"
-            )
-            + "; deliverable: "
-            + ", ".join(f"{v} {k}" for k, v in record.get("zone_deliverable", {}).items())
-        )
-    for warning in size_warnings:  # even with -q: a zone file that is not what was asked is said
+    zones = run.zone_summary(record)
+    if zones:
+        cli.info(zones)
+    for warning in record.get("zone_size_warnings") or []:  # even with -q: zones not as asked
         typer.echo(f"warning: candidate zones: {warning}", err=True)
-    if record.get("sections_used"):
-        cli.info(
-            "cell score by section: "
-            + ", ".join(f"{s} {w:.0%}" for s, w in record["sections_used"].items())
-            + (
-                " (not in the surface, no cell equivalent: "
-                + ", ".join(f"{s} {w:g}" for s, w in record["sections_dropped"].items())
-                + " of the profile)"
-                if record.get("sections_dropped")
-                else ""
-            )
-        )
+    sections = run.sections_summary(record)
+    if sections:
+        cli.info(sections)
     cli.info("wrote " + ", ".join(str(p) for p in paths.values()))
     if _say_missing_checks(getattr(run, "missing_checks", []), "cell", None, allow_missing):
         raise typer.Exit(EXIT_MISSING_CHECKS)

@@ -32,7 +32,19 @@ if TYPE_CHECKING:
     from .workflows.ranking import RankingResult
     from .workflows.surface import SurfaceRun
 
-__all__ = ["Settings", "assess", "layers", "layers_for", "pull", "rank", "render", "surface"]
+__all__ = [
+    "Settings",
+    "assess",
+    "check_out",
+    "dataset_info",
+    "datasets",
+    "layers",
+    "layers_for",
+    "pull",
+    "rank",
+    "render",
+    "surface",
+]
 
 
 def pull(
@@ -119,6 +131,54 @@ def layers(names: Iterable[str] | None = None, *, settings: Settings | None = No
     from .data.store import Store
 
     return LayerSet.load(Store(settings or Settings()), names=names)
+
+
+def datasets(*, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Every catalogue dataset with what the cache holds of it (``growth-zones data list``).
+
+    Returns one record per dataset, in catalogue order: ``key``, ``layer``, ``title``,
+    ``publisher``, ``nations``, ``licence``, ``vintage`` and ``released`` (the stored copy's, else
+    the release the catalogue pins), ``age_days`` and ``age`` ("1.2y", "live", "?"), ``stale``
+    (older than the publisher's release cadence), ``copy`` (official release, mirror release or
+    sample), ``default``, ``optional`` (no machine-readable endpoint; ``manual`` says why),
+    ``cached``, ``api``, ``url`` and ``mirror_path``.
+    """
+    from .data.inventory import dataset_rows
+
+    return dataset_rows(settings)
+
+
+def dataset_info(key: str, *, settings: Settings | None = None, latest: bool = False) -> dict[str, Any]:
+    """One dataset's provenance record when it is stored (source URL used, sha256, licence, CRS
+    transform, age), else its catalogue facts; ``latest`` asks the publisher for its newest release."""
+    from .data.inventory import dataset_record
+
+    return dataset_record(key, settings, latest=latest)
+
+
+def check_out(
+    command: str, out: str | Path, *, overwrite: bool = False, resolution: float | None = None
+) -> None:
+    """Check, before any work, that ``command`` (``"rank"``, ``"assess"`` or ``"surface"`` with its
+    ``resolution``) can write its outputs into ``out``: raises
+    :class:`~growth_zones.errors.InvalidInputError` naming the problem (a file where a folder is
+    needed, or earlier outputs and no ``overwrite``)."""
+    from .errors import InvalidInputError
+
+    if command == "rank":
+        from .workflows.ranking import RankingResult
+
+        RankingResult.check_out(out, overwrite=overwrite)
+    elif command == "assess":
+        from .workflows.assessment import AssessmentResult
+
+        AssessmentResult.check_out(out, overwrite=overwrite)
+    elif command == "surface":
+        from .workflows.surface import SurfaceRun
+
+        SurfaceRun.check_out(out, resolution=250.0 if resolution is None else resolution, overwrite=overwrite)
+    else:
+        raise InvalidInputError(f"unknown command {command!r}: choose rank, assess or surface")
 
 
 def rank(

@@ -25,6 +25,11 @@ class UnreachableError(DataSourceError):
         self.host = host
 
 
+class NotInMirror(DataSourceError):
+    """No mirror location holds the dataset's file (a missing local file, HTTP 404/410 from every
+    location): the dataset is *skipped* by ``data pull``, and the checks it feeds could not run."""
+
+
 class SchemaError(GrowthZonesError, ValueError):
     """A dataset's columns, CRS or geometry are not what its catalogue entry promises."""
 

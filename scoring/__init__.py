@@ -7,7 +7,7 @@ importlib.resources). See ``scoring/README.md`` for the profile format.
 
 from __future__ import annotations
 
-from .engine import GATE_ORDER, RANKING_RULE, ScoreResult, score
+from .engine import ELIGIBILITY, GATE_ORDER, RANKING_RULE, ScoreResult, score
 from .errors import ScoringConfigError
 from .profile import (
     MISSING_RULES,
@@ -51,6 +51,7 @@ __all__ = [
     "DesignationTier",
     "NationPolicy",
     "MISSING_RULES",
+    "ELIGIBILITY",
     "GATE_ORDER",
     "GATE_FACTORS",
     "RANKING_RULE",

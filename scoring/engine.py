@@ -22,7 +22,12 @@ from .kernel import (
 from .profile import Criterion, DesignationTier, Exclusion, Gate, Profile
 from .value_functions import Linear
 
-__all__ = ["ScoreResult", "score", "GATE_ORDER", "RANKING_RULE", "tier_exclusions"]
+__all__ = ["ScoreResult", "score", "ELIGIBILITY", "GATE_ORDER", "RANKING_RULE", "tier_exclusions"]
+
+ELIGIBILITY = ("eligible", "excluded", "unknown")
+"""The three values of ``eligibility``: no hard exclusion applies and every one was checked; some
+hard exclusion applies; none applies but some could not be checked (named in
+``exclusions_not_checked``), so the row is *not fully checked*, never simply eligible."""
 
 GATE_ORDER = ("pass", "unknown", "fail")
 """Deliverability in ranking order: rows that pass every gate, then rows with a gate that could not
@@ -46,11 +51,15 @@ class ScoreResult:
     """Result of :func:`score`.
 
     ``table`` columns: ``rank``, then (profiles with gates) ``deliverable`` (pass / unknown /
-    fail) and ``gate_reasons``, ``score``, ``eligible``, ``excluded_by``, (profiles with
+    fail) and ``gate_reasons``, ``score``, ``eligibility`` (eligible / excluded / unknown: see
+    :data:`ELIGIBILITY`), ``eligible`` (bool: no hard exclusion applies), ``excluded_by``,
+    ``exclusions_not_checked`` (the hard exclusions that could not be checked), (profiles with
     designation tiers) ``designation_flags``, ``missing``, one ``gate_<name>`` status per gate,
     per section ``section_<name>`` (the sum of its criteria's contributions), per criterion
     ``value_<name>`` and ``contrib_<name>``, and per penalised designation ``penalty_<name>``
-    (<= 0): contributions (or sections) plus penalties sum to ``score``. ``weights`` are the
+    (<= 0; NaN where the designation could not be checked: no penalty could be applied, so the
+    score is an upper bound and the tier is listed in ``missing``, never shown as a zero penalty):
+    contributions (or sections) plus the known penalties sum to ``score``. ``weights`` are the
     profile's effective weights (before any per-row renormalisation). ``notes`` summarise missing
     data, gates, tiers and exclusions.
     """
@@ -74,7 +83,9 @@ class ScoreResult:
         n = len(self.table)
         prof = self.profile
         score_txt = "no score" if pd.isna(row["score"]) else f"score {row['score']:.3f}"
-        status = "eligible" if row["eligible"] else "EXCLUDED"
+        status = {"excluded": "EXCLUDED", "unknown": "not fully checked"}.get(
+            str(row.get("eligibility", "")), "eligible" if row["eligible"] else "EXCLUDED"
+        )
         lines = [f"{id}: rank {int(row['rank'])} of {n}, {score_txt} ({status}) under profile '{prof.name}'."]
         if "deliverable" in row.index:
             lines.append(f"Deliverability gates: {row['deliverable']}.")
@@ -82,6 +93,8 @@ class ScoreResult:
                 lines.append(f"  {row['gate_reasons']}.")
         if row["excluded_by"]:
             lines.append(f"Excluded because: {row['excluded_by']}.")
+        if row.get("exclusions_not_checked"):
+            lines.append(f"Hard exclusions not checked (missing data): {row['exclusions_not_checked']}.")
         if "designation_flags" in row.index and row["designation_flags"]:
             lines.append(f"Designations: {row['designation_flags']}.")
         items = []
@@ -190,7 +203,13 @@ def gate_status(k: KernelResult) -> npt.NDArray[np.int_]:
 def tier_exclusions(profile: Profile) -> tuple[Exclusion, ...]:
     """Hard exclusions from the profile's ``exclude`` designation tiers (share above min_share)."""
     return tuple(
-        Exclusion(f"tier_{d.name}", d.indicator, ">", d.min_share, f"inside {d.label}: {d.policy_test}")
+        Exclusion(
+            f"tier_{d.name}",
+            d.indicator,
+            ">",
+            d.min_share,
+            f"inside {d.label}: excluded by the profile's 'exclude' tier (planning test: {d.policy_test})",
+        )
         for d in profile.designations
         if d.tier == "exclude"
     )
@@ -218,6 +237,19 @@ def tier_reason(d: DesignationTier, share: float, feature: str, nation: str) -> 
     policy = d.policy_for(nation)
     where = feature or d.label
     return f"{_share_text(share)} inside {where}: {policy.policy_test} ({d.sources_text(nation)})"
+
+
+def tier_exclusion_reason(d: DesignationTier, share: float, feature: str, nation: str) -> str:
+    """Why an ``exclude`` tier removed a row: "100% inside Peak District National Park: excluded by
+    the profile's 'exclude' tier (planning test: major development only in exceptional
+    circumstances; NPPF)". The planning test is quoted as the test, never as the reason: a profile
+    may exclude what policy would allow in exceptional circumstances."""
+    policy = d.policy_for(nation)
+    where = feature or d.label
+    return (
+        f"{_share_text(share)} inside {where}: excluded by the profile's 'exclude' tier "
+        f"(planning test: {policy.policy_test}; {d.sources_text(nation)})"
+    )
 
 
 class _Context:
@@ -479,7 +511,7 @@ def _designations(
             text = tier_reason(d, float(share[i]), features[i], nations[i])
             out[i].append(f"{text} [{d.tier}]")
             if d.tier == "exclude":
-                excluded_by[i].append(text)
+                excluded_by[i].append(tier_exclusion_reason(d, float(share[i]), features[i], nations[i]))
         rows = np.flatnonzero(unknown)
         for i, reason in zip(rows, why.texts(d.indicator, rows), strict=True):
             missing[i].append(
@@ -488,6 +520,25 @@ def _designations(
         notes.append(
             f"designation {d.label} (tier {d.tier}): applies to {int(hit.sum())}, not checked for {len(rows)}"
         )
+    return out
+
+
+def _unchecked_exclusions(profile: Profile, k: KernelResult, eligible: BoolArray) -> list[str]:
+    """Per row, the hard exclusions (profile exclusions by name, ``exclude`` tiers by label) that could
+    not be checked because their indicator is missing ("" where every one was checked, or the row is
+    excluded anyway)."""
+    names = [e.name for e in profile.exclusions] + [
+        d.label for d in profile.designations if d.tier == "exclude"
+    ]
+    out = [""] * k.n
+    if not names or not k.unchecked.size:
+        return out
+    rows, cols = np.nonzero(k.unchecked & eligible[:, None])
+    per: dict[int, list[str]] = {}
+    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        per.setdefault(i, []).append(names[j])
+    for i, got in per.items():
+        out[i] = "; ".join(got)
     return out
 
 
@@ -510,8 +561,13 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
         data["deliverable"] = np.asarray(GATE_ORDER, dtype=object)[status]
         data["gate_reasons"] = ["; ".join(x) for x in p.gate_reasons]
     data["score"] = k.score
+    unchecked = _unchecked_exclusions(profile, k, eligible)
+    data["eligibility"] = np.where(
+        ~eligible, ELIGIBILITY[1], np.where([bool(u) for u in unchecked], ELIGIBILITY[2], ELIGIBILITY[0])
+    ).astype(object)
     data["eligible"] = eligible
     data["excluded_by"] = ["; ".join(x) for x in p.excluded_by]
+    data["exclusions_not_checked"] = unchecked
     if profile.designations:
         data["designation_flags"] = ["; ".join(x) for x in p.flags]
     data["missing"] = ["; ".join(x) for x in p.missing]

@@ -26,7 +26,9 @@ excluded rows ineligible and writes reasons, the surface marks cells excluded or
    above ``min_share``: a factor of ``amount`` (``flat``) or ``amount x share`` (``share``). The
    factors of a row add up (capped at 1) and the score becomes ``base x (1 - total)`` (never below 0); each
    penalty's contribution is ``-base x factor`` (scaled down when the cap binds), so contributions
-   plus penalty contributions still sum to the score. A missing share is ``penalty_unknown``.
+   plus penalty contributions still sum to the score. A missing share is ``penalty_unknown``: the
+   penalty cannot be applied (no factor), and its contribution is NaN, not zero, so the row never
+   reads as checked and clear; the engine lists it as a tier that was not checked.
 
 Conditions go through :func:`evaluate_condition` (``(op, value, array) -> (hit, unknown)``), the one
 place comparison operators are implemented.
@@ -276,9 +278,13 @@ class KernelResult:
 
     @property
     def penalty_contributions(self) -> FloatArray:
-        """(n, p) ``-base_score x factor``: what each penalty took off (0 where it does not apply;
-        NaN in rows that are not scorable). Contributions plus these sum to ``score``."""
-        out: FloatArray = -self.base_score[:, None] * self.penalty_factor
+        """(n, p) ``-base_score x factor``: what each penalty took off (0 where its share was checked
+        and it does not apply; NaN where its share indicator is missing, so the designation was not
+        checked: never shown as a zero penalty, and never counted as clear; NaN in rows that are not
+        scorable). Contributions plus the non-NaN penalties sum to ``score``."""
+        out: FloatArray = -self.base_score[:, None] * self.penalty_factor + 0.0  # + 0.0: no -0.0
+        if self.penalty_unknown.size:
+            out[self.penalty_unknown] = np.nan
         return out
 
     @property

@@ -129,6 +129,10 @@ def test_share_on_land_rejects_below_the_threshold_and_warns_above(tmp_path, tol
     else:
         assert most == 1.0 and warnings_of(batch, 2) == []
     assert warnings_of(batch, 3) == []
+    # SF11: the share is a column of the accepted sites (assessment.csv, the GeoPackage), not only a
+    # warning, checked against the independent point count
+    assert batch.sites.at["MOST", "gb_land_share"] == pytest.approx(most, abs=0.01)
+    assert batch.sites.at["INLAND", "gb_land_share"] == 1.0
 
 
 @pytest.mark.data
@@ -468,4 +472,29 @@ def test_ids_differing_only_by_case_or_invisible_characters_collide(tmp_path):
     )
     for row in (3, 4, 5):
         assert reason(batch, row).startswith("duplicate id 'GZ-1' (first at row 1)"), reason(batch, row)
-    assert any("invisible characters or unusual spaces removed" in w for w in warnings_of(batch, 4))
+    assert any(w.endswith("(invisible characters removed)") for w in warnings_of(batch, 4))
+    # full-width letters are NFKC width folding, not invisible characters (review nit)
+    assert any(
+        "full-width characters folded to ordinary ones by Unicode NFKC" in w for w in warnings_of(batch, 3)
+    )
+    assert not any("invisible" in w for w in warnings_of(batch, 3))
+    assert any("non-breaking spaces folded by Unicode NFKC" in w for w in warnings_of(batch, 6))
+
+
+def test_geojson_with_latitude_first_says_swapped_not_far_away(tmp_path):
+    """Review nit: a GeoJSON under urn:ogc:def:crs:EPSG::4326 with (latitude, longitude) pairs used
+    to say "nearest GB land is 9,349 km away"; the CSV reader already said what is wrong."""
+    lat, lon = 51.657, -1.229  # Culham
+    d = 0.003
+    swapped = shapely.Polygon([(lat, lon), (lat, lon + d), (lat + d, lon + d), (lat + d, lon)])
+    right = shapely.Polygon([(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d)])
+    path = write_geojson(
+        tmp_path / "ll.geojson",
+        [(props("SWAP"), swapped), (props("OK"), right)],
+        crs="urn:ogc:def:crs:EPSG::4326",
+    )
+    batch = read_applications(path, land=LAND)
+    check_invariant(batch)
+    assert reason(batch, 1).startswith("latitude and longitude look swapped")
+    assert "km away" not in reason(batch, 1)
+    assert list(batch.sites.index) == ["OK"]

@@ -258,7 +258,7 @@ latest = { api = "rss", url = "https://x" }
         "mirror_copy has unknown fields ['colour']",
         "sheets are only read from xlsx",
         "archive 'rar'",
-        "(b): missing required fields ['nations']",
+        "(b): missing required fields ['mirror_path', 'nations']",
         "archive 'zip' needs the member",
         "latest needs api",
     ):

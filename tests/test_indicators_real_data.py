@@ -314,14 +314,15 @@ def test_site_designation_checks_on_real_layers(real_layers):
         assert c.at[("NE1", d), "status"] in ("present", "absent")
         assert c.at[("HI1", d), "status"] == "not checked"
     assert c.at[("HI1", "sssi"), "reason"] == (
-        "not checked: no SSSI layer for Highland (Scotland): Sites of Special Scientific Interest "
-        "(Scotland) is not stored (not in the mirror, or not pulled: `growth-zones data pull "
-        "naturescot_sssi_scotland`)"
+        "not checked: no SSSI layer for Highland (Scotland): dataset naturescot_sssi_scotland (Sites of "
+        "Special Scientific Interest (Scotland)) could not be had: not stored (`growth-zones data pull` "
+        "fetches it)"
     )
-    assert c.at[("HI1", "green_belt"), "reason"].endswith(
-        "Green Belt (Scotland, local development plans) is an optional dataset: the Spatial Hub "
-        "serves Scotland's Green Belt (WFS layer sh_grnblt:pub_grnblt) only with an authkey issued "
-        "to registered users"
+    assert c.at[("HI1", "green_belt"), "reason"] == (
+        "not checked: no Green Belt layer for Highland (Scotland): no machine-readable national dataset "
+        "for Scotland (Green Belt (Scotland, local development plans), spatialhub_green_belt_scotland: "
+        "the Spatial Hub serves Scotland's Green Belt (WFS layer sh_grnblt:pub_grnblt) only with an "
+        "authkey issued to registered users; used when a mirror holds a copy)"
     )
     ne_sssi = c.loc[("NE1", "sssi")]
     if ne_sssi["status"] == "absent":

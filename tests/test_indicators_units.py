@@ -741,7 +741,11 @@ def test_site_designation_checks_three_valued():
     # SAC (y 0..2 km) is 7 km below 'out'
     assert c.at[("out", "sac"), "distance_km"] == pytest.approx(7.0)
     assert c.at[("scot", "sssi"), "status"] == "not checked"
-    assert c.at[("scot", "sssi"), "reason"] == "not checked: no SSSI layer for Highland (Scotland)"
+    assert c.at[("scot", "sssi"), "reason"] == (
+        "not checked: no SSSI layer for Highland (Scotland): dataset naturescot_sssi_scotland (Sites of "
+        "Special Scientific Interest (Scotland)) could not be had: not stored (`growth-zones data pull` "
+        "fetches it)"
+    )
     assert np.isnan(c.at[("scot", "sssi"), "distance_km"])
     # national parks are GB-wide: absent everywhere here, with a distance
     assert c.at[("scot", "national_park"), "status"] == "absent"
@@ -1031,12 +1035,36 @@ def test_designation_gaps_say_why_a_nation_is_not_checked():
             }
         ]
     )
-    gaps = designation_gaps(pa, cat)
-    assert gaps == {
-        ("green_belt", "Scotland"): "gb_s is an optional dataset: the Spatial Hub needs an authkey",
-        ("ancient_woodland", "Wales"): "aw_w is not stored (not in the mirror, or not pulled: "
-        "`growth-zones data pull aw_w`)",
-    }
+    gaps = designation_gaps(
+        pa, cat, absent={"aw_w": "skipped: the mirror holds no copy (mirror has no file x)"}
+    )
+    # an optional dataset (no machine-readable national source): a documented coverage gap
+    gb = gaps[("green_belt", "Scotland")]
+    assert gb.kind == "coverage gap" and not gb.blocking and gb.datasets == ("gb_s",)
+    assert gb.reason == (
+        "no machine-readable national dataset for Scotland (gb_s, gb_s: the Spatial Hub needs an authkey; "
+        "used when a mirror holds a copy)"
+    )
+    # a default dataset this run did not have: its checks could not run (exit 4)
+    aw = gaps[("ancient_woodland", "Wales")]
+    assert aw.kind == "unavailable" and aw.blocking and aw.datasets == ("aw_w",)
+    assert aw.reason == "dataset aw_w (aw_w) could not be had: the mirror holds no copy"
+    # stored and official: no gap; nothing catalogued for a nation: a coverage gap naming it
+    assert ("national_park", "England") not in gaps and ("national_park", "Wales") not in gaps
+    assert gaps[("sssi", "England")] == designation_gaps(pa, cat)[("sssi", "England")]
+    assert gaps[("sssi", "England")].reason == "no national SSSI dataset for England is catalogued"
+    assert gaps[("sssi", "England")].kind == "coverage gap"
+    # never pulled at all: not stored
+    assert designation_gaps(pa, cat)[("ancient_woodland", "Wales")].reason == (
+        "dataset aw_w (aw_w) could not be had: not stored (`growth-zones data pull` fetches it)"
+    )
+    # a stored sample is complete only within its area: outside it the check could not run
+    sample = designation_gaps(pa, cat, copies={"np": {"copy": "sample", "coverage_area": "north_east"}})[
+        ("national_park", "Scotland")
+    ]
+    assert sample.blocking and sample.reason == (
+        "only a sample of dataset np (np) is stored, complete within the north east area only"
+    )
 
 
 class _FakeStore:

@@ -107,7 +107,8 @@ def scored(tmp_path_factory):
         {
             "base": base,
             "np": -base * factor_np * scale,
-            "sssi": -base * factor_sssi * scale,
+            # not checked: NaN, never a zero penalty (review SF7)
+            "sssi": np.where(ind["share_sssi"].isna(), np.nan, -base * factor_sssi * scale),
             "score": base * (1 - np.minimum(total, 1.0)),
         },
         index=ind.index,
@@ -173,7 +174,7 @@ def test_site_page_and_brief_rows_sum_to_the_score(scored, app_id):
     page = (out / "sites" / f"{safe_id(app_id)}.html").read_text(encoding="utf-8")
     doc = lxml_html.fromstring(page)
     score = expected.loc[app_id, "score"]
-    n_pen = int((expected.loc[app_id, ["np", "sssi"]] != 0).sum())
+    n_pen = int((expected.loc[app_id, ["np", "sssi"]].fillna(0) != 0).sum())
     for xpath in (
         "//aside//table[contains(@class,'gz-score-rows')]",  # the page's score by section
         "//section[contains(@class,'gz-brief')]//table[contains(@class,'gz-score-rows')]",  # its brief
@@ -204,7 +205,8 @@ def test_briefs_page_carries_the_penalty_rows(scored):
     briefs = doc.xpath("//section[contains(@class,'gz-brief')]")
     assert len(briefs) == len(table)
     pen_rows = doc.xpath("//tr[contains(@class,'gz-pen')]")
-    assert len(pen_rows) == int((expected[["np", "sssi"]] != 0).to_numpy().sum()) + 1  # + APP-5 unchecked
+    applied = int((expected[["np", "sssi"]].fillna(0) != 0).to_numpy().sum())
+    assert len(pen_rows) == applied + 1  # + APP-5 unchecked
 
 
 def test_boolean_values_read_yes_or_no(scored):

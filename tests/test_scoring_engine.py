@@ -268,6 +268,10 @@ def test_missing_rules_reported_per_row_and_with_reasons():
     assert t.at["z", "missing"] == "" and t.at["z", "excluded_by"] == ""
     assert "exclusion flag not checked for 1 row: h missing" in res.notes
     assert t.at["y", "rank"] == 3  # the only ineligible row ranks last
+    # M4: three-valued eligibility; y is excluded (its d is missing under the exclude rule) and an
+    # exclusion that could not be checked on an otherwise eligible row makes it "unknown"
+    assert t.at["y", "eligibility"] == "excluded" and t.at["y", "exclusions_not_checked"] == ""
+    assert t.at["z", "eligibility"] == "eligible"
 
 
 def test_exclusions_and_ranking_rules():
@@ -283,7 +287,16 @@ def test_exclusions_and_ranking_rules():
     df = frame({k: {c: float(v) for c, v in r.items()} for k, r in rows.items()})
     res = score(df, parse_profile(text))
     t = res.table
-    assert list(t.columns[:5]) == ["rank", "score", "eligible", "excluded_by", "missing"]
+    assert list(t.columns[:7]) == [
+        "rank",
+        "score",
+        "eligibility",
+        "eligible",
+        "excluded_by",
+        "exclusions_not_checked",
+        "missing",
+    ]
+    assert t.at["both", "eligibility"] == "excluded" and t.at["ok1", "eligibility"] == "eligible"
     assert t.at["best_but_excluded", "excluded_by"] == "much too far"
     assert t.at["flagged", "excluded_by"] == "flagged"
     assert t.at["both", "excluded_by"] == "much too far; flagged; negative a"

@@ -86,8 +86,27 @@ def ref_full(rows: dict, rules: dict, gates=GATES, tiers=TIERS):
         if total > 1:
             factors = {k: v / total for k, v in factors.items()}
         final = NAN if math.isnan(s) else s * max(0.0, 1.0 - sum(factors.values()))
-        pens = {k: (-s * factors.get(k, 0.0)) for k, t in tiers.items() if t[0] != "exclude"}
-        out[i] = {"score": final, "eligible": elig, "deliverable": deliv, "gates": status, "penalties": pens}
+        pens = {
+            k: NAN if math.isnan(r[t[3]]) else (-s * factors.get(k, 0.0))
+            for k, t in tiers.items()
+            if t[0] != "exclude"
+        }
+        # eligibility: excluded, else unknown when a hard exclusion (a profile exclusion, an exclude
+        # tier) could not be checked, else eligible
+        unchecked = [name for name, ind, *_ in EXCLUSIONS if math.isnan(r[ind])]
+        unchecked += [
+            f"{n.title()} Land" for n, t in tiers.items() if t[0] == "exclude" and math.isnan(r[t[3]])
+        ]
+        state = "excluded" if not elig else ("unknown" if unchecked else "eligible")
+        out[i] = {
+            "score": final,
+            "eligible": elig,
+            "eligibility": state,
+            "unchecked": "; ".join(unchecked) if state == "unknown" else "",
+            "deliverable": deliv,
+            "gates": status,
+            "penalties": pens,
+        }
     group = {
         i: (["pass", "unknown", "fail"].index(o["deliverable"]) if o["eligible"] else 3)
         for i, o in out.items()
@@ -145,10 +164,16 @@ def test_gates_and_tiers_match_the_loop_reference(rule, seed):
         assert row["score"] == pytest.approx(want["score"], abs=1e-12), i
         assert row["rank"] == want["rank"], (i, want, row[["rank", "score", "deliverable"]].to_dict())
         for k, v in want["penalties"].items():
-            assert row[f"penalty_{k}"] == pytest.approx(v, abs=1e-12), (i, k)
-        # contributions plus penalties sum to the score
+            if math.isnan(v):  # not checked: NaN, never a zero penalty (SF7)
+                assert math.isnan(row[f"penalty_{k}"]), (i, k)
+            else:
+                assert row[f"penalty_{k}"] == pytest.approx(v, abs=1e-12), (i, k)
+                assert math.copysign(1.0, row[f"penalty_{k}"]) == 1.0 or row[f"penalty_{k}"] < 0  # no -0.0
+        assert row["eligibility"] == want["eligibility"], i
+        assert row["exclusions_not_checked"] == want["unchecked"], i
+        # contributions plus the known penalties sum to the score
         parts = [c for c in t.columns if c.startswith(("contrib_", "penalty_"))]
-        assert sum(row[c] for c in parts) == pytest.approx(row["score"], abs=1e-12)
+        assert sum(row[c] for c in parts if not math.isnan(row[c])) == pytest.approx(row["score"], abs=1e-12)
         # reasons name the designation, the share inside it and the policy test of the row's nation
         r = rows[i]
         if not math.isnan(r["p"]) and r["p"] > 0:
@@ -161,7 +186,10 @@ def test_gates_and_tiers_match_the_loop_reference(rule, seed):
             )
         if not math.isnan(r["r"]) and r["r"] > 0.2:
             wood = "the Welsh wood test" if nations[i] == "Wales" else "the wood test"
-            assert f"inside Wood Land: {wood}" in row["excluded_by"]
+            assert (
+                f"inside Wood Land: excluded by the profile's 'exclude' tier (planning test: {wood};"
+                in (row["excluded_by"])
+            )
         if math.isnan(r["q"]):
             assert "designation Sssi Land (constraint) not checked" in row["missing"]
         if want["gates"]["near"] == "fail":
@@ -291,7 +319,12 @@ def test_stricter_tier_from_the_user_and_round_trip():
     rows = {"x": {**{c: 1.0 for c in "abcdefg"}, "h": 0.0, "p": 1.0, "q": 0.0, "r": 0.0, "s": 0.0}}
     loose, tight = score(frame(rows), p).table, score(frame(rows), strict).table
     assert bool(loose.at["x", "eligible"]) and not bool(tight.at["x", "eligible"])
-    assert "inside Park Land: the park test" in tight.at["x", "excluded_by"]
+    # the policy test is quoted as the test, never as the reason (review nit: "major development only
+    # in exceptional circumstances" read as the reason a site was excluded)
+    assert tight.at["x", "excluded_by"] == (
+        "100% inside Park Land: excluded by the profile's 'exclude' tier (planning test: the park test; Act park)"
+    )
+    assert tight.at["x", "eligibility"] == "excluded" and loose.at["x", "eligibility"] == "eligible"
 
 
 def test_gate_sensitivity_matches_a_loop():

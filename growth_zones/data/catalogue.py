@@ -104,11 +104,15 @@ _REQUIRED = (
     "normaliser",
     "url",
     "format",
+    "mirror_path",
     "licence",
     "attribution",
     "vintage",
     "nations",
 )
+"""Every entry names its mirror path, so a mirror can hold every dataset (a closed network runs
+with nothing skipped): the convention for a dataset whose mirror copy is the publisher's file is
+``<topic>/<key>.<suffix>``, the file ``data pull`` stores in ``raw/<key>/``."""
 _ASSET_REQUIRED = tuple(f for f in _REQUIRED if f not in ("layer", "normaliser", "nations")) + ("sha256",)
 
 

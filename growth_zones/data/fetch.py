@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlparse
 
-from ..errors import DataSourceError, OfflineError, UnreachableError
+from ..errors import DataSourceError, NotInMirror, OfflineError, UnreachableError
 from ..settings import Settings
 from .atomic import AtomicFile, part_files, sha256_file, write_bytes, write_json
 from .catalogue import Dataset
@@ -886,7 +886,7 @@ def fetch(ds: Dataset, settings: Settings, *, force: bool = False) -> FetchResul
     if settings.mirrors:
         via = "mirror"
         if not ds.mirror_paths:
-            raise DataSourceError(f"{ds.key}: the mirror holds no copy of this dataset (no mirror_path)")
+            raise NotInMirror(f"{ds.key}: the mirror holds no copy of this dataset (no mirror_path)")
         dests = raw_paths(ds, settings)
         progress.info("fetching %s from mirror %s", ds.key, settings.mirror)
         for rel, dest, expected in zip(ds.mirror_paths, dests, ds.sha256, strict=True):
@@ -940,6 +940,10 @@ def _from_mirrors(
             failures.append(err)
             continue
         return loc, digest, size
+    if all(isinstance(e, _NotFound) for e in failures):
+        if len(failures) == 1:
+            raise NotInMirror(str(failures[0])) from failures[0]
+        raise NotInMirror(f"no mirror location holds {rel} (tried {', '.join(settings.mirrors)})")
     if len(failures) == 1:
         raise failures[0]
     raise DataSourceError(

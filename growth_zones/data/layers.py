@@ -47,14 +47,18 @@ class LayerSet:
     """Derived intermediates (transmission sets, TEC matches, raster convolutions, subdivided
     coverages). Cleared whenever a layer attribute is reassigned; after mutating a frame in place,
     call :meth:`clear_cache`."""
-    _gaps: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False, compare=False)
-    """Why a designation is not checked in a nation: ``(designation, nation) -> reason`` for each
-    catalogued national dataset that is not stored (optional, not in the mirror, not pulled)."""
+    _gaps: dict[tuple[str, str], CoverageGap] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """Why a designation is not checked in a nation (see :func:`designation_gaps`); filled by
+    :meth:`load`, computed from the catalogue on first use for a hand-built layer set."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
         if not name.startswith("_") and "_cache" in self.__dict__:
             self.__dict__["_cache"].clear()
+        if name == "protected_areas":
+            self.__dict__["_gaps"] = None
 
     def clear_cache(self) -> None:
         self._cache.clear()
@@ -69,6 +73,15 @@ class LayerSet:
 
     def mark_unavailable(self, key: str, reason: str) -> None:
         self._unavailable[key] = reason
+        self._gaps = None
+
+    @property
+    def gaps(self) -> dict[tuple[str, str], CoverageGap]:
+        """``(designation, nation) -> CoverageGap``: why a designation is not checked in a nation
+        (every designation of every GB nation that no stored national dataset checks in full)."""
+        if self._gaps is None:
+            self._gaps = designation_gaps(self.protected_areas, absent=self.unavailable, regions=self.regions)
+        return self._gaps
 
     def __repr__(self) -> str:
         parts = []
@@ -126,16 +139,30 @@ class LayerSet:
             layers.mark_unavailable(key, why)
         if not include_northern_ireland:
             layers = layers.gb_only()
+        copies = None
         if layers.protected_areas is not None:
+            copies = _stored_copies(store, layers.protected_areas)
             layers.designation_coverage = build_designation_coverage(
                 layers.protected_areas,
                 coverage_areas,
                 layers.regions,
                 layers.countries,
                 catalogue=getattr(store, "catalogue", None),
-                copies=_stored_copies(store, layers.protected_areas),
+                copies=copies,
             )
-            layers._gaps = designation_gaps(layers.protected_areas, getattr(store, "catalogue", None))
+        catalogue = getattr(store, "catalogue", None)
+        layers._gaps = designation_gaps(
+            layers.protected_areas,
+            catalogue,
+            absent=layers.unavailable,
+            copies=copies,
+            regions=layers.regions,
+            coverage_missing={
+                k: v
+                for k, v in layers.unavailable.items()
+                if getattr((catalogue or {}).get(k), "layer", None) == "coverage_areas"
+            },
+        )
         return layers
 
     def gb_only(self) -> LayerSet:
@@ -148,11 +175,12 @@ class LayerSet:
 
 
 def _not_stored(store: Any, layer: str, error: str, *, everything: bool = False) -> dict[str, str]:
-    """Default datasets of ``layer`` that could not be had, with the reason: those a pull in this
-    run failed to provide (``store.unavailable``), or, with ``everything`` (the layer could not be
-    read at all), every stored one with the read error. A dataset that is simply not stored
-    (optional, not in the mirror, never pulled) is not listed: it is a coverage gap, reported per
-    place as "not checked" (:func:`designation_gaps`)."""
+    """Default datasets of ``layer`` that could not be had in this run, with the reason: a pull that
+    failed, was skipped because the mirror holds no copy, or found nothing in the cache offline
+    (``store.unavailable``); a non-optional default dataset that is simply not stored (never
+    pulled); and, with ``everything`` (the layer could not be read at all), every stored one with
+    the read error. An optional dataset that is not stored is not listed: it has no machine-readable
+    national source, a documented coverage gap (see :func:`designation_gaps`)."""
     catalogue = getattr(store, "catalogue", None)
     has = getattr(store, "has", None)
     if not isinstance(catalogue, dict) or has is None:
@@ -164,6 +192,8 @@ def _not_stored(store: Any, layer: str, error: str, *, everything: bool = False)
             out[ds.key] = known[ds.key]
         elif everything and error and has(ds.key):  # stored, but the layer could not be read
             out[ds.key] = error
+        elif not ds.optional and not has(ds.key):
+            out[ds.key] = f"it is not stored (run `growth-zones data pull {ds.key}`)"
     return out
 
 
@@ -180,30 +210,176 @@ def _stored_copies(store: Any, protected_areas: gpd.GeoDataFrame) -> dict[str, d
     return out
 
 
+@dataclass(frozen=True)
+class CoverageGap:
+    """Why a designation is not checked in a nation.
+
+    ``kind`` is ``"unavailable"`` when a default national dataset exists but this run did not have
+    it in full (its pull failed, the mirror holds no copy, it is not in the cache offline, only a
+    sample of it is stored): the checks it feeds could not run, which ends a command with exit
+    code 4 unless ``--allow-missing``. It is ``"coverage gap"`` when no machine-readable national
+    dataset exists (an optional catalogue entry, or none catalogued): a documented, permanent gap,
+    said everywhere but not an error.
+    """
+
+    reason: str
+    datasets: tuple[str, ...] = ()
+    kind: str = "unavailable"
+
+    @property
+    def blocking(self) -> bool:
+        return self.kind == "unavailable"
+
+
+UNAVAILABLE, COVERAGE_GAP, UNDECIDED = "unavailable", "coverage gap", "undecided"
+"""The kinds of a check that could not run: its data could not be had (exit 4), no machine-readable
+national dataset exists (a documented coverage gap), or the published data cannot decide it."""
+
+
+def _area_text(area: str, regions: gpd.GeoDataFrame | None = None) -> str:
+    """A sample's coverage area in words ("lad:E08000009" -> "Trafford (E08000009)")."""
+    if area == "extent":
+        return "the extent of the extract"
+    if area == "gb":
+        return "Great Britain"
+    if area.startswith("lad:"):
+        code = area.split(":", 1)[1]
+        if regions is not None and "code" in regions and "name" in regions:
+            hit = regions.loc[regions["code"] == code, "name"]
+            if len(hit):
+                return f"{hit.iloc[0]} ({code})"
+        return f"local authority {code}"
+    return f"the {area.replace('_', ' ')} area" if area else "its sample area"
+
+
+def why_not_had(why: str) -> str:
+    """A dataset's pull message as the reason a check could not run (short; the full message is in
+    ``data pull`` and the log)."""
+    text = " ".join(str(why).split())
+    if text.startswith("skipped: the mirror holds no copy"):
+        return "the mirror holds no copy"
+    if text.startswith("not in the cache, and --offline"):
+        return "not in the cache (--offline uses the cache only)"
+    if text.startswith("it is not stored (run `growth-zones data pull"):
+        return "not stored (`growth-zones data pull` fetches it)"
+    return _short(text.removeprefix("skipped: "))
+
+
+def not_had_text(items: list[tuple[str, str, str]]) -> str:
+    """``[(key, title, why)]`` -> "dataset a (A) could not be had: why; datasets b (B), c (C) could
+    not be had: why2": datasets that failed for the same reason are named together."""
+    by_why: dict[str, list[str]] = {}
+    for key, title, why in items:
+        by_why.setdefault(why_not_had(why), []).append(f"{key} ({title})" if title else key)
+    return "; ".join(
+        f"dataset{'s' if len(names) > 1 else ''} {', '.join(names)} could not be had: {why}"
+        for why, names in by_why.items()
+    )
+
+
+def _first_clause(text: str) -> str:
+    return text.split(";")[0].split(". ")[0].strip()
+
+
 def designation_gaps(
-    protected_areas: gpd.GeoDataFrame, catalogue: dict[str, Dataset] | None = None
-) -> dict[tuple[str, str], str]:
-    """``(designation, nation) -> why it is not checked there``, for every default national
-    designation dataset that is absent from ``protected_areas``: an optional dataset (no machine
-    endpoint: the catalogue's ``manual`` says why) or one that is simply not stored."""
+    protected_areas: gpd.GeoDataFrame | None,
+    catalogue: dict[str, Dataset] | None = None,
+    *,
+    absent: dict[str, str] | None = None,
+    copies: dict[str, dict[str, Any]] | None = None,
+    coverage_missing: dict[str, str] | None = None,
+    regions: gpd.GeoDataFrame | None = None,
+) -> dict[tuple[str, str], CoverageGap]:
+    """``(designation, nation) -> CoverageGap`` for every GB nation and designation that a stored
+    national dataset does not check in full:
+
+    * a default dataset that is not stored (``absent`` gives why: its pull failed, the mirror
+      holds no copy, offline and not cached; else "not stored"): *unavailable*;
+    * a stored *sample* of a national dataset (the test mirror's regional extracts; ``copies``:
+      the stored provenance by key): *unavailable* outside the sample's area;
+    * an optional dataset (no machine-readable national endpoint; the catalogue's ``manual`` says
+      why) that is not stored, or a designation no dataset is catalogued for in a nation: a
+      *coverage gap*.
+
+    Only rows that are actually "not checked" are ever blamed on these (a sample still checks the
+    places inside it).
+    """
+    from ..policy import DESIGNATION_LABELS, DESIGNATIONS
+    from .schemas import GB_NATIONS
+
     entries = (
         datasets_for_layer("protected_areas")
         if catalogue is None
         else [d for d in catalogue.values() if d.layer == "protected_areas" and d.default]
     )
-    present = set(protected_areas["dataset"]) if "dataset" in protected_areas else set()
-    gaps: dict[tuple[str, str], str] = {}
+    absent = absent or {}
+    present = (
+        set(protected_areas["dataset"])
+        if protected_areas is not None and "dataset" in protected_areas
+        else set()
+    )
+    issues: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    covered: set[tuple[str, str]] = set()
     for ds in entries:
-        if ds.key in present:
-            continue
-        if ds.optional:
-            why = f"{ds.title} is an optional dataset: {ds.manual.split(';')[0]}"
+        keys = [(d, nation) for nation in ds.nations if nation in GB_NATIONS for d in ds.designations]
+        covered.update(keys)
+        if ds.key in present and ds.key not in absent:
+            copy = (copies or {}).get(ds.key)
+            sample = (
+                (copy.get("copy") == "sample") if copy else bool(ds.mirror_copy and ds.mirror_copy.is_sample)
+            )
+            if not sample:
+                continue
+            area = (copy or {}).get("coverage_area") or (
+                ds.mirror_copy.coverage_area if ds.mirror_copy else ""
+            )
+            why = (
+                f"only a sample of dataset {ds.key} ({ds.title}) is stored, complete within "
+                f"{_area_text(str(area or ''), regions)} only"
+            )
+            if coverage_missing:
+                why += "; where the sample applies is unknown too: " + "; ".join(
+                    f"dataset {k} could not be had: {v}" for k, v in coverage_missing.items()
+                )
+            item = (UNAVAILABLE, ds.key, why)
+        elif ds.optional:
+            item = (
+                COVERAGE_GAP,
+                ds.key,
+                f"no machine-readable national dataset for {'/'.join(ds.nations)} "
+                f"({ds.title}, {ds.key}: {_first_clause(ds.manual)}; used when a mirror holds a copy)",
+            )
         else:
-            why = f"{ds.title} is not stored (not in the mirror, or not pulled: `growth-zones data pull {ds.key}`)"
-        for nation in ds.nations:
-            for d in ds.designations:
-                gaps.setdefault((d, nation), why)
+            why = absent.get(ds.key) or f"it is not stored (run `growth-zones data pull {ds.key}`)"
+            item = (UNAVAILABLE, ds.key, "\x00" + why)  # grouped with the others below
+        for key in keys:
+            issues.setdefault(key, []).append(item)
+    gaps: dict[tuple[str, str], CoverageGap] = {}
+    for d in DESIGNATIONS:
+        for nation in GB_NATIONS:
+            if (d, nation) not in covered:
+                label = DESIGNATION_LABELS.get(d, d)
+                gaps[(d, nation)] = CoverageGap(
+                    f"no national {label} dataset for {nation} is catalogued", (), COVERAGE_GAP
+                )
+    titles = {ds.key: ds.title for ds in entries}
+    for key, items in issues.items():
+        kinds = {k for k, _, _ in items}
+        not_had = [(k, titles.get(k, ""), w[1:]) for _, k, w in items if w.startswith("\x00")]
+        texts = [w for _, _, w in items if not w.startswith("\x00")]
+        if not_had:
+            texts.insert(0, not_had_text(not_had))
+        gaps[key] = CoverageGap(
+            "; ".join(dict.fromkeys(texts)),
+            tuple(dict.fromkeys(k for _, k, _ in items)),
+            UNAVAILABLE if UNAVAILABLE in kinds else COVERAGE_GAP,
+        )
     return gaps
+
+
+def _short(reason: str, limit: int = 300) -> str:
+    reason = " ".join(str(reason).split())
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
 
 
 def _union(geoms: Any) -> shapely.Geometry:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DataSourceError, GrowthZonesError, OfflineError, UnreachableError
+from ..errors import DataSourceError, GrowthZonesError, NotInMirror, OfflineError, UnreachableError
 from ..settings import Settings
 from . import fetch as _fetch
 from .catalogue import Dataset, get_dataset
@@ -98,6 +98,8 @@ def _source_host(ds: Dataset, settings: Settings) -> str:
 
 def _skip_reason(ds: Dataset, settings: Settings, named: bool) -> str | None:
     """Why ``ds`` is skipped rather than fetched (None: fetch it)."""
+    if settings.offline and ds.optional and not named and _fetch.cached(ds, settings, verify=False) is None:
+        return "skipped: optional (no machine-readable endpoint) and not in the cache"
     if settings.mirror and not ds.mirror_paths:
         return "skipped: the mirror holds no copy of this dataset (it is fetched from the publisher without a mirror)"
     if ds.optional and not named and not settings.mirror:
@@ -157,6 +159,15 @@ def pull_one(
             mirror_copy = _is_mirror_copy(ds, fetched.sha256)
             normalised = _normalise(ds, fetched, deps, mirror_copy)
             prov = store.write(ds, normalised, fetched.to_dict(), mirror_copy=mirror_copy)
+    except NotInMirror as err:
+        return PullOutcome(
+            ds.key,
+            False,
+            f"skipped: the mirror holds no copy ({err})",
+            None,
+            time.perf_counter() - t0,
+            skipped=True,
+        )
     except UnreachableError as err:
         if isinstance(unreachable, dict):
             unreachable[err.host] = "no connection"
@@ -267,16 +278,20 @@ def pull(
         missing = [
             d.key
             for d in plan
-            if not store.has(d.key) and _fetch.cached(d, store.settings, verify=False) is None
+            if not store.has(d.key)
+            and _fetch.cached(d, store.settings, verify=False) is None
+            and _skip_reason(d, store.settings, d.key in named) is None
         ]
         if missing:
             raise OfflineError(missing)
     report = PullReport()
     failed: set[str] = set()
+    not_had: set[str] = set()
     todo = [d for d in plan if _skip_reason(d, store.settings, d.key in named) is None]
     report.unreachable = probe_plan(todo, store, force=force)
     for ds in plan:
         blocked = [d for d in ds.requires if d in failed]
+        lacking = [d for d in ds.requires if d in not_had]
         skip = _skip_reason(ds, store.settings, ds.key in named)
         if not force and store.has(ds.key):
             outcome = pull_one(ds, store)
@@ -285,6 +300,10 @@ def pull(
             progress.info("%s %s", ds.key, skip)
         elif blocked:
             outcome = PullOutcome(ds.key, False, f"skipped: required dataset(s) failed: {', '.join(blocked)}")
+        elif lacking:
+            outcome = PullOutcome(
+                ds.key, False, f"skipped: required dataset(s) skipped: {', '.join(lacking)}", skipped=True
+            )
         else:
             outcome = pull_one(ds, store, force=force, unreachable=report.unreachable)
             if not outcome.ok and ds.optional and store.settings.mirror and ds.key not in named:
@@ -296,6 +315,8 @@ def pull(
                 )
         if not outcome.ok and not outcome.skipped:
             failed.add(ds.key)
+        elif outcome.skipped:
+            not_had.add(ds.key)
         report.outcomes.append(outcome)
         if on_progress:
             on_progress(outcome)
@@ -319,13 +340,19 @@ def ensure_layers(
     """Make sure every default dataset feeding ``layers`` is stored and intact, pulling (or
     rebuilding a corrupt one) on first use.
 
-    The datasets of the ``required`` layers are pulled first; when any of them cannot be had the
-    run stops at once (nothing else is downloaded) with an error naming the hosts that did not
-    answer and how to work offline. A dataset of an optional layer that cannot be had does not stop
-    the run: it and why it could not be had are recorded in ``store.unavailable``;
+    The datasets of the ``required`` layers are pulled first; when any of them cannot be had (it
+    failed, or the mirror holds no copy) the run stops at once (nothing else is downloaded) with an
+    error naming the hosts that did not answer and how to work offline. Any other dataset that
+    cannot be had does not stop the run: it and why are recorded in ``store.unavailable`` (a pull
+    that failed, a dataset the mirror holds no copy of, one not in the cache offline);
     :meth:`~growth_zones.data.layers.LayerSet.load` carries them into the layer set, and the
     workflows turn them into checks that could not run (on stderr, in ``checks.csv``, the report
-    banner, the provenance sidecar and the exit code).
+    banner, the provenance sidecar and exit code 4). An optional dataset (no machine-readable
+    national source) that is not had is not recorded: it is a documented coverage gap.
+
+    Offline (``settings.offline``) only the required layers must be in the cache (else
+    :class:`~growth_zones.errors.OfflineError` names them); a dataset whose raw download is cached
+    is rebuilt from it, and every other one is "not in the cache".
     """
     store = Store(settings)
     wanted = set(layers)
@@ -335,22 +362,56 @@ def ensure_layers(
     missing = [k for k in keys if not store.has(k) or store.verify(k)]
     if not missing:
         return store
+    if store.settings.offline:
+        missing = _offline_plan(missing, store, must)
     first = [k for k in missing if store.catalogue[k].layer in must]
     rest = [k for k in missing if k not in first]
     outcomes: list[PullOutcome] = []
     for batch in (first, rest):
         if not batch:
             continue
-        # offline: raises OfflineError naming what is missing
         report = pull(batch, settings=store.settings, explicit=False)
-        fatal = [o for o in report.failed if store.catalogue[o.key].layer in must]
+        fatal = [o for o in report.outcomes if not o.ok and store.catalogue[o.key].layer in must]
         if fatal:
             raise _cannot_prepare(fatal, report)
         outcomes.extend(report.outcomes)
     for o in outcomes:
-        if not o.ok and not o.skipped:
-            store.unavailable[o.key] = o.message
-            log.info("dataset %s unavailable (%s)", o.key, o.message)
-        elif o.skipped:
+        if o.ok:
+            continue
+        if o.skipped and store.catalogue[o.key].optional:
             log.info("dataset %s %s", o.key, o.message)
+            continue
+        store.unavailable[o.key] = o.message
+        log.info("dataset %s unavailable (%s)", o.key, o.message)
     return store
+
+
+def _offline_plan(missing: list[str], store: Store, must: set[str]) -> list[str]:
+    """Offline: the datasets of ``missing`` that can be rebuilt from the raw cache (they and what
+    they require are cached or stored). The required layers' others stop the run
+    (:class:`OfflineError`); the rest are recorded in ``store.unavailable`` as not in the cache."""
+    cat = store.catalogue
+
+    def rebuildable(key: str, seen: tuple[str, ...] = ()) -> bool:
+        ds = cat[key]
+        if key in seen:
+            return False
+        if _fetch.cached(ds, store.settings, verify=False) is None:
+            return False
+        return all(store.has(dep) or rebuildable(dep, (*seen, key)) for dep in ds.requires)
+
+    can = [k for k in missing if rebuildable(k)]
+    cannot = [k for k in missing if k not in can]
+    fatal = [k for k in cannot if cat[k].layer in must]
+    if fatal:
+        raise OfflineError(fatal)
+    for key in cannot:
+        if cat[key].optional:
+            log.info("dataset %s is optional and not in the cache (offline)", key)
+            continue
+        store.unavailable[key] = (
+            "not in the cache, and --offline uses the cache only (pull it with network access or from "
+            "a mirror: `growth-zones data pull " + key + "`)"
+        )
+        log.info("dataset %s unavailable offline", key)
+    return can

@@ -12,24 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..policy import DESIGNATIONS as _POLICY_DESIGNATIONS
+
 LayerKind = Literal["vector", "table", "raster"]
 
 NATIONS = ("England", "Scotland", "Wales", "Northern Ireland")
 GB_NATIONS = ("England", "Scotland", "Wales")
 SUBSTATION_KINDS = ("gsp", "transmission", "bsp", "primary", "switching", "other")
-DESIGNATIONS = (
-    "national_park",
-    "aonb",
-    "sssi",
-    "sac",
-    "spa",
-    "ramsar",
-    "green_belt",
-    "ancient_woodland",
-    "scheduled_monument",
-    "flood_zone_3",
-    "flood_zone_2",
-)
+DESIGNATIONS = _POLICY_DESIGNATIONS
+"""Canonical designation names, declared once in ``growth_zones.policy.REGISTRY``."""
 
 
 @dataclass(frozen=True)

@@ -151,14 +151,19 @@ def site_indicators(
     )
     values["protected_share"] = v
     reasons["protected_share"] = why
+    presence: dict[str, pd.DataFrame] = {}
     for d in TIER_DESIGNATIONS:
-        p = _presence(g, d, layers, settings, la_names, nations)
+        p = presence[d] = _presence(g, d, layers, settings, la_names, nations)
         col = f"share_{d}"
         share = np.where(p["status"] == "absent", 0.0, p["share"].to_numpy(float))
         values[col] = share
         reasons[col] = np.where(np.isnan(share), p["reason"].to_numpy(object), "")
         extra[f"{d}_feature"] = designated_feature(g, d, layers, p["status"].eq("present").to_numpy())
-    fz = flood_zone_3(g, layers, settings, la_names, nations)
+    fz = _flood_zone_3(
+        presence.get("flood_zone_3")
+        if "flood_zone_3" in presence
+        else _presence(g, "flood_zone_3", layers, settings, la_names, nations)
+    )
     values["in_flood_zone_3"] = fz[0]
     reasons["in_flood_zone_3"] = fz[1]
 
@@ -417,7 +422,10 @@ def flood_zone_3(
 ) -> tuple[pd.arrays.BooleanArray, np.ndarray]:
     """True where a site touches Flood Zone 3 (certain even where coverage is partial), False
     where FZ3 data covers the whole site and none is touched, NA (with reason) otherwise."""
-    status = _presence(g, "flood_zone_3", layers, settings, names, nations)
+    return _flood_zone_3(_presence(g, "flood_zone_3", layers, settings, names, nations))
+
+
+def _flood_zone_3(status: pd.DataFrame) -> tuple[pd.arrays.BooleanArray, np.ndarray]:
     known = status["status"] != "not checked"
     present = _geo.as_boolean(status["status"].eq("present").to_numpy(), ~known.to_numpy())
     return present, status["reason"].to_numpy()
@@ -463,12 +471,13 @@ def _presence(
     status[absent] = "absent"
     partial = touching & ~cover
     reason[partial] = f"{label} data covers only part of the site: share is a lower bound"
+    gaps = layers.gaps
     for i in np.flatnonzero(~touching & ~cover):
         name = str(names[i]) if names is not None and names[i] else ""
         nation = str(nations[i]) if nations is not None and nations[i] else ""
         where = f"{name} ({nation})" if name and nation else (name or nation or "this location")
-        gap = layers._gaps.get((designation, nation)) if nation else None
-        reason[i] = f"not checked: no {label} layer for {where}" + (f": {gap}" if gap else "")
+        gap = gaps.get((designation, nation)) if nation else None
+        reason[i] = f"not checked: no {label} layer for {where}" + (f": {gap.reason}" if gap else "")
     return pd.DataFrame({"status": status, "share": share, "distance_km": dist, "reason": reason})
 
 

@@ -14,27 +14,53 @@ _STYLE = (
 )
 
 
+_HEADS = {
+    "unavailable": (
+        "Checks that could not run.",
+        "not checked against the following, because the data could not be had. A site or area may look "
+        "eligible only because a check did not run.",
+    ),
+    "coverage gap": (
+        "Not checked: no national data.",
+        "not checked against the following, because no machine-readable national dataset exists for "
+        "that place (a documented coverage gap).",
+    ),
+    "undecided": (
+        "Not decided from the published data.",
+        "left undecided by the following, because the published data cannot decide them.",
+    ),
+}
+
+
 def missing_checks_banner(
     missing: Iterable[Any] | None, *, row_id: str | None = None, noun: str = "sites"
 ) -> str:
-    """HTML (every string escaped) listing the checks that could not run; ``row_id`` limits it to
-    the checks affecting one row (a site page). Empty when there are none."""
-    items = []
+    """HTML (every string escaped) listing the checks that could not run, by kind (data not had,
+    then coverage gaps, then undecided); ``row_id`` limits it to the checks affecting one row (a
+    site page). Empty when there are none."""
+    groups: dict[str, list[str]] = {}
     for m in missing or ():
         ids = [str(i) for i in getattr(m, "ids", ())]
         if row_id is not None and row_id not in ids:
             continue
-        scope = "this site" if row_id is not None else f"{len(ids)} {noun}"
-        items.append(f"<li><b>{esc(m.check)}</b> ({esc(scope)}): {esc(m.reason)}</li>")
-    if not items:
+        kind = str(getattr(m, "kind", "unavailable"))
+        kind = kind if kind in _HEADS else "unavailable"
+        if row_id is not None:
+            scope = "this site"
+        elif ids:
+            scope = f"{len(ids)} {noun}"
+        else:
+            scope = f"every {noun.rstrip('s')} it applies to"
+        groups.setdefault(kind, []).append(f"<li><b>{esc(m.check)}</b> ({esc(scope)}): {esc(m.reason)}</li>")
+    if not groups:
         return ""
-    what = "This site was" if row_id is not None else f"These {noun} were"
-    return (
-        f'<div class="gz-missing" role="alert" style="{_STYLE}">'
-        f"<b>Checks that could not run.</b> {what} not checked against the following, because the "
-        "data could not be had. A site or area may look eligible only because a check did not run."
-        f"<ul>{''.join(items)}</ul></div>"
-    )
+    who = "This site was" if row_id is not None else f"These {noun} were"
+    parts = []
+    for kind in _HEADS:
+        if kind in groups:
+            title, body = _HEADS[kind]
+            parts.append(f"<b>{esc(title)}</b> {esc(who)} {esc(body)}<ul>{''.join(groups[kind])}</ul>")
+    return f'<div class="gz-missing" role="alert" style="{_STYLE}">' + "".join(parts) + "</div>"
 
 
 def measured_where_html(r: Any) -> str:

@@ -89,6 +89,65 @@ def truthy(value: Any) -> bool:
     return bool(value)
 
 
+def eligibility(r: Any) -> str:
+    """``eligible`` / ``excluded`` / ``unknown`` for a row (a mapping or Series): its
+    ``eligibility`` column, else (outputs written before it existed) the boolean ``eligible``."""
+    got = text(r.get("eligibility")).strip().lower()
+    if got in ("eligible", "excluded", "unknown"):
+        return got
+    return "eligible" if truthy(r.get("eligible", True)) else "excluded"
+
+
+def eligibility_text(r: Any, *, full: bool = True) -> str:
+    """Plain words for a row's eligibility: "Eligible", "Excluded: <reasons>" or "Not fully checked:
+    <exclusions> not checked" (``full``: with the reasons)."""
+    state = eligibility(r)
+    if state == "excluded":
+        return "Excluded" + (": " + (text(r.get("excluded_by")) or "fails a hard constraint") if full else "")
+    if state == "unknown":
+        names = text(r.get("exclusions_not_checked")) or "some hard exclusion"
+        return "Not fully checked" + (f": hard exclusions not checked: {names}" if full else "")
+    return "Eligible"
+
+
+ELIGIBILITY_WORDS = {"eligible": "eligible", "excluded": "excluded", "unknown": "not fully checked"}
+"""How each eligibility value is counted in summaries ("9 eligible · 3 not fully checked · 1 excluded")."""
+
+
+def eligibility_column(frame: Any) -> Any:
+    """The eligibility of every row of a table as a pandas Series (vectorised :func:`eligibility`)."""
+    import pandas as pd
+
+    n = len(frame)
+    if "eligibility" in frame:
+        got = frame["eligibility"].astype("string").str.strip().str.lower()
+        ok = got.isin(["eligible", "excluded", "unknown"]).fillna(False).to_numpy(dtype=bool)
+    else:
+        got, ok = pd.Series([""] * n, index=frame.index, dtype="string"), np.zeros(n, dtype=bool)
+    if "eligible" in frame:
+        flag = frame["eligible"].map(truthy).to_numpy(dtype=bool)
+    else:
+        flag = np.ones(n, dtype=bool)
+    fallback = np.where(flag, "eligible", "excluded")
+    return pd.Series(np.where(ok, got.fillna("").to_numpy(dtype=object), fallback), index=frame.index)
+
+
+def eligibility_counts(rows: Any) -> dict[str, int]:
+    """``{"eligible": n, "unknown": n, "excluded": n}`` over a table's rows."""
+    out = {"eligible": 0, "unknown": 0, "excluded": 0}
+    if rows is None or not len(rows):
+        return out
+    for k, v in eligibility_column(rows).value_counts().items():
+        out[str(k)] = int(v)
+    return out
+
+
+def eligibility_summary(rows: Any) -> str:
+    """ "9 eligible · 3 not fully checked · 1 excluded" (plain text)."""
+    counts = eligibility_counts(rows)
+    return " · ".join(f"{counts[k]} {ELIGIBILITY_WORDS[k]}" for k in ("eligible", "unknown", "excluded"))
+
+
 # Viridis (matplotlib), 11 stops; colour-blind safe and perceptually uniform. Reversed for scores so
 # that darker = higher score.
 _VIRIDIS = [

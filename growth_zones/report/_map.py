@@ -10,7 +10,7 @@ from functools import cache, cached_property
 from typing import Any
 
 from ._geo import display_geometries, feature_collection
-from ._html import esc, fmt_num, gradient_css, is_missing, text, truthy
+from ._html import eligibility, eligibility_text, esc, fmt_num, gradient_css, is_missing, text, truthy
 
 # Okabe-Ito colours (colour-blind safe) for infrastructure, distinct from the viridis score fill.
 SUBSTATION_CLASSES = [  # (key, label, colour, radius)
@@ -699,14 +699,15 @@ def add_applications(
         ]
         if "mw" in apps.columns:
             rows.append(("Capacity", fmt_num(r.get("mw"), "MW")))
-        excluded = "eligible" in apps.columns and not truthy(r.get("eligible"))
+        state = (
+            eligibility(r) if ("eligible" in apps.columns or "eligibility" in apps.columns) else "eligible"
+        )
+        excluded = state == "excluded"
         fill = (
             f"url(#{HATCH_ID})" if excluded else score_colour(score) if not is_missing(score) else "#ffffff"
         )
-        if excluded:
-            rows.append(
-                ("Eligibility", "Excluded: " + esc(text(r.get("excluded_by")) or "fails a hard constraint"))
-            )
+        if state != "eligible":
+            rows.append(("Eligibility", esc(eligibility_text(r))))
         popup = _point_popup(nm, rows)
         if links and text(app_id) in links:
             popup = (
@@ -756,6 +757,7 @@ html, body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", A
 .gz-badge.ok { background: #d9f0d3; color: #1b5e20; } .gz-badge.bad { background: #fbd5c7; color: #8a1c00; }
 .gz-badge.warn { background: #fff1c2; color: #6b4e00; } .gz-badge.na { background: #e8e8e8; color: #444; }
 .gz-excl { color: #8a1c00; font-weight: 600; margin: 4px 0; }
+.gz-unk { color: #6b4e00; font-weight: 600; margin: 4px 0; }
 .gz-note { color: #555; font-size: 12px; margin: 4px 0; }
 .gz-sw { display: inline-block; width: 12px; height: 12px; border: 1.5px solid #333; border-radius: 50%;
   vertical-align: -1px; margin-right: 3px; }

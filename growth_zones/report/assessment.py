@@ -27,7 +27,18 @@ from typing import Any
 
 from ._banner import measured_where_html, missing_checks_banner
 from ._geo import bng_point_to_lonlat, display_geometries, feature_collection
-from ._html import esc, fmt_num, is_missing, safe_id, score_colour, text, truthy
+from ._html import (
+    eligibility,
+    eligibility_counts,
+    eligibility_text,
+    esc,
+    fmt_num,
+    is_missing,
+    safe_id,
+    score_colour,
+    text,
+    truthy,
+)
 from ._map import (
     HATCH_ID,
     BaseMap,
@@ -120,6 +131,8 @@ body { background: #f6f7f8; color: #1a1a1a; }
 .gz-card b { display: block; font-size: 22px; }
 .gz-card-bad { border-color: #8a1c00; } .gz-card-bad b { color: #8a1c00; }
 .gz-card-warn { border-color: #b36b00; } .gz-card-warn b { color: #6b4e00; }
+
+.gz-card.gz-card-unk { border-color: #b58900; background: #fff8e1; }
 table.gz-table { border-collapse: collapse; width: 100%; background: #fff; font-size: 14px; }
 table.gz-table th, table.gz-table td { border-bottom: 1px solid #e1e1e1; padding: 5px 8px; text-align: left;
   vertical-align: top; }
@@ -204,9 +217,11 @@ def _deliverable_cell(r: Any) -> str:
 
 
 def _eligible_text(r: Any) -> str:
-    if truthy(r.get("eligible", True)):
-        return "Eligible"
-    return "Excluded: " + (text(r.get("excluded_by")) or "fails a hard constraint")
+    return eligibility_text(r)
+
+
+def _eligible_class(r: Any) -> str:
+    return {"excluded": "gz-excl", "unknown": "gz-unk"}.get(eligibility(r), "gz-note")
 
 
 def _site_features(
@@ -218,7 +233,7 @@ def _site_features(
         geoms = display_geometries(assessment, "assessment", SITE_TOLERANCE_M)
     props = []
     for app_id, r in assessment.iterrows():
-        eligible = truthy(r.get("eligible", True))
+        eligible = eligibility(r) != "excluded"
         fill = score_colour(r.get("score")) if eligible else f"url(#{HATCH_ID})"
         nm = text(r.get("name")) or text(app_id)
         rank = r.get("rank")
@@ -506,7 +521,7 @@ def _site_page(
         + f"<div class='gz-big' style='font-size:17px;margin:8px 0'>Score <b>{fmt_num(r.get('score'), digits=3)}</b>"
         f" &#183; rank <b>{esc(rank_s)}</b></div>"
         + (deliverable_html(r) if text(r.get("deliverable")) else "")
-        + f"<div class='{'gz-note' if truthy(r.get('eligible', True)) else 'gz-excl'}'>{esc(_eligible_text(r))}</div>"
+        + f"<div class='{_eligible_class(r)}'>{esc(_eligible_text(r))}</div>"
         + (
             f"<div class='gz-excl'>Designations: {esc(text(r.get('designation_flags')))}</div>"
             if text(r.get("designation_flags"))
@@ -705,6 +720,7 @@ def render_assessment_report(
             generated_at=generated_at,
             sources=short_sources,
             non_commercial=non_commercial,
+            missing_checks=missing_checks,
         )
         rank = r.get("rank")
         briefs.append((math.inf if is_missing(rank) else float(rank), brief))
@@ -739,6 +755,7 @@ def render_assessment_report(
             [b for _, b in briefs],
             title="AI Growth Zones: site briefs",
             generated_at=generated_at,
+            banner=missing_checks_banner(missing_checks),
         ),
     )
     index = out_dir / "index.html"
@@ -817,7 +834,7 @@ def _index_page(
         name="Candidate sites (markers)",
     )
     n = len(assessment)
-    n_elig = int(assessment["eligible"].map(truthy).sum()) if "eligible" in assessment else n
+    counts = eligibility_counts(assessment)
     n_rej = 0 if rejected is None else len(rejected)
     order = (
         assessment.assign(_id=ids).sort_values("rank", na_position="last")
@@ -897,8 +914,10 @@ def _index_page(
             if "dsit_minimum" in assessment.columns
             else ""
         )
-        + f"<div class='gz-card'><b>{n_elig}</b>eligible</div>"
-        f"<div class='gz-card'><b>{n - n_elig}</b>excluded</div>"
+        + f"<div class='gz-card'><b>{counts['eligible']}</b>eligible (every hard exclusion checked)</div>"
+        f"<div class='gz-card{' gz-card-unk' if counts['unknown'] else ''}'><b>{counts['unknown']}</b>"
+        "not fully checked (a hard exclusion could not be checked)</div>"
+        f"<div class='gz-card'><b>{counts['excluded']}</b>excluded</div>"
         f"<div class='gz-card'><b>{n_rej}</b>rows rejected (invalid input)</div></div>"
         "<p class='gz-note'>Click a site on the map or an ID in the table for its full assessment. "
         "<a href='briefs.html'>Printable site briefs</a> (one A4 page per site, in rank order).</p>"

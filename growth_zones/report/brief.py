@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._html import esc, fmt_num, is_missing, text, truthy
+from ._html import eligibility, eligibility_text, esc, fmt_num, is_missing, text
 
 PAGE_W_MM, PAGE_H_MM, MARGIN_MM = 210, 297, 11
 BRIEF_H_MM = PAGE_H_MM - 2 * MARGIN_MM - 1  # one mm of slack: a brief never spills onto a 2nd page
@@ -48,6 +48,10 @@ BRIEF_CSS = f"""
 .gz-brief .gz-bbar i {{ position: absolute; left: 0; top: 0; bottom: 0; background: #21918c; }}
 .gz-brief .gz-bnote {{ color: #333; font-size: .92em; margin: .2em 0; }}
 .gz-brief .gz-bexcl {{ color: #8a1c00; font-weight: 700; }}
+.gz-brief .gz-bwarn {{ color: #6b4e00; font-weight: 700; }}
+.gz-brief .gz-bnotrun {{ border: 1.2pt solid #b30000; border-left-width: 4pt; padding: .2em .5em; margin: .3em 0;
+  color: #5c0000; font-size: .9em; }}
+.gz-brief .gz-bnotrun ul {{ margin: .1em 0 0 1.1em; padding: 0; }}
 .gz-brief .gz-bfoot {{ margin-top: auto; padding-top: .4em; border-top: .8pt solid #333; font-size: .85em;
   color: #222; }}
 .gz-brief .gz-bfoot p {{ margin: .15em 0; }}
@@ -316,16 +320,54 @@ def _gates(r: Any, columns: Any, gate_checks: list[dict[str, Any]]) -> str:
         parts.append(
             "<tr><td>Deliverability gates</td><td class='gz-bnote'>none declared by this profile</td></tr>"
         )
-    eligible = truthy(r.get("eligible", True))
-    parts.append(
-        "<tr><td>Hard exclusions</td><td>"
-        + (status_cell("pass") if eligible else status_cell("fail"))
-        + "</td></tr>"
+    state = eligibility(r)
+    cell = {"eligible": status_cell("pass"), "excluded": status_cell("fail")}.get(
+        state, '<span class="gz-st warn">? not fully checked</span>'
     )
-    if not eligible:
+    parts.append("<tr><td>Hard exclusions</td><td>" + cell + "</td></tr>")
+    if state == "excluded":
         reason = text(r.get("excluded_by")) or "fails a hard constraint"
         parts.append(f"<tr><td colspan='2' class='gz-bexcl'>{esc(_short(reason, 2 * _MAX_DETAIL))}</td></tr>")
+    elif state == "unknown":
+        parts.append(
+            "<tr><td colspan='2' class='gz-bwarn'>"
+            + esc(_short(eligibility_text(r), 2 * _MAX_DETAIL))
+            + "</td></tr>"
+        )
     return "<table><tbody>" + "".join(parts) + "</tbody></table>"
+
+
+def _eligibility_badge(r: Any) -> str:
+    state = eligibility(r)
+    if state == "excluded":
+        return "<span><span class='gz-bexcl'>Excluded</span></span>"
+    if state == "unknown":
+        return "<span><span class='gz-bwarn'>Not fully checked</span></span>"
+    return "<span>Eligible</span>"
+
+
+_MAX_NOT_RUN = 6
+
+
+def not_run_box(missing_checks: Any, app_id: str) -> str:
+    """The checks that could not run for one site, abbreviated to fit the page (the site page and
+    ``checks.csv`` hold every reason); empty when there are none."""
+    mine = [m for m in missing_checks or () if app_id in {str(i) for i in getattr(m, "ids", ())}]
+    if not mine:
+        return ""
+    blocking = [m for m in mine if getattr(m, "blocking", True)]
+    other = [m for m in mine if not getattr(m, "blocking", True)]
+    items = [
+        f"<li><b>{esc(m.check)}</b>: {esc(_short(m.reason, 120))}</li>"
+        for m in (blocking + other)[:_MAX_NOT_RUN]
+    ]
+    more = len(mine) - len(items)
+    if more > 0:
+        items.append(f"<li>and {more} more (see the site page and checks.csv)</li>")
+    head = (
+        f"<b>Checks that could not run ({len(blocking)})</b>: the data could not be had; " if blocking else ""
+    ) + (f"<b>not checked for lack of national data ({len(other)})</b>" if other else "")
+    return f"<div class='gz-bnotrun' role='note'>{head.rstrip('; ')}<ul>{''.join(items)}</ul></div>"
 
 
 def _checks_table(rows: list[dict[str, Any]], empty: str, strip: str = "") -> str:
@@ -366,12 +408,15 @@ def site_brief(
     generated_at: str,
     sources: str,
     non_commercial: list[str],
+    missing_checks: Any = None,
 ) -> str:
     """One A4 brief (a ``<section class="gz-brief">``) for one assessed site.
 
     ``checks``: this site's rows of ``checks.csv`` (check, status, detail); ``nearest``: (what,
     name, distance text) for the nearest infrastructure; ``sources``: :func:`sources_line`;
     ``penalties``: the profile's penalising designation tiers (shown as rows of the score).
+
+    ``missing_checks``: the run's checks that could not run (those of this site are boxed).
     """
     nm = text(r.get("name")) or app_id
     rank = r.get("rank")
@@ -417,9 +462,10 @@ def site_brief(
         + "</p>"
         f"<div class='gz-bscore'><span>Score <b>{fmt_num(r.get('score'), digits=3)}</b></span>"
         f"<span>Rank <b>{esc(rank_s)}</b></span>"
-        f"<span>{'Eligible' if truthy(r.get('eligible', True)) else '<span class=gz-bexcl>Excluded</span>'}</span>"
-        "</div>"
-        "<div class='gz-bcols'><div>"
+        + _eligibility_badge(r)
+        + "</div>"
+        + not_run_box(missing_checks, app_id)
+        + "<div class='gz-bcols'><div>"
         "<h2>Score by section</h2>"
         + _sections_table(r, criteria, penalties)
         + (f"<p class='gz-bnote'>{esc(SUM_NOTE)}</p>" if penalty_rows(r, penalties) else "")
@@ -446,11 +492,16 @@ def site_brief(
     )
 
 
-def briefs_page(briefs: list[str], *, title: str, generated_at: str) -> str:
-    """The committee pack: every brief, one A4 page each (print it, or "Save as PDF")."""
+def briefs_page(briefs: list[str], *, title: str, generated_at: str, banner: str = "") -> str:
+    """The committee pack: every brief, one A4 page each (print it, or "Save as PDF"). ``banner``:
+    the checks-that-could-not-run banner (HTML), shown above the briefs on screen; each brief
+    carries its own site's list when printed."""
     intro = (
-        "<div class='gz-brief-intro'><h1>" + esc(title) + "</h1>"
-        f"<p>{len(briefs)} site brief{'s' if len(briefs) != 1 else ''}, one A4 page each, in rank order; "
+        "<div class='gz-brief-intro'><h1>"
+        + esc(title)
+        + "</h1>"
+        + banner
+        + f"<p>{len(briefs)} site brief{'s' if len(briefs) != 1 else ''}, one A4 page each, in rank order; "
         f"generated {esc(generated_at)}. Print this page (or choose &#8220;Save as PDF&#8221; in the print "
         "dialogue) for a committee pack; the site pages and assessment.csv hold the full detail.</p></div>"
     )

@@ -11,7 +11,19 @@ import numpy as np
 
 from ._banner import missing_checks_banner
 from ._geo import display_geometries, feature_collection
-from ._html import NODATA_FILL, RANKING_NOTE, esc, fmt_num, is_missing, score_colour, text, truthy
+from ._html import (
+    NODATA_FILL,
+    RANKING_NOTE,
+    eligibility,
+    eligibility_summary,
+    eligibility_text,
+    esc,
+    fmt_num,
+    is_missing,
+    score_colour,
+    text,
+    truthy,
+)
 from ._map import (
     HATCH_ID,
     BaseMap,
@@ -161,7 +173,7 @@ def region_popup(
     n_ranked: int,
     sections: list[dict[str, Any]] | None = None,
 ) -> str:
-    eligible = truthy(r.get("eligible", True))
+    eligible = eligibility(r) != "excluded"
     parts = [
         f"<div class='gz-pop'><h4>{esc(text(r.get('name')))}</h4>",
         f"<div class='gz-sub'>{esc(text(r.get('nation')))} &#183; {esc(text(r.get('code')))}</div>",
@@ -178,6 +190,8 @@ def region_popup(
     if not eligible or text(r.get("excluded_by")):
         reason = text(r.get("excluded_by")) or "fails an eligibility constraint"
         parts.append(f"<div class='gz-excl'>Excluded: {esc(reason)}</div>")
+    elif eligibility(r) == "unknown":
+        parts.append(f"<div class='gz-unk'>{esc(eligibility_text(r))}</div>")
     parts.append(section_table(r, _sections(criteria, sections), columns))
     parts.append(criteria_table(r, criteria, columns))
     if text(r.get("missing")):
@@ -504,7 +518,8 @@ def render_national_map(
                 else ""
             )
             + f"<div class='gz-meta'>Generated: <b>{esc(generated_at)}</b></div>"
-            + f"<div class='gz-meta'>{n} local authorities &#183; {n - n_excl} ranked &#183; {n_excl} excluded</div>"
+            + f"<div class='gz-meta'>{n} local authorities &#183; {n - n_excl} ranked &#183; "
+            f"{esc(eligibility_summary(ranking))}</div>"
             + deliverability_summary(ranking, noun="local authorities")
             + missing_checks_banner(missing_checks, noun="local authorities")
             + notice

@@ -30,6 +30,10 @@ from ._html import (
     EXCLUDED_FILL,
     NODATA_FILL,
     SCORE_STOPS,
+    eligibility,
+    eligibility_column,
+    eligibility_summary,
+    eligibility_text,
     is_missing,
     score_colour,
     text,
@@ -471,7 +475,7 @@ def national_figure(
     add_north_arrow(ax, extent)
     fig.text(0.03, 0.975, title, fontsize=13, fontweight="bold", va="top")
     n_ex = int((~eligible).sum())
-    sub = f"{len(ranking)} local authorities · {len(ranking) - n_ex} ranked · {n_ex} excluded"
+    sub = f"{len(ranking)} local authorities · {len(ranking) - n_ex} ranked · {eligibility_summary(ranking)}"
     if profile_title:
         sub = f"Scoring profile: {profile_title} · " + sub
     _subtitles(fig, sub, deliv[eligible] if "deliverable" in ranking else None, "areas")
@@ -542,11 +546,9 @@ def overview_figure(
             ax, regions.geometry.values, facecolor="none", edgecolor=COUNCIL, linewidth=0.25, zorder=2
         )
     pts = assessment.geometry.representative_point()
-    eligible = (
-        assessment["eligible"].map(truthy).to_numpy()
-        if "eligible" in assessment
-        else np.ones(len(assessment), bool)
-    )
+    state = eligibility_column(assessment).to_numpy(dtype=object)
+    eligible = state != "excluded"
+    unknown = state == "unknown"  # not excluded, but a hard exclusion could not be checked
     colours = np.array(
         [score_colour(s) for s in assessment.get("score", [np.nan] * len(assessment))], dtype=object
     )
@@ -577,6 +579,30 @@ def overview_figure(
             if "deliverable" not in assessment:  # a profile without gates
                 label = "Eligible site (fill = score)"
             handles.append(Line2D([], [], marker=marker, ls="", mfc="#21918c", mec=edge, mew=lw, label=label))
+    if unknown.any():  # a gold ring around the marker: eligibility not fully checked
+        ax.scatter(
+            xs[unknown],
+            ys[unknown],
+            s=110,
+            facecolors="none",
+            edgecolors="#b58900",
+            linewidths=1.6,
+            zorder=4,
+            gid="gz-eligibility-unknown",
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                mfc="none",
+                mec="#b58900",
+                mew=1.6,
+                markersize=9,
+                label="Gold ring: a hard exclusion could not be checked",
+            )
+        )
     if (~eligible).any():
         ax.scatter(
             xs[~eligible],
@@ -613,9 +639,11 @@ def overview_figure(
     add_scale_bar(ax, extent)
     add_north_arrow(ax, extent)
     fig.text(0.03, 0.975, "AI Growth Zones: assessed applications", fontsize=13, fontweight="bold", va="top")
-    sub = f"{len(assessment)} sites · {int(eligible.sum())} eligible · {int((~eligible).sum())} excluded"
+    sub = f"{len(assessment)} sites · {eligibility_summary(assessment)}"
     if "dsit_minimum" in assessment:
         sub += f" · {int(below.sum())} below the DSIT minimum (500 MW by 2030)"
+    if unknown.any():
+        sub += " (gold ring: a hard exclusion could not be checked)"
     if profile_title:  # the profile on a line of its own: on one line the counts ran off the page
         sub = f"Scoring profile: {profile_title}\n" + sub
     _subtitles(fig, sub, deliv[eligible] if "deliverable" in assessment else None, "sites")
@@ -758,7 +786,7 @@ def site_figure(
     if circ is not None:
         _draw_lines(ax, circ.geometry.values, colors="#D55E00", linewidths=1.1, alpha=0.8, zorder=4)
         handles.append(Line2D([], [], color="#D55E00", lw=1.1, label="Transmission circuit (275/400 kV)"))
-    eligible = truthy(r.get("eligible", True))
+    eligible = eligibility(r) != "excluded"
     fill = score_colour(r.get("score")) if eligible and not is_missing(r.get("score")) else "#e4e4e4"
     _draw_polys(ax, [geom], facecolor=fill, edgecolor="#000000", linewidth=1.8, alpha=0.9, zorder=8)
     handles.insert(0, Patch(facecolor=fill, edgecolor="#000000", label="Site boundary (fill = score)"))
@@ -820,9 +848,8 @@ def site_figure(
     )
     score = r.get("score")
     score_s = "no score" if is_missing(score) else f"score {float(score):.3f}"
-    status = (
-        "eligible" if eligible else "EXCLUDED: " + (text(r.get("excluded_by")) or "fails a hard constraint")
-    )
+    status = eligibility_text(r)
+    status = "EXCLUDED" + status[len("Excluded") :] if eligibility(r) == "excluded" else status
     where = " ".join(x for x in (text(r.get("la_name")), text(r.get("nation"))) if x)
     fig.text(
         0.03,

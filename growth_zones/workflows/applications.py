@@ -175,6 +175,7 @@ SITE_COLUMNS = [
     *EVIDENCE_FIELDS,
     "site_area_ha",
     "area_ha",
+    "gb_land_share",
     "notes",
 ]
 
@@ -264,6 +265,23 @@ def clean_text(value: Any) -> str | None:
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064"))
+
+
+def _id_changes(text: str) -> str:
+    """What :func:`normalise_id` changed in ``text``, in words (for the row's warning)."""
+    what = []
+    if text.translate(_INVISIBLE) != text:
+        what.append("invisible characters removed")
+    visible = text.translate(_INVISIBLE)
+    folded = unicodedata.normalize("NFKC", visible)
+    if folded != visible:
+        if any(unicodedata.east_asian_width(c) == "F" for c in visible):
+            what.append("full-width characters folded to ordinary ones by Unicode NFKC")
+        else:
+            what.append("compatibility characters such as non-breaking spaces folded by Unicode NFKC")
+    if " ".join(folded.split()) != folded:
+        what.append("spacing normalised")
+    return "; ".join(what) or "normalised by Unicode NFKC"
 
 
 def normalise_id(value: Any) -> str | None:
@@ -973,22 +991,24 @@ def _check(raw: _Raw, path: Path, land: gpd.GeoDataFrame | None, rules: Applicat
             )
         elif not is_point[i] and not math.isnan(stated) and abs(stated - a) > 0.2 * a:
             warns[i].append(f"stated site_area_ha {_fmt(stated)} differs from the boundary area {_fmt(a)} ha")
+    land_share: dict[int, float] = {}
     if land is None:
         notes.append(
             "no GB land layer given: the outside-Great-Britain, in-the-sea and share-on-land checks were skipped"
         )
     else:
         keys = list(sites_bng)
-        problems = _land_problems([sites_bng[i] for i in keys], land, rules)
+        problems = _land_problems([sites_bng[i] for i in keys], land, rules, shares=land_share)
         for i, (why, warning) in zip(keys, problems, strict=True):
             if why:
                 reasons[i].append(why)
             if warning:
                 warns[i].append(warning)
+        land_share = {i: land_share[k] for k, i in enumerate(keys) if k in land_share}
     for i in range(n):  # belt and braces for the invariant: nothing is accepted without a geometry
         if not reasons[i] and i not in sites_bng:
             reasons[i].append("empty geometry")
-    batch = _assemble(ids, attrs, sites_bng, area_ha, reasons, warns, notes, path)
+    batch = _assemble(ids, attrs, sites_bng, area_ha, reasons, warns, notes, path, land_share)
     log.info("%s: %s", path, batch.summary())
     return batch
 
@@ -1037,10 +1057,8 @@ def _parse_attributes(
             if rid is None and len(reasons[i]) == too_long:
                 reasons[i].append("missing id")
             elif rid is not None and rid != clean_text(raw_id):
-                warns[i].append(
-                    f"id {_echo(clean_text(raw_id) or '')} read as {_echo(rid)} (invisible characters or "
-                    "unusual spaces removed)"
-                )
+                given = clean_text(raw_id) or ""
+                warns[i].append(f"id {_echo(given)} read as {_echo(rid)} ({_id_changes(given)})")
         ids.append(rid)
         if rid is not None:
             key = _id_key(rid)
@@ -1202,6 +1220,11 @@ def _reject_wrong_crs_rows(
                 if kind == "bng"
                 else f"coordinates are out of range for {label} (longitude/latitude)"
             )
+        elif crs.is_geographic and _within(LONLAT_BOUNDS, (b[1], b[0], b[3], b[2])) and kind != "lonlat":
+            why = (
+                "latitude and longitude look swapped: the coordinates read as (latitude, longitude) in "
+                f"GB, but {how} {label}, whose GeoJSON coordinates are (longitude, latitude)"
+            )
         elif is_bng and kind == "lonlat":
             why = f"coordinates look like longitude/latitude but {how} EPSG:27700 (British National Grid)"
         elif is_bng and not _within((-50_000, -50_000, 750_000, 1_350_000), b):
@@ -1247,8 +1270,10 @@ def _assemble(
     warns: list[list[str]],
     notes: list[str],
     path: Path,
+    land_share: dict[int, float] | None = None,
 ) -> ApplicationBatch:
     n = len(ids)
+    land_share = land_share or {}
     acc = [i for i in range(n) if not reasons[i]]
     rej = [i for i in range(n) if reasons[i]]
 
@@ -1262,6 +1287,7 @@ def _assemble(
         "target_year": col([attrs["target_year"][i] for i in acc], "Int64"),
         **{k: col([attrs[k][i] for i in acc], "float64") for k in (*EVIDENCE_FIELDS, "site_area_ha")},
         "area_ha": col([area_ha[i] for i in acc], "float64"),
+        "gb_land_share": col([land_share.get(i, np.nan) for i in acc], "float64"),
         "notes": col([attrs["notes"][i] for i in acc], "str"),
     }
     index = pd.Index([ids[i] for i in acc], name="id", dtype="str")
@@ -1333,9 +1359,13 @@ def _check_parts(
 
 
 def _land_problems(
-    geoms: list[shapely.Geometry], land: gpd.GeoDataFrame, rules: ApplicationRules = DEFAULT_RULES
+    geoms: list[shapely.Geometry],
+    land: gpd.GeoDataFrame,
+    rules: ApplicationRules = DEFAULT_RULES,
+    shares: dict[int, float] | None = None,
 ) -> list[tuple[str | None, str | None]]:
-    """(reason, warning) per site, from its share of area on GB land.
+    """(reason, warning) per site, from its share of area on GB land; ``shares`` receives each
+    site's share by position (1.0 wholly on land, 0.0 touching none).
 
     A site touching no land is "in the sea, X km offshore" or "outside Great Britain (nearest GB
     land is X km away)". A site touching land is measured: the share of its area within
@@ -1371,6 +1401,9 @@ def _land_problems(
     src_in, _ = tree.query(arr, predicate="within")
     inside[src_in] = True
     todo = np.flatnonzero(hit & ~inside)
+    if shares is not None:
+        shares.update({int(j): 0.0 for j in miss})
+        shares.update({int(j): 1.0 for j in np.flatnonzero(inside)})
     if len(todo):
         s_idx, p_idx = near.query(arr[todo], predicate="intersects")
         order = np.argsort(s_idx, kind="stable")
@@ -1384,6 +1417,8 @@ def _land_problems(
         for a, c in zip(starts[~single], counts[~single], strict=True):  # a site on a border or coast:
             on_land[s_idx[a]] = shapely.area(shapely.union_all(pieces[a : a + c]))  # overlaps count once
         share = np.clip(on_land / shapely.area(arr[todo]), 0.0, 1.0)
+        if shares is not None:
+            shares.update({int(j): float(sh) for j, sh in zip(todo, share, strict=True)})
         for j, sh in zip(todo, share, strict=True):
             pct = _pct(sh)
             if sh < rules.min_land_share:

@@ -24,6 +24,7 @@ from ..settings import Settings
 from .ranking import (
     REGION_LAYERS,
     criteria_table,
+    eligibility_counts,
     gate_table,
     grid_node_provenance,
     head_columns,
@@ -81,6 +82,19 @@ class AssessmentResult:
     on request."""
     ALWAYS: ClassVar[tuple[str, ...]] = ("csv", "checks", "rejected", "warnings", "provenance")
     DEFAULT_FORMATS: ClassVar[tuple[str, ...]] = ("csv", "gpkg")
+
+    @classmethod
+    def check_out(cls, out: str | Path, *, overwrite: bool = False) -> None:
+        """Raise :class:`~growth_zones.errors.InvalidInputError` now, before any work, when
+        :meth:`write` could not write into ``out`` (a file, or earlier outputs without
+        ``overwrite``)."""
+        from .outputs import OutputSet
+
+        OutputSet(Path(out), cls.OUTPUTS.values(), overwrite=overwrite).check()
+
+    def eligibility_counts(self) -> dict[str, int]:
+        """``{"eligible": n, "unknown": n, "excluded": n}`` over the assessed sites."""
+        return eligibility_counts(self.table)
 
     def criteria(self) -> list[dict[str, Any]]:
         return criteria_table(self.profile)
@@ -303,6 +317,8 @@ def assess(
             indicators=ind,
             catalogue=getattr(store, "catalogue", None),
             designations_of=designation_inputs(ind_settings, "site"),
+            designation_status=designation,
+            nations=ind.extra["nation"] if "nation" in ind.extra else None,
         )
         checks = apply_to_checks(checks, missing)
     else:

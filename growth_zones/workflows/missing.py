@@ -1,50 +1,70 @@
 """Checks that could not run, said out loud.
 
-When a dataset that a check needs could not be had (the pull failed, the cache lacks it, it could
-not be read), the run goes on, but it must never look like a pass. Each such check becomes one
-:class:`MissingCheck` on the result: which check, why it did not run (the dataset and the reason
-its pull gave) and which rows it affects. The workflows put the list
+A check (a designation, an exclusion, a deliverability gate) that could not be decided for a row is
+never a pass. Each such check becomes one :class:`MissingCheck` on the result: which check, why it
+did not run (the dataset and the reason, in plain words), which rows it affects and its *kind*:
+
+* ``unavailable``: a default dataset that feeds it could not be had in this run (its pull failed,
+  the mirror holds no copy, it is not in the cache offline, only a sample of it is stored, it could
+  not be read). The command ends with exit code 4 unless ``--allow-missing``;
+* ``coverage gap``: no machine-readable national dataset exists for that place (an optional
+  catalogue entry such as Scotland's Ancient Woodland Inventory, or none catalogued, such as a
+  Welsh Green Belt): a documented, permanent gap, said everywhere but not an error;
+* ``undecided``: the data was had but cannot decide it for that row (for example no published
+  circuit rating at the node): said everywhere, not an error.
+
+The workflows put the list
 
 * on stderr in plain words (the CLI),
-* into ``checks.csv`` on every affected row (status ``not checked``, detail ``did not run: ...``),
-* into a banner on the report pages and the national map,
+* into ``checks.csv`` on every affected row (status ``not checked``, detail ``did not run: ...`` or
+  ``not checked: ...``; a row another dataset decided is never touched),
+* into a banner on the report pages, the briefs and the national map,
 * into the provenance sidecar (``missing_checks``),
-* and into the exit code: :data:`cli.EXIT_MISSING_CHECKS` unless ``--allow-missing``.
+* and into the exit code.
 
-Two kinds are derived here, generically: a designation whose dataset is unavailable
-(:func:`designation_checks`), and a rule on an indicator (an exclusion, a deliverability gate)
-whose indicator could not be computed for some rows because a layer it is computed from is
-unavailable (:func:`rule_checks`). Coverage gaps of data that *was* had
-(a regional sample that does not reach a site) are not "missing checks": they are the per-row
-``not checked`` of the three-valued designation checks.
+A dataset is blamed only for rows inside the nations it covers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..policy import DESIGNATION_LABELS
+from ..data.layers import (
+    COVERAGE_GAP,
+    UNAVAILABLE,
+    UNDECIDED,
+    CoverageGap,
+    designation_gaps,
+    why_not_had,
+)
+from ..policy import DESIGNATION_LABELS, DESIGNATIONS
 
 __all__ = [
+    "COVERAGE_GAP",
+    "UNAVAILABLE",
+    "UNDECIDED",
     "MissingCheck",
     "apply_to_checks",
+    "coverage_checks",
     "designation_checks",
     "designation_inputs",
     "missing_checks",
     "rule_checks",
 ]
 
+_KIND_ORDER = {UNAVAILABLE: 0, COVERAGE_GAP: 1, UNDECIDED: 2}
+_DECIDED = frozenset({"present", "absent", "pass", "fail", "claimed", "not claimed"})
+
 
 def designation_inputs(settings: Any, level: str = "site") -> dict[str, tuple[str, ...]]:
-    """Indicator -> the designations it is computed from (so an unavailable dataset of one
-    designation is blamed only for the indicators that read it). ``settings``: the run's
+    """Indicator -> the designations it is computed from (so a dataset of one designation is blamed
+    only for the indicators that read it). ``settings``: the run's
     :class:`~growth_zones.indicators.IndicatorSettings`."""
-    from ..data.schemas import DESIGNATIONS
-
     tiers = {f"share_{d}": (d,) for d in DESIGNATIONS}  # the designation tiers' indicators
     if level == "region":
         return {
@@ -61,7 +81,7 @@ def designation_inputs(settings: Any, level: str = "site") -> dict[str, tuple[st
 
 @dataclass(frozen=True)
 class MissingCheck:
-    """One check that could not run.
+    """One check that could not run, for one cause.
 
     Attributes
     ----------
@@ -70,15 +90,24 @@ class MissingCheck:
     reason
         Why it did not run, in plain words, naming the dataset(s) and what went wrong.
     datasets
-        Catalogue keys of the datasets that could not be had.
+        Catalogue keys of the datasets it is blamed on (empty when no dataset is to blame).
     ids
-        The rows it affects (application ids or local-authority codes).
+        The rows it affects (application ids or local-authority codes; empty for raster cells).
+    kind
+        ``unavailable`` (data that exists could not be had: exit code 4), ``coverage gap`` (no
+        machine-readable national dataset exists) or ``undecided`` (the data cannot decide it).
     """
 
     check: str
     reason: str
     datasets: tuple[str, ...]
     ids: tuple[str, ...]
+    kind: str = UNAVAILABLE
+
+    @property
+    def blocking(self) -> bool:
+        """True when this ends a command with exit code 4 (unless ``--allow-missing``)."""
+        return self.kind == UNAVAILABLE
 
     def line(self, noun: str = "sites", total: int | None = None) -> str:
         """One plain sentence for stderr."""
@@ -86,12 +115,19 @@ class MissingCheck:
         who = f"all {n} {noun}" if total == n else (f"{n} of {total} {noun}" if total else f"{n} {noun}")
         if n == 0:
             who = f"every {noun} it applies to"
-        return f"check not run: {self.check}, for {who}: {self.reason}"
+        head = {
+            UNAVAILABLE: "check not run",
+            COVERAGE_GAP: "not checked (coverage gap)",
+            UNDECIDED: "not decided",
+        }.get(self.kind, "check not run")
+        return f"{head}: {self.check}, for {who}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.check,
             "reason": self.reason,
+            "kind": self.kind,
+            "blocking": self.blocking,
             "datasets": list(self.datasets),
             "rows": len(self.ids),
             "ids": list(self.ids),
@@ -99,15 +135,22 @@ class MissingCheck:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MissingCheck:
+        kind = str(d.get("kind") or UNAVAILABLE)
         return cls(
             str(d.get("check", "")),
             str(d.get("reason", "")),
             tuple(str(x) for x in d.get("datasets", []) or []),
             tuple(str(x) for x in d.get("ids", []) or []),
+            kind if kind in _KIND_ORDER else UNAVAILABLE,
         )
 
 
-def _title(catalogue: dict[str, Any], key: str) -> str:
+def blocking(missing: Iterable[MissingCheck]) -> list[MissingCheck]:
+    """The missing checks that end a command with exit code 4 (their data could not be had)."""
+    return [m for m in missing if m.blocking]
+
+
+def _title(catalogue: Mapping[str, Any], key: str) -> str:
     ds = catalogue.get(key)
     return f"{key} ({ds.title})" if ds is not None and getattr(ds, "title", "") else key
 
@@ -117,62 +160,161 @@ def _short(reason: str, limit: int = 300) -> str:
     return reason if len(reason) <= limit else reason[: limit - 1] + "…"
 
 
-def designation_checks(
-    unavailable: dict[str, str], catalogue: dict[str, Any], ids: Sequence[str]
-) -> list[MissingCheck]:
-    """One :class:`MissingCheck` per designation with a dataset that could not be had.
+def _label(designation: str) -> str:
+    return DESIGNATION_LABELS.get(designation, designation)
 
-    A designation dataset whose coverage is a named area cannot be placed either when the
-    ``coverage_areas`` dataset is unavailable: that designation did not run where it applies.
-    """
-    by_designation: dict[str, list[tuple[str, str]]] = {}
-    coverage_missing = [
-        k for k in unavailable if getattr(catalogue.get(k), "layer", None) == "coverage_areas"
-    ]
-    for key, why in unavailable.items():
-        ds = catalogue.get(key)
-        if ds is None or ds.layer != "protected_areas" or not ds.designation:
-            continue
-        by_designation.setdefault(ds.designation, []).append(
-            (key, f"dataset {_title(catalogue, key)} could not be had: {_short(why)}")
-        )
-    if coverage_missing:
-        why = "; ".join(
-            f"dataset {_title(catalogue, k)} could not be had: {_short(unavailable[k])}"
-            for k in coverage_missing
-        )
-        for ds in catalogue.values():
-            area = getattr(ds, "coverage_area", None) or ""
-            if (
-                getattr(ds, "layer", None) == "protected_areas"
-                and ds.designation
-                and ds.key not in unavailable
-                and area not in ("gb", "extent")
-                and not area.startswith("lad:")
-            ):
-                by_designation.setdefault(ds.designation, []).append(
-                    (ds.key, f"where dataset {ds.key} applies ({area}) is unknown: {why}")
-                )
+
+def _combine(gaps: Iterable[CoverageGap]) -> CoverageGap:
+    """One cause from several (the reasons joined, datasets not had for the same reason named
+    together; blocking if any is)."""
+    items = list(gaps)
+    kinds = [g.kind for g in items]
+    kind = min(kinds, key=lambda k: _KIND_ORDER.get(k, 0)) if kinds else UNDECIDED
+    parts: list[str] = []
+    not_had: dict[str, list[str]] = {}
+    samples: dict[str, list[str]] = {}
+    for g in items:
+        for piece in g.reason.split("; "):
+            head, sep, why = piece.partition(" could not be had: ")
+            s_head, s_sep, s_area = piece.partition(" is stored, complete within ")
+            if s_sep and s_head.startswith("only a sample of dataset "):
+                if s_area not in samples:
+                    samples[s_area] = []
+                    parts.append("\x01" + s_area)
+                samples[s_area].append(s_head.removeprefix("only a sample of dataset "))
+            elif sep and head.startswith("dataset"):
+                names = head.removeprefix("datasets ").removeprefix("dataset ")
+                if why not in not_had:
+                    not_had[why] = []
+                    parts.append("\x00" + why)
+                not_had[why].append(names)
+            else:
+                parts.append(piece)
+    text = []
+    for p in dict.fromkeys(parts):
+        if p.startswith("\x01"):
+            names = samples[p[1:]]
+            text.append(
+                f"only a sample of dataset {names[0]} is stored, complete within {p[1:]}"
+                if len(names) == 1
+                else f"only samples of datasets {', '.join(names)} are stored, complete within {p[1:]}"
+            )
+        elif p.startswith("\x00"):
+            names = not_had[p[1:]]
+            plural = len(names) > 1 or "), " in names[0]
+            text.append(f"dataset{'s' if plural else ''} {', '.join(names)} could not be had: {p[1:]}")
+        else:
+            text.append(p)
+    return CoverageGap(
+        "; ".join(text),
+        tuple(dict.fromkeys(k for g in items for k in g.datasets)),
+        kind,
+    )
+
+
+def _grouped(frame: pd.DataFrame) -> list[MissingCheck]:
+    """``frame`` (id, check, reason, kind, datasets) -> one MissingCheck per (check, reason, kind),
+    in first-appearance order; blocking ones first."""
+    if frame.empty:
+        return []
     out = []
-    for designation, parts in by_designation.items():
-        label = DESIGNATION_LABELS.get(designation, designation)
+    frame = frame.assign(_ds=frame["datasets"].map(lambda t: "\x1f".join(t)))
+    for (check, reason, kind, ds), part in frame.groupby(
+        ["check", "reason", "kind", "_ds"], sort=False, dropna=False
+    ):
         out.append(
             MissingCheck(
-                f"Designation: {label}",
-                "; ".join(dict.fromkeys(r for _, r in parts)),
-                tuple(dict.fromkeys(k for k, _ in parts)),
-                tuple(ids),
+                str(check),
+                str(reason),
+                tuple(x for x in str(ds).split("\x1f") if x),
+                tuple(dict.fromkeys(str(i) for i in part["id"])),
+                str(kind),
             )
         )
-    return out
+    return sorted(out, key=lambda m: _KIND_ORDER.get(m.kind, 0))
 
 
-def _layers_of(unavailable: dict[str, str], catalogue: dict[str, Any]) -> dict[str, list[str]]:
-    """Source names (layers, and the derived ``designation_coverage``) -> unavailable datasets."""
+def _nation_of(ids: Sequence[str], nations: Mapping[str, str] | pd.Series | None) -> np.ndarray:
+    if nations is None:
+        return np.full(len(ids), "", dtype=object)
+    lookup = nations if isinstance(nations, pd.Series) else pd.Series(dict(nations), dtype=object)
+    lookup = lookup.copy()
+    lookup.index = lookup.index.map(str)
+    got = lookup.reindex([str(i) for i in ids])
+    return np.asarray(got.fillna("").astype(str).to_numpy(), dtype=object)
+
+
+def designation_checks(
+    status: pd.DataFrame,
+    gaps: Mapping[tuple[str, str], CoverageGap],
+    nations: Mapping[str, str] | pd.Series | None = None,
+) -> list[MissingCheck]:
+    """The site designation checks that are "not checked", by cause.
+
+    ``status``: one row per (site, designation) with ``site_id`` (or ``id``), ``designation``,
+    ``status`` and ``reason`` (:func:`growth_zones.indicators.site_designation_checks`).
+    ``gaps``: ``(designation, nation) -> CoverageGap`` (``LayerSet.gaps``); ``nations``: each site's
+    nation. A row whose nation has no gap for that designation keeps its own reason (undecided).
+    A dataset is therefore blamed only for rows in the nations it covers, and only where the check
+    really did not run.
+    """
+    if status is None or not len(status):
+        return []
+    idcol = "site_id" if "site_id" in status.columns else "id"
+    todo = status[status["status"].astype(str) == "not checked"]
+    if todo.empty:
+        return []
+    ids = todo[idcol].astype(str).to_numpy()
+    nation = _nation_of(list(ids), nations)
+    designation = todo["designation"].astype(str).to_numpy()
+    found = [gaps.get((d, n)) if n else None for d, n in zip(designation, nation, strict=True)]
+    own = todo["reason"].fillna("").astype(str).to_numpy() if "reason" in todo else [""] * len(todo)
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "check": [f"Designation: {_label(d)}" for d in designation],
+            "reason": [g.reason if g else _own_reason(r) for g, r in zip(found, own, strict=True)],
+            "kind": [g.kind if g else UNDECIDED for g in found],
+            "datasets": [g.datasets if g else () for g in found],
+        }
+    )
+    return _grouped(frame)
+
+
+def _own_reason(reason: Any) -> str:
+    return str(reason).removeprefix("not checked: ") or "not checked"
+
+
+def coverage_checks(
+    gaps: Mapping[tuple[str, str], CoverageGap], designations: Iterable[str] = DESIGNATIONS
+) -> list[MissingCheck]:
+    """Designation checks that cannot run somewhere, for outputs without rows (raster cells): one
+    per designation and cause, naming the nations in the reason."""
+    rows = []
+    for d in designations:
+        by_reason: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+        for (gd, nation), gap in gaps.items():
+            if gd == d:
+                by_reason.setdefault((gap.reason, gap.kind, gap.datasets), []).append(nation)
+        for (reason, kind, datasets), where in by_reason.items():
+            rows.append(
+                MissingCheck(
+                    f"Designation: {_label(d)}",
+                    f"in {', '.join(sorted(where))}: {reason}",
+                    datasets,
+                    (),
+                    kind,
+                )
+            )
+    return sorted(rows, key=lambda m: _KIND_ORDER.get(m.kind, 0))
+
+
+def _down_by_layer(unavailable: Mapping[str, str], catalogue: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Source names (layers, and the derived ``designation_coverage``) -> datasets not had."""
     out: dict[str, list[str]] = {}
     for key in unavailable:
         layer = getattr(catalogue.get(key), "layer", None)
-        if layer is None:
+        if not layer:
             continue
         out.setdefault(layer, []).append(key)
         if layer in ("protected_areas", "coverage_areas"):
@@ -180,57 +322,117 @@ def _layers_of(unavailable: dict[str, str], catalogue: dict[str, Any]) -> dict[s
     return out
 
 
+def _dataset_gap(key: str, why: str, catalogue: Mapping[str, Any]) -> CoverageGap:
+    ds = catalogue.get(key)
+    if ds is not None and getattr(ds, "optional", False):
+        return CoverageGap(
+            f"optional dataset {_title(catalogue, key)} (no machine-readable national source) was not "
+            f"had: {why_not_had(why)}",
+            (key,),
+            COVERAGE_GAP,
+        )
+    return CoverageGap(
+        f"dataset {_title(catalogue, key)} could not be had: {why_not_had(why)}", (key,), UNAVAILABLE
+    )
+
+
 def rule_checks(
     rules: Iterable[tuple[str, str]],
-    specs: dict[str, Any],
+    specs: Mapping[str, Any],
     values: pd.DataFrame,
-    unavailable: dict[str, str],
-    catalogue: dict[str, Any],
-    designations_of: dict[str, tuple[str, ...]] | None = None,
+    unavailable: Mapping[str, str],
+    catalogue: Mapping[str, Any],
+    designations_of: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    gaps: Mapping[tuple[str, str], CoverageGap] | None = None,
+    nations: Mapping[str, str] | pd.Series | None = None,
+    status: pd.DataFrame | None = None,
+    reasons: pd.DataFrame | None = None,
 ) -> list[MissingCheck]:
-    """Rules (``(check name, indicator)``: exclusions, gates) that could not be decided for some rows
-    because their indicator is missing there and a source of that indicator could not be had.
+    """Rules (``(check name, indicator)``: exclusions, gates) left undecided for some rows because
+    their indicator is missing there, by cause.
 
-    ``values``: the indicator table (index = row ids). ``specs``: indicator specs with ``sources``.
-    ``designations_of``: for indicators built from designations, which ones (see
-    :func:`designation_inputs`); only those designations' unavailable datasets (and the
-    coverage areas) count against them.
+    ``values``: the indicator table (index = row ids); ``specs``: indicator specs with ``sources``.
+    An indicator built from designations (``designations_of``, see :func:`designation_inputs`) is
+    blamed on the coverage gaps of those designations in the row's nation (``gaps``; with a site's
+    designation ``status``, only the designations that were not checked there). Any other
+    indicator is blamed on the unavailable datasets of its source layers that cover the row's
+    nation. A missing value with no dataset to blame is ``undecided`` (``reasons``: the indicator's
+    missing reasons, quoted when all rows share one).
     """
-    sources_down = _layers_of(unavailable, catalogue)
     designations_of = designations_of or {}
-    out = []
+    gaps = gaps or {}
+    down = _down_by_layer(unavailable, catalogue)
+    not_checked: dict[tuple[str, str], bool] = {}
+    if status is not None and len(status):
+        idcol = "site_id" if "site_id" in status.columns else "id"
+        nc = status[status["status"].astype(str) == "not checked"]
+        not_checked = {(str(i), str(d)): True for i, d in zip(nc[idcol], nc["designation"], strict=True)}
+    frames = []
     for check, indicator in rules:
         spec = specs.get(indicator)
         if spec is None or indicator not in values:
             continue
-        down = [s for s in spec.sources if s in sources_down]
-        keys = list(dict.fromkeys(k for s in down for k in sources_down[s]))
-        if indicator in designations_of:
-            wanted = set(designations_of[indicator])
-            keys = [
-                k
-                for k in keys
-                if getattr(catalogue.get(k), "layer", None) != "protected_areas"
-                or getattr(catalogue.get(k), "designation", None) in wanted
-            ]
-        if not keys:
-            continue
         missing = values[indicator].isna().to_numpy()
-        ids = tuple(str(i) for i in values.index[missing])
-        if not ids:
+        if not missing.any():
             continue
-        why = "; ".join(
-            f"dataset {_title(catalogue, k)} could not be had: {_short(unavailable[k])}" for k in keys
-        )
-        out.append(
-            MissingCheck(
-                check,
-                f"{indicator} could not be computed because {why}",
-                tuple(keys),
-                ids,
+        ids = [str(i) for i in values.index[missing]]
+        nation = _nation_of(ids, nations)
+        wanted = designations_of.get(indicator)
+        causes: list[CoverageGap | None] = []
+        cache: dict[tuple[Any, ...], CoverageGap | None] = {}
+        for i, n in zip(ids, nation, strict=True):
+            if wanted:
+                ds_here = tuple(
+                    d
+                    for d in wanted
+                    if (d, n) in gaps and (not not_checked or not_checked.get((i, d), False))
+                )
+                key: tuple[Any, ...] = ("d", n, ds_here)
+                if key not in cache:
+                    cache[key] = _combine(gaps[(d, n)] for d in ds_here) if ds_here else None
+            else:
+                key = ("l", n)
+                if key not in cache:
+                    keys = list(
+                        dict.fromkeys(
+                            k
+                            for s in spec.sources
+                            for k in down.get(s, [])
+                            if not n
+                            or not getattr(catalogue.get(k), "nations", ())
+                            or n in catalogue[k].nations
+                        )
+                    )
+                    cache[key] = (
+                        _combine(_dataset_gap(k, unavailable[k], catalogue) for k in keys) if keys else None
+                    )
+            causes.append(cache[key])
+        undecided_reason = f"{indicator} could not be computed from the data it reads"
+        if reasons is not None and indicator in reasons:
+            texts = {
+                str(t).strip()
+                for t in reasons[indicator].reindex(values.index[missing]).fillna("").astype(str)
+            }
+            if len(texts) == 1 and next(iter(texts)):
+                undecided_reason = f"{indicator} missing: {next(iter(texts))}"
+            else:
+                undecided_reason += " (each row's reason is in its gate_reasons / missing column)"
+        frames.append(
+            pd.DataFrame(
+                {
+                    "id": ids,
+                    "check": check,
+                    "reason": [
+                        f"{indicator} could not be computed because {c.reason}" if c else undecided_reason
+                        for c in causes
+                    ],
+                    "kind": [c.kind if c else UNDECIDED for c in causes],
+                    "datasets": [c.datasets if c else () for c in causes],
+                }
             )
         )
-    return out
+    return _grouped(pd.concat(frames, ignore_index=True)) if frames else []
 
 
 def missing_checks(
@@ -239,48 +441,97 @@ def missing_checks(
     *,
     profile: Any = None,
     indicators: Any = None,
-    catalogue: dict[str, Any] | None = None,
-    designations_of: dict[str, tuple[str, ...]] | None = None,
+    catalogue: Mapping[str, Any] | None = None,
+    designations_of: Mapping[str, tuple[str, ...]] | None = None,
+    designation_status: pd.DataFrame | None = None,
+    nations: Mapping[str, str] | pd.Series | None = None,
 ) -> list[MissingCheck]:
-    """Every check of a run that could not run: designations with an unavailable dataset, then the
-    profile's exclusions (``Exclusion: <name>``) and deliverability gates (``Gate: <label>``, as
-    ``checks.csv`` names them) left undecided because of one."""
-    unavailable = dict(getattr(layers, "unavailable", {}) or {})
-    if not unavailable:
-        return []
+    """Every check of a run that could not run, by cause: the site designation checks that were
+    "not checked" (``designation_status``), then the profile's exclusions (``Exclusion: <name>``)
+    and deliverability gates (``Gate: <label>``, as ``checks.csv`` names them) left undecided.
+    Without rows (``ids`` empty: raster cells) the designation gaps are listed by nation.
+    ``nations``: each row's nation (default: the indicators' ``nation`` column)."""
     if catalogue is None:
         from ..data.catalogue import load_catalogue
 
         catalogue = load_catalogue()
-    out = designation_checks(unavailable, catalogue, [str(i) for i in ids])
-    if profile is not None and indicators is not None:
+    unavailable = dict(getattr(layers, "unavailable", {}) or {})
+    gaps = getattr(layers, "gaps", None)
+    if gaps is None:
+        gaps = designation_gaps(getattr(layers, "protected_areas", None), dict(catalogue), absent=unavailable)
+    if nations is None and indicators is not None:
+        extra = getattr(indicators, "extra", None)
+        if extra is not None and "nation" in extra:
+            nations = extra["nation"]
+    out: list[MissingCheck] = []
+    if not len(ids):
+        out += coverage_checks(gaps)
+    elif designation_status is not None:
+        out += designation_checks(designation_status, gaps, nations)
+    if profile is not None and indicators is not None and len(ids):
         rules = [(f"Exclusion: {e.name}", e.indicator) for e in getattr(profile, "exclusions", ())]
         rules += [(f"Gate: {g.label}", g.indicator) for g in getattr(profile, "gates", ())]
         out += rule_checks(
-            rules, indicators.specs, indicators.values, unavailable, catalogue, designations_of
+            rules,
+            indicators.specs,
+            indicators.values,
+            unavailable,
+            catalogue,
+            designations_of,
+            gaps=gaps,
+            nations=nations,
+            status=designation_status,
+            reasons=getattr(indicators, "reasons", None),
         )
-    return out
+    return sorted(out, key=lambda m: _KIND_ORDER.get(m.kind, 0))
 
 
 def apply_to_checks(checks: pd.DataFrame, missing: Iterable[MissingCheck]) -> pd.DataFrame:
-    """``checks`` (id, check, status, detail) with every affected row of every missing check marked
-    ``not checked`` and ``did not run: <reason>`` (an existing row of that check is replaced, else a
-    row is added)."""
-    rows: list[dict[str, Any]] = []
-    keys: set[tuple[str, str]] = set()
+    """``checks`` (id, check, status, detail) with every affected row of every missing check marked.
+
+    A row that another dataset decided (present, absent, pass, fail, a claim) is never touched.
+    An undecided row of an unavailable check becomes ``not checked`` / ``did not run: <reason>``,
+    of a coverage gap ``not checked`` / ``not checked: <reason>``; an undecided check keeps its
+    row as it is. A missing check with no row yet gets one added after the row's other checks.
+    """
+    marks: dict[tuple[str, str], tuple[str, str]] = {}
     for m in missing:
-        detail = f"did not run: {m.reason}"
+        if m.kind == UNDECIDED:
+            detail = f"not decided: {m.reason}"
+        elif m.kind == COVERAGE_GAP:
+            detail = f"not checked: {m.reason}"
+        else:
+            detail = f"did not run: {m.reason}"
         for i in m.ids:
-            rows.append({"id": i, "check": m.check, "status": "not checked", "detail": detail})
-            keys.add((i, m.check))
-    if not rows:
+            marks.setdefault((str(i), m.check), (m.kind, detail))
+    if not marks:
         return checks
     out = checks.copy()
+    seen: set[tuple[str, str]] = set()
     if len(out):
-        hit = [(str(i), str(c)) in keys for i, c in zip(out["id"], out["check"], strict=True)]
-        out = out[[not h for h in hit]]
-    add = pd.DataFrame(rows, columns=["id", "check", "status", "detail"])
-    merged = pd.concat([out, add], ignore_index=True) if len(out) else add
+        keys = list(zip(out["id"].astype(str), out["check"].astype(str), strict=True))
+        status = out["status"].astype(str).to_numpy(dtype=object, copy=True)
+        detail = out["detail"].astype(object).to_numpy(dtype=object, copy=True)
+        for n, key in enumerate(keys):
+            hit = marks.get(key)
+            if hit is None:
+                continue
+            seen.add(key)
+            kind, text = hit
+            if status[n] in _DECIDED or kind == UNDECIDED:
+                continue
+            status[n], detail[n] = "not checked", text
+        out["status"], out["detail"] = status, detail
+    add = [
+        {"id": i, "check": c, "status": "not checked", "detail": text}
+        for (i, c), (_, text) in marks.items()
+        if (i, c) not in seen
+    ]
+    if not add:
+        return out
+    merged = pd.concat(
+        [out, pd.DataFrame(add, columns=["id", "check", "status", "detail"])], ignore_index=True
+    )
     order = {str(i): n for n, i in enumerate(dict.fromkeys(map(str, checks["id"])))} if len(checks) else {}
     merged["_o"] = merged["id"].map(lambda i: order.get(str(i), len(order)))
     return merged.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)

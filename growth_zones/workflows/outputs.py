@@ -267,10 +267,15 @@ class OutputSet:
     its own staging folder; one younger than a minute is always left alone).
     """
 
-    def __init__(self, out: Path, members: Iterable[str], *, overwrite: bool) -> None:
+    def __init__(
+        self, out: Path, members: Iterable[str], *, overwrite: bool, option: str | None = "--out"
+    ) -> None:
         self.out = Path(out)
         self.members = tuple(dict.fromkeys(members))
         self.overwrite = overwrite
+        self.option = option
+        """How the user named the folder (``--out``), quoted in refusals; ``None`` when the
+        folder is not a choice of output (``map`` re-renders the folder it reads)."""
         self.staging: Path | None = None
         self.written: dict[str, Path] = {}
         self._stage_lock: Any = None
@@ -280,21 +285,21 @@ class OutputSet:
 
     def check(self) -> None:
         """Raise :class:`InvalidInputError` if the set cannot be written (before any work)."""
+        named = f"{self.option} {self.out}" if self.option else f"folder {self.out}"
         if self.out.exists() and not self.out.is_dir():
-            raise InvalidInputError(
-                f"--out {self.out} is a file, not a folder: choose a folder for the outputs"
-            )
+            raise InvalidInputError(f"{named} is a file, not a folder: choose a folder for the outputs")
         for parent in self.out.parents:
             if parent.exists():
                 if not parent.is_dir():
                     raise InvalidInputError(
-                        f"--out {self.out}: {parent} is a file, not a folder: choose a folder for the outputs"
+                        f"{named}: {parent} is a file, not a folder: choose a folder for the outputs"
                     )
                 break
         clash = self.existing()
         if clash and not self.overwrite:
+            other = f" or choose another {self.option}" if self.option else ""
             raise InvalidInputError(
-                f"{self.out} already holds {', '.join(clash)}; pass --overwrite to replace them or choose another --out"
+                f"{self.out} already holds {', '.join(clash)}; pass --overwrite to replace them{other}"
             )
 
     def __enter__(self) -> Path:

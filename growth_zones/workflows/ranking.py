@@ -76,6 +76,24 @@ class RankingResult:
     """Every file :meth:`write` can produce, by format (provenance is always written)."""
     DEFAULT_FORMATS: ClassVar[tuple[str, ...]] = ("csv", "gpkg")
 
+    @classmethod
+    def check_out(cls, out: str | Path, *, overwrite: bool = False) -> None:
+        """Raise :class:`~growth_zones.errors.InvalidInputError` now, before any work, when
+        :meth:`write` could not write into ``out`` (a file, or earlier outputs without
+        ``overwrite``)."""
+        from .outputs import OutputSet
+
+        OutputSet(Path(out), cls.OUTPUTS.values(), overwrite=overwrite).check()
+
+    def eligibility_counts(self) -> dict[str, int]:
+        """``{"eligible": n, "unknown": n, "excluded": n}``: eligible with every hard exclusion
+        checked; not fully checked (some exclusion could not be checked); excluded."""
+        return eligibility_counts(self.table)
+
+    def switch_off_lines(self, *, show: int = 5) -> list[str]:
+        """Plain-text account of the switch-off sensitivity (empty without sensitivity)."""
+        return switch_off_lines(self.switch_off_summary(), show=show)
+
     def criteria(self) -> list[dict[str, Any]]:
         """Criteria in display order with label, unit and effective weight (for reports)."""
         return criteria_table(self.profile)
@@ -190,6 +208,19 @@ class RankingResult:
             if (Path(out) / name).exists()
             and (fmt in wanted or fmt in ("csv", "provenance", "gate_sensitivity"))
         }
+
+
+def eligibility_counts(table: pd.DataFrame) -> dict[str, int]:
+    """Rows by eligibility (eligible / unknown / excluded) of a scored table."""
+    out = {"eligible": 0, "unknown": 0, "excluded": 0}
+    if "eligibility" in table:
+        for k, v in table["eligibility"].astype(str).value_counts().items():
+            if k in out:
+                out[k] = int(v)
+    elif "eligible" in table:
+        ok = int(table["eligible"].astype(bool).sum())
+        out["eligible"], out["excluded"] = ok, len(table) - ok
+    return out
 
 
 def result_provenance(
@@ -518,6 +549,7 @@ def rank_regions(
         indicators=ind,
         catalogue=getattr(store, "catalogue", None),
         designations_of=designation_inputs(ind.settings, "region"),
+        nations=regions["nation"] if "nation" in regions else None,
     )
     return RankingResult(
         table,
@@ -540,13 +572,16 @@ HEAD_COLUMNS = (
     "deliverable",
     "gate_reasons",
     "score",
+    "eligibility",
     "eligible",
     "excluded_by",
+    "exclusions_not_checked",
     "designation_flags",
     "missing",
 )
 """The first columns of ranking.csv and assessment.csv: rank, then deliverability (the first sort
-key), then the score (the second)."""
+key), then the score (the second), then eligibility (eligible / excluded / unknown, with the
+exclusions that could not be checked; ``eligible`` is the older boolean: no exclusion applies)."""
 
 
 def head_columns(scores: pd.DataFrame) -> list[str]:

@@ -169,7 +169,7 @@ def render_outputs(
             f"no ranking.gpkg or assessment.gpkg in {folder}: run `growth-zones rank` or `assess` first"
         )
     written: list[Path] = []
-    with OutputSet(folder, members, overwrite=overwrite) as stage:
+    with OutputSet(folder, members, overwrite=overwrite, option=None) as stage:
         written = _render_into(stage, folder, libraries=map_libraries(settings, cdn=cdn), settings=settings)
         written = [folder / p.relative_to(stage) for p in written]
     return written

@@ -65,6 +65,56 @@ class SurfaceRun:
     def stem(self) -> str:
         return f"surface_{self.spec.resolution_m:g}m"
 
+    @classmethod
+    def check_out(cls, out: str | Path, *, resolution: float, overwrite: bool = False) -> None:
+        """Raise :class:`~growth_zones.errors.InvalidInputError` now, before any work, when
+        :meth:`write` could not write the surface of ``resolution`` into ``out``."""
+        from .outputs import OutputSet
+
+        stem = f"surface_{float(resolution):g}m"
+        OutputSet(Path(out), [stem + s for s in cls.SUFFIXES.values()], overwrite=overwrite).check()
+
+    def zone_summary(self, record: dict[str, Any]) -> str | None:
+        """One line on the candidate zones of a written run record (None when there are none); when
+        the cells are too coarse for the size bounds it says the zones are NOT within them (the
+        record's ``zone_size_warnings`` say why)."""
+        q = record.get("zone_areas_ha")
+        if not q:
+            return None
+        bounds = f"{self.min_area_ha:g} ha to {self.max_area_km2:g} km2"
+        outside = q["max"] > self.max_area_km2 * 100.0 * (1 + 1e-9) or q["min"] < self.min_area_ha * (
+            1 - 1e-9
+        )
+        head = (
+            f"{record['zones']} candidate zones of {q['min']:,.0f} to {q['max']:,.0f} ha, NOT within "
+            f"the {bounds} asked (the cells are too coarse: see the warning)"
+            if outside
+            else f"{record['zones']} candidate zones of {bounds} (median {q['median']:,.0f} ha, "
+            f"largest {q['max']:,.0f} ha)"
+        )
+        return (
+            head
+            + "; deliverable: "
+            + ", ".join(f"{v} {k}" for k, v in record.get("zone_deliverable", {}).items())
+        )
+
+    @staticmethod
+    def sections_summary(record: dict[str, Any]) -> str | None:
+        """One line on how the profile's sections weigh in a cell's score, naming the sections the
+        surface cannot score (no cell equivalent); None without them in the record."""
+        used = record.get("sections_used")
+        if not used:
+            return None
+        line = "cell score by section: " + ", ".join(f"{s} {w:.0%}" for s, w in used.items())
+        dropped = record.get("sections_dropped")
+        if dropped:
+            line += (
+                " (not in the surface, no cell equivalent: "
+                + ", ".join(f"{s} {w:g}" for s, w in dropped.items())
+                + " of the profile)"
+            )
+        return line
+
     @property
     def outputs(self) -> dict[str, str]:
         return {k: self.stem + suffix for k, suffix in self.SUFFIXES.items()}
@@ -208,9 +258,14 @@ def plan_surface(
 
         layers, store = load_layers(settings, layer_names=SURFACE_LAYERS)
     provenance = store.provenance_for_layers(SURFACE_LAYERS) if store is not None else None
-    from .missing import missing_checks
+    from .missing import coverage_checks
 
-    missing = missing_checks(layers, [], catalogue=getattr(store, "catalogue", None))
+    gaps = getattr(layers, "gaps", None)
+    if gaps is None:  # a layer set built by the caller: what its protected areas do not cover
+        from ..data.layers import designation_gaps
+
+        gaps = designation_gaps(layers.protected_areas, regions=getattr(layers, "regions", None))
+    missing = coverage_checks(gaps, _plan_designations(plan, spec))
     return SurfaceRun(
         spec,
         plan,
@@ -224,3 +279,18 @@ def plan_surface(
         profile=prof,
         missing_checks=missing,
     )
+
+
+def _plan_designations(plan: Any, spec: Any) -> tuple[str, ...]:
+    """The designations the cells are scored or excluded on (whose gaps are missing checks)."""
+    from ..policy import DESIGNATIONS
+
+    used: list[str] = []
+    for name in plan.indicators:
+        if name == "protected_share":
+            used += list(spec.protected_designations)
+        elif name == "in_flood_zone_3":
+            used.append("flood_zone_3")
+        elif name.startswith("share_"):
+            used.append(name[len("share_") :])
+    return tuple(d for d in DESIGNATIONS if d in set(used))
