@@ -592,7 +592,7 @@ def test_gate_status_is_drawn_on_the_maps_and_counted(national, assessment_repor
     n_fail = int((ok & (ranking["deliverable"] == "fail")).sum())
     n_pass = int((ok & (ranking["deliverable"] == "pass")).sum())
     assert (
-        f"Deliverability of the eligible local authorities: {n_pass} pass every gate · {n_fail} fail a gate"
+        f"Deliverability of the local authorities not excluded: {n_pass} pass every gate · {n_fail} fail a gate"
         in side
     )
     assert "Not deliverable: a gate failed (red outline; ranked after every deliverable one)" in side

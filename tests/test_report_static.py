@@ -315,7 +315,7 @@ def test_deliverability_is_drawn_on_the_national_image():
     counts = ranking.loc[ok, "deliverable"].value_counts()
     (line,) = _texts(fig, "gz-deliverability")
     assert line == (
-        f"Deliverability of the eligible areas: {counts.get('pass', 0)} deliverable · "
+        f"Deliverability of the areas not excluded: {counts.get('pass', 0)} deliverable · "
         f"{counts.get('unknown', 0)} unknown · {counts.get('fail', 0)} fail a gate"
     )
     (rule,) = _texts(fig, "gz-ranking-rule")

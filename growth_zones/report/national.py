@@ -240,7 +240,7 @@ def deliverability_legend_rows(statuses: Any) -> list[tuple[str, str]]:
 
 
 def deliverability_summary(table: Any, *, noun: str) -> str:
-    """'330 deliverable · 20 fail a gate · 0 unknown' (eligible rows) and the ranking rule, for the
+    """'330 deliverable · 20 fail a gate · 0 unknown' (rows not excluded) and the ranking rule, for the
     top of a page; '' without gates."""
     if "deliverable" not in table:
         return ""
@@ -248,7 +248,7 @@ def deliverability_summary(table: Any, *, noun: str) -> str:
     counts = table.loc[np.asarray(ok, dtype=bool), "deliverable"].value_counts()
     n_pass, n_unknown, n_fail = (int(counts.get(k, 0)) for k in ("pass", "unknown", "fail"))
     return (
-        f"<div class='gz-meta gz-deliv'>Deliverability of the eligible {esc(noun)}: <b>{n_pass}</b> pass every "
+        f"<div class='gz-meta gz-deliv'>Deliverability of the {esc(noun)} not excluded: <b>{n_pass}</b> pass every "
         f"gate &#183; <b>{n_fail}</b> fail a gate &#183; <b>{n_unknown}</b> unknown (a gate could not be "
         f"checked)</div><p class='gz-note'>{RANKING_NOTE}</p>"
     )

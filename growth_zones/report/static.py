@@ -371,7 +371,7 @@ RANKING_RULE_SHORT = (
 
 def _subtitles(fig: Any, sub: str, statuses: Any, noun: str) -> None:
     """The lines under an image's title: ``sub``, then (with gates) the deliverability counts of
-    the eligible rows and the ranking rule."""
+    the rows not excluded and the ranking rule."""
     fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333", linespacing=1.3)
     if statuses is None:
         return
@@ -379,7 +379,7 @@ def _subtitles(fig: Any, sub: str, statuses: Any, noun: str) -> None:
     fig.text(
         0.03,
         y,
-        f"Deliverability of the eligible {noun}: {deliverability_counts(statuses)}",
+        f"Deliverability of the {noun} not excluded: {deliverability_counts(statuses)}",
         fontsize=7.5,
         va="top",
         color="#333333",
@@ -642,8 +642,7 @@ def overview_figure(
     sub = f"{len(assessment)} sites · {eligibility_summary(assessment)}"
     if "dsit_minimum" in assessment:
         sub += f" · {int(below.sum())} below the DSIT minimum (500 MW by 2030)"
-    if unknown.any():
-        sub += " (gold ring: a hard exclusion could not be checked)"
+    # (eligibility not fully checked: a gold ring, named in the legend; on this line it ran off the page)
     if profile_title:  # the profile on a line of its own: on one line the counts ran off the page
         sub = f"Scoring profile: {profile_title}\n" + sub
     _subtitles(fig, sub, deliv[eligible] if "deliverable" in assessment else None, "sites")
