@@ -468,16 +468,24 @@ def rank(
         typer.echo(table.drop(columns="geometry").to_json(orient="records", force_ascii=False))
     elif not cli.quiet:
         sections = [c for c in table.columns if c.startswith("section_")]
+        penalties = [c for c in table.columns if c.startswith("penalty_")]
         cols = [
             c for c in ("rank", "code", "name", "nation", "deliverable", "score", "eligibility") if c in table
         ] + [c for c in ("rank_p05", "rank_p95", "p_top10") if c in table]
+        shown = table.rename(columns=lambda c: c.removeprefix("section_"))
+        if penalties:  # designation penalties (a profile with [designations] tiers)
+            shown = shown.assign(penalty=table[penalties].sum(axis=1))
         _print_table(
-            table.rename(columns=lambda c: c.removeprefix("section_")),
-            cols + [c.removeprefix("section_") for c in sections],
+            shown,
+            cols + [c.removeprefix("section_") for c in sections] + (["penalty"] if penalties else []),
             top,
         )
         if sections:
-            typer.echo("(score by section: the section columns sum to the score)")
+            typer.echo(
+                "(score by section: the section columns plus the designation penalty sum to the score)"
+                if penalties
+                else "(score by section: the section columns sum to the score)"
+            )
         for line in result.switch_off_lines():
             typer.echo(line)
     cli.info(
@@ -589,6 +597,11 @@ def assess(
             if c in t
         ]
         _print_table(t, cols, 50)
+        if any(c.startswith("section_") for c in t):
+            typer.echo(
+                "(assessment.csv: the section_ columns plus the penalty_ columns (designation penalties) "
+                "sum to the score)"
+            )
     cli.info(
         f"{len(table)} assessed ({_eligibility_words(result.eligibility_counts())}), "
         f"{len(result.rejected)} rejected of {result.input_count} rows; "
@@ -773,6 +786,11 @@ def surface(
     zones = run.zone_summary(record)
     if zones:
         cli.info(zones)
+    for warning in record.get("zone_size_warnings") or []:  # even with -q: zones not as asked
+        typer.echo(f"warning: candidate zones: {warning}", err=True)
+    sections = run.sections_summary(record)
+    if sections:
+        cli.info(sections)
     cli.info("wrote " + ", ".join(str(p) for p in paths.values()))
     if _say_missing_checks(getattr(run, "missing_checks", []), "cell", None, allow_missing):
         raise typer.Exit(EXIT_MISSING_CHECKS)

@@ -38,6 +38,8 @@ __all__ = [
     "check_out",
     "dataset_info",
     "datasets",
+    "layers",
+    "layers_for",
     "pull",
     "rank",
     "render",
@@ -82,6 +84,53 @@ def pull(
     from .data.pull import pull as _pull
 
     return _pull(keys, layers=layers, settings=settings, force=force, on_progress=on_progress)
+
+
+def layers_for(use: str) -> tuple[str, ...]:
+    """The canonical layers a use case reads: ``"rank"`` and ``"assess"`` (the assessment ranks the
+    regions too), or ``"surface"``. Give them to :func:`pull` (``layers=``) to fetch only what that
+    use case needs, or to :func:`layers`.
+
+    Returns
+    -------
+    tuple of str
+        Layer names (``growth_zones.data.schemas.LAYERS`` describes each).
+    """
+    from .errors import InvalidInputError
+
+    if use in ("rank", "assess"):
+        from .workflows.ranking import REGION_LAYERS
+
+        return tuple(REGION_LAYERS)
+    if use == "surface":
+        from .workflows.surface import SURFACE_LAYERS
+
+        return tuple(SURFACE_LAYERS)
+    raise InvalidInputError(f"unknown use {use!r}: choose rank, assess or surface")
+
+
+def layers(names: Iterable[str] | None = None, *, settings: Settings | None = None) -> Any:
+    """The canonical layers in the cache, through the one layer loader
+    (:meth:`growth_zones.data.layers.LayerSet.load`), in EPSG:27700.
+
+    Parameters
+    ----------
+    names
+        Layers to read (default: all); e.g. ``layers_for("rank")``.
+    settings
+        Cache folder and mirror (default: from the environment). Nothing is fetched: run
+        :func:`pull` first.
+
+    Returns
+    -------
+    LayerSet
+        One attribute per layer (``None`` where the cache cannot provide it; ``unavailable`` says
+        why).
+    """
+    from .data.layers import LayerSet
+    from .data.store import Store
+
+    return LayerSet.load(Store(settings or Settings()), names=names)
 
 
 def datasets(*, settings: Settings | None = None) -> list[dict[str, Any]]:
@@ -253,7 +302,9 @@ def surface(
         Cell size in metres (EPSG:27700).
     profile
         Site-level profile whose value functions and weights score each cell; criteria with no
-        cell equivalent are dropped and the rest renormalised (recorded in the output's tags).
+        cell equivalent are dropped and their weight stays in their section; a section with no cell
+        criterion drops out, the others keep their ratios (recorded in the output's tags and run
+        record: ``sections_used``, ``sections_dropped``, ``weighting``).
     settings
         Where data comes from and is cached.
     dask

@@ -168,6 +168,9 @@ def test_dask_takes_an_optional_address(argv, expected, tmp_path, cli_runner, mo
         def zone_summary(self, record):
             return None
 
+        def sections_summary(self, record):
+            return None
+
     def fake_surface(**kw):
         seen.update(kw)
         return Run()
@@ -256,6 +259,29 @@ def test_api_results_write_their_declared_outputs(tmp_path, mirror_cache):
     with pytest.raises(Exception, match="unknown output format"):
         ranking.write(tmp_path / "r2", formats=("xlsx",))
     shutil.rmtree(tmp_path / "r")
+
+
+def test_api_names_the_layers_of_each_use_case():
+    from growth_zones import api
+    from growth_zones.errors import InvalidInputError
+    from growth_zones.workflows.ranking import REGION_LAYERS
+    from growth_zones.workflows.surface import SURFACE_LAYERS
+
+    assert api.layers_for("rank") == api.layers_for("assess") == tuple(REGION_LAYERS)
+    assert api.layers_for("surface") == tuple(SURFACE_LAYERS)
+    with pytest.raises(InvalidInputError, match="choose rank, assess or surface"):
+        api.layers_for("ranking")
+    for name in ("layers", "layers_for"):
+        assert name in api.__all__ and "Returns" in (inspect.getdoc(getattr(api, name)) or "")
+
+
+@pytest.mark.data
+def test_api_layers_reads_the_cache_through_the_one_loader(mirror_cache):
+    from growth_zones import api
+
+    layers = api.layers(("regions", "countries"), settings=mirror_cache)
+    assert len(layers.regions) > 300  # GB local authorities
+    assert layers.regions.crs.to_epsg() == 27700 and layers.substations is None
 
 
 def test_a_closed_pipe_ends_the_listing_quietly(tmp_path):

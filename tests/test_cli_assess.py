@@ -56,6 +56,10 @@ def test_examples_are_assessed_end_to_end(example_run):
     )
     assert res.stderr.strip().splitlines()[-1].startswith("error: ") and "--allow-missing" in res.stderr
     assert "13 assessed (0 eligible, 13 not fully checked" in res.stderr
+    assert (
+        "the section_ columns plus the penalty_ columns (designation penalties) sum to the score"
+        in res.stdout
+    )
     table = pd.read_csv(out / "assessment.csv", dtype={"id": str})
     src = gpd.read_file(REPO / "data/examples/applications.geojson")
     assert set(table["id"]) == set(src["id"].astype(str))

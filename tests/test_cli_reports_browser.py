@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pandas as pd
 import pytest
@@ -171,6 +172,89 @@ def test_assessment_report_from_the_cli(reports, browser, artifacts):
     assert (out / "ranking.png").is_file()
 
 
+def _score_rows_sum(path, table_xpath: str) -> tuple[float, float, int]:
+    """(sum of the section and penalty rows shown, the score shown, how many rows) of one score
+    table in a report page."""
+    import re
+
+    lxml_html = pytest.importorskip("lxml.html")
+    num = re.compile(r"[−-]?\d+\.\d+")
+    (tab,) = lxml_html.fromstring(path.read_text(encoding="utf-8")).xpath(table_xpath)
+    parts = [
+        float(
+            num.search(tr.xpath("./td[contains(@class,'num')]")[0].text_content()).group(0).replace("−", "-")
+        )
+        for tr in tab.xpath(".//tr[contains(@class,'gz-part')]")
+    ]
+    (total,) = tab.xpath(".//tr[contains(@class,'gz-total')]/td[contains(@class,'num')]")
+    return sum(parts), float(total.text_content()), len(parts)
+
+
+def _assert_pages_reconcile(out) -> None:
+    from growth_zones.report import safe_id
+
+    table = pd.read_csv(out / "assessment.csv", dtype={"id": str}).set_index("id")
+    penalties = [c for c in table.columns if c.startswith("penalty_")]
+    sections = [c for c in table.columns if c.startswith("section_")]
+    for app_id, r in table.iterrows():
+        page = out / "report" / "sites" / f"{safe_id(app_id)}.html"
+        n_pen = int((r[penalties].fillna(0) != 0).sum())
+        for xpath in (
+            "//aside//table[contains(@class,'gz-score-rows')]",
+            "//section[contains(@class,'gz-brief')]//table[contains(@class,'gz-score-rows')]",
+        ):
+            shown_sum, shown_score, n = _score_rows_sum(page, xpath)
+            assert n == len(sections) + n_pen, app_id
+            assert shown_score == pytest.approx(round(r["score"], 3), abs=1e-9), app_id
+            assert shown_sum == pytest.approx(r["score"], abs=0.0005 * n + 1e-9), app_id
+    # the sites inside a National Park carry the penalty row, with the number assessment.csv holds
+    for app_id in table.index[table["penalty_national_park"].fillna(0) < 0]:
+        text = (out / "report" / "sites" / f"{safe_id(app_id)}.html").read_text(encoding="utf-8")
+        pts = f"{table.loc[app_id, 'penalty_national_park']:.3f}".replace("-", "&#8722;")
+        assert "Designation penalty: National Park ×(1−0.5)" in text and pts in text, app_id
+
+
+def test_pages_and_briefs_show_rows_that_sum_to_the_score(reports):
+    """M5: the score by section on every site page and in every brief, penalties included, sums to
+    the score in assessment.csv; GZ-TRA and GZ-HOP (inside National Parks) show the penalty."""
+    out, _ = reports
+    table = pd.read_csv(out / "assessment.csv", dtype={"id": str}).set_index("id")
+    assert {"GZ-TRA", "GZ-HOP"} <= set(table.index[table["penalty_national_park"] < 0])
+    _assert_pages_reconcile(out)
+    briefs = (out / "report" / "briefs.html").read_text(encoding="utf-8")
+    assert briefs.count("Designation penalty: National Park ×(1−0.5)") == 2
+
+
+def test_real_gate_failures_are_visible_on_the_maps(reports):
+    """SF3 on the real outputs: every area that fails a gate is outlined on ranking.html, and the
+    overview table shows GZ-TEE and GZ-HOP failing and GZ-CUL unknown with their reasons."""
+    lxml_html = pytest.importorskip("lxml.html")
+    out, _ = reports
+    ranking = pd.read_csv(out / "ranking.csv", dtype={"code": str})
+    page = (out / "ranking.html").read_text(encoding="utf-8")
+    m = re.search(r'"gz_layer":\s*"regions"', page)
+    assert m
+    failing = set(ranking.loc[ranking["deliverable"] == "fail", "code"])
+    assert len(failing) >= 1
+    outlined = set(
+        re.findall(
+            r'"code":"([EWS]\d{8})"[^{}]*"deliverable":"fail"[^{}]*"_s":\{[^}]*"color":"#8a1c00"', page
+        )
+    )
+    assert outlined == failing
+    table = pd.read_csv(out / "assessment.csv", dtype={"id": str}).set_index("id")
+    doc = lxml_html.fromstring((out / "report" / "index.html").read_text(encoding="utf-8"))
+    rows = {
+        tr.xpath("./td[3]")[0].text_content(): tr
+        for tr in doc.xpath("//table[contains(@class,'gz-sortable')]/tbody/tr")
+    }
+    for app_id, status in table["deliverable"].items():
+        cell = rows[app_id].xpath("./td[2]")[0].text_content()
+        assert status in cell, app_id
+        if status != "pass":
+            assert table.loc[app_id, "gate_reasons"][:40] in cell, app_id
+
+
 def test_map_command_rerenders_from_outputs(reports, cli_runner):
     out, env = reports
     refused = cli_runner.invoke(app, ["map", str(out)], env=env)
@@ -188,6 +272,7 @@ def test_map_command_rerenders_from_outputs(reports, cli_runner):
     assert "Candidate sites (applications)" in html and "GZ-CUL" in html  # the assessed sites are drawn
     assert "National suitability surface" in html
     assert (out / "report" / "index.html").exists() and (out / "report" / "assets" / "maplibs.js").exists()
+    _assert_pages_reconcile(out)  # re-rendered from the GeoPackage and the sidecar's profile
     _no_external_libraries(out / "ranking.html")
     cdn = cli_runner.invoke(app, ["map", str(out), "--overwrite", "--cdn"], env=env)
     assert cdn.exit_code == 0, cdn.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,3 +110,26 @@ def _check_candidate_zones(out, tif, gb_codes):
         vals = np.array(list(src.sample(pts, indexes=[1, 2])))
     assert (vals[:, 0] >= record["threshold"]).all() and (vals[:, 1] != 1).all()
     np.testing.assert_allclose(vals[: len(zones), 0], zones["max_score"], rtol=1e-6)
+
+
+def test_coarse_surface_warns_that_zones_are_not_site_sized(mirror_cache, tmp_path, cli_runner):
+    """SF10: `surface --resolution 10000` (100 km2 cells, above the 25 km2 largest zone) says on
+    stderr that no zone is site-sized and which resolution is, and does not claim the bounds."""
+    env = {"GROWTH_ZONES_CACHE": str(mirror_cache.cache_dir), "GROWTH_ZONES_MIRROR": str(mirror_cache.mirror)}
+    res = cli_runner.invoke(
+        app, ["surface", "--resolution", "10000", "--out", str(tmp_path), "--allow-missing"], env=env
+    )
+    assert res.exit_code == 0, res.output
+    assert "warning: candidate zones: one 10,000 m cell is 10,000 ha" in res.stderr
+    assert "cells of 5,000 m or finer" in res.stderr
+    assert "NOT within the 50 ha to 25 km2 asked" in res.stderr + res.stdout
+    assert "candidate zones of 50 ha to 25 km2" not in res.stderr + res.stdout
+    # SF1: the weights by section are said and recorded (power keeps its half of the kept sections)
+    record = json.loads((tmp_path / "surface_10000m.json").read_text(encoding="utf-8"))
+    assert record["sections_used"]["power"] == pytest.approx(0.5 / 0.8)
+    assert record["sections_dropped"] == {"water": 0.05, "land": 0.15}
+    assert "weight stays in their section" in record["weighting"]
+    assert "cell score by section: power 62%" in res.stdout + res.stderr
+    assert "not in the surface, no cell equivalent: water 0.05, land 0.15" in res.stdout + res.stderr
+    tags = record["tags"]
+    assert tags["sections_dropped"] == "water=0.05,land=0.15"

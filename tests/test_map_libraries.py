@@ -307,7 +307,8 @@ def test_a_tarball_without_a_needed_file_falls_back_to_the_cdn_with_the_reason(f
         re.sub(r'(mirror_path = "npm/leaflet-1\.9\.3\.tgz"\nsha256 = ")[0-9a-f]+', rf"\g<1>{sha}", text_)
     )
     libs = libraries_from_assets(fetch_assets(s, catalogue=cat))
-    assert not libs.bundled and "package/dist/leaflet.css" in libs.problem
+    assert not libs.bundled and "package/dist/leaflet.css" in libs.detail  # the log names the file
+    assert "unusable" in libs.problem and "/" not in libs.problem  # the page says it in words
 
 
 def _page(path: Path):

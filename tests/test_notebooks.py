@@ -92,3 +92,35 @@ def test_notebook_executes(path: Path, notebook_env: dict[str, str]) -> None:
     assert not errors, f"{path.name}: {[(e['ename'], e['evalue']) for e in errors]}"
     images = [o for c in code_cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert images, f"{path.name}: no chart (image/png output) was produced"
+
+
+PUBLIC_ONLY = ("02_national_ranking", "03_assess_applications")
+"""Notebooks with an API for everything they read: they import ``growth_zones.api`` and nothing else
+of the package (notebook 01 inspects the catalogue, store and node registry, which have none yet)."""
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebooks_use_the_public_api(path: Path) -> None:
+    """SF4: no notebook reaches into the use cases' internals (``growth_zones.workflows``) or builds
+    layers by hand; 02 and 03 import only ``growth_zones.api``."""
+    import re
+
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    imported = set(re.findall(r"^\s*(?:from|import)\s+(growth_zones[\w.]*)", code, flags=re.M))
+    assert imported, f"{path.name} imports nothing from growth_zones"
+    assert not {m for m in imported if m.startswith("growth_zones.workflows")}, imported
+    assert "LayerSet" not in code and "write_csv" not in code and "write_gpkg" not in code
+    if path.stem in PUBLIC_ONLY:
+        assert imported <= {"growth_zones", "growth_zones.api"}, imported
+
+
+def test_assessment_notebook_shortlists_through_the_api() -> None:
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOK_DIR / "03_assess_applications.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "result.shortlist(" in code and "shortlisted.write(" in code

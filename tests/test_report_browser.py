@@ -290,3 +290,69 @@ def test_banner_when_a_report_page_loses_its_assets_folder(tmp_path, browser):
         assert "Applications" in pg.page.inner_text("body")
     finally:
         pg.close()
+
+
+def _libraries_lost_on_a_closed_network():
+    """MapLibraries as a closed-network run produces them: every tarball missing from the mirror,
+    the fetch errors naming local paths (which must never reach the page)."""
+    from growth_zones.data.assets import AssetSet
+    from growth_zones.data.catalogue import asset_entries, load_catalogue
+    from growth_zones.report.assets import libraries_from_assets
+
+    entries = asset_entries(load_catalogue())
+    assets = AssetSet(
+        datasets={d.key: d for d in entries},
+        problems={d.key: f"mirror has no file /work/secret/mirror/npm/{d.key}.tgz" for d in entries},
+    )
+    return libraries_from_assets(assets), entries
+
+
+def _overlap(a, b) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_network_banner_shows_no_paths_and_covers_no_title(tmp_path, browser, artifacts):
+    """SF8: the 'map needs the network' banner says which libraries and why in plain words (no file
+    paths or hosts: stakeholders read it; the log keeps the detail), and sits where it covers
+    neither the title nor the summary: in the flow above the map on the overview page, over the
+    (blank) map beside the side panel on the other pages."""
+    libs, entries = _libraries_lost_on_a_closed_network()
+    assert "/work/secret" not in libs.problem and "/work/secret" in libs.detail
+    assert "Leaflet 1.9.3" in libs.problem and "no mirror location holds a copy" in libs.problem
+    assessment, checks, rejected = demo.assessment_frames(4)
+    index = render_assessment_report(
+        assessment,
+        out_dir=tmp_path / "r",
+        checks=checks,
+        rejected=rejected,
+        criteria=demo.CRITERIA,
+        libraries=libs,
+    )
+    national = render_national_map(
+        demo.ranking_frame(12), out_path=tmp_path / "national.html", criteria=demo.CRITERIA, libraries=libs
+    )
+    site = sorted((index.parent / "sites").glob("*.html"))[0]
+    for url, covered in (
+        (index.as_uri(), ["header.gz-head h1", ".gz-cards"]),
+        (site.as_uri(), ["aside"]),
+        (national.as_uri(), ["aside"]),
+    ):
+        pg = Page(browser, url)
+        try:
+            banner = pg.page.locator("#gz-nolib")
+            assert banner.is_visible()
+            text = banner.inner_text()
+            assert not re.search(r"(/[\w.-]+){2,}|\.tgz|https?:", text), text  # no paths, files or URLs
+            assert "The map needs the network" in text and "no mirror location holds a copy" in text
+            box = banner.bounding_box()
+            for sel in covered:
+                assert not _overlap(box, pg.page.locator(sel).first.bounding_box()), (url, sel)
+            if url == index.as_uri():
+                pg.page.screenshot(path=str(artifacts / "banner_overview_page.png"))
+        finally:
+            pg.close()

@@ -117,7 +117,8 @@ def test_popups_show_scores_ranks_and_breakdown(national):
         assert f"{r['score']:.3f}" in p["popup"]
         assert "Grid capacity headroom" in p["popup"] and " MW" in p["popup"]
         if r["eligible"]:
-            assert p["tooltip"].endswith(f"rank {int(r['rank'])}")
+            suffix = " &#183; not deliverable (a gate failed)" if r["deliverable"] == "fail" else ""
+            assert p["tooltip"].endswith(f"rank {int(r['rank'])}{suffix}")
             assert f"Rank <b>{int(r['rank'])}</b>" in p["popup"] and "90% interval" in p["popup"]
             assert p["_s"]["fillColor"].startswith("#")
         else:
@@ -552,8 +553,8 @@ def test_deliverability_and_designations_are_shown_and_escaped(national, assessm
     the applicant's claims labelled as claims; every string escaped."""
     out, ranking = national
     page = out.read_text(encoding="utf-8")
-    regions = geojson_layers(page)["regions"]["features"]
-    failed = [f for f, (_, r) in zip(regions, ranking.iterrows(), strict=True) if r["deliverable"] == "fail"]
+    regions = {f["properties"]["code"]: f for f in geojson_layers(page)["regions"]["features"]}
+    failed = [regions[r["code"]] for _, r in ranking.iterrows() if r["deliverable"] == "fail"]
     assert failed and all("not deliverable: a gate failed" in f["properties"]["popup"] for f in failed)
     assert all("(gate: within 10 km)" in f["properties"]["popup"] for f in failed)
     assert "Ranked by deliverability first" in lxml_html.fromstring(page).text_content()
@@ -569,3 +570,43 @@ def test_deliverability_and_designations_are_shown_and_escaped(national, assessm
     assert "(applicant's claim, not verified)" in text
     assert "62% inside Eryri National Park: major development only in exceptional circumstances" in text
     assert "Nearest transmission node" in text
+
+
+def test_gate_status_is_drawn_on_the_maps_and_counted(national, assessment_report):
+    """SF3: areas (and sites) that fail a gate are outlined over their score colour, unknown ones
+    dashed, with a legend entry; the page states the counts and the ranking rule at the top; the
+    overview table shows each status with its reasons."""
+    out, ranking = national
+    page = out.read_text(encoding="utf-8")
+    feats = {f["properties"]["code"]: f["properties"] for f in geojson_layers(page)["regions"]["features"]}
+    for _, r in ranking.iterrows():
+        style = feats[r["code"]]["_s"]
+        if r["eligible"] and r["deliverable"] == "fail":
+            assert style["color"] == "#8a1c00" and style["weight"] > 2
+            assert style["fillColor"].startswith("#")  # the score stays visible under the outline
+        else:
+            assert style["color"] == "#ffffff"
+    doc = lxml_html.fromstring(page)
+    side = doc.xpath("//aside")[0].text_content()
+    ok = ranking["eligible"].astype(bool)
+    n_fail = int((ok & (ranking["deliverable"] == "fail")).sum())
+    n_pass = int((ok & (ranking["deliverable"] == "pass")).sum())
+    assert (
+        f"Deliverability of the local authorities not excluded: {n_pass} pass every gate · {n_fail} fail a gate"
+        in side
+    )
+    assert "Not deliverable: a gate failed (red outline; ranked after every deliverable one)" in side
+    assert side.index("Ranked by deliverability first") < side.index("Legend")  # stated at the top
+    index, assessment, _, _ = assessment_report
+    doc = lxml_html.fromstring(index.read_text(encoding="utf-8"))
+    cards = " ".join(c.text_content() for c in doc.xpath("//div[contains(@class,'gz-card')]"))
+    for status, words in (("fail", "not deliverable (a gate failed)"), ("unknown", "deliverability unknown")):
+        assert f"{int((assessment['deliverable'] == status).sum())}{words}" in cards
+    rows = doc.xpath("//table[contains(@class,'gz-sortable')]/tbody/tr")
+    by_id = {tr.xpath("./td[3]")[0].text_content(): tr for tr in rows}
+    for app_id, r in assessment.iterrows():
+        cell = by_id[str(app_id)].xpath("./td[2]")[0]
+        assert cell.get("data-sort") == {"pass": "0", "unknown": "1", "fail": "2"}[r["deliverable"]]
+        assert r["deliverable"] in cell.text_content()
+    legend = doc.xpath("//div[contains(@class,'gz-legend')]")[0].text_content()
+    assert "Deliverability unknown: a gate could not be checked (dashed outline)" in legend

@@ -296,6 +296,56 @@ def test_dollar_signs_and_braces_are_plain_text(tmp_path):
     assert (tmp_path / "site.png").stat().st_size > 10_000
 
 
+def test_deliverability_is_drawn_on_the_national_image():
+    """SF3: areas that fail a gate are hatched and outlined over their score colour, unknown ones
+    dotted, each with a legend entry; the counts and the ranking rule are stated under the title."""
+    ranking = demo.ranking_frame(24, hostile=False)
+    ranking.loc[ranking.index[[0, 8]], "deliverable"] = "unknown"
+    ok = ranking["eligible"].astype(bool)
+    fig = static.national_figure(ranking, countries=demo.basemap()["countries"], generated_at="x")
+    ax = fig.axes[0]
+    drawn = {c.get_gid(): c for c in ax.collections if (c.get_gid() or "").startswith("gz-deliverable-")}
+    for status, hatch in (("fail", "xxxx"), ("unknown", "....")):
+        n = int((ok & (ranking["deliverable"] == status)).sum())
+        assert n > 0 and len(drawn[f"gz-deliverable-{status}"].get_paths()) == n
+        assert drawn[f"gz-deliverable-{status}"].get_hatch() == hatch
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Not deliverable: a gate failed (ranked after every deliverable area)" in labels
+    assert "Deliverability unknown: a gate could not be checked" in labels
+    counts = ranking.loc[ok, "deliverable"].value_counts()
+    (line,) = _texts(fig, "gz-deliverability")
+    assert line == (
+        f"Deliverability of the areas not excluded: {counts.get('pass', 0)} deliverable · "
+        f"{counts.get('unknown', 0)} unknown · {counts.get('fail', 0)} fail a gate"
+    )
+    (rule,) = _texts(fig, "gz-ranking-rule")
+    assert rule.startswith("Ranked by deliverability first")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_deliverability_is_drawn_on_the_overview_image():
+    """SF3: on the overview image a site's marker shape gives its gate status (circle pass, diamond
+    unknown, square fail; X excluded) and its label says when it fails or is unknown."""
+    assessment, _, _ = demo.assessment_frames(8, hostile=False)
+    fig = static.overview_figure(assessment, countries=demo.basemap()["countries"], generated_at="x")
+    ax = fig.axes[0]
+    ok = assessment["eligible"].astype(bool)
+    labels = dict(zip(assessment.index, _texts(fig, "gz-site-label"), strict=True))
+    for app_id, r in assessment.iterrows():
+        suffix = {"fail": " (fails a gate)", "unknown": " (gate unknown)"}.get(r["deliverable"], "")
+        assert labels[app_id] == app_id + (suffix if ok[app_id] else " (excluded)")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Not deliverable: a gate failed (ranked after the others)" in legend
+    assert "Deliverability unknown: a gate could not be checked" in legend
+    n_fail = int((ok & (assessment["deliverable"] == "fail")).sum())
+    assert f"{n_fail} fail a gate" in _texts(fig, "gz-deliverability")[0]
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
 def test_overview_says_which_sites_are_below_the_dsit_minimum():
     """DSIT asks for at least 500 MW by 2030: the overview image names the sites whose own claim is
     below it, and counts them in its subtitle."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import shapely
@@ -123,3 +125,73 @@ def _vector_line_distance(lines, xs, ys) -> np.ndarray:
     X, Y = np.meshgrid(xs, ys)
     pts = shapely.points(X, Y)
     return np.min([shapely.distance(pts, g) for g in lines], axis=0)
+
+
+def _nearest_value_loop(pts_vals, xs, ys) -> np.ndarray:
+    """Plain loops: the value of the nearest point to every cell centre."""
+    out = np.full((len(ys), len(xs)), np.nan)
+    for r, y in enumerate(ys):
+        for c, x in enumerate(xs):
+            best = None
+            for (px, py), v in pts_vals:
+                d = math.hypot(x - px, y - py)
+                if best is None or d < best[0]:
+                    best = (d, v)
+            out[r, c] = best[1]
+    return out
+
+
+def test_tile_node_values_match_oracle():
+    """SF1: the node voltage and the node's contracted TEC are read off the same nearest node the
+    site indicators use, checked by a loop over the synthetic nodes."""
+    bands = ("substation_voltage_kv", "tec_contracted_mw_node")
+    layers = synthetic_layers()
+    spec = SurfaceSpec(resolution_m=1000.0, indicator_bands=bands, protected_designations=("national_park",))
+    plan = plan_from_profile(scoring.profile_from_dict(synthetic_profile_dict()))
+    grid = Grid.from_bounds(BOUNDS, 1000.0)
+    inputs, _ = prepare_inputs(layers, spec, plan, discount_areas=layers.discount_areas, grid=grid)
+    # distinct TEC per transmission node so a wrong lookup shows (the synthetic layers hold no TEC)
+    tx = inputs.points["transmission"]
+    inputs.point_values["tec_contracted_mw_node"] = np.arange(1, len(tx) + 1) * 1000.0
+    plan.set_reference({"population_30km": np.arange(100.0)})
+    _, out = compute_tile(inputs, grid.full_window)
+    xs, ys = grid.centres(grid.full_window)
+    land = np.isfinite(out[0])
+    subs = layers.substations[layers.substations["kind"].isin(["transmission", "gsp"])]
+    volt = _nearest_value_loop(
+        [((g.x, g.y), v) for g, v in zip(subs.geometry, subs["voltage_kv"], strict=True)], xs, ys
+    )
+    assert set(np.unique(volt[land])) == {275.0, 400.0}
+    np.testing.assert_array_equal(out[2][land], volt[land])
+    # transmission nodes: >= 275 kV in England (the 400 kV GSP too), in sorted coordinate order
+    txs = subs[subs["voltage_kv"] >= 275]
+    order = sorted((g.x, g.y) for g in txs.geometry)
+    assert [tuple(p) for p in tx] == order
+    tec = _nearest_value_loop([(p, (i + 1) * 1000.0) for i, p in enumerate(order)], xs, ys)
+    assert len(np.unique(tec[land])) == 3
+    np.testing.assert_array_equal(out[3][land], tec[land])
+    assert np.isnan(out[2][~land]).all()
+
+
+def test_point_values_align_with_points_and_take_the_largest_at_one_place():
+    import geopandas as gpd
+
+    from growth_zones.surface.inputs import _points, point_values
+
+    g = gpd.GeoDataFrame(
+        {"voltage_kv": [132.0, 400.0, np.nan, 275.0, np.nan]},
+        geometry=[
+            shapely.Point(5, 5),
+            shapely.Point(1, 1),
+            shapely.Point(3, 3),
+            shapely.Point(5, 5),
+            shapely.Point(9, 0),
+        ],
+        crs="EPSG:27700",
+    )
+    xy = _points(g)
+    vals = point_values(g, "voltage_kv")
+    got = {tuple(p): v for p, v in zip(xy.tolist(), vals.tolist(), strict=True)}
+    assert got[(1.0, 1.0)] == 400.0 and got[(5.0, 5.0)] == 275.0
+    assert math.isnan(got[(3.0, 3.0)]) and math.isnan(got[(9.0, 0.0)])
+    assert len(point_values(g, "no_such_column")) == len(xy)

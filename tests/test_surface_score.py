@@ -47,9 +47,10 @@ def _percentile(x: float, ref: np.ndarray) -> float:
 
 def oracle_cell(v: dict[str, float]) -> float:
     """The synthetic profile by hand: weights from the TOML-like dict, value functions spelled out."""
-    # power (0.5): dist_substation 2 of (2 + claimed_mw 1) -> claimed_mw dropped (no cell equivalent)
+    # power (0.5): dist_substation 2 of (2 + claimed_mw 1); claimed_mw has no cell equivalent, so its
+    # weight stays in power: dist_substation_km carries the whole 0.5 (never handed to "other")
     # other (0.5): five criteria of weight 1 and flood of 0.5 -> each 1/5.5 of 0.5
-    w = {"dist_substation_km": 0.5 * 2 / 3}
+    w = {"dist_substation_km": 0.5}
     for k in ("rtt_london_ms", "dist_ix_km", "population_30km", "in_discount_area", "protected_share"):
         w[k] = 0.5 * 1 / 5.5
     w["in_flood_zone_3"] = 0.5 * 0.5 / 5.5
@@ -97,16 +98,80 @@ def test_score_matches_plain_loop():
     assert (score == -1).sum() > 5 and (score > 0).sum() > 500
 
 
-def test_plan_drops_criteria_without_cell_equivalent_and_renormalises():
+def test_plan_drops_criteria_without_cell_equivalent_and_keeps_section_weights():
     prof = scoring.profile_from_dict(synthetic_profile_dict())
     plan = plan_from_profile(prof)
     assert plan.dropped == ("claimed_mw",)
     assert plan.dropped_exclusions == ("big",)
     assert sum(c.weight for c in plan.criteria) == pytest.approx(1.0)
     w = {c.name: c.weight for c in plan.criteria}
-    assert w["dist_substation_km"] == pytest.approx((0.5 * 2 / 3) / (0.5 * 2 / 3 + 0.5))
+    # claimed_mw's third of power stays in power: the section keeps its 0.5
+    assert w["dist_substation_km"] == pytest.approx(0.5)
+    assert dict(plan.sections_used) == pytest.approx({"power": 0.5, "other": 0.5})
+    assert plan.sections_dropped == ()
     tags = plan.to_tags()
     assert "claimed_mw" in tags["criteria_dropped"] and "dist_substation_km=" in tags["criteria_used"]
+    assert tags["sections_dropped"] == "" and "stays in their section" in tags["weighting"]
+
+
+def _section_oracle(profile) -> tuple[dict[str, float], dict[str, float]]:
+    """Expected cell weights by hand from the TOML: within each section, the criteria with a cell
+    indicator share the section weight in their TOML proportions; sections with none drop out and
+    the rest are scaled to sum to 1."""
+    kept: dict[str, list] = {}
+    for c in profile.criteria:
+        if c.indicator in CELL_INDICATORS:
+            kept.setdefault(c.section, []).append(c)
+    raw = {}
+    for sec, cs in kept.items():
+        tot = sum(c.weight for c in cs)
+        for c in cs:
+            raw[c.name] = profile.sections[sec].weight * c.weight / tot
+    total = sum(raw.values())
+    lost = {
+        s: sec.weight
+        for s, sec in profile.sections.items()
+        if s not in kept and sec.weight > 0 and any(c.section == s for c in profile.criteria)
+    }
+    return {k: v / total for k, v in raw.items()}, lost
+
+
+@pytest.mark.parametrize("name", ["aigz_sites", "aigz", "power_first"])
+def test_surface_keeps_section_weights_of_shipped_profiles(name):
+    """SF1: a dropped criterion's weight never leaks into another section; a section with no cell
+    criterion is named with the weight it loses, in the plan, the tags and the weighting note."""
+    prof = scoring.load_profile(name)
+    plan = plan_from_profile(prof)
+    want, lost = _section_oracle(prof)
+    got = {c.name: c.weight for c in plan.criteria}
+    assert got == pytest.approx(want)
+    assert dict(plan.sections_dropped) == pytest.approx(lost)
+    share = {}
+    for c in prof.criteria:
+        if c.name in got:
+            share[c.section] = share.get(c.section, 0.0) + got[c.name]
+    assert dict(plan.sections_used) == pytest.approx(share)
+    # the kept sections keep the profile's ratios
+    kept_total = sum(prof.sections[s].weight for s in share)
+    for s, v in share.items():
+        assert v == pytest.approx(prof.sections[s].weight / kept_total)
+    tags = plan.to_tags()
+    for s in lost:
+        assert f"{s}=" in tags["sections_dropped"] and s in tags["weighting"]
+
+
+def test_aigz_sites_surface_power_keeps_its_half():
+    """The site profile's power section (0.50) is 0.50 / (1 - water 0.05 - land 0.15) = 0.625 of the
+    cell score, carried by the node distance, the node voltage and the node's contracted TEC."""
+    plan = plan_from_profile(scoring.load_profile("aigz_sites"))
+    used = dict(plan.sections_used)
+    assert used["power"] == pytest.approx(0.50 / 0.80)
+    assert dict(plan.sections_dropped) == pytest.approx({"water": 0.05, "land": 0.15})
+    w = {c.name: c.weight for c in plan.criteria}
+    # TOML weights 1.5 : 1 : 1 within power
+    assert w["dist_substation_km"] == pytest.approx(0.625 * 1.5 / 3.5)
+    assert w["substation_voltage_kv"] == pytest.approx(0.625 * 1 / 3.5)
+    assert w["tec_contracted_mw_node"] == pytest.approx(0.625 * 1 / 3.5)
 
 
 def test_aigz_sites_plan_uses_cell_indicators():
@@ -115,6 +180,8 @@ def test_aigz_sites_plan_uses_cell_indicators():
     assert used <= set(CELL_INDICATORS)
     assert {
         "dist_substation_km",
+        "substation_voltage_kv",
+        "tec_contracted_mw_node",
         "dist_ix_km",
         "dist_landing_km",
         "rtt_london_ms",
@@ -138,6 +205,7 @@ def test_surface_tiers_match_a_table_row_and_a_stricter_tier_excludes():
     ind = {
         "dist_substation_km": np.array([2.0, 2.0, 2.0]),
         "substation_voltage_kv": np.array([400.0, 400.0, 400.0]),
+        "tec_contracted_mw_node": np.array([1500.0, 1500.0, 1500.0]),
         "dist_ix_km": np.array([30.0, 30.0, 30.0]),
         "dist_landing_km": np.array([50.0, 50.0, 50.0]),
         "rtt_london_ms": np.array([3.0, 3.0, 3.0]),

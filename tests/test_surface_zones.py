@@ -356,3 +356,48 @@ def test_surface_run_writes_zones_with_places_and_gate_status(tmp_path):
     assert set(zones["deliverable"]) <= {"pass", "fail", "unknown"}
     assert (zones.loc[zones["deliverable"] != "pass", "gate_reasons"].str.len() > 0).all()
     assert record["zone_deliverable"] == zones["deliverable"].value_counts().to_dict()
+
+
+@pytest.mark.parametrize(
+    ("min_ha", "max_ha", "said"),
+    [(1, 250, None), (8, 250, None), (0.5, 250, "smallest"), (0.5, 2, "smallest"), (0.25, 0.5, "largest")],
+)
+def test_cells_too_coarse_for_the_zone_bounds_are_said(tmp_path, min_ha, max_ha, said):
+    """SF10: 1 ha cells cannot make zones of at most 0.5 ha (every zone is one cell, too big): said
+    in the zone statistics. A minimum below one cell is said too (the smallest zone is a cell)."""
+    path, *_ = _zone_raster(tmp_path)
+    z = candidate_zones(path, threshold=0.6, min_area_ha=min_ha, max_area_ha=max_ha)
+    notes = z.attrs["zone_stats"]["size_warnings"]
+    if said is None:
+        assert notes == []
+        return
+    (note,) = notes
+    assert "cells of 70 m or finer" in note  # sqrt(0.5 ha) = 70.7 m
+    if said == "largest":
+        assert "more than the largest candidate zone" in note and "every zone is a single cell" in note
+        assert (z["area_ha"] > max_ha).all()  # what the note is about
+    else:
+        assert "more than the smallest candidate zone" in note and "the smallest zone is one cell" in note
+
+
+def test_a_coarse_surface_run_says_its_zones_are_not_site_sized(tmp_path):
+    """SF10 end to end: at 10 km one cell (100 km2) exceeds the 25 km2 largest zone. The run still
+    writes the raster and zonal statistics, and says on stderr, in the run record and on every zone
+    row that the zones are not site-sized; the summary line does not claim the bounds."""
+    import json
+
+    from growth_zones import api
+    from tests.support.surface_fixtures import synthetic_layers
+
+    layers = synthetic_layers()
+    run = api.surface(resolution=10_000.0, layers=layers, threshold=0.0)
+    paths = run.write(tmp_path)
+    record = json.loads(paths["record"].read_text())
+    zones = gpd.read_file(paths["zones"])
+    (warning,) = record["zone_size_warnings"]
+    assert "10,000 ha, more than the largest candidate zone (2,500 ha = 25 km2)" in warning
+    assert "cells of 5,000 m or finer" in warning
+    assert len(zones) and (zones["area_ha"] == 10_000).all() and (zones["size_note"] == warning).all()
+    fine = api.surface(resolution=250.0, layers=layers, threshold=0.3).write(tmp_path / "fine")
+    assert json.loads(fine["record"].read_text())["zone_size_warnings"] == []
+    assert (gpd.read_file(fine["zones"])["size_note"].fillna("") == "").all()

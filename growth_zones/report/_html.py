@@ -19,6 +19,13 @@ import numpy as np
 _JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
 
 
+RANKING_NOTE = (
+    "Ranked by deliverability first (every gate passed, then a gate that could not be checked, then a "
+    "failed gate; hard exclusions last), then by score. Scores are shown for every row."
+)
+"""The ranking rule in words, on every page and image that shows a ranking with gates."""
+
+
 def esc(value: Any) -> str:
     """Escape any value for HTML text or attribute content (quotes too); ``None``/NaN/NA -> ''."""
     if is_missing(value):

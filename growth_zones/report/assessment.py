@@ -63,12 +63,20 @@ from .brief import (
     BRIEF_CSS,
     FIT_JS,
     SITE_PAGE_PRINT_CSS,
+    SUM_NOTE,
     briefs_page,
-    section_scores,
+    score_rows,
     site_brief,
     sources_line,
 )
-from .national import RANKING_NOTE, criteria_table, deliverable_html, deprivation_note
+from .national import (
+    DELIVERABLE_STROKE,
+    RANKING_NOTE,
+    criteria_table,
+    deliverability_legend_rows,
+    deliverable_html,
+    deprivation_note,
+)
 
 SITE_TOLERANCE_M = 5.0
 """Display simplification of site boundaries (BNG metres)."""
@@ -121,6 +129,9 @@ body { background: #f6f7f8; color: #1a1a1a; }
 .gz-cards { display: flex; gap: 10px; flex-wrap: wrap; margin: 10px 0; }
 .gz-card { background: #fff; border: 1px solid #d0d0d0; border-radius: 4px; padding: 8px 14px; min-width: 120px; }
 .gz-card b { display: block; font-size: 22px; }
+.gz-card-bad { border-color: #8a1c00; } .gz-card-bad b { color: #8a1c00; }
+.gz-card-warn { border-color: #b36b00; } .gz-card-warn b { color: #6b4e00; }
+
 .gz-card.gz-card-unk { border-color: #b58900; background: #fff8e1; }
 table.gz-table { border-collapse: collapse; width: 100%; background: #fff; font-size: 14px; }
 table.gz-table th, table.gz-table td { border-bottom: 1px solid #e1e1e1; padding: 5px 8px; text-align: left;
@@ -189,6 +200,22 @@ def _num_attr(v: Any) -> str:
     return "" if math.isnan(f) else repr(f)
 
 
+_DELIVERABLE_ORDER = {"pass": 0, "unknown": 1, "fail": 2}
+
+
+def _deliverable_cell(r: Any) -> str:
+    """The gate status as a badge (symbol and words) with the reasons under it; sorts pass,
+    unknown, fail."""
+    status = text(r.get("deliverable"))
+    badge = {"pass": "pass", "fail": "fail", "unknown": "unknown"}.get(status, status)
+    reasons = text(r.get("gate_reasons"))
+    return (
+        f"<td data-sort='{_DELIVERABLE_ORDER.get(status, 3)}'>{_badge(badge)}"
+        + (f"<div class='gz-note'>{esc(reasons)}</div>" if reasons and status != "pass" else "")
+        + "</td>"
+    )
+
+
 def _eligible_text(r: Any) -> str:
     return eligibility_text(r)
 
@@ -219,7 +246,13 @@ def _site_features(
                 "id": esc(text(app_id)),
                 "name": esc(nm),
                 "score": None if is_missing(r.get("score")) else round(float(r.get("score")), 4),
-                "_s": {"color": "#000000", "weight": 2, "fillColor": fill, "fillOpacity": 0.75},
+                "_s": {
+                    "color": "#000000",
+                    "weight": 2,
+                    "fillColor": fill,
+                    "fillOpacity": 0.75,
+                    **({} if not eligible else DELIVERABLE_STROKE.get(text(r.get("deliverable")), {})),
+                },
                 "tooltip": tip,
                 "popup": (
                     f"<div class='gz-pop'><h4>{esc(nm)}</h4><div class='gz-sub'>{esc(text(app_id))}</div>"
@@ -342,15 +375,36 @@ def _nearest_facts(r: Any, centroid: Any) -> list[tuple[str, str, str, str, floa
     return out
 
 
-def _section_rows(r: Any, criteria: list[dict[str, Any]]) -> str:
+def _section_rows(
+    r: Any, criteria: list[dict[str, Any]], penalties: list[dict[str, Any]] | None = None
+) -> str:
+    """The score by section, then (where any applies or could not be checked) the score before
+    designation penalties and each penalty, then the score: the section and penalty rows
+    (``tr.gz-part``) sum to the score (``tr.gz-total``)."""
     rows = []
-    for s in section_scores(r, criteria):
-        w, p = s["weight"], s["points"]
-        got = "—" if p is None else f"{p:.3f} of {w:.3f}"
-        rows.append(f"<tr><td>{esc(s['label'])}</td><td class='num'>{got}</td></tr>")
+    for s in score_rows(r, criteria, penalties):
+        p, kind = s["points"], s["kind"]
+        if kind == "section":
+            got = "—" if p is None else f"{p:.3f} of {s['weight']:.3f}"
+            rows.append(f"<tr class='gz-part'><td>{esc(s['label'])}</td><td class='num'>{got}</td></tr>")
+        elif kind == "penalty":
+            if p is None:
+                rows.append(
+                    f"<tr class='gz-pen'><td>{esc(s['label'])}</td><td class='num'>not applied</td></tr>"
+                )
+            else:
+                rows.append(
+                    f"<tr class='gz-part gz-pen'><td>{esc(s['label'])}</td>"
+                    f"<td class='num'>{f'{p:.3f}'.replace('-', '&#8722;')}</td></tr>"
+                )
+        else:
+            got = "—" if p is None else f"{p:.3f}"
+            cls = "gz-total" if kind == "total" else "gz-sub"
+            rows.append(f"<tr class='{cls}'><th>{esc(s['label'])}</th><td class='num'><b>{got}</b></td></tr>")
     return (
-        "<table class='gz-top'><thead><tr><th>Section</th><th class='num'>Points (of its weight)</th></tr>"
-        "</thead><tbody>" + "".join(rows) + "</tbody></table>"
+        "<table class='gz-top gz-score-rows'><thead><tr><th>Section</th><th class='num'>Points (of its weight)</th>"
+        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        f"<p class='gz-note'>{esc(SUM_NOTE)}</p>"
     )
 
 
@@ -382,6 +436,7 @@ def _site_page(
     n_ranked: int,
     brief: str,
     missing_checks: Any = None,
+    penalties: list[dict[str, Any]] | None = None,
 ) -> str:
     geom = one.geometry.iloc[0]
     centroid = geom.centroid
@@ -486,9 +541,9 @@ def _site_page(
         + "<h2>DSIT criteria</h2>"
         + ("<table class='gz-top'>" + dsit + "</table>" if dsit else "<p class='gz-note'>No DSIT fields.</p>")
         + "<h2>Score by section</h2>"
-        + _section_rows(r, criteria)
+        + _section_rows(r, criteria, penalties)
         + "<h2>Scores and contributions</h2><div class='gz-pop'>"
-        + criteria_table(r, criteria, columns)
+        + criteria_table(r, criteria, columns, penalties)
         + "</div>"
         + deprivation_note(criteria)
         + "<h2>Site facts</h2><table class='gz-top'>"
@@ -599,6 +654,7 @@ def render_assessment_report(
     generated_at: str | None = None,
     libraries: Any = None,
     missing_checks: list[Any] | None = None,
+    penalties: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write the report folder (see the module docstring); return the path of ``index.html``.
 
@@ -607,7 +663,10 @@ def render_assessment_report(
     make the offline base map. ``libraries``: a bundled
     :class:`~growth_zones.report.assets.MapLibraries` is written once into ``assets/``; ``None``
     links folium's CDN (with the network banner). ``missing_checks``: checks that could not run,
-    shown in a banner on the index and on the page of every site they affect.
+    shown in a banner on the index and on the page of every site they affect. ``penalties``: the
+    profile's penalising designation tiers (:func:`growth_zones.workflows.ranking.penalty_table`):
+    each applied penalty is a row of the score by section and of the contributions, so the rows
+    shown sum to the score shown.
     """
     out_dir = Path(out_dir)
     sites_dir = out_dir / "sites"
@@ -655,6 +714,7 @@ def render_assessment_report(
             criteria=criteria,
             checks=site_checks,
             nearest=near,
+            penalties=penalties,
             n_ranked=n_ranked,
             profile_title=profile_title,
             generated_at=generated_at,
@@ -683,6 +743,7 @@ def render_assessment_report(
             n_ranked=n_ranked,
             brief=brief,
             missing_checks=missing_checks,
+            penalties=penalties,
         )
         path = sites_dir / f"{slugs[app_id]}.html"
         assert path.resolve().parent == sites_dir.resolve()
@@ -803,9 +864,7 @@ def _index_page(
             f"<td>{esc(_eligible_text(r))}</td></tr>"
         )
         if gates:  # deliverability is the first sort key: its column follows the rank
-            rows[-1] = rows[-1].replace(
-                "</td><td><a href=", f"</td><td>{esc(text(r.get('deliverable')))}</td><td><a href=", 1
-            )
+            rows[-1] = rows[-1].replace("</td><td><a href=", f"</td>{_deliverable_cell(r)}<td><a href=", 1)
     heads = [
         ("Rank", "num"),
         *([("Deliverable", "")] if gates else []),
@@ -842,6 +901,10 @@ def _index_page(
         + (
             f"<div class='gz-card'><b>{int((assessment['deliverable'] == 'pass').sum())}</b>"
             "deliverable (every gate passed)</div>"
+            f"<div class='gz-card gz-card-bad'><b>{int((assessment['deliverable'] == 'fail').sum())}</b>"
+            "not deliverable (a gate failed)</div>"
+            f"<div class='gz-card gz-card-warn'><b>{int((assessment['deliverable'] == 'unknown').sum())}</b>"
+            "deliverability unknown</div>"
             if "deliverable" in assessment.columns
             else ""
         )
@@ -864,7 +927,13 @@ def _index_page(
     body = (
         "<section class='gz-page'><div class='gz-legend-inline'>"
         + score_legend_html(
-            [(swatch("#21918c", border="#000"), "Candidate site (fill = score)")] + legend_rows,
+            [(swatch("#21918c", border="#000"), "Candidate site (fill = score)")]
+            + (
+                deliverability_legend_rows(assessment.loc[assessment["eligible"].map(truthy), "deliverable"])
+                if {"deliverable", "eligible"} <= set(assessment.columns)
+                else []
+            )
+            + legend_rows,
             title="Site score",
         )
         + "</div>"
@@ -893,7 +962,11 @@ def _index_page(
         libraries=libraries,
         shared=shared,
         extra_css=PAGE_CSS + ".gz-side{display:none}"
-        " body{display:flex;flex-direction:column;overflow:auto} .gz-head{order:-2}"
+        " body{display:flex;flex-direction:column;overflow:auto} .gz-head{order:-3}"
+        # the 'map needs the network' banner sits in the flow between the summary and the map it
+        # is about, never over the title and summary cards
+        " .gz-nolib{position:static;transform:none;order:-2;width:calc(100% - 40px);max-width:1160px;"
+        "margin:0 auto 10px;box-shadow:none}"
         " .gz-page .folium-map, body > .folium-map {position:relative !important;left:0 !important;"
         "width:calc(100% - 40px) !important;max-width:1160px;margin:0 auto;height:58vh !important;"
         "flex:none;order:-1}"

@@ -94,7 +94,8 @@ class MapLibraries:
     """The map libraries of a page: ``bundled`` (the code, inlined or in a shared file) or ``cdn``.
 
     ``problem`` says why a page that should have been self-contained loads them from the CDN
-    instead (shown in the page's banner); it is empty when the user chose the CDN.
+    instead, in words for the page's banner (which stakeholders read: no file paths or hosts);
+    ``detail`` holds the full reasons for the log. Both are empty when the user chose the CDN.
     """
 
     mode: str = "cdn"
@@ -102,15 +103,16 @@ class MapLibraries:
     css: tuple[tuple[str, str], ...] = ()
     packages: tuple[Package, ...] = ()
     problem: str = ""
+    detail: str = ""
 
     @property
     def bundled(self) -> bool:
         return self.mode == "bundled"
 
     @classmethod
-    def cdn(cls, problem: str = "") -> MapLibraries:
+    def cdn(cls, problem: str = "", detail: str = "") -> MapLibraries:
         """folium's CDN links (the page needs the network to draw its map)."""
-        return cls(mode="cdn", problem=problem)
+        return cls(mode="cdn", problem=problem, detail=detail or problem)
 
     @classmethod
     def from_tarballs(cls, tarballs: dict[str, Path], packages: tuple[Package, ...] = ()) -> MapLibraries:
@@ -286,8 +288,14 @@ def libraries_from_assets(asset_set: Any) -> MapLibraries:
     """:class:`MapLibraries` from a :class:`growth_zones.data.assets.AssetSet`: bundled when every
     tarball is there, else the CDN with the reason (one line per missing asset)."""
     if asset_set.problems:
-        reasons = "; ".join(f"{k}: {v}" for k, v in asset_set.problems.items())
-        return MapLibraries.cdn(problem=f"the map libraries could not be fetched ({reasons})")
+        detail = "; ".join(f"{k}: {v}" for k, v in asset_set.problems.items())
+        by_why: dict[str, list[str]] = {}
+        for key, reason in asset_set.problems.items():
+            ds = asset_set.datasets.get(key)
+            name = ds.title.split(" (")[0] if ds is not None and ds.title else key
+            by_why.setdefault(plain_reason(reason), []).append(name)
+        said = "; ".join(f"{', '.join(names)}: {why}" for why, names in by_why.items())
+        return MapLibraries.cdn(problem=f"the map libraries could not be fetched ({said})", detail=detail)
     tarballs: dict[str, Path] = {}
     packages = []
     for key, path in asset_set.paths.items():
@@ -300,7 +308,30 @@ def libraries_from_assets(asset_set: Any) -> MapLibraries:
     try:
         return MapLibraries.from_tarballs(tarballs, tuple(packages))
     except (AssetsError, OSError, UnicodeDecodeError) as err:
-        return MapLibraries.cdn(problem=f"the map library tarballs are unusable ({err})")
+        return MapLibraries.cdn(
+            problem="the map library files in the data cache are unusable",
+            detail=f"the map library tarballs are unusable ({err})",
+        )
+
+
+_REASONS = (  # (words in a fetch error, what a reader of the page is told): never paths or hosts
+    ("offline", "not in the cache (offline mode)"),
+    ("could not be reached", "the download site could not be reached"),
+    ("sha256", "the copy found failed its integrity check"),
+    ("hash", "the copy found failed its integrity check"),
+    ("mirror has no file", "no mirror location holds a copy"),
+    ("holds no copy", "no mirror location holds a copy"),
+)
+
+
+def plain_reason(reason: str) -> str:
+    """A fetch error in words for a report's banner, without file paths, URLs or host names (the
+    full reason goes to the log): e.g. "no mirror location holds a copy"."""
+    low = reason.lower()
+    for needle, words in _REASONS:
+        if needle in low:
+            return words
+    return "the download failed"
 
 
 # ---------------------------------------------------------------- the banner

@@ -11,6 +11,7 @@ and the CSVs hold the full text.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ._html import eligibility, eligibility_text, esc, fmt_num, is_missing, text
@@ -154,21 +155,149 @@ def section_scores(r: Any, criteria: list[dict[str, Any]]) -> list[dict[str, Any
     return list(out.values())
 
 
-def _sections_table(r: Any, criteria: list[dict[str, Any]]) -> str:
-    rows = []
-    for s in section_scores(r, criteria):
-        w, p = s["weight"], s["points"]
-        if p is None:
-            got, bar = "—", ""
+def _float(value: Any) -> float | None:
+    if is_missing(value):
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def penalty_rows(r: Any, penalties: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The designation penalties of one row, as rows of its score: ``label`` ("Designation penalty:
+    National Park ×(1−0.5)"), ``tier`` and ``points`` (what the penalty took off, negative, the
+    row's ``penalty_<name>`` column), only where a penalty applies; then, when a designation's share
+    could not be checked, one row naming them with ``points`` None (no penalty was applied, so the
+    score may be too high). ``penalties``: the profile's penalising tiers
+    (:func:`growth_zones.workflows.ranking.penalty_table`).
+
+    The kernel multiplies the score before penalties by ``1 - sum(factors)`` (factors capped at 1 in
+    total), and each penalty column is ``-score_before x factor``: the section points plus these
+    rows sum to the score."""
+    rows: list[dict[str, Any]] = []
+    unchecked: list[str] = []
+    nominal = 0.0
+    for d in penalties or ():
+        col = f"penalty_{d['name']}"
+        try:
+            present = col in r.index
+        except AttributeError:
+            present = col in r
+        if not present:
+            continue
+        label = text(d.get("label")) or text(d["name"])
+        share = _float(r.get(d.get("indicator", ""))) if d.get("indicator") else None
+        points = _float(r.get(col))
+        if points is None or (share is None and not points):
+            unchecked.append(label)
+            continue
+        if points == 0:
+            continue
+        amount = float(d.get("penalty", 0.0) or 0.0)
+        if d.get("tier") == "constraint" and share is not None:
+            formula = f"×(1−{amount:g}×{min(max(share, 0.0), 1.0):.2f})"
+            nominal += amount * min(max(share, 0.0), 1.0)
         else:
-            frac = min(max(p / w, 0.0), 1.0) if w > 0 else 0.0
-            got = f"{p:.3f} of {w:.3f}"
-            bar = f'<span class="gz-bbar"><i style="width:{100 * frac:.0f}%"></i></span> {100 * frac:.0f}%'
+            formula = f"×(1−{amount:g})"
+            nominal += amount
         rows.append(
-            f"<tr><td>{esc(s['label'])}</td><td class='num'>{got}</td><td class='num'>{bar}</td></tr>"
+            {
+                "label": f"Designation penalty: {label} {formula}",
+                "tier": text(d.get("tier")),
+                "points": points,
+                "share": share,
+            }
         )
+    if nominal > 1.0 + 1e-9:
+        for row in rows:
+            row["label"] += " (penalties capped at the whole score)"
+    if unchecked:
+        rows.append(
+            {
+                "label": "Designation penalty not checked (no penalty applied; data could not be had): "
+                + ", ".join(unchecked),
+                "tier": "",
+                "points": None,
+                "share": None,
+            }
+        )
+    return rows
+
+
+def score_rows(
+    r: Any, criteria: list[dict[str, Any]], penalties: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The score as rows that sum to it: one per section (``kind`` "section", with its weight),
+    the score before penalties when a penalty applies or was not checked, one per designation
+    penalty (``kind`` "penalty"), and the score itself (``kind`` "total"). ``points`` is None where
+    unknown (a section with a missing contribution, an unchecked penalty)."""
+    out: list[dict[str, Any]] = [
+        {
+            "kind": "section",
+            "section": s["section"],
+            "label": s["label"],
+            "points": s["points"],
+            "weight": s["weight"],
+        }
+        for s in section_scores(r, criteria)
+    ]
+    pens = penalty_rows(r, penalties)
+    if pens:
+        parts = [s["points"] for s in out]
+        before = None if any(p is None for p in parts) else float(sum(parts))
+        out.append({"kind": "subtotal", "label": "Score before designation penalties", "points": before})
+        out.extend({"kind": "penalty", **p} for p in pens)
+    out.append({"kind": "total", "label": "Score", "points": _float(r.get("score"))})
+    return out
+
+
+SUM_NOTE = (
+    "The sections plus the designation penalties sum to the score (shown to 3 decimals; the section_ "
+    "and penalty_ columns of assessment.csv hold them in full)."
+)
+
+
+def _minus(v: float) -> str:
+    return f"{v:.3f}".replace("-", "−")
+
+
+def _sections_table(r: Any, criteria: list[dict[str, Any]], penalties: list[dict[str, Any]] | None) -> str:
+    rows = []
+    for s in score_rows(r, criteria, penalties):
+        p = s["points"]
+        kind = s["kind"]
+        if kind == "section":
+            w = s["weight"]
+            if p is None:
+                got, bar = "—", ""
+            else:
+                frac = min(max(p / w, 0.0), 1.0) if w > 0 else 0.0
+                got = f"{p:.3f} of {w:.3f}"
+                bar = (
+                    f'<span class="gz-bbar"><i style="width:{100 * frac:.0f}%"></i></span> {100 * frac:.0f}%'
+                )
+            rows.append(
+                f"<tr class='gz-part'><td>{esc(s['label'])}</td><td class='num'>{got}</td>"
+                f"<td class='num'>{bar}</td></tr>"
+            )
+        elif kind == "penalty":
+            got = "not applied" if p is None else _minus(p)
+            cls = "gz-part gz-pen" if p is not None else "gz-pen"
+            rows.append(
+                f"<tr class='{cls}'><td>{esc(_short(s['label'], 2 * _MAX_DETAIL))}"
+                f"</td><td class='num'>{got}</td><td></td></tr>"
+            )
+        else:
+            got = "—" if p is None else f"{p:.3f}"
+            cls = "gz-total" if kind == "total" else "gz-sub"
+            rows.append(
+                f"<tr class='{cls}'><td><b>{esc(s['label'])}</b></td><td class='num'><b>{got}</b></td>"
+                "<td></td></tr>"
+            )
     return (
-        "<table><thead><tr><th>Section</th><th class='num'>Points (of weight)</th>"
+        "<table class='gz-score-rows'><thead><tr><th>Section</th><th class='num'>Points (of weight)</th>"
         "<th class='num'>Share</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
 
@@ -273,6 +402,7 @@ def site_brief(
     criteria: list[dict[str, Any]],
     checks: list[dict[str, Any]],
     nearest: list[tuple[str, str, str]],
+    penalties: list[dict[str, Any]] | None = None,
     n_ranked: int,
     profile_title: str,
     generated_at: str,
@@ -284,6 +414,8 @@ def site_brief(
 
     ``checks``: this site's rows of ``checks.csv`` (check, status, detail); ``nearest``: (what,
     name, distance text) for the nearest infrastructure; ``sources``: :func:`sources_line`;
+    ``penalties``: the profile's penalising designation tiers (shown as rows of the score).
+
     ``missing_checks``: the run's checks that could not run (those of this site are boxed).
     """
     nm = text(r.get("name")) or app_id
@@ -294,7 +426,13 @@ def site_brief(
     dsit = [c for c in checks if c not in designations and c not in gate_checks]
     flags = text(r.get("designation_flags"))
     missing = text(r.get("missing"))
-    load = len(checks) + len(criteria) / 2 + len(missing) / 120 + len(sources) / 260
+    load = (
+        len(checks)
+        + len(criteria) / 2
+        + 2 * len(penalty_rows(r, penalties))
+        + len(missing) / 120
+        + len(sources) / 260
+    )
     density = "" if load <= 30 else " gz-tight" if load <= 42 else " gz-tighter"
     where = " ".join(x for x in (text(r.get("la_name")), text(r.get("nation"))) if x)
     who = text(r.get("applicant"))
@@ -329,7 +467,8 @@ def site_brief(
         + not_run_box(missing_checks, app_id)
         + "<div class='gz-bcols'><div>"
         "<h2>Score by section</h2>"
-        + _sections_table(r, criteria)
+        + _sections_table(r, criteria, penalties)
+        + (f"<p class='gz-bnote'>{esc(SUM_NOTE)}</p>" if penalty_rows(r, penalties) else "")
         + "<h2>DSIT checks and evidence</h2>"
         + _checks_table(dsit, "No DSIT checks recorded.")
         + "<h2>Gates and exclusions</h2>"

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._banner import missing_checks_banner
 from ._geo import display_geometries, feature_collection
 from ._html import (
     NODATA_FILL,
+    RANKING_NOTE,
     eligibility,
     eligibility_summary,
     eligibility_text,
@@ -51,15 +54,32 @@ def _weights(criteria: list[dict[str, Any]]) -> dict[str, float]:
     return {k: (v / total if total > 0 else 0.0) for k, v in ws.items()}
 
 
-def criteria_table(r: Any, criteria: list[dict[str, Any]], columns: Any) -> str:
-    """Rows: criterion, raw value with unit, contribution (points of the 0-1 score) with a bar."""
+def _shown_value(raw: Any, c: dict[str, Any]) -> str:
+    """A criterion's raw value with its unit; a yes/no criterion (boolean value function) reads
+    "yes"/"no" whether the table holds True/False or 1/0 (CSV and GeoPackage round trips)."""
+    if text(c.get("kind")) == "boolean" and not is_missing(raw):
+        try:
+            return "yes" if float(raw) >= 0.5 else "no"
+        except (TypeError, ValueError):
+            return "yes" if truthy(raw) else "no"
+    return fmt_num(raw, text(c.get("unit", "")))
+
+
+def criteria_table(
+    r: Any, criteria: list[dict[str, Any]], columns: Any, penalties: list[dict[str, Any]] | None = None
+) -> str:
+    """Rows: criterion, raw value with unit, contribution (points of the 0-1 score) with a bar; then
+    each designation penalty that applies (``penalties``: the profile's penalising tiers), so the
+    contributions shown sum to the score, given in the last row."""
+    from .brief import penalty_rows
+
     shares = _weights(criteria)
     rows = []
     for c in criteria:
         name = c["name"]
         ind = c.get("indicator")
         raw = r.get(ind) if ind and ind in columns else r.get(f"value_{name}")
-        shown = fmt_num(raw, text(c.get("unit", "")))
+        shown = _shown_value(raw, c)
         if ind == "deprivation_percentile" and text(r.get("deprivation_rank")):
             shown += f"<br><span class='gz-note'>{esc(text(r.get('deprivation_rank')))}</span>"
         contrib = r.get(f"contrib_{name}")
@@ -77,6 +97,26 @@ def criteria_table(r: Any, criteria: list[dict[str, Any]], columns: Any) -> str:
         rows.append(
             f"<tr><td>{esc(c.get('label') or name)}<br><span class='gz-note'>weight {100 * share:.0f}%</span></td>"
             f"<td class='num'>{shown}</td><td class='num'>{bar}{esc(cstr)}</td></tr>"
+        )
+    pens = penalty_rows(r, penalties)
+    for p in pens:
+        if p["points"] is None:
+            rows.append(
+                f"<tr class='gz-pen'><td colspan='2'>{esc(p['label'])}</td><td class='num'>not applied</td></tr>"
+            )
+            continue
+        inside = (
+            "" if p["share"] is None else f"{100 * min(max(p['share'], 0.0), 1.0):.0f}% of the site inside"
+        )
+        pts = f"{p['points']:+.3f}".replace("-", "&#8722;")
+        rows.append(
+            f"<tr class='gz-pen'><td>{esc(p['label'])}<br><span class='gz-note'>{esc(p['tier'])} tier</span></td>"
+            f"<td class='num'>{esc(inside)}</td><td class='num'>{pts}</td></tr>"
+        )
+    if pens and not is_missing(r.get("score")):
+        rows.append(
+            "<tr class='gz-total'><th colspan='2'>Score (the sum of the rows above)</th>"
+            f"<td class='num'><b>{float(r.get('score')):.3f}</b></td></tr>"
         )
     return (
         "<table><thead><tr><th>Criterion</th><th class='num'>Value</th>"
@@ -168,10 +208,50 @@ DELIVERABLE_WORDS = {
     "unknown": ("?", "warn", "deliverability unknown: a gate could not be checked"),
     "fail": ("&#10007;", "bad", "not deliverable: a gate failed"),
 }
-RANKING_NOTE = (
-    "Ranked by deliverability first (every gate passed, then a gate that could not be checked, then a "
-    "failed gate; hard exclusions last), then by score. Scores are shown for every row."
-)
+
+
+DELIVERABLE_STROKE: dict[str, dict[str, Any]] = {  # outline of an area by its gate status (fill = score)
+    "fail": {"color": "#8a1c00", "weight": 2.6},
+    "unknown": {"color": "#b36b00", "weight": 2.2, "dashArray": "5 4"},
+}
+DELIVERABLE_TIP = {"fail": "not deliverable (a gate failed)", "unknown": "deliverability unknown"}
+
+
+def deliverability_legend_rows(statuses: Any) -> list[tuple[str, str]]:
+    """Legend rows for the outlines of areas that fail a gate or whose gates could not be checked
+    (only the statuses present)."""
+    present = set(statuses)
+    rows = []
+    for status, words in (
+        ("fail", "Not deliverable: a gate failed (red outline; ranked after every deliverable one)"),
+        ("unknown", "Deliverability unknown: a gate could not be checked (dashed outline)"),
+    ):
+        if status in present:
+            st = DELIVERABLE_STROKE[status]
+            style = "dashed" if "dashArray" in st else "solid"
+            rows.append(
+                (
+                    '<span class="gz-sw gz-sw-square" style="background:#21918c;'
+                    f'border:3px {style} {st["color"]}"></span>',
+                    words,
+                )
+            )
+    return rows
+
+
+def deliverability_summary(table: Any, *, noun: str) -> str:
+    """'330 deliverable · 20 fail a gate · 0 unknown' (rows not excluded) and the ranking rule, for the
+    top of a page; '' without gates."""
+    if "deliverable" not in table:
+        return ""
+    ok = table["eligible"].map(truthy) if "eligible" in table else np.ones(len(table), dtype=bool)
+    counts = table.loc[np.asarray(ok, dtype=bool), "deliverable"].value_counts()
+    n_pass, n_unknown, n_fail = (int(counts.get(k, 0)) for k in ("pass", "unknown", "fail"))
+    return (
+        f"<div class='gz-meta gz-deliv'>Deliverability of the {esc(noun)} not excluded: <b>{n_pass}</b> pass every "
+        f"gate &#183; <b>{n_fail}</b> fail a gate &#183; <b>{n_unknown}</b> unknown (a gate could not be "
+        f"checked)</div><p class='gz-note'>{RANKING_NOTE}</p>"
+    )
 
 
 def deliverable_html(r: Any) -> str:
@@ -191,6 +271,9 @@ def region_features(
     tolerance_m: float,
     sections: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    if "deliverable" in ranking:  # gate-failing (and unknown) areas drawn last: their outline on top
+        key = ranking["deliverable"].map({"fail": 2, "unknown": 1}).fillna(0).to_numpy()
+        ranking = ranking.iloc[np.argsort(key, kind="stable")]
     geoms = display_geometries(ranking, "ranking", tolerance_m)
     lo, hi = score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0)
     n_ranked = int(ranking["rank"].notna().sum()) if "rank" in ranking else len(ranking)
@@ -205,13 +288,15 @@ def region_features(
         else:
             fill, opacity = score_colour((float(score) - lo) / (hi - lo)), 0.82
         rank = r.get("rank")
+        deliv = text(r.get("deliverable"))
         tip = (
             f"{esc(text(r.get('name')))} &#8212; rank {int(rank)}"
             if not is_missing(rank) and eligible
             else f"{esc(text(r.get('name')))} &#8212; excluded"
             if not eligible
             else f"{esc(text(r.get('name')))} &#8212; not ranked"
-        )
+        ) + (f" &#183; {DELIVERABLE_TIP[deliv]}" if eligible and deliv in DELIVERABLE_TIP else "")
+        stroke = DELIVERABLE_STROKE.get(deliv, {}) if eligible else {}
         props.append(
             {
                 "code": esc(text(r.get("code"))),
@@ -219,12 +304,14 @@ def region_features(
                 "score": None if is_missing(score) else round(float(score), 4),
                 "rank": None if is_missing(rank) else int(rank),
                 "eligible": eligible,
+                "deliverable": esc(deliv),
                 "_s": {
                     "color": "#ffffff",
                     "weight": 0.7,
                     "opacity": 1,
                     "fillColor": fill,
                     "fillOpacity": opacity,
+                    **stroke,
                 },
                 "tooltip": tip,
                 "popup": region_popup(r, criteria, ranking.columns, n_ranked, sections),
@@ -256,7 +343,6 @@ def _top_table(ranking: Any, n: int = 10) -> str:
         + "<th class='num'>Score</th></tr></thead><tbody>"
         + rows
         + "</tbody></table>"
-        + (f"<p class='gz-note'>{RANKING_NOTE}</p>" if gates else "")
     )
 
 
@@ -434,6 +520,7 @@ def render_national_map(
             + f"<div class='gz-meta'>Generated: <b>{esc(generated_at)}</b></div>"
             + f"<div class='gz-meta'>{n} local authorities &#183; {n - n_excl} ranked &#183; "
             f"{esc(eligibility_summary(ranking))}</div>"
+            + deliverability_summary(ranking, noun="local authorities")
             + missing_checks_banner(missing_checks, noun="local authorities")
             + notice
             + "<p class='gz-note'>Each local authority is shaded by its overall suitability score for an AI "
@@ -441,7 +528,10 @@ def render_national_map(
             "criterion. Use the layer list (top right) to show grid and connectivity infrastructure.</p>"
             + "<h2>Legend</h2>"
             + score_legend_html(
-                legend_rows, vrange=score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0)
+                deliverability_legend_rows(ranking.loc[eligible.to_numpy(), "deliverable"]) + legend_rows
+                if "deliverable" in ranking and eligible is not None
+                else legend_rows,
+                vrange=score_range(ranking["score"]) if "score" in ranking else (0.0, 1.0),
             )
             + "".join(surface_rows)
             + basemap_note(tol)

@@ -344,6 +344,60 @@ def _score_ramp(ax: Any, lo: float, hi: float, title: str) -> None:
 
 # ---------------------------------------------------------------- national ranking
 
+DELIVERABLE_STYLE: dict[str, dict[str, Any]] = {  # gate status -> outline/hatch over the score fill
+    "fail": {"edgecolor": "#8a1c00", "hatch": "xxxx", "linewidth": 1.1},
+    "unknown": {"edgecolor": "#b36b00", "hatch": "....", "linewidth": 0.9, "linestyle": (0, (3, 2))},
+}
+DELIVERABLE_LABELS = {
+    "fail": "Not deliverable: a gate failed (ranked after every deliverable area)",
+    "unknown": "Deliverability unknown: a gate could not be checked",
+}
+
+
+SITE_MARKERS = {  # gate status -> (marker, edge colour, edge width, legend label); fill = score
+    "pass": ("o", "#000000", 0.8, "Deliverable site: every gate passed (fill = score)"),
+    "unknown": ("D", "#b36b00", 1.4, "Deliverability unknown: a gate could not be checked"),
+    "fail": ("s", "#8a1c00", 1.6, "Not deliverable: a gate failed (ranked after the others)"),
+}
+SITE_LABEL_SUFFIX = {"fail": " (fails a gate)", "unknown": " (gate unknown)"}
+
+
+RANKING_RULE_SHORT = (
+    "Ranked by deliverability first (every gate passed, then a gate unknown, then a gate failed; "
+    "exclusions last), then by score."
+)
+"""The ranking rule in a line that fits an image (the HTML pages carry the full sentence)."""
+
+
+def _subtitles(fig: Any, sub: str, statuses: Any, noun: str) -> None:
+    """The lines under an image's title: ``sub``, then (with gates) the deliverability counts of
+    the rows not excluded and the ranking rule."""
+    fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333", linespacing=1.3)
+    if statuses is None:
+        return
+    y = 0.952 - 0.016 * (sub.count("\n") + 1)  # below every line of ``sub``
+    fig.text(
+        0.03,
+        y,
+        f"Deliverability of the {noun} not excluded: {deliverability_counts(statuses)}",
+        fontsize=7.5,
+        va="top",
+        color="#333333",
+        gid="gz-deliverability",
+    )
+    fig.text(
+        0.03, y - 0.016, RANKING_RULE_SHORT, fontsize=7, va="top", color="#333333", gid="gz-ranking-rule"
+    )
+
+
+def deliverability_counts(statuses: Any) -> str:
+    """ "10 deliverable · 1 deliverability unknown · 2 fail a gate" (the statuses of eligible rows)."""
+    s = np.asarray(statuses, dtype=object)
+    return (
+        f"{int((s == 'pass').sum())} deliverable · {int((s == 'unknown').sum())} unknown · "
+        f"{int((s == 'fail').sum())} fail a gate"
+    )
+
 
 @_plain_text
 def national_figure(
@@ -363,7 +417,7 @@ def national_figure(
 
     _require_bng(ranking, "ranking")
     fig = _figure(8.27, 11.0)
-    rect = [0.03, 0.17, 0.94, 0.76]
+    rect = [0.03, 0.17, 0.94, 0.73]
     aspect = (rect[2] * fig.get_figwidth()) / (rect[3] * fig.get_figheight())
     extent = _fit_extent(tuple(ranking.total_bounds), aspect, pad=0.02)
     ax = _map_axes(fig, rect, extent)
@@ -381,6 +435,15 @@ def national_figure(
     ]
     geoms = ranking.geometry.values
     _draw_polys(ax, geoms, facecolors=fills, edgecolor="white", linewidth=0.25, zorder=2)
+    deliv = (
+        ranking["deliverable"].astype(object).fillna("").astype(str).to_numpy()
+        if "deliverable" in ranking
+        else np.full(len(ranking), "")
+    )
+    for status, style in DELIVERABLE_STYLE.items():  # outlined (and hatched) over the score fill
+        sel = eligible & (deliv == status)
+        if sel.any():
+            _draw_polys(ax, geoms[sel], facecolor="none", zorder=4, gid=f"gz-deliverable-{status}", **style)
     if (~eligible).any():
         _draw_polys(
             ax,
@@ -415,11 +478,16 @@ def national_figure(
     sub = f"{len(ranking)} local authorities · {len(ranking) - n_ex} ranked · {eligibility_summary(ranking)}"
     if profile_title:
         sub = f"Scoring profile: {profile_title} · " + sub
-    fig.text(0.03, 0.952, sub, fontsize=7.5, va="top", color="#333333")
+    _subtitles(fig, sub, deliv[eligible] if "deliverable" in ranking else None, "areas")
     # legend: inset in the sea to the upper right
     lax = fig.add_axes([0.64, 0.86, 0.3, 0.012])
     _score_ramp(lax, lo, hi, "Overall score (0–1, relative; darker = stronger case)")
     handles = [
+        *(
+            Patch(facecolor="#21918c", label=DELIVERABLE_LABELS[status], **DELIVERABLE_STYLE[status])
+            for status in DELIVERABLE_STYLE
+            if (eligible & (deliv == status)).any()
+        ),
         Patch(facecolor="#e4e4e4", edgecolor="#8c8c8c", hatch="////", label="Excluded (hard constraint)"),
         Patch(facecolor=NODATA_FILL, edgecolor="#999999", label="No score (data missing)"),
     ]
@@ -462,7 +530,7 @@ def overview_figure(
 
     _require_bng(assessment, "assessment")
     fig = _figure(8.27, 11.0)
-    rect = [0.03, 0.17, 0.94, 0.76]
+    rect = [0.03, 0.17, 0.94, 0.71]  # top at 0.88: room for four lines under the title
     aspect = (rect[2] * fig.get_figwidth()) / (rect[3] * fig.get_figheight())
     base = regions if regions is not None and len(regions) else assessment
     bx = tuple(base.total_bounds)
@@ -480,18 +548,61 @@ def overview_figure(
     pts = assessment.geometry.representative_point()
     state = eligibility_column(assessment).to_numpy(dtype=object)
     eligible = state != "excluded"
-    unknown = state == "unknown"
-    colours = [score_colour(s) for s in assessment.get("score", [np.nan] * len(assessment))]
-    xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
-    ax.scatter(
-        xs[eligible],
-        ys[eligible],
-        s=34,
-        c=[c for c, e in zip(colours, eligible, strict=True) if e],
-        edgecolors=["#b58900" if u else "#000000" for u, e in zip(unknown, eligible, strict=True) if e],
-        linewidths=[1.6 if u else 0.8 for u, e in zip(unknown, eligible, strict=True) if e],
-        zorder=5,
+    unknown = state == "unknown"  # not excluded, but a hard exclusion could not be checked
+    colours = np.array(
+        [score_colour(s) for s in assessment.get("score", [np.nan] * len(assessment))], dtype=object
     )
+    deliv = (
+        assessment["deliverable"].astype(object).fillna("").astype(str).to_numpy()
+        if "deliverable" in assessment
+        else np.full(len(assessment), "pass")
+    )
+    xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
+    handles = []
+    for status, (marker, edge, lw, label) in SITE_MARKERS.items():  # shape = deliverability, fill = score
+        sel = (
+            eligible & (deliv == status)
+            if status != "pass"
+            else eligible & ~np.isin(deliv, ["fail", "unknown"])
+        )
+        if sel.any():
+            ax.scatter(
+                xs[sel],
+                ys[sel],
+                s=40,
+                c=list(colours[sel]),
+                marker=marker,
+                edgecolors=edge,
+                linewidths=lw,
+                zorder=5,
+            )
+            if "deliverable" not in assessment:  # a profile without gates
+                label = "Eligible site (fill = score)"
+            handles.append(Line2D([], [], marker=marker, ls="", mfc="#21918c", mec=edge, mew=lw, label=label))
+    if unknown.any():  # a gold ring around the marker: eligibility not fully checked
+        ax.scatter(
+            xs[unknown],
+            ys[unknown],
+            s=110,
+            facecolors="none",
+            edgecolors="#b58900",
+            linewidths=1.6,
+            zorder=4,
+            gid="gz-eligibility-unknown",
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                mfc="none",
+                mec="#b58900",
+                mew=1.6,
+                markersize=9,
+                label="Gold ring: a hard exclusion could not be checked",
+            )
+        )
     if (~eligible).any():
         ax.scatter(
             xs[~eligible],
@@ -503,21 +614,26 @@ def overview_figure(
             marker="X",
             zorder=5,
         )
+        handles.append(Line2D([], [], marker="X", ls="", mfc="#e4e4e4", mec="#8a1c00", label="Excluded site"))
     below = (
         assessment["dsit_minimum"].astype(str).str.startswith("below").to_numpy()
         if "dsit_minimum" in assessment
         else np.zeros(len(assessment), bool)
     )
     if len(assessment) <= 60:  # label the sites when a reader can still tell them apart
-        for app_id, x, y, low in zip(assessment.index, xs, ys, below, strict=True):
+        for app_id, x, y, status, ok, low in zip(
+            assessment.index, xs, ys, deliv, eligible, below, strict=True
+        ):
+            suffix = SITE_LABEL_SUFFIX.get(status, "") if ok else " (excluded)"
             ax.annotate(
-                text(app_id)[:24] + (" · below DSIT minimum" if low else ""),
+                text(app_id)[:24] + suffix + (" · below DSIT minimum" if low else ""),
                 (x, y),
                 xytext=(4, 3),
                 textcoords="offset points",
                 fontsize=5.8,
                 zorder=6,
                 gid="gz-site-label",
+                color="#8a1c00" if suffix else "#111111",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
             )
     add_scale_bar(ax, extent)
@@ -526,20 +642,14 @@ def overview_figure(
     sub = f"{len(assessment)} sites · {eligibility_summary(assessment)}"
     if "dsit_minimum" in assessment:
         sub += f" · {int(below.sum())} below the DSIT minimum (500 MW by 2030)"
-    if unknown.any():
-        sub += " (gold ring: a hard exclusion could not be checked)"
+    # (eligibility not fully checked: a gold ring, named in the legend; on this line it ran off the page)
     if profile_title:  # the profile on a line of its own: on one line the counts ran off the page
         sub = f"Scoring profile: {profile_title}\n" + sub
-    fig.text(0.03, 0.954, sub, fontsize=7.5, va="top", color="#333333", linespacing=1.3)
-    lax = fig.add_axes([0.64, 0.86, 0.3, 0.012])
+    _subtitles(fig, sub, deliv[eligible] if "deliverable" in assessment else None, "sites")
+    lax = fig.add_axes([0.64, 0.845, 0.3, 0.012])  # inside the map frame (its top is at 0.88)
     _score_ramp(lax, 0.0, 1.0, "Site score (0–1, relative; darker = stronger)")
     ax.legend(
-        handles=[
-            Line2D(
-                [], [], marker="o", ls="", mfc="#21918c", mec="#000", label="Eligible site (fill = score)"
-            ),
-            Line2D([], [], marker="X", ls="", mfc="#e4e4e4", mec="#8a1c00", label="Excluded site"),
-        ],
+        handles=handles,
         loc="upper right",
         bbox_to_anchor=(0.985, 0.875),
         fontsize=6.3,
@@ -547,6 +657,39 @@ def overview_figure(
     )
     _footer(fig, provenance, top=0.155, generated=f"Generated {generated_at} by growth-zones")
     return fig
+
+
+HEAD_CHARS = 145
+"""Characters of 7 pt text that fit across a site image (8.27 in, 94% of it)."""
+
+
+def _clip(line: str, n: int) -> str:
+    return line if len(line) <= n else line[: n - 1].rstrip() + "…"
+
+
+def score_lines(r: Any, criteria: list[dict[str, Any]], penalties: list[dict[str, Any]] | None) -> list[str]:
+    """ "Score 0.267 = sections 0.533 (power 0.280 + ...) − National Park ×(1−0.5) 0.267", and a
+    second line naming the designation penalties that could not be checked: the score as the
+    parts that sum to it (3 decimals; the CSV holds them in full)."""
+    from .brief import score_rows
+
+    rows = score_rows(r, criteria, penalties)
+    total = rows[-1]["points"]
+    if total is None:
+        return ["No score: no weighted criterion has a value"]
+    secs = [s for s in rows if s["kind"] == "section"]
+    parts = " + ".join(
+        f"{s['section'].replace('_', ' ')} {'—' if s['points'] is None else format(s['points'], '.3f')}"
+        for s in secs
+    )
+    line = f"Score {total:.3f} = {parts}"
+    unchecked = []
+    for p in (s for s in rows if s["kind"] == "penalty"):
+        if p["points"] is None:
+            unchecked.append(p["label"].replace(" (no penalty applied; data could not be had)", ""))
+        else:
+            line += f" − {p['label'].removeprefix('Designation penalty: ')} {-p['points']:.3f}"
+    return [line, *unchecked]
 
 
 def site_extent(
@@ -576,16 +719,20 @@ def site_figure(
     profile_title: str = "",
     generated_at: str = "",
     n_ranked: int | None = None,
+    criteria: list[dict[str, Any]] | None = None,
+    penalties: list[dict[str, Any]] | None = None,
 ) -> Any:
     """One site: its boundary, lines to the nearest infrastructure with distances, the designations
-    around it, coast and council boundaries, scale bar, north arrow and attributions."""
+    around it, coast and council boundaries, scale bar, north arrow and attributions; with
+    ``criteria`` (and ``penalties``, the profile's penalising designation tiers) a line giving the
+    score as its sections less each designation penalty."""
     import shapely
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     overlays = overlays or {}
     fig = _figure(8.27, 8.8)
-    rect = [0.03, 0.2, 0.94, 0.69]
+    rect = [0.03, 0.2, 0.94, 0.64]
     aspect = (rect[2] * fig.get_figwidth()) / (rect[3] * fig.get_figheight())
     extent = _fit_extent(site_extent(geom, [(f[4], f[5]) for f in nearest]), aspect, pad=0.08)
     ax = _map_axes(fig, rect, extent)
@@ -713,13 +860,27 @@ def site_figure(
     )
     if profile_title:
         fig.text(0.03, 0.925, f"Scoring profile: {profile_title}", fontsize=7, va="top", color="#555555")
+    import textwrap
+
+    head: list[tuple[str, str]] = []  # (line, colour): at most 4 lines above the map
+    if criteria:
+        first, *unchecked = score_lines(r, criteria, penalties)
+        if len(first) > HEAD_CHARS and " − " in first:  # the penalties on a line of their own
+            cut = first.index(" − ")
+            lines = [first[:cut], "   " + first[cut + 1 :]]
+        else:
+            lines = textwrap.wrap(first, HEAD_CHARS, break_long_words=False)
+        head += [(_clip(ln, HEAD_CHARS), "#111111") for ln in lines[:2]]
+        head += [(_clip(ln, HEAD_CHARS), "#6b4e00") for ln in unchecked[:1]]
     present = [
         text(ch.get("check")).replace("Designation: ", "") + f" ({text(ch.get('detail'))})"
         for ch in checks or []
         if text(ch.get("check")).startswith("Designation") and text(ch.get("status")) == "present"
     ]
     if present:
-        fig.text(0.03, 0.905, ("Inside: " + "; ".join(present))[:190], fontsize=7, va="top", color="#8a1c00")
+        head.append((_clip("Inside: " + "; ".join(present), HEAD_CHARS), "#8a1c00"))
+    for i, (line, colour) in enumerate(head[:4]):
+        fig.text(0.03, 0.907 - 0.016 * i, line, fontsize=7, va="top", color=colour, gid="gz-head-line")
     ax.legend(handles=handles, loc="upper right", fontsize=6.2, framealpha=0.92, borderpad=0.5)
     _footer(fig, provenance, top=0.185, generated=f"Generated {generated_at} by growth-zones")
     return fig
@@ -734,9 +895,12 @@ def assessment_pngs(
     provenance: list[dict[str, Any]] | None = None,
     profile_title: str = "",
     generated_at: str = "",
+    criteria: list[dict[str, Any]] | None = None,
+    penalties: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write ``out_dir/overview.png`` and ``out_dir/sites/<id>.png`` (one per site); return the
-    overview's path."""
+    overview's path. ``criteria``/``penalties`` (the profile's, as in the HTML report) give each
+    site image its score by section less its designation penalties."""
     from ._geo import _require_bng
     from ._html import safe_id
     from .assessment import _checks_by_id, _nearest_facts
@@ -776,6 +940,8 @@ def assessment_pngs(
             profile_title=profile_title,
             generated_at=generated_at,
             n_ranked=n_ranked,
+            criteria=criteria,
+            penalties=penalties,
         )
         path = out_dir / "sites" / f"{safe_id(key, taken)}.png"
         _save(fig, path)

@@ -5,7 +5,7 @@ The surface scores every land cell of a regular EPSG:27700 grid with the site-le
 internet exchange and cable landing, estimated round trip to London, population within 30/50 km,
 discount area, protected designations, Flood Zone 3, the local authority's within-nation deprivation
 percentile) go through the profile's value functions and
-weights; profile criteria with no cell equivalent are dropped and the remaining weights renormalised
+weights; profile criteria with no cell equivalent are dropped and their weight stays in their section
 (listed in the output's tags). The output is a Cloud-Optimised GeoTIFF: band 1 ``score`` (0..1,
 ``-1`` = excluded, NaN = sea/outside GB), band 2 ``exclusion_state`` (0 clear, 1 excluded, 2 unknown:
 a designation dataset does not cover the cell), plus optional indicator bands.

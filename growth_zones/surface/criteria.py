@@ -16,12 +16,19 @@ the result:
 * ``exclude`` -> dropped as for ``renormalise`` and the cell's exclusion state becomes UNKNOWN (a
   missing value is not evidence that the cell is ruled out).
 
-The kernel gets the profile's effective weights (``CellCriterion.profile_weight``); it renormalises
-them per cell, so a cell scores exactly as a table row with the same indicator values would.
+Criteria with no cell equivalent (an applicant's claims and evidence, site area, the bid's share of a
+node) are dropped and their weight stays in their own section: the section's kept criteria share the
+section weight in their profile proportions, so a dropped power criterion never hands its weight to
+connectivity or local impact. A section with no cell criterion at all loses its weight (the other
+sections are rescaled together, keeping their ratios); the plan names it (``sections_dropped``) and the
+surface's tags and run record say so. The kernel gets these weights and renormalises them per cell
+(``renormalise`` rules), so a cell scores exactly as a table row of the profile with the same
+criteria switched off (``scoring.Profile.without``) would.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +47,10 @@ CELL_INDICATORS: dict[str, str] = {
     "rtt_london_ms": "2 x straight km to the nearest London IX x route factor / fibre km per ms",
     "population_30km": "residents within 30 km (1 km population convolved with a disc)",
     "population_50km": "residents within 50 km (1 km population convolved with a disc)",
+    "substation_voltage_kv": "kV of the grid node dist_substation_km measures to (the nearest transmission "
+    "site or GSP; NaN where no source states its voltage)",
+    "tec_contracted_mw_node": "contracted TEC (MW) at the nearest transmission node, the node "
+    "dist_transmission_node_km measures to (NaN where none is recorded)",
     "in_discount_area": "1 in the electricity discount area (Scotland, Cumbria, North East), else 0",
     "protected_share": "1 in a protected designation, 0 checked and clear, NaN not checked",
     "in_flood_zone_3": "1 in Flood Zone 3, 0 checked and clear, NaN not checked",
@@ -102,6 +113,11 @@ class CriteriaPlan:
     reference: dict[str, np.ndarray] = field(default_factory=dict)
     medians: dict[str, float] = field(default_factory=dict)
     penalties: tuple[Any, ...] = ()  # scoring.kernel.Penalty: designation tiers other than exclude
+    sections_used: tuple[tuple[str, float], ...] = ()
+    """(section, share of the cell score) for every section with a cell criterion; sums to 1."""
+    sections_dropped: tuple[tuple[str, float], ...] = ()
+    """(section, its profile weight) for every weighted section none of whose criteria has a cell
+    equivalent: its weight is not in the surface (the other sections keep their ratios)."""
 
     @property
     def indicators(self) -> list[str]:
@@ -137,11 +153,28 @@ class CriteriaPlan:
             return ref
         return None
 
+    def weighting_note(self) -> str:
+        """One sentence on how the profile's weights reach the cells (tags, run record, CLI)."""
+        note = (
+            "criteria without a cell equivalent are dropped and their weight stays in their section "
+            "(shared by the section's other criteria)"
+        )
+        if self.sections_dropped:
+            lost = ", ".join(f"{s} ({w:g})" for s, w in self.sections_dropped)
+            note += (
+                f"; sections with no cell criterion are not in the surface: {lost} of the profile's "
+                "section weight; the other sections are rescaled with their ratios kept"
+            )
+        return note
+
     def to_tags(self) -> dict[str, str]:
         return {
             "profile": self.profile,
             "criteria_used": ",".join(f"{c.name}={c.weight:.6f}" for c in self.criteria),
             "criteria_dropped": ",".join(self.dropped),
+            "sections_used": ",".join(f"{s}={w:.6f}" for s, w in self.sections_used),
+            "sections_dropped": ",".join(f"{s}={w:g}" for s, w in self.sections_dropped),
+            "weighting": self.weighting_note(),
             "exclusions_used": ",".join(f"{e.name}:{e.indicator}{e.op}{e.value:g}" for e in self.exclusions),
             "exclusions_dropped": ",".join(self.dropped_exclusions),
             "penalties_used": ",".join(
@@ -153,32 +186,45 @@ class CriteriaPlan:
 def plan_from_profile(
     profile: Any, extra_exclusions: tuple[tuple[str, str, float], ...] = ()
 ) -> CriteriaPlan:
-    """Keep the criteria whose indicator is a cell indicator, renormalise their effective weights.
+    """Keep the criteria whose indicator is a cell indicator; a dropped criterion's weight stays in its
+    section (shared by the section's kept criteria), a section with none kept loses its weight.
 
     ``profile`` is a ``scoring.Profile`` (``.name``, ``.criteria``, ``.weights``, ``.exclusions``).
     """
     from scoring.kernel import OPS
 
-    weights = profile.weights
     kept, dropped = [], []
     for c in profile.criteria:
         (kept if c.indicator in CELL_INDICATORS else dropped).append(c)
-    total = float(sum(float(weights[c.name]) for c in kept))
+    # within-section redistribution: a section's weight is shared by its kept criteria only
+    kept_sum: dict[str, float] = {}
+    for c in kept:
+        kept_sum[c.section] = kept_sum.get(c.section, 0.0) + float(c.weight)
+    raw = {
+        c.name: float(profile.sections[c.section].weight) * float(c.weight) / kept_sum[c.section]
+        if kept_sum[c.section] > 0
+        else 0.0
+        for c in kept
+    }
+    total = math.fsum(raw.values())  # the arithmetic of scoring.Profile.weights, bit for bit
     if not kept or total <= 0:
         raise InvalidInputError(
             f"profile {profile.name!r} has no positively weighted criterion with a cell equivalent "
             f"(cell indicators: {', '.join(CELL_INDICATORS)})"
         )
     criteria = tuple(
-        CellCriterion(
-            c.name,
-            c.indicator,
-            float(weights[c.name]) / total,
-            c.value_function,
-            c.missing,
-            float(weights[c.name]),
-        )
-        for c in kept
+        CellCriterion(c.name, c.indicator, raw[c.name] / total, c.value_function, c.missing) for c in kept
+    )
+    section_share: dict[str, float] = {}
+    for c in criteria:
+        sec = next(k.section for k in kept if k.name == c.name)
+        section_share[sec] = section_share.get(sec, 0.0) + c.weight
+    sections_used = tuple((s, section_share[s]) for s in profile.sections if s in section_share)
+    scored = {c.section for c in profile.criteria}
+    sections_dropped = tuple(
+        (s, float(sec.weight))
+        for s, sec in profile.sections.items()
+        if s in scored and s not in section_share and float(sec.weight) > 0
     )
     from scoring.engine import tier_exclusions
     from scoring.kernel import tier_penalties
@@ -208,6 +254,8 @@ def plan_from_profile(
         tuple(c.name for c in dropped),
         tuple(e if isinstance(e, str) else e.name for e in excl_dropped),
         penalties=tuple(penalties),
+        sections_used=sections_used,
+        sections_dropped=sections_dropped,
     )
 
 

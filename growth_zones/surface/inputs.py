@@ -15,7 +15,7 @@ from ..errors import DataSourceError, SchemaError
 from ..policy import in_discount_area
 from .criteria import CriteriaPlan
 from .spec import Grid, SurfaceSpec
-from .tile import POINT_INDICATORS, SurfaceInputs
+from .tile import NODE_VALUES, POINT_INDICATORS, SurfaceInputs
 
 POP_RADII = {"population_30km": 30_000.0, "population_50km": 50_000.0}
 
@@ -117,6 +117,28 @@ def _points(gdf: gpd.GeoDataFrame | None) -> np.ndarray:
     return np.unique(xy.astype(np.float64), axis=0)
 
 
+def point_values(gdf: gpd.GeoDataFrame | None, column: str) -> np.ndarray:
+    """``column`` at each point of :func:`_points` (same order); where several features share a
+    position, the largest value (NaN when none has one)."""
+    if gdf is None or len(gdf) == 0:
+        return np.empty(0, dtype=np.float64)
+    g = gdf.geometry.to_numpy()
+    ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
+    vals = (
+        pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=np.float64)[ok]
+        if column in gdf.columns
+        else np.full(int(ok.sum()), np.nan)
+    )
+    xy, idx = shapely.get_coordinates(g[ok], return_index=True)
+    _, inverse = np.unique(xy.astype(np.float64), axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    out = np.full(int(inverse.max()) + 1 if len(inverse) else 0, -np.inf)
+    v = vals[idx]
+    np.maximum.at(out, inverse, np.where(np.isnan(v), -np.inf, v))
+    out[np.isneginf(out)] = np.nan
+    return out
+
+
 def densify_lines(gdf: gpd.GeoDataFrame | None, spacing: float) -> np.ndarray:
     """Vertices of every line with consecutive vertices at most ``spacing`` metres apart."""
     if gdf is None or len(gdf) == 0:
@@ -206,15 +228,21 @@ def prepare_inputs(
 
     points: dict[str, np.ndarray] = {}
     want = {POINT_INDICATORS[n] for n in needed if n in POINT_INDICATORS}
+    want |= {NODE_VALUES[n][0] for n in needed if n in NODE_VALUES}
+    values: dict[str, np.ndarray] = {}
     if "transmission" in want:
         tx = site_nodes(layers, "transmission")
         points["transmission"] = _points(tx)
         notes["transmission_nodes"] = ["grid_nodes: transmission sites"]
+        if "tec_contracted_mw_node" in needed:
+            values["tec_contracted_mw_node"] = point_values(tx, NODE_VALUES["tec_contracted_mw_node"][1])
     if "substation" in want:
         nodes = site_nodes(layers)
         points["substation"] = _points(nodes)
         used = sorted(set(";".join(nodes["sources"]).split(";")) - {""}) if nodes is not None else []
         notes["substations"] = ["grid_nodes: transmission or GSP sites from", *used]
+        if "substation_voltage_kv" in needed:
+            values["substation_voltage_kv"] = point_values(nodes, NODE_VALUES["substation_voltage_kv"][1])
     ix = layer(layers, "internet_exchanges")
     if "ix" in want:
         points["ix"] = _points(ix)
@@ -282,6 +310,7 @@ def prepare_inputs(
         band_names=("score", "exclusion_state") + tuple(spec.indicator_bands),
         land=_geoms(land),
         points=points,
+        point_values=values,
         designated=designated,
         covered=covered,
         flood=flood,

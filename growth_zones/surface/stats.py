@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -368,6 +369,30 @@ ZONE_COLUMNS = (
 )
 
 
+def zone_size_warnings(cell_ha: float, min_area_ha: float, max_area_ha: float) -> list[str]:
+    """What a grid of ``cell_ha`` cells cannot honour of the zone size bounds, in words (empty when
+    it honours both): a cell larger than the largest zone makes every zone one cell, too big for a
+    site; a cell larger than the smallest zone makes the smallest zone one cell, and suitable areas
+    smaller than a cell are not seen. Each says which resolution would do."""
+    side = math.sqrt(cell_ha * 10_000.0)
+    out = []
+    if cell_ha > max_area_ha * (1 + 1e-9):
+        need = math.floor(math.sqrt(max_area_ha * 10_000.0))
+        out.append(
+            f"one {side:,.0f} m cell is {cell_ha:,.0f} ha, more than the largest candidate zone "
+            f"({max_area_ha:,.0f} ha = {max_area_ha / 100:g} km2): every zone is a single cell and none is "
+            f"site-sized; candidate zones need cells of {need:,} m or finer"
+        )
+    elif cell_ha > min_area_ha * (1 + 1e-9):
+        need = math.floor(math.sqrt(min_area_ha * 10_000.0))
+        out.append(
+            f"one {side:,.0f} m cell is {cell_ha:,.0f} ha, more than the smallest candidate zone "
+            f"({min_area_ha:,.0f} ha): the smallest zone is one cell ({cell_ha:,.0f} ha) and suitable "
+            f"areas smaller than a cell are not seen; cells of {need:,} m or finer resolve the minimum"
+        )
+    return out
+
+
 def candidate_zones(
     surface_path: str | os.PathLike[str],
     *,
@@ -388,7 +413,8 @@ def candidate_zones(
     ``max_score``, ``unknown_share`` (share of the zone's cells where some exclusion could not be
     checked), ``la_code`` / ``la_share`` (the region holding most of the zone's cells, by the
     cell-centre rule, and that share), ``best_x``/``best_y`` (centre of the best cell, EPSG:27700).
-    The counts behind the split are in ``gdf.attrs["zone_stats"]``. ``scale`` > 1 reads the bands
+    The counts behind the split are in ``gdf.attrs["zone_stats"]``, with ``size_warnings``
+    (:func:`zone_size_warnings`) when the cells are too coarse for the size bounds. ``scale`` > 1 reads the bands
     decimated by that factor (nearest cell, from the COG overviews) for very fine surfaces.
     """
     mask, score_at, state_at, transform, crs = _suitable_cells(surface_path, threshold, scale)
@@ -402,6 +428,7 @@ def candidate_zones(
         "min_cells": min_cells,
         "max_cells": max_cells,
         "threshold": threshold,
+        "size_warnings": zone_size_warnings(cell_ha, min_area_ha, max_area_ha),
     }
     sel = zone >= 0
     z, cells = zone[sel], idx[sel]

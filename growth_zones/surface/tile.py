@@ -47,6 +47,14 @@ POINT_INDICATORS = {
     "rtt_london_ms": "london_ix",
 }
 
+NODE_VALUES = {
+    "substation_voltage_kv": ("substation", "voltage_kv"),
+    "tec_contracted_mw_node": ("transmission", "tec_contracted_mw"),
+}
+"""Cell indicators read off the nearest grid node: (point set, node column). The same node the site
+indicators read for an application (the nearest transmission site or GSP for the voltage, the nearest
+transmission node for its contracted TEC)."""
+
 BLOCK = 128  # cells per side of a distance block
 MAX_CANDIDATES = 48  # above this, a block queries the cKDTree per cell
 
@@ -65,6 +73,9 @@ class SurfaceInputs:
     band_names: tuple[str, ...]
     land: np.ndarray
     points: dict[str, np.ndarray] = field(default_factory=dict)
+    point_values: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per cell indicator of ``NODE_VALUES``: the node value at each point of its point set (same
+    order as ``points[key]``; NaN where the node has none)."""
     designated: dict[str, np.ndarray] = field(default_factory=dict)
     covered: dict[str, np.ndarray] = field(default_factory=dict)
     flood: np.ndarray | None = None
@@ -317,6 +328,14 @@ def compute_indicators(
             ind[name] = 2.0 * dist_km("london_ix") * inp.route_factor / inp.fibre_km_per_ms
         elif name in POINT_INDICATORS:
             ind[name] = dist_km(POINT_INDICATORS[name])
+        elif name in NODE_VALUES:
+            tree = inp.kdtree(NODE_VALUES[name][0])
+            vals = inp.point_values.get(name)
+            if tree is None or vals is None or len(x) == 0:
+                ind[name] = np.full(len(x), np.nan)
+            else:  # exact nearest point (cKDTree, eps=0): the node the distance is measured to
+                _, i = tree.query(np.column_stack([x, y]), workers=inp.kd_workers)
+                ind[name] = np.asarray(vals, dtype=np.float64)[i]
         elif name in inp.pop:
             arr, px0, py0, pres = inp.pop[name]
             ind[name] = sample_grid(arr, px0, py0, pres, x, y)

@@ -8,7 +8,7 @@ Invariant: ``len(result.table) + len(result.rejected) == result.input_count``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,6 +31,7 @@ from .ranking import (
     head_columns,
     load_layers,
     national_percentile,
+    penalty_table,
     rank_regions,
     result_provenance,
     tail_columns,
@@ -98,6 +99,54 @@ class AssessmentResult:
 
     def criteria(self) -> list[dict[str, Any]]:
         return criteria_table(self.profile)
+
+    def shortlist(self, min_score: float = 0.0) -> AssessmentResult:
+        """The applications a committee can take forward, as a result of their own (its
+        :meth:`write` writes only them, with their checks and warnings):
+
+        * ``deliverable == "pass"``: every gate passes (a failed *or unknown* gate is out),
+        * eligible: no hard exclusion hits and none went unchecked (an ``eligibility`` column, where
+          the table has one, must say ``eligible``; else the boolean ``eligible``),
+        * ``score >= min_score``.
+
+        Ranks stay those of the full assessment. The rule and the counts go into ``notes`` (and so
+        into the provenance sidecar); the gate sensitivity of the full set is not carried over.
+        """
+        t = self.table
+        deliverable = (
+            t["deliverable"].astype("string").str.lower().eq("pass").fillna(False).to_numpy(dtype=bool)
+            if "deliverable" in t
+            else np.zeros(len(t), dtype=bool)
+        )
+        if "eligibility" in t:
+            eligible = t["eligibility"].astype("string").str.lower().eq("eligible").fillna(False)
+        else:
+            eligible = t["eligible"].astype("boolean").fillna(False)
+        score = pd.to_numeric(t["score"], errors="coerce").to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            keep = deliverable & eligible.to_numpy(dtype=bool) & (score >= float(min_score))
+        ids = t.index[keep]
+        elig_words = "are eligible with every exclusion checked" if "eligibility" in t else "are not excluded"
+        rule = (
+            f"shortlist: {int(keep.sum())} of {len(t)} assessed applications pass every gate "
+            f"(deliverable = pass), {elig_words} and score >= {min_score:g}"
+        )
+
+        def rows(frame: pd.DataFrame) -> pd.DataFrame:
+            if "id" not in frame:
+                return frame.iloc[0:0]
+            return frame[frame["id"].isin(ids)].reset_index(drop=True)
+
+        return replace(
+            self,
+            table=t.loc[ids],
+            checks=rows(self.checks),
+            rejected=self.rejected.iloc[0:0],
+            warnings=rows(self.warnings),
+            notes=[*self.notes, rule],
+            gate_sensitivity=None,
+            missing_checks=list(self.missing_checks),
+        )
 
     def gates(self) -> list[dict[str, Any]]:
         return gate_table(self.profile)
@@ -170,6 +219,8 @@ class AssessmentResult:
                     provenance=self.provenance,
                     profile_title=self.profile.title,
                     generated_at=self.generated_at,
+                    criteria=self.criteria(),
+                    penalties=penalty_table(self.profile),
                 )
             if "html" in wanted:
                 from ..report import render_assessment_report
@@ -187,6 +238,7 @@ class AssessmentResult:
                     generated_at=self.generated_at,
                     libraries=map_libraries(self.settings, cdn=cdn),
                     missing_checks=self.missing_checks,
+                    penalties=penalty_table(self.profile),
                 )
         paths = {
             fmt: Path(out) / name

@@ -325,8 +325,28 @@ def criteria_table(profile: Any) -> list[dict[str, Any]]:
             "section": c.section,
             "section_label": getattr(sections.get(c.section), "label", "") or c.section,
             "weight": float(weights.get(c.name, 0.0)),
+            "kind": getattr(c.value_function, "type", ""),
         }
         for c in profile.criteria
+    ]
+
+
+def penalty_table(profile: Any) -> list[dict[str, Any]]:
+    """The profile's designation tiers that take points off the score (every tier but
+    ``exclude``), in profile order: name, label, tier, penalty, share indicator and minimum share;
+    the ``penalty_<name>`` columns of a result. Reports show them as rows of the score so the rows
+    shown sum to the score."""
+    return [
+        {
+            "name": d.name,
+            "label": d.label or d.name,
+            "tier": d.tier,
+            "penalty": float(d.penalty),
+            "indicator": d.indicator,
+            "min_share": float(d.min_share),
+        }
+        for d in getattr(profile, "designations", ()) or ()
+        if d.tier != "exclude"
     ]
 
 

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import InvalidInputError
-from .ranking import criteria_table, section_table
+from .ranking import criteria_table, penalty_table, section_table
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def map_libraries(settings: Any = None, *, cdn: bool = False) -> Any:
         log.warning(
             "map libraries not bundled (%s): the HTML report loads them from their CDN and says in a banner "
             "that its map needs the network",
-            libraries.problem,
+            libraries.detail or libraries.problem,
         )
     return libraries
 
@@ -237,6 +237,7 @@ def _render_into(stage: Path, folder: Path, *, libraries: Any, settings: Any) ->
                 generated_at=sidecar["generated_at"],
                 libraries=libraries,
                 missing_checks=[MissingCheck.from_dict(d) for d in sidecar.get("missing_checks") or []],
+                penalties=penalty_table(prof),
             )
         )
     return written

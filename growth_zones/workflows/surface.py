@@ -78,15 +78,45 @@ class SurfaceRun:
         OutputSet(Path(out), [stem + s for s in cls.SUFFIXES.values()], overwrite=overwrite).check()
 
     def zone_summary(self, record: dict[str, Any]) -> str | None:
-        """One line on the candidate zones of a written run record (None when there are none)."""
+        """One line on the candidate zones of a written run record (None when there are none); when
+        the cells are too coarse for the size bounds it says the zones are NOT within them (the
+        record's ``zone_size_warnings`` say why)."""
         q = record.get("zone_areas_ha")
         if not q:
             return None
+        bounds = f"{self.min_area_ha:g} ha to {self.max_area_km2:g} km2"
+        outside = q["max"] > self.max_area_km2 * 100.0 * (1 + 1e-9) or q["min"] < self.min_area_ha * (
+            1 - 1e-9
+        )
+        head = (
+            f"{record['zones']} candidate zones of {q['min']:,.0f} to {q['max']:,.0f} ha, NOT within "
+            f"the {bounds} asked (the cells are too coarse: see the warning)"
+            if outside
+            else f"{record['zones']} candidate zones of {bounds} (median {q['median']:,.0f} ha, "
+            f"largest {q['max']:,.0f} ha)"
+        )
         return (
-            f"{record['zones']} candidate zones of {self.min_area_ha:g} ha to {self.max_area_km2:g} km2 "
-            f"(median {q['median']:,.0f} ha, largest {q['max']:,.0f} ha); deliverable: "
+            head
+            + "; deliverable: "
             + ", ".join(f"{v} {k}" for k, v in record.get("zone_deliverable", {}).items())
         )
+
+    @staticmethod
+    def sections_summary(record: dict[str, Any]) -> str | None:
+        """One line on how the profile's sections weigh in a cell's score, naming the sections the
+        surface cannot score (no cell equivalent); None without them in the record."""
+        used = record.get("sections_used")
+        if not used:
+            return None
+        line = "cell score by section: " + ", ".join(f"{s} {w:.0%}" for s, w in used.items())
+        dropped = record.get("sections_dropped")
+        if dropped:
+            line += (
+                " (not in the surface, no cell equivalent: "
+                + ", ".join(f"{s} {w:g}" for s, w in dropped.items())
+                + " of the profile)"
+            )
+        return line
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -130,6 +160,10 @@ class SurfaceRun:
                 )
                 zone_stats = dict(zones.attrs.get("zone_stats", {}))
                 zones = zone_gates(attach_places(zones, self.layers), self.profile or self.plan.profile)
+                size_warnings = list(zone_stats.get("size_warnings", []))
+                # every row says when the cells are too coarse for the size bounds (a file opened on
+                # its own still tells)
+                zones["size_note"] = "; ".join(size_warnings)
                 write_gpkg(zones, stage / names["zones"], layer="candidate_zones")
             with step("overview picture"):
                 write_surface_overview(
@@ -144,11 +178,15 @@ class SurfaceRun:
                 "stats": res.stats,
                 "criteria_used": res.criteria_used,
                 "criteria_dropped": list(res.criteria_dropped),
+                "sections_used": dict(self.plan.sections_used),
+                "sections_dropped": dict(self.plan.sections_dropped),
+                "weighting": self.plan.weighting_note(),
                 "threshold": self.threshold,
                 "min_area_ha": self.min_area_ha,
                 "max_area_km2": self.max_area_km2,
                 "zones": len(zones),
                 "zone_split": zone_stats,
+                "zone_size_warnings": size_warnings,
                 "zone_areas_ha": _quantiles(zones["area_ha"]) if len(zones) else {},
                 "zone_deliverable": {str(k): int(v) for k, v in zones["deliverable"].value_counts().items()}
                 if len(zones)
