@@ -10,7 +10,7 @@ import dataclasses
 import math
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -473,14 +473,7 @@ def profile_from_dict(
     if not isinstance(raw_sections, Mapping) or not raw_sections:
         problems.append(f"{src}sections: need at least one [sections.<name>] table")
         raw_sections = {} if not isinstance(raw_sections, Mapping) else raw_sections
-    for sname, st in raw_sections.items():
-        where = f"{src}sections.{sname}"
-        if not isinstance(st, Mapping):
-            problems.append(f"{where}: must be a table")
-            continue
-        if not _NAME_RE.match(sname):
-            problems.append(f"{where}: section name must be letters, digits and underscores")
-        _unknown_keys(st, _SECTION_KEYS, f"{where}.", problems)
+    for sname, st, where in _named_tables(raw_sections, src, "sections", "section", _SECTION_KEYS, problems):
         if "weight" not in st:
             problems.append(f"{where}.weight: required")
             w = None
@@ -500,20 +493,12 @@ def profile_from_dict(
         problems.append(f"{src}criteria: need at least one [criteria.<name>] table")
         raw_criteria = {} if not isinstance(raw_criteria, Mapping) else raw_criteria
     weights_ok = True
-    for cname, ct in raw_criteria.items():
-        where = f"{src}criteria.{cname}"
-        if not isinstance(ct, Mapping):
-            problems.append(f"{where}: must be a table")
-            weights_ok = False
-            continue
-        if not _NAME_RE.match(cname):
-            problems.append(f"{where}: criterion name must be letters, digits and underscores")
-        _unknown_keys(ct, _CRITERION_KEYS, f"{where}.", problems)
+    # (a value that is not a table is skipped, so criteria then fall short of raw_criteria below)
+    for cname, ct, where in _named_tables(
+        raw_criteria, src, "criteria", "criterion", _CRITERION_KEYS, problems
+    ):
         indicator = _check_str(ct.get("indicator"), f"{where}.indicator", problems, default=cname) or cname
-        if known_ind is not None and indicator not in known_ind:
-            problems.append(
-                f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}"
-            )
+        _indicator_known(indicator, known_ind, where, problems)
         section = ct.get("section")
         if section is None:
             problems.append(f"{where}.section: required; known sections: {', '.join(sections) or 'none'}")
@@ -711,6 +696,30 @@ def _check_condition(
     return None
 
 
+def _named_tables(
+    raw: Mapping[str, Any], src: str, part: str, noun: str, keys: Any, problems: list[str]
+) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+    """The ``[<part>.<name>]`` tables of a profile, each with where it is (for messages); a value
+    that is not a table is reported and skipped, a bad name or an unknown key reported."""
+    for name, table in raw.items():
+        where = f"{src}{part}.{name}"
+        if not isinstance(table, Mapping):
+            problems.append(f"{where}: must be a table")
+            continue
+        if not _NAME_RE.match(name):
+            problems.append(f"{where}: {noun} name must be letters, digits and underscores")
+        _unknown_keys(table, keys, f"{where}.", problems)
+        yield name, table, where
+
+
+def _indicator_known(indicator: str, known_ind: list[str] | None, where: str, problems: list[str]) -> bool:
+    """False (and a problem naming the known ones) when ``indicator`` is not a known indicator."""
+    if known_ind is not None and indicator not in known_ind:
+        problems.append(f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}")
+        return False
+    return True
+
+
 def _has_url(text: str) -> bool:
     return "https://" in text or "http://" in text
 
@@ -720,24 +729,14 @@ def _parse_gates(raw: Any, src: str, known_ind: list[str] | None, problems: list
         problems.append(f"{src}gates: must be tables ([gates.<name>])")
         return ()
     gates: list[Gate] = []
-    for gname, gt in raw.items():
-        where = f"{src}gates.{gname}"
-        if not isinstance(gt, Mapping):
-            problems.append(f"{where}: must be a table")
-            continue
-        if not _NAME_RE.match(gname):
-            problems.append(f"{where}: gate name must be letters, digits and underscores")
-        _unknown_keys(gt, _GATE_KEYS, f"{where}.", problems)
+    for gname, gt, where in _named_tables(raw, src, "gates", "gate", _GATE_KEYS, problems):
         indicator = gt.get("indicator")
         ok = True
         if not isinstance(indicator, str) or not indicator:
             problems.append(f"{where}.indicator: required (the indicator column the gate tests)")
             ok = False
-        elif known_ind is not None and indicator not in known_ind:
-            problems.append(
-                f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}"
-            )
-            ok = False
+        else:
+            ok = _indicator_known(indicator, known_ind, where, problems)
         value = _check_condition(gt.get("op"), gt.get("value"), where, problems, allow_str=False)
         label = _check_str(gt.get("label"), f"{where}.label", problems, required=True)
         source = _check_str(gt.get("source"), f"{where}.source", problems, required=True)
@@ -799,24 +798,14 @@ def _parse_designations(
         problems.append(f"{src}designations: must be tables ([designations.<name>])")
         return ()
     tiers: list[DesignationTier] = []
-    for dname, dt in raw.items():
-        where = f"{src}designations.{dname}"
-        if not isinstance(dt, Mapping):
-            problems.append(f"{where}: must be a table")
-            continue
-        if not _NAME_RE.match(dname):
-            problems.append(f"{where}: designation name must be letters, digits and underscores")
-        _unknown_keys(dt, _TIER_KEYS, f"{where}.", problems)
+    for dname, dt, where in _named_tables(raw, src, "designations", "designation", _TIER_KEYS, problems):
         ok = True
         indicator = dt.get("indicator", f"share_{dname}")
         if not isinstance(indicator, str) or not indicator:
             problems.append(f"{where}.indicator: must be a string (got {indicator!r})")
             ok = False
-        elif known_ind is not None and indicator not in known_ind:
-            problems.append(
-                f"{where}.indicator: unknown indicator {indicator!r}; known: {', '.join(known_ind)}"
-            )
-            ok = False
+        else:
+            ok = _indicator_known(indicator, known_ind, where, problems)
         tier = dt.get("tier")
         if tier not in TIERS:
             problems.append(f"{where}.tier: must be one of {', '.join(TIERS)} (got {tier!r})")

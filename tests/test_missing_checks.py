@@ -227,3 +227,40 @@ def test_missing_check_round_trips_through_the_sidecar():
     assert MissingCheck.from_dict(d) == m
     old = {k: v for k, v in d.items() if k not in ("kind", "blocking")}  # a sidecar before kinds
     assert MissingCheck.from_dict(old).kind == UNAVAILABLE
+
+
+def test_a_long_banner_names_every_check_and_dataset_and_keeps_the_list_one_click_away():
+    """The banner stays loud but short: past a few checks it names every check (grouped) and every
+    dataset, with the full list (rows and reasons) in a <details>; printed pages keep it open."""
+    import lxml.html
+
+    from growth_zones.report._banner import missing_checks_banner
+    from growth_zones.workflows.missing import MissingCheck
+
+    designations = ["SSSI", "SAC", "SPA", "Ramsar", "scheduled monument"]
+    missing = [
+        MissingCheck(
+            f"Designation: {d}", f"dataset nrw_{i} <could not> be had", (f"nrw_{i}",), ("GZ-1", "GZ-2")
+        )
+        for i, d in enumerate(designations)
+    ] + [MissingCheck("Exclusion: flood_zone_3", "flood data not had", ("nrw_flood",), ("GZ-2",))]
+    page = lxml.html.fromstring(missing_checks_banner(missing))
+    summary = " ".join(page.xpath("string(.//p)").split())
+    assert summary.startswith("6 checks on 2 sites:")
+    assert "Designation: SSSI, SAC, SPA, Ramsar, scheduled monument; Exclusion: flood_zone_3." in summary
+    assert "Datasets (6): nrw_0, nrw_1, nrw_2, nrw_3, nrw_4, nrw_flood." in summary
+    (details,) = page.xpath(".//details")
+    assert details.get("open") is None
+    items = [" ".join(li.text_content().split()) for li in details.xpath(".//li")]
+    assert len(items) == 6 and items[0] == "Designation: SSSI (2 sites): dataset nrw_0 <could not> be had"
+    assert "&lt;could not&gt;" in missing_checks_banner(missing)  # escaped
+    assert items[-1].startswith("Exclusion: flood_zone_3 (1 site):")
+    printed = lxml.html.fromstring(missing_checks_banner(missing, collapse=False))
+    assert printed.xpath(".//details")[0].get("open") is not None
+    # A short list is shown in full, with no summary or details.
+    few = lxml.html.fromstring(missing_checks_banner(missing[:2]))
+    assert not few.xpath(".//details") and len(few.xpath(".//li")) == 2
+    # On a site page the summary does not count sites.
+    site = lxml.html.fromstring(missing_checks_banner(missing, row_id="GZ-2"))
+    assert " ".join(site.xpath("string(.//p)").split()).startswith("6 checks:")
+    assert "the sites it affects" not in site.xpath("string(.//summary)")

@@ -32,13 +32,45 @@ _HEADS = {
 }
 
 
+_LIST_AT_ONCE = 4
+"""Up to this many checks of a kind are listed in the banner itself; more are summarised (which
+checks, which datasets) with the full list one click away, so the banner stays loud without
+pushing the map and the results off the first screen."""
+
+
+def _count(n: int, noun: str) -> str:
+    """``3 sites``, ``1 site``, ``1 local authority``."""
+    if n != 1:
+        return f"{n} {noun}"
+    return f"1 {noun[:-3]}y" if noun.endswith("ies") else f"1 {noun.removesuffix('s')}"
+
+
+def _summary(items: list[Any], noun: str, row_id: str | None) -> str:
+    """One paragraph naming every check and every dataset of a long list (escaped HTML)."""
+    by_kind: dict[str, list[str]] = {}
+    for check in dict.fromkeys(str(m.check) for m in items):
+        head, sep, name = check.partition(": ")
+        by_kind.setdefault(head if sep else "", []).append(name if sep else check)
+    checks = [f"{head}: {', '.join(names)}" if head else ", ".join(names) for head, names in by_kind.items()]
+    datasets = list(dict.fromkeys(str(d) for m in items for d in getattr(m, "datasets", ())))
+    rows = {str(i) for m in items for i in getattr(m, "ids", ())}
+    where = "" if row_id is not None else (f" on {_count(len(rows), noun)}" if rows else "")
+    text = f"<p style='margin:4px 0'><b>{len(items)} checks{esc(where)}:</b> {esc('; '.join(checks))}."
+    if datasets:
+        text += f" <b>Datasets ({len(datasets)}):</b> {esc(', '.join(datasets))}."
+    return text + "</p>"
+
+
 def missing_checks_banner(
-    missing: Iterable[Any] | None, *, row_id: str | None = None, noun: str = "sites"
+    missing: Iterable[Any] | None, *, row_id: str | None = None, noun: str = "sites", collapse: bool = True
 ) -> str:
     """HTML (every string escaped) listing the checks that could not run, by kind (data not had,
     then coverage gaps, then undecided); ``row_id`` limits it to the checks affecting one row (a
-    site page). Empty when there are none."""
+    site page). A kind with more than a few checks is summarised (every check and dataset named)
+    with the list, the rows and the reasons in a ``<details>`` (``collapse=False``: the list is
+    shown open, for pages that are printed). Empty when there are none."""
     groups: dict[str, list[str]] = {}
+    items: dict[str, list[Any]] = {}
     for m in missing or ():
         ids = [str(i) for i in getattr(m, "ids", ())]
         if row_id is not None and row_id not in ids:
@@ -48,10 +80,11 @@ def missing_checks_banner(
         if row_id is not None:
             scope = "this site"
         elif ids:
-            scope = f"{len(ids)} {noun}"
+            scope = _count(len(ids), noun)
         else:
             scope = f"every {noun.rstrip('s')} it applies to"
         groups.setdefault(kind, []).append(f"<li><b>{esc(m.check)}</b> ({esc(scope)}): {esc(m.reason)}</li>")
+        items.setdefault(kind, []).append(m)
     if not groups:
         return ""
     who = "This site was" if row_id is not None else f"These {noun} were"
@@ -59,7 +92,14 @@ def missing_checks_banner(
     for kind in _HEADS:
         if kind in groups:
             title, body = _HEADS[kind]
-            parts.append(f"<b>{esc(title)}</b> {esc(who)} {esc(body)}<ul>{''.join(groups[kind])}</ul>")
+            listed = f"<ul>{''.join(groups[kind])}</ul>"
+            if len(groups[kind]) > _LIST_AT_ONCE:
+                listed = _summary(items[kind], noun, row_id) + (
+                    f"<details{'' if collapse else ' open'}><summary>Each check, "
+                    f"{'' if row_id is not None else f'the {esc(noun)} it affects '}and why</summary>"
+                    f"{listed}</details>"
+                )
+            parts.append(f"<div><b>{esc(title)}</b> {esc(who)} {esc(body)}{listed}</div>")
     return f'<div class="gz-missing" role="alert" style="{_STYLE}">' + "".join(parts) + "</div>"
 
 

@@ -755,7 +755,7 @@ def render_assessment_report(
             [b for _, b in briefs],
             title="AI Growth Zones: site briefs",
             generated_at=generated_at,
-            banner=missing_checks_banner(missing_checks),
+            banner=missing_checks_banner(missing_checks, collapse=False),
         ),
     )
     index = out_dir / "index.html"
