@@ -365,12 +365,8 @@ def _columns(indicators: pd.DataFrame, profile: Profile) -> dict[str, npt.ArrayL
     return {**floats, **texts}
 
 
-def _prepare(
-    indicators: pd.DataFrame,
-    profile: Profile,
-    reasons: pd.DataFrame | None,
-    context: pd.DataFrame | None = None,
-) -> _Prepared:
+def _check_inputs(indicators: Any, profile: Any, reasons: Any) -> None:
+    """The type and index checks every entry point makes before scoring."""
     if not isinstance(indicators, pd.DataFrame):
         raise TypeError("indicators must be a pandas DataFrame (one row per id, one column per indicator)")
     if not isinstance(profile, Profile):
@@ -382,15 +378,38 @@ def _prepare(
     if reasons is not None and not isinstance(reasons, pd.DataFrame):
         raise TypeError("reasons must be a DataFrame indexed like indicators")
 
+
+def _kernel(indicators: pd.DataFrame, profile: Profile) -> tuple[dict[str, npt.ArrayLike], KernelResult]:
+    """The kernel's input columns and its result (numbers only: no reason text)."""
     data = _columns(indicators, profile)
-    tiered = tier_exclusions(profile)
     k = score_arrays(
         weighted_criteria(profile),
         data,
-        exclusions=profile.exclusions + tiered,
+        exclusions=profile.exclusions + tier_exclusions(profile),
         gates=profile.gates,
         penalties=tier_penalties(profile),
     )
+    return data, k
+
+
+def eligibility_and_ranks(k: KernelResult) -> tuple[BoolArray, npt.NDArray[np.int64]]:
+    """Each row's eligibility (no hard exclusion hit or left unchecked under rule 'exclude', and
+    scorable) and its competition rank, as :func:`score` gives them, from the kernel alone."""
+    eligible = ~k.missing_exclude & ~k.excluded & k.scorable
+    ranks = _competition_rank(_rank_key(k.score, rank_groups(eligible, gate_status(k))))[0]
+    return eligible, ranks.astype(np.int64)
+
+
+def _prepare(
+    indicators: pd.DataFrame,
+    profile: Profile,
+    reasons: pd.DataFrame | None,
+    context: pd.DataFrame | None = None,
+) -> _Prepared:
+    _check_inputs(indicators, profile, reasons)
+    index = indicators.index
+
+    data, k = _kernel(indicators, profile)
 
     n = len(index)
     why = _Reasons(reasons, index)
@@ -546,7 +565,7 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
     k = p.kernel
     n = len(p.index)
     scorable = k.scorable
-    eligible = p.eligible & scorable
+    eligible, ranks = eligibility_and_ranks(k)
     notes = list(p.notes)
     n_unscorable = int((~scorable).sum())
     for i in np.flatnonzero(~scorable):
@@ -554,9 +573,8 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
     if n_unscorable:
         notes.append(f"{n_unscorable} row(s) could not be scored: every weighted criterion was dropped")
     status = gate_status(k)
-    ranks = _competition_rank(_rank_key(k.score, rank_groups(eligible, status)))[0]
 
-    data: dict[str, Any] = {"rank": ranks.astype(np.int64)}
+    data: dict[str, Any] = {"rank": ranks}
     if profile.gates:
         data["deliverable"] = np.asarray(GATE_ORDER, dtype=object)[status]
         data["gate_reasons"] = ["; ".join(x) for x in p.gate_reasons]

@@ -12,11 +12,13 @@ import pandas as pd
 
 from .engine import (
     GATE_ORDER,
-    _columns,
+    _check_inputs,
     _competition_rank,
     _finish,
+    _kernel,
     _prepare,
     _rank_key,
+    eligibility_and_ranks,
     gate_status,
     rank_groups,
 )
@@ -276,12 +278,13 @@ def gate_sensitivity(
     and re-ranks (the same ranking as :func:`scoring.score` of the changed profile, which
     ``tests/test_scoring_gates_tiers.py`` checks).
     """
-    prep = _prepare(indicators, profile, reasons, context)
-    base = _finish(prep, profile).table
-    k = prep.kernel
-    eligible = base["eligible"].to_numpy(dtype=bool)
-    positions = np.arange(len(base))
-    index = base.index
+    # only numbers are needed: the kernel, eligibility and ranks, without the reason texts that
+    # score() builds for every row (``reasons`` and ``context`` only feed those texts)
+    _check_inputs(indicators, profile, reasons)
+    data, k = _kernel(indicators, profile)
+    eligible, base_ranks = eligibility_and_ranks(k)
+    positions = np.arange(k.n)
+    index = indicators.index
 
     def top_of(ranks: npt.NDArray[np.int64]) -> list[Any]:
         return list(index[np.lexsort((positions, ranks))[:top_n]])  # sort_values("rank", stable)
@@ -292,9 +295,8 @@ def gate_sensitivity(
         return {g: int((status[eligible] == i).sum()) for i, g in enumerate(GATE_ORDER)}
 
     base_status = gate_status(k)
-    base_top = top_of(base["rank"].to_numpy())
+    base_top = top_of(base_ranks)
     base_counts = counts_of(base_status)
-    data = _columns(indicators, profile)
     rows = []
     for j, g in enumerate(profile.gates):
         if isinstance(g.value, bool) or g.value == 0:
