@@ -262,9 +262,30 @@ class _Context:
         n = 0 if self._frame is None else len(self._frame)
         if self._frame is None or col not in self._frame.columns:
             return [""] * n
-        vals = self._frame[col].to_numpy(dtype=object)
-        na = np.asarray(pd.isna(vals), dtype=bool)
-        return ["" if m else str(v) for v, m in zip(vals, na, strict=True)]
+        codes, words = _distinct_texts(self._frame[col], strip=False)
+        return [words[c] for c in codes.tolist()]
+
+
+def _distinct_texts(column: pd.Series, *, strip: bool) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """``column`` as codes into its distinct texts (``str(value)``, stripped when ``strip``; "" for
+    a missing value, at code -1, the list's last entry): repeated texts are one string each, however
+    many rows carry them."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    words = [str(u).strip() if strip else str(u) for u in np.asarray(uniques, dtype=object)]
+    return np.asarray(codes, dtype=np.intp), [*words, ""]
+
+
+def _joined(parts: list[list[str]]) -> list[str]:
+    """``"; ".join`` of every row's parts, one string per distinct combination."""
+    seen: dict[tuple[str, ...], str] = {}
+    out = []
+    for x in parts:
+        key = tuple(x)
+        text = seen.get(key)
+        if text is None:
+            text = seen[key] = "; ".join(key)
+        out.append(text)
+    return out
 
 
 @dataclass
@@ -295,22 +316,22 @@ class _Reasons:
 
     def __init__(self, reasons: pd.DataFrame | None, index: pd.Index) -> None:
         self._frame = None if reasons is None else reasons.reindex(index)
-        self._columns: dict[str, npt.NDArray[np.object_] | None] = {}
+        self._columns: dict[str, tuple[npt.NDArray[np.intp], list[str]] | None] = {}
 
     def texts(self, col: str, rows: npt.NDArray[np.intp]) -> list[str]:
-        """The stripped reason text for each of ``rows`` ("" where none is given)."""
+        """The stripped reason text for each of ``rows`` ("" where none is given); a reason shared
+        by many rows is one string."""
         if col not in self._columns:
             frame = self._frame
             if frame is not None and col in frame.columns:
-                self._columns[col] = frame[col].to_numpy(dtype=object)
+                self._columns[col] = _distinct_texts(frame[col], strip=True)
             else:
                 self._columns[col] = None
-        arr = self._columns[col]
-        if arr is None:
+        got = self._columns[col]
+        if got is None:
             return [""] * len(rows)
-        vals = arr[rows]
-        na = np.asarray(pd.isna(vals), dtype=bool)
-        return ["" if m else str(v).strip() for v, m in zip(vals, na, strict=True)]
+        codes, words = got
+        return [words[c] for c in codes[rows].tolist()]
 
 
 def _columns(indicators: pd.DataFrame, profile: Profile) -> dict[str, npt.ArrayLike]:
@@ -449,10 +470,17 @@ def _prepare(
         else:  # "renormalise"; the kernel has rejected unknown rules
             treat = "dropped; remaining weights renormalised"
         rows = np.flatnonzero(miss)
-        for i, reason in zip(rows, why.texts(c.indicator, rows), strict=True):
-            missing[i].append(f"{c.name} missing{f' ({reason})' if reason else ''}: {treat}")
+        said: dict[str, tuple[str, str]] = {}  # one message per distinct reason, shared by its rows
+        for r, reason in zip(rows.tolist(), why.texts(c.indicator, rows), strict=True):
+            msg = said.get(reason)
+            if msg is None:
+                msg = said[reason] = (
+                    f"{c.name} missing{f' ({reason})' if reason else ''}: {treat}",
+                    f"{c.name}: missing ({reason or 'no value'})",
+                )
+            missing[r].append(msg[0])
             if rule == "exclude":
-                excluded_by[i].append(f"{c.name}: missing ({reason or 'no value'})")
+                excluded_by[r].append(msg[1])
         notes.append(f"{nm} row{'s' if nm != 1 else ''} missing {what}: scored by rule '{rule}'{detail}")
 
     for m, e in enumerate(profile.exclusions):  # tier exclusions follow, see _designations
@@ -460,10 +488,13 @@ def _prepare(
         for i in np.flatnonzero(hit):
             excluded_by[i].append(e.reason)
         rows = np.flatnonzero(unchecked)
+        said_e: dict[str, str] = {}
         for i, reason in zip(rows, why.texts(e.indicator, rows), strict=True):
-            missing[i].append(
-                f"exclusion {e.name} not checked: {e.indicator} missing{f' ({reason})' if reason else ''}"
-            )
+            if reason not in said_e:
+                said_e[reason] = (
+                    f"exclusion {e.name} not checked: {e.indicator} missing{f' ({reason})' if reason else ''}"
+                )
+            missing[i].append(said_e[reason])
         nh, nu = int(hit.sum()), len(rows)
         if nh:
             notes.append(f"{nh} row{'s' if nh != 1 else ''} excluded by {e.name}: {e.reason}")
@@ -493,10 +524,13 @@ def _gates(
         for i in fail:
             out[i].append(_gate_fail_text(g, float(values[i])))
         unknown = np.flatnonzero(k.gate_unknown[:, j])
+        said: dict[str, tuple[str, str]] = {}  # one message per distinct reason
         for i, reason in zip(unknown, why.texts(g.indicator, unknown), strict=True):
-            detail = f"{g.indicator} missing{f': {reason}' if reason else ''}"
-            out[i].append(f"{g.label}: not checked ({detail})")
-            missing[i].append(f"gate {g.name} not checked: {detail}")
+            if reason not in said:
+                detail = f"{g.indicator} missing{f': {reason}' if reason else ''}"
+                said[reason] = (f"{g.label}: not checked ({detail})", f"gate {g.name} not checked: {detail}")
+            out[i].append(said[reason][0])
+            missing[i].append(said[reason][1])
         n_pass = int(k.gate_pass[:, j].sum())
         notes.append(f"gate {g.name} ({g.label}): {n_pass} pass, {len(unknown)} unknown, {len(fail)} fail")
     return out
@@ -532,10 +566,13 @@ def _designations(
             if d.tier == "exclude":
                 excluded_by[i].append(tier_exclusion_reason(d, float(share[i]), features[i], nations[i]))
         rows = np.flatnonzero(unknown)
+        said: dict[str, str] = {}  # one message per distinct reason
         for i, reason in zip(rows, why.texts(d.indicator, rows), strict=True):
-            missing[i].append(
-                f"designation {d.label} ({d.tier}) not checked{f': {reason}' if reason else ''}"
-            )
+            if reason not in said:
+                said[reason] = (
+                    f"designation {d.label} ({d.tier}) not checked{f': {reason}' if reason else ''}"
+                )
+            missing[i].append(said[reason])
         notes.append(
             f"designation {d.label} (tier {d.tier}): applies to {int(hit.sum())}, not checked for {len(rows)}"
         )
@@ -577,18 +614,18 @@ def _finish(p: _Prepared, profile: Profile) -> ScoreResult:
     data: dict[str, Any] = {"rank": ranks}
     if profile.gates:
         data["deliverable"] = np.asarray(GATE_ORDER, dtype=object)[status]
-        data["gate_reasons"] = ["; ".join(x) for x in p.gate_reasons]
+        data["gate_reasons"] = _joined(p.gate_reasons)
     data["score"] = k.score
     unchecked = _unchecked_exclusions(profile, k, eligible)
     data["eligibility"] = np.where(
         ~eligible, ELIGIBILITY[1], np.where([bool(u) for u in unchecked], ELIGIBILITY[2], ELIGIBILITY[0])
     ).astype(object)
     data["eligible"] = eligible
-    data["excluded_by"] = ["; ".join(x) for x in p.excluded_by]
+    data["excluded_by"] = _joined(p.excluded_by)
     data["exclusions_not_checked"] = unchecked
     if profile.designations:
-        data["designation_flags"] = ["; ".join(x) for x in p.flags]
-    data["missing"] = ["; ".join(x) for x in p.missing]
+        data["designation_flags"] = _joined(p.flags)
+    data["missing"] = _joined(p.missing)
     contributions = k.contributions
     for name in profile.scored_sections:
         members = [j for j, c in enumerate(profile.criteria) if c.section == name]
