@@ -82,12 +82,21 @@ def _safe_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+CSV_CHUNK_CELLS = 1_000_000
+"""Rows are converted and written this many cells at a time, so a large table's text copies (the
+flattened and spreadsheet-safe columns) are one chunk's, never the whole table's."""
+
+
 def write_csv(frame: pd.DataFrame, dest: Path) -> Path:
     """A spreadsheet-safe CSV (UTF-8, RFC 4180 CRLF line ends, so a cell holding a carriage return
-    is quoted): see the module docstring."""
+    is quoted): see the module docstring. Written in chunks of rows (the same bytes as in one go:
+    every conversion is per cell)."""
     plain = frame.drop(columns=[frame.geometry.name]) if isinstance(frame, gpd.GeoDataFrame) else frame
-    with atomic_path(dest) as tmp:
-        _safe_text_columns(_flat(pd.DataFrame(plain))).to_csv(tmp, index=False, lineterminator="\r\n")
+    rows = max(1, CSV_CHUNK_CELLS // max(1, len(plain.columns)))
+    with atomic_path(dest) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        for start in range(0, max(1, len(plain)), rows):
+            part = _safe_text_columns(_flat(pd.DataFrame(plain.iloc[start : start + rows])))
+            part.to_csv(fh, index=False, header=start == 0, lineterminator="\r\n")
     return dest
 
 
