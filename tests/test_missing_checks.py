@@ -264,3 +264,62 @@ def test_a_long_banner_names_every_check_and_dataset_and_keeps_the_list_one_clic
     site = lxml.html.fromstring(missing_checks_banner(missing, row_id="GZ-2"))
     assert " ".join(site.xpath("string(.//p)").split()).startswith("6 checks:")
     assert "the sites it affects" not in site.xpath("string(.//summary)")
+
+
+def _reference_apply(checks: pd.DataFrame, missing: list[MissingCheck]) -> pd.DataFrame:
+    """apply_to_checks written row by row (a dict of marks, first one kept; a loop over rows)."""
+    marks: dict[tuple[str, str], tuple[str, str]] = {}
+    for m in missing:
+        prefix = {UNDECIDED: "not decided", COVERAGE_GAP: "not checked"}.get(m.kind, "did not run")
+        for i in m.ids:
+            marks.setdefault((str(i), m.check), (m.kind, f"{prefix}: {m.reason}"))
+    rows = [list(r) for r in checks[["id", "check", "status", "detail"]].itertuples(index=False)]
+    seen = set()
+    for r in rows:
+        key = (str(r[0]), str(r[1]))
+        if key in marks:
+            seen.add(key)
+            kind, text = marks[key]
+            if (
+                r[2] not in {"present", "absent", "pass", "fail", "claimed", "not claimed"}
+                and kind != UNDECIDED
+            ):
+                r[2], r[3] = "not checked", text
+    order = list(dict.fromkeys(str(r[0]) for r in rows))
+    for (i, c), (_, text) in marks.items():
+        if (i, c) not in seen:
+            rows.append([i, c, "not checked", text])
+    rank = {i: n for n, i in enumerate(order)}
+    rows.sort(key=lambda r: rank.get(str(r[0]), len(order)))  # stable
+    return pd.DataFrame(rows, columns=["id", "check", "status", "detail"])
+
+
+def test_apply_to_checks_matches_a_row_by_row_reference() -> None:
+    """Random long tables and overlapping missing checks (the same row named twice, ids with no row
+    yet, undecided checks, decided rows): the column-at-a-time marking equals a plain loop."""
+    rng = np.random.default_rng(7)
+    names = [f"Designation: D{k}" for k in range(5)]
+    statuses = ["present", "absent", "unknown", "not checked", "pass", "claimed", "fail"]
+    for trial in range(30):
+        ids = [f"s{k}" for k in range(int(rng.integers(0, 40)))]
+        rows = [
+            (i, c, statuses[int(rng.integers(len(statuses)))], f"detail {i} {c}")
+            for i in ids
+            for c in names
+            if rng.random() < 0.7
+        ]
+        checks = pd.DataFrame(rows, columns=["id", "check", "status", "detail"])
+        pool = ids + [f"new{k}" for k in range(5)]
+        missing = [
+            MissingCheck(
+                names[int(rng.integers(len(names)))],
+                f"reason {trial}.{k}",
+                ("ds",),
+                tuple(rng.choice(pool, size=int(rng.integers(0, 12)), replace=True).tolist()) if pool else (),
+                [UNAVAILABLE, COVERAGE_GAP, UNDECIDED][int(rng.integers(3))],
+            )
+            for k in range(int(rng.integers(1, 6)))
+        ]
+        got = apply_to_checks(checks, missing).reset_index(drop=True)
+        want = _reference_apply(checks, missing)
+        assert got.astype(str).values.tolist() == want.astype(str).values.tolist(), trial

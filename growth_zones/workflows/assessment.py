@@ -193,14 +193,18 @@ class AssessmentResult:
             )
             if self.gate_sensitivity is not None:
                 write_csv(self.gate_sensitivity, stage / names["gate_sensitivity"])
-            write_csv(table, stage / names["csv"])
-            write_csv(self.checks, stage / names["checks"])
+            with step("assessment.csv"):
+                write_csv(table, stage / names["csv"])
+            with step("checks.csv"):
+                write_csv(self.checks, stage / names["checks"])
             write_csv(self.rejected, stage / names["rejected"])
             write_csv(self.warnings, stage / names["warnings"])
-            write_json(sidecar, stage / names["provenance"])
+            with step("provenance"):
+                write_json(sidecar, stage / names["provenance"])
             if len(table):
                 if "gpkg" in wanted:
-                    write_gpkg(table, stage / names["gpkg"], layer="assessment")
+                    with step("assessment.gpkg"):
+                        write_gpkg(table, stage / names["gpkg"], layer="assessment")
                 if "parquet" in wanted:
                     write_geoparquet(table, stage / names["parquet"])
             overlays: dict[str, Any] = {}

@@ -493,8 +493,12 @@ def apply_to_checks(checks: pd.DataFrame, missing: Iterable[MissingCheck]) -> pd
     An undecided row of an unavailable check becomes ``not checked`` / ``did not run: <reason>``,
     of a coverage gap ``not checked`` / ``not checked: <reason>``; an undecided check keeps its
     row as it is. A missing check with no row yet gets one added after the row's other checks.
+    When two missing checks name the same (id, check), the first one's mark applies.
+
+    Column at a time: each missing check touches only the rows of its own check (found through
+    the codes of the check column), so no Python object is made per row of the long table.
     """
-    marks: dict[tuple[str, str], tuple[str, str]] = {}
+    marks = []
     for m in missing:
         if m.kind == UNDECIDED:
             detail = f"not decided: {m.reason}"
@@ -502,36 +506,55 @@ def apply_to_checks(checks: pd.DataFrame, missing: Iterable[MissingCheck]) -> pd
             detail = f"not checked: {m.reason}"
         else:
             detail = f"did not run: {m.reason}"
-        for i in m.ids:
-            marks.setdefault((str(i), m.check), (m.kind, detail))
-    if not marks:
+        marks.append((m.check, list(dict.fromkeys(str(i) for i in m.ids)), m.kind, detail))
+    if not any(ids for _, ids, _, _ in marks):
         return checks
     out = checks.copy()
-    seen: set[tuple[str, str]] = set()
-    if len(out):
-        keys = list(zip(out["id"].astype(str), out["check"].astype(str), strict=True))
-        status = out["status"].astype(str).to_numpy(dtype=object, copy=True)
-        detail = out["detail"].astype(object).to_numpy(dtype=object, copy=True)
-        for n, key in enumerate(keys):
-            hit = marks.get(key)
-            if hit is None:
-                continue
-            seen.add(key)
-            kind, text = hit
-            if status[n] in _DECIDED or kind == UNDECIDED:
-                continue
-            status[n], detail[n] = "not checked", text
-        out["status"], out["detail"] = status, detail
-    add = [
-        {"id": i, "check": c, "status": "not checked", "detail": text}
-        for (i, c), (_, text) in marks.items()
-        if (i, c) not in seen
-    ]
+    n = len(out)
+    check_codes, check_names = pd.factorize(out["check"].astype(str)) if n else (np.empty(0, int), [])
+    code_of = {str(c): k for k, c in enumerate(check_names)}
+    ids = out["id"].astype(str)
+    texts: list[str] = []  # the detail text of each mark that changed a row
+    changed = np.full(n, -1, dtype=np.intp)  # per row: which of ``texts`` it gets (-1: unchanged)
+    taken: dict[str, set[str]] = {}  # per check: ids already marked (the first mark applies)
+    rows_of: dict[str, tuple[np.ndarray, pd.Series]] = {}
+    add: list[dict[str, str]] = []
+    for check, mark_ids, kind, text in marks:
+        done = taken.setdefault(check, set())
+        fresh = [i for i in mark_ids if i not in done]
+        done.update(fresh)
+        if not fresh:
+            continue
+        if check not in rows_of:
+            code = code_of.get(check)
+            rows = np.flatnonzero(check_codes == code) if code is not None else np.empty(0, dtype=np.intp)
+            rows_of[check] = (rows, ids.iloc[rows])
+        rows, row_ids = rows_of[check]
+        hit = row_ids.isin(fresh).to_numpy(dtype=bool)
+        if kind != UNDECIDED and hit.any():
+            decided = out["status"].iloc[rows[hit]].astype(str).isin(_DECIDED).to_numpy(dtype=bool)
+            change = rows[hit][~decided]
+            if len(change):
+                changed[change] = len(texts)
+                texts.append(text)
+        present = set(row_ids[hit].tolist())
+        add.extend(
+            {"id": i, "check": check, "status": "not checked", "detail": text}
+            for i in fresh
+            if i not in present
+        )
+    if texts:
+        hit_any = changed >= 0
+        out["status"] = out["status"].mask(hit_any, "not checked")
+        new_detail = np.asarray([*texts, ""], dtype=object)[changed]  # -1: the unused ""
+        out["detail"] = out["detail"].mask(hit_any, pd.Series(new_detail, index=out.index))
     if not add:
         return out
     merged = pd.concat(
         [out, pd.DataFrame(add, columns=["id", "check", "status", "detail"])], ignore_index=True
     )
-    order = {str(i): n for n, i in enumerate(dict.fromkeys(map(str, checks["id"])))} if len(checks) else {}
-    merged["_o"] = merged["id"].map(lambda i: order.get(str(i), len(order)))
-    return merged.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+    # rows of an id stay together, in the order the ids first appear in ``checks``; new ids last
+    first = pd.Index(pd.unique(ids)) if n else pd.Index([], dtype=object)
+    position = first.get_indexer(merged["id"].astype(str))
+    position[position < 0] = len(first)
+    return merged.take(np.argsort(position, kind="stable")).reset_index(drop=True)
