@@ -210,6 +210,9 @@ def site_indicators(
     for col, spec in specs.items():
         if spec.unit == "bool" and col not in EVIDENCE_COLUMNS:
             values[col] = values[col].astype("boolean")
+    # a reason is one of a few texts repeated over many sites: categories hold each text once
+    # (100,000 sites: about 0.3 GB of per-row text otherwise)
+    reasons = reasons.astype("category")
     return IndicatorTable(
         values=values, reasons=reasons, specs=specs, extra=extra, settings=settings, presence=presence
     )
