@@ -285,7 +285,6 @@ def assess(
 
     from ..indicators import IndicatorSettings, site_designation_checks, site_indicators
     from .applications import read_applications
-    from .missing import apply_to_checks, designation_inputs, missing_checks
 
     # everything the user typed is checked before any data is touched
     prof = (
@@ -323,17 +322,8 @@ def assess(
             table = _assemble(sites, ind, result.table)
             checks = _checks(table, designation, ind_settings, prof)
         notes += list(result.notes)
-        missing = missing_checks(
-            layers,
-            [str(i) for i in sites.index],
-            profile=prof,
-            indicators=ind,
-            catalogue=getattr(store, "catalogue", None),
-            designations_of=designation_inputs(ind_settings, "site"),
-            designation_status=designation,
-            nations=ind.extra["nation"] if "nation" in ind.extra else None,
-        )
-        checks = apply_to_checks(checks, missing)
+        with step("checks that could not run"):
+            missing, checks = _missing(layers, sites, prof, ind, store, ind_settings, designation, checks)
     else:
         table = gpd.GeoDataFrame(sites.copy())
         checks = pd.DataFrame(columns=["id", "check", "status", "detail"])
@@ -354,6 +344,32 @@ def assess(
         settings=store.settings if store is not None else settings,
         missing_checks=missing,
     )
+
+
+def _missing(
+    layers: Any,
+    sites: gpd.GeoDataFrame,
+    prof: Any,
+    ind: Any,
+    store: Any,
+    ind_settings: Any,
+    designation: pd.DataFrame,
+    checks: pd.DataFrame,
+) -> tuple[list[Any], pd.DataFrame]:
+    """The checks that could not run, and ``checks`` with their rows marked."""
+    from .missing import apply_to_checks, designation_inputs, missing_checks
+
+    missing = missing_checks(
+        layers,
+        [str(i) for i in sites.index],
+        profile=prof,
+        indicators=ind,
+        catalogue=getattr(store, "catalogue", None),
+        designations_of=designation_inputs(ind_settings, "site"),
+        designation_status=designation,
+        nations=ind.extra["nation"] if "nation" in ind.extra else None,
+    )
+    return missing, apply_to_checks(checks, missing)
 
 
 def _site_indicator_names() -> list[str]:
