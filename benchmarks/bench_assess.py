@@ -1,7 +1,7 @@
 """Benchmark: ``growth-zones assess`` on generated batches as a whole command (fresh processes,
 medians), then by step.
 
-    python benchmarks/bench_assess.py [--mirror ../shared/data] [--sites 1000 10000 100000] [--runs 3]
+    python benchmarks/bench_assess.py [--mirror MIRROR] [--sites 1000 10000 100000] [--runs 3]
 
 Batches of N synthetic applications on GB land with 5% malformed rows of every kind mixed in
 (``tests.support.synthetic_applications``; GeoJSON in WGS84, as an applicant would send them) are

@@ -1,6 +1,6 @@
 """Benchmark the indicators on the real layers with random candidate sites.
 
-    python3 benchmarks/bench_indicators.py [--sites 1000] [--mirror ../shared/data] [--repeat 3] [--seed 0]
+    python3 benchmarks/bench_indicators.py [--sites 1000] [--mirror MIRROR] [--repeat 3] [--seed 0]
 
 Layers are built once by running the normalisers directly on the mirror (not timed as part of the
 pipeline; reported as ``load_layers_s``). Each repeat then uses a *fresh* LayerSet copy (empty

@@ -1,6 +1,6 @@
 """Benchmark: the national ranking as a whole command (fresh processes, medians), then by step.
 
-    python benchmarks/bench_rank.py [--mirror ../shared/data] [--runs 5] [--draws 10000]
+    python benchmarks/bench_rank.py [--mirror MIRROR] [--runs 5] [--draws 10000]
 
 The cache is filled from the mirror first (untimed). Cases:
 

@@ -1,6 +1,6 @@
 """Benchmark: the HTML reports, as `rank --html` and `assess --html` write them.
 
-    python benchmarks/bench_report.py --mirror ../shared/data:/path/to/npm-mirror [--sites 1000]
+    python benchmarks/bench_report.py --mirror MIRROR:NPM_MIRROR [--sites 1000]
 
 The mirror must hold the real datasets and the map-library tarballs (``npm/*.tgz``; `.ci/run`
 shows how to stage them with `npm pack`). Measures, on a warm data cache:

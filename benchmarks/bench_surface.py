@@ -1,6 +1,6 @@
 """Benchmark: ``growth-zones surface`` as a whole command (fresh processes, medians), then by step.
 
-    python benchmarks/bench_surface.py [--mirror ../shared/data] [--resolution 100 50] [--runs 3]
+    python benchmarks/bench_surface.py [--mirror MIRROR] [--resolution 100 50] [--runs 3]
         [--dask | --dask tcp://host:8786]
 
 The cache is filled from the mirror first (untimed); each run writes the whole output set (COG,

@@ -1,6 +1,6 @@
 """Run every benchmark and print one JSON document (the README records its figures).
 
-    python benchmarks/run_all.py [--mirror ../shared/data[:NPM_MIRROR]] [--quick] [--out results.json]
+    python benchmarks/run_all.py [--mirror MIRROR[:NPM_MIRROR]] [--quick] [--out results.json]
         [--only startup rank assess surface ...] [--sites 1000 10000 100000] [--resolution 100 50]
 
 The mirror defaults to ``GROWTH_ZONES_MIRROR`` (several locations separated by ``:``: the datasets

@@ -3,7 +3,8 @@
 Files are built from a grammar of valid and broken parts (tests/support/fuzz_applications.py). For
 every one: no exception but a one-line :class:`InvalidInputError` for an unusable file;
 assessed + rejected = input rows; every rejection has a reason; the outputs (CSV, GeoPackage, JSON)
-parse back to the same text. A few hundred files here; tools/fuzz_applications.py runs thousands.
+parse back to the same text. A few hundred files here; tools/fuzz_applications.py runs thousands
+more, drawn at random (these are derandomized, so CI is reproducible).
 The layers are built once per session (``mirror_cache``); nothing is timed.
 """
 
@@ -25,8 +26,15 @@ pytestmark = pytest.mark.data
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
 _NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate]  # files with 200 KB cells shrink for minutes
+# derandomize: CI sees the same few hundred files every run (a coverage assertion on random draws
+# is flaky); tools/fuzz_applications.py draws thousands of new ones at random.
 FUZZ = settings(
-    max_examples=100, deadline=None, database=None, phases=_NO_SHRINK, suppress_health_check=_QUIET
+    max_examples=100,
+    deadline=None,
+    database=None,
+    phases=_NO_SHRINK,
+    suppress_health_check=_QUIET,
+    derandomize=True,
 )
 TALLY = Tally()
 
@@ -68,7 +76,14 @@ def session_layers(mirror_cache):
     return LayerSet.load(store, names=REGION_LAYERS), store
 
 
-@settings(max_examples=25, deadline=None, database=None, phases=_NO_SHRINK, suppress_health_check=_QUIET)
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    phases=_NO_SHRINK,
+    suppress_health_check=_QUIET,
+    derandomize=True,
+)
 @given(doc=st.one_of(geojson_files(), csv_files()))
 def test_fuzz_whole_assessment(session_layers, doc):
     """The whole assessment on fuzzed files: scored, checked, written, and read back."""
