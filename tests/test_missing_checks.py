@@ -11,6 +11,7 @@ from shapely.geometry import box
 
 from growth_zones.data.catalogue import load_catalogue
 from growth_zones.data.layers import designation_gaps
+from growth_zones.policy import DESIGNATION_LABELS
 from growth_zones.workflows.missing import (
     COVERAGE_GAP,
     UNAVAILABLE,
@@ -323,3 +324,53 @@ def test_apply_to_checks_matches_a_row_by_row_reference() -> None:
         got = apply_to_checks(checks, missing).reset_index(drop=True)
         want = _reference_apply(checks, missing)
         assert got.astype(str).values.tolist() == want.astype(str).values.tolist(), trial
+
+
+def test_designation_checks_match_a_row_by_row_reference() -> None:
+    """Random status tables (gaps in some nations, own reasons, sites in no nation): the grouping by
+    codes gives the same checks, reasons, datasets, kinds and id order as one loop over the rows."""
+    from growth_zones.workflows.missing import CoverageGap
+
+    rng = np.random.default_rng(11)
+    des = ["sssi", "sac", "green_belt", "aonb"]
+    nations = pd.Series({f"s{k}": ["England", "Wales", "Scotland", None][k % 4] for k in range(20)})
+    for trial in range(100):
+        n = int(rng.integers(0, 60))
+        status = pd.DataFrame(
+            {
+                "site_id": [f"s{int(rng.integers(0, 20))}" for _ in range(n)],
+                "designation": [des[int(rng.integers(4))] for _ in range(n)],
+                "status": [["not checked", "present", "absent"][int(rng.integers(3))] for _ in range(n)],
+                "reason": [[None, "not checked: x", "", "y"][int(rng.integers(4))] for _ in range(n)],
+            }
+        )
+        gaps = {
+            (d, nation): CoverageGap(f"gap {d} {nation}", (f"ds_{d}",), [UNAVAILABLE, COVERAGE_GAP][k % 2])
+            for k, (d, nation) in enumerate((d, x) for d in des[:3] for x in ("England", "Wales", "Scotland"))
+            if rng.random() < 0.6
+        }
+        groups: dict[tuple, list[str]] = {}
+        for r in status.itertuples(index=False):
+            if r.status != "not checked":
+                continue
+            nation = nations.get(r.site_id)
+            gap = gaps.get((r.designation, nation)) if isinstance(nation, str) else None
+            own = ("" if pd.isna(r.reason) else str(r.reason)).removeprefix("not checked: ") or "not checked"
+            key = (
+                f"Designation: {DESIGNATION_LABELS.get(r.designation, r.designation)}",
+                gap.reason if gap else own,
+                gap.datasets if gap else (),
+                gap.kind if gap else UNDECIDED,
+            )
+            groups.setdefault(key, [])
+            if r.site_id not in groups[key]:
+                groups[key].append(r.site_id)
+        order = {UNAVAILABLE: 0, COVERAGE_GAP: 1, UNDECIDED: 2}
+        want = sorted(
+            [(c, reason, ds, tuple(ids), kind) for (c, reason, ds, kind), ids in groups.items()],
+            key=lambda t: order[t[4]],
+        )
+        got = [
+            (m.check, m.reason, m.datasets, m.ids, m.kind) for m in designation_checks(status, gaps, nations)
+        ]
+        assert got == want, trial

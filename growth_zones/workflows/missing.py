@@ -264,21 +264,38 @@ def designation_checks(
     todo = status[status["status"].astype(str) == "not checked"]
     if todo.empty:
         return []
-    ids = todo[idcol].astype(str).to_numpy()
+    ids = todo[idcol].astype(str).to_numpy(dtype=object)
     nation = _nation_of(list(ids), nations)
-    designation = todo["designation"].astype(str).to_numpy()
-    found = [gaps.get((d, n)) if n else None for d, n in zip(designation, nation, strict=True)]
-    own = todo["reason"].fillna("").astype(str).to_numpy() if "reason" in todo else [""] * len(todo)
-    frame = pd.DataFrame(
-        {
-            "id": ids,
-            "check": [f"Designation: {_label(d)}" for d in designation],
-            "reason": [g.reason if g else _own_reason(r) for g, r in zip(found, own, strict=True)],
-            "kind": [g.kind if g else UNDECIDED for g in found],
-            "datasets": [g.datasets if g else () for g in found],
-        }
-    )
-    return _grouped(frame)
+    own = todo["reason"].fillna("").astype(str) if "reason" in todo else pd.Series([""] * len(todo))
+    # rows as codes of (designation, nation, own reason): the texts are made once per distinct
+    # combination (a few dozen), not once per row (a million at 100,000 sites)
+    d_codes, d_names = pd.factorize(todo["designation"].astype(str))
+    n_codes, n_names = pd.factorize(pd.Series(nation, dtype=object))
+    o_codes, o_names = pd.factorize(own)
+    d_codes, n_codes, o_codes = (np.asarray(c, dtype=np.int64) for c in (d_codes, n_codes, o_codes))
+    key = (d_codes * (len(n_names) + 1) + n_codes) * (len(o_names) + 1) + o_codes
+    k_codes = np.asarray(pd.factorize(key)[0], dtype=np.intp)  # in first-appearance order
+    _, first_rows = np.unique(k_codes, return_index=True)
+    groups: dict[tuple[str, str, str, tuple[str, ...]], int] = {}
+    group_of = np.empty(len(first_rows), dtype=np.intp)
+    for j, r in enumerate(first_rows.tolist()):
+        d, n, o = str(d_names[d_codes[r]]), str(n_names[n_codes[r]]), str(o_names[o_codes[r]])
+        g = gaps.get((d, n)) if n else None
+        what = (
+            f"Designation: {_label(d)}",
+            g.reason if g else _own_reason(o),
+            g.kind if g else UNDECIDED,
+            tuple(x for x in (g.datasets if g else ()) if x),
+        )
+        group_of[j] = groups.setdefault(what, len(groups))
+    gid = group_of[k_codes]
+    order = np.argsort(gid, kind="stable")
+    bounds = np.cumsum(np.bincount(gid, minlength=len(groups)))[:-1]
+    out = [
+        MissingCheck(check, reason, datasets, tuple(dict.fromkeys(part.tolist())), kind)
+        for (check, reason, kind, datasets), part in zip(groups, np.split(ids[order], bounds), strict=True)
+    ]
+    return sorted(out, key=lambda m: _KIND_ORDER.get(m.kind, 0))
 
 
 def _own_reason(reason: Any) -> str:
