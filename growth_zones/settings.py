@@ -75,7 +75,7 @@ def mirror_locations(value: str | None, *, sep: str = os.pathsep) -> tuple[str, 
     """The mirror locations in ``value``, in search order.
 
     Locations are separated by ``sep`` (``os.pathsep``). With ``:`` as separator an
-    ``http(s)://host[:port]/path`` location keeps its own colons: ``"../shared/data:http://mirror:8080/gz"``
+    ``http(s)://host[:port]/path`` location keeps its own colons: ``"/srv/gz-mirror:http://mirror:8080/gz"``
     is two locations. Empty items are dropped.
 
     >>> mirror_locations("/data/shared:/tmp/npm", sep=":")

@@ -3,7 +3,7 @@ tests/test_fuzz_applications.py). Same grammar, same checks; prints what it cove
 it took.
 
     python tools/fuzz_applications.py --examples 2000 --assess 200
-    GROWTH_ZONES_MIRROR=../shared/data python tools/fuzz_applications.py --seed 7
+    GROWTH_ZONES_MIRROR=MIRROR python tools/fuzz_applications.py --seed 7
 
 Needs the layers (pulled from the mirror into the cache on first use). Exits 1 on the first file
 that breaks the contract and prints it (the file is also saved next to the report for replay).
