@@ -313,32 +313,26 @@ class Profile:
 
     def with_gates(self, mapping: Mapping[str, float | bool]) -> Profile:
         """Return a copy with some gate thresholds (``value``) replaced, re-validated."""
-        data = self.to_dict()
-        problems = [
-            f"with_gates: unknown gate {k!r}; known: {', '.join(data['gates']) or 'none'}"
-            for k in mapping
-            if k not in data["gates"]
-        ]
-        if problems:
-            raise ScoringConfigError(problems)
-        for k, v in mapping.items():
-            data["gates"][k]["value"] = v
-        return profile_from_dict(data, source=f"{self.source} (with_gates)")
+        return self._with("with_gates", "gates", "gate", "value", mapping)
 
     def with_tiers(self, mapping: Mapping[str, str]) -> Profile:
         """Return a copy with some designation tiers replaced (e.g. ``{"national_park": "exclude"}``
         for a stricter reading of policy), re-validated."""
+        return self._with("with_tiers", "designations", "designation", "tier", mapping)
+
+    def _with(self, method: str, part: str, noun: str, key: str, mapping: Mapping[str, Any]) -> Profile:
+        """A copy with ``key`` of some ``[part.<name>]`` tables replaced; unknown names are errors."""
         data = self.to_dict()
         problems = [
-            f"with_tiers: unknown designation {k!r}; known: {', '.join(data['designations']) or 'none'}"
+            f"{method}: unknown {noun} {k!r}; known: {', '.join(data[part]) or 'none'}"
             for k in mapping
-            if k not in data["designations"]
+            if k not in data[part]
         ]
         if problems:
             raise ScoringConfigError(problems)
         for k, v in mapping.items():
-            data["designations"][k]["tier"] = v
-        return profile_from_dict(data, source=f"{self.source} (with_tiers)")
+            data[part][k][key] = v
+        return profile_from_dict(data, source=f"{self.source} ({method})")
 
     def gate(self, name: str) -> Gate:
         for g in self.gates:

@@ -18,7 +18,13 @@ from growth_zones.surface import (
     plan_from_profile,
     zonal_stats,
 )
-from tests.support.surface_fixtures import BOUNDS, CULHAM, synthetic_layers, synthetic_profile_dict
+from tests.support.surface_fixtures import (
+    BOUNDS,
+    CULHAM,
+    synthetic_layers,
+    synthetic_profile_dict,
+    write_score_raster,
+)
 
 scoring = pytest.importorskip("scoring")
 
@@ -90,31 +96,13 @@ def test_default_bounds_from_countries_snapped(tmp_path):
         assert all(v % 2000 == 0 for v in b)
 
 
-def _write(path, score, state, transform):
-    prof = dict(
-        driver="GTiff",
-        width=score.shape[1],
-        height=score.shape[0],
-        count=2,
-        dtype="float32",
-        crs="EPSG:27700",
-        transform=transform,
-        nodata=float("nan"),
-    )
-    with rasterio.open(path, "w", **prof) as ds:
-        ds.write(np.stack([score, state]).astype(np.float32))
-        ds.set_band_description(1, "score")
-        ds.set_band_description(2, "exclusion_state")
-    return path
-
-
 def test_zonal_stats_ignores_nodata(tmp_path):
     nan = np.nan
     # 2 rows x 6 cols of 100 m; region A = cols 0-2, B = cols 3-5 (B is half sea), C = all sea (off grid east)
     score = np.array([[0.9, 0.5, -1.0, nan, nan, 0.7], [0.61, nan, 0.2, nan, 0.95, nan]])
     state = np.array([[0, 2, 1, nan, nan, 2], [0, nan, 0, nan, 2, nan]])
     t = Affine(100.0, 0, 0.0, 0, -100.0, 200.0)
-    path = _write(tmp_path / "z.tif", score, state, t)
+    path = write_score_raster(tmp_path / "z.tif", score, state, t)
     regions = gpd.GeoDataFrame(
         {"code": ["A", "B", "C"]},
         geometry=[shapely.box(0, 0, 300, 200), shapely.box(300, 0, 600, 200), shapely.box(600, 0, 900, 200)],
@@ -164,7 +152,7 @@ def test_candidate_zones(tmp_path):
     score[7, 0] = np.nan
     state = np.zeros_like(score)
     t = Affine(100.0, 0, 450000.0, 0, -100.0, 200000.0)  # 1 ha cells
-    path = _write(tmp_path / "c.tif", score, state, t)
+    path = write_score_raster(tmp_path / "c.tif", score, state, t)
     regions = gpd.GeoDataFrame(
         {"code": ["W", "E"]},
         geometry=[shapely.box(450000, 199000, 450500, 200000), shapely.box(450500, 199000, 451000, 200000)],
@@ -256,7 +244,7 @@ def test_candidate_zones_scaled(tmp_path):
     score = np.full((40, 40), 0.1)
     score[0:20, 0:20] = 0.8
     t = Affine(100.0, 0, 450000.0, 0, -100.0, 200000.0)
-    path = _write(tmp_path / "big.tif", score, np.zeros_like(score), t)
+    path = write_score_raster(tmp_path / "big.tif", score, np.zeros_like(score), t)
     full = candidate_zones(path, threshold=0.6, min_area_ha=1)
     coarse = candidate_zones(path, threshold=0.6, min_area_ha=1, scale=4)
     assert full["area_ha"].tolist() == coarse["area_ha"].tolist() == [400.0]

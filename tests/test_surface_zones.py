@@ -11,30 +11,12 @@ from collections import deque
 import geopandas as gpd
 import numpy as np
 import pytest
-import rasterio
 import shapely
 from affine import Affine
 
 from growth_zones.surface import candidate_zones, zone_labels
 from growth_zones.surface.spec import STATE_EXCLUDED, STATE_UNKNOWN
-
-
-def _write(path, score, state, transform):
-    prof = dict(
-        driver="GTiff",
-        width=score.shape[1],
-        height=score.shape[0],
-        count=2,
-        dtype="float32",
-        crs="EPSG:27700",
-        transform=transform,
-        nodata=float("nan"),
-    )
-    with rasterio.open(path, "w", **prof) as ds:
-        ds.write(np.stack([score, state]).astype(np.float32))
-        ds.set_band_description(1, "score")
-        ds.set_band_description(2, "exclusion_state")
-    return path
+from tests.support.surface_fixtures import write_score_raster
 
 
 def bfs_components(cells: set[tuple[int, int]]) -> int:
@@ -144,7 +126,7 @@ def _zone_raster(tmp_path):
     state[20:35, 5:45] = 0.0
     score[38, 0] = np.nan  # sea
     t = Affine(100.0, 0, 400000.0, 0, -100.0, 300000.0)
-    return _write(tmp_path / "z.tif", score, state, t), score, state, t
+    return write_score_raster(tmp_path / "z.tif", score, state, t), score, state, t
 
 
 def test_candidate_zones_bounds_stats_and_polygons(tmp_path):

@@ -311,3 +311,24 @@ def synthetic_profile_dict() -> dict[str, Any]:
             },
         ],
     }
+
+
+def write_score_raster(path, score, state, transform):
+    """A two-band GeoTIFF (score, exclusion_state) in EPSG:27700, as ``surface`` writes it."""
+    import rasterio
+
+    prof = dict(
+        driver="GTiff",
+        width=score.shape[1],
+        height=score.shape[0],
+        count=2,
+        dtype="float32",
+        crs="EPSG:27700",
+        transform=transform,
+        nodata=float("nan"),
+    )
+    with rasterio.open(path, "w", **prof) as ds:
+        ds.write(np.stack([score, state]).astype(np.float32))
+        ds.set_band_description(1, "score")
+        ds.set_band_description(2, "exclusion_state")
+    return path
